@@ -1,0 +1,52 @@
+"""Exceptions with a meaning for the frontends.
+
+The CLI maps :class:`UsageError` (and its subclasses) to exit code 2 and prints its
+message on one line; :class:`JobFailed` maps to exit code 1.
+"""
+
+from __future__ import annotations
+
+
+class AduError(Exception):
+    """Base of every error ADU raises on purpose."""
+
+
+class UsageError(AduError):
+    """Bad usage or bad input: unknown scheme, missing table, unwritable directory...
+
+    The message is one line, safe to show (it never holds a secret).
+    """
+
+
+class SourceError(AduError):
+    """A source could not do what was asked (connection, privilege, query).
+
+    :param sqlstate: the SQL state the server reported, when there is one.
+    :param retryable: True when a retry of the same partition may succeed
+        (dropped connection, server restart).
+    """
+
+    def __init__(self, message: str, *, sqlstate: str | None = None, retryable: bool = False) -> None:
+        super().__init__(message)
+        self.sqlstate = sqlstate
+        self.retryable = retryable
+
+
+class ConnectError(SourceError, UsageError):
+    """The source cannot be reached or refuses the credentials (exit code 2)."""
+
+
+class ValidationFailed(AduError):
+    """A table broke its validation rules in ``fail`` mode."""
+
+
+class Cancelled(AduError):
+    """The job was cancelled; raised between batches."""
+
+
+class JobFailed(AduError):
+    """A job ended failed or partial (exit code 1)."""
+
+
+class NotFound(UsageError):
+    """An unknown job id, user or file."""

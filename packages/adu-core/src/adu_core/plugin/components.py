@@ -1,0 +1,277 @@
+"""The component interfaces plugins implement: sources, sinks and validators.
+
+Arrow is the only currency: a source yields :class:`pyarrow.RecordBatch` streams whose
+schema is :meth:`adu_core.models.TableInfo.arrow_schema`; validators look at those
+batches; sinks write them.
+
+Where each method runs matters, because partitions run in worker processes:
+
+* *coordinator* methods run once per job in the process that runs the job;
+* *worker* methods run in a pool process; their arguments and results are pickled, so
+  they take and return plain data (attrs models, Arrow objects, dicts).
+
+A component instance is built in each process from its class and its (picklable)
+constructor arguments; a worker never receives a live connection.
+"""
+
+from __future__ import annotations
+
+import abc
+import contextlib
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, ClassVar, Protocol
+
+import attrs
+import pyarrow as pa
+
+from adu_core.models import (
+    CheckResult,
+    FileResult,
+    Partition,
+    PartitionResult,
+    SourceInfo,
+    TableInfo,
+    ValidationReport,
+)
+
+
+class CancelToken(Protocol):
+    """What a worker checks between batches (a ``multiprocessing.Event`` fits)."""
+
+    def is_set(self) -> bool: ...
+
+    def wait(self, timeout: float | None = None) -> bool: ...
+
+
+class NeverCancelled:
+    """A :class:`CancelToken` that is never set (for direct calls and tests)."""
+
+    def is_set(self) -> bool:
+        return False
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return False
+
+
+# ----------------------------------------------------------------------------- sources
+
+
+class Source(abc.ABC):
+    """A data source opened from a URL.
+
+    :param url: the source URL, password included (never store or log it).
+    :param options: source options from the job spec (``JobSpec.source_options``).
+    """
+
+    #: registered name, e.g. ``postgresql``.
+    name: ClassVar[str]
+    #: URL schemes this source opens, e.g. ``("postgresql", "postgres")``.
+    schemes: ClassVar[tuple[str, ...]]
+    #: one line shown by ``adu plugins``.
+    description: ClassVar[str] = ""
+
+    def __init__(self, url: str, options: Mapping[str, Any] | None = None) -> None:
+        self.url = url
+        self.options: Mapping[str, Any] = dict(options or {})
+
+    @abc.abstractmethod
+    def info(self) -> SourceInfo:
+        """Coordinator: server version and the URL without password."""
+
+    @abc.abstractmethod
+    def discover(
+        self, *, include_views: bool = False, include_foreign: bool = False
+    ) -> list[TableInfo]:
+        """Coordinator: every exportable table, with columns, keys and estimates.
+
+        Raise :class:`adu_core.errors.ConnectError` when the source cannot be reached or
+        refuses the credentials.
+        """
+
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[dict[str, Any]]:
+        """Coordinator: hold one consistent point in time for the whole job.
+
+        Yields a picklable token passed to every :meth:`read`; the point in time stays
+        valid until the context exits. The token also goes into the manifest's
+        ``source.consistency`` (so it must not hold a secret). The default holds nothing.
+        """
+        yield {}
+
+    @abc.abstractmethod
+    def partitions(self, table: TableInfo, *, target: int) -> list[Partition]:
+        """Coordinator: split ``table`` into about ``target`` partitions (at least one)."""
+
+    @abc.abstractmethod
+    def read(
+        self,
+        partition: Partition,
+        *,
+        snapshot: Mapping[str, Any],
+        batch_rows: int,
+        cancel: CancelToken,
+    ) -> Iterator[pa.RecordBatch]:
+        """Worker: stream the rows of ``partition`` as batches of ``table.arrow_schema()``.
+
+        Check ``cancel`` between batches and stop the server-side work when it is set.
+        Raise :class:`adu_core.errors.SourceError` (``retryable=True`` for a dropped
+        connection) on failure; the engine retries retryable errors and the sink throws
+        away what the failed attempt wrote, so a retry never duplicates rows.
+        """
+
+    def close(self) -> None:  # noqa: B027 - optional hook for subclasses
+        """Release connections (called in every process that opened the source)."""
+
+
+# ------------------------------------------------------------------------------- sinks
+
+
+class PartitionWriter(abc.ABC):
+    """Worker: writes the batches of one partition to staging files."""
+
+    @abc.abstractmethod
+    def write(self, batch: pa.RecordBatch) -> int:
+        """Write one batch; return the bytes written so far (for progress)."""
+
+    @abc.abstractmethod
+    def close(self) -> list[FileResult]:
+        """Finish the staging files and return them (staging paths, rows, bytes, sha256)."""
+
+    @abc.abstractmethod
+    def abort(self) -> None:
+        """Remove whatever this writer wrote."""
+
+
+class Sink(abc.ABC):
+    """Where exported tables go, published atomically.
+
+    :param target: the output directory (or the sink's own target string).
+    :param options: sink options (``JobSpec.sink_options``); validate them in ``__init__``
+        and raise :class:`adu_core.errors.UsageError` on a bad one.
+    :param job_id: the job's id, recorded in every file's metadata.
+    """
+
+    name: ClassVar[str]
+    description: ClassVar[str] = ""
+
+    def __init__(self, target: str, options: Mapping[str, Any] | None = None, *, job_id: str) -> None:
+        self.target = target
+        self.options: Mapping[str, Any] = dict(options or {})
+        self.job_id = job_id
+
+    @abc.abstractmethod
+    def prepare(self, *, overwrite: bool, retry: bool = False) -> None:
+        """Coordinator, before any data: check the target is writable and not already an
+        export (unless ``overwrite``; ``retry`` keeps the published tables of an earlier
+        attempt of the same job). Raise :class:`UsageError` otherwise."""
+
+    @abc.abstractmethod
+    def open_partition(
+        self, partition: Partition, *, attempt: int = 1, quarantine: bool = False
+    ) -> PartitionWriter:
+        """Worker: a writer for ``partition`` (``quarantine``: for rows that broke checks,
+        whose batches carry an extra ``_adu_failed_checks`` column)."""
+
+    @abc.abstractmethod
+    def publish_table(
+        self, table: TableInfo, results: Sequence[PartitionResult]
+    ) -> tuple[list[FileResult], list[FileResult]]:
+        """Coordinator: move the staged files of a complete table into place, atomically.
+
+        Returns the published data files and quarantine files (paths relative to the
+        target). Replaces what an earlier attempt published for the same table.
+        """
+
+    @abc.abstractmethod
+    def discard_table(self, table: TableInfo) -> None:
+        """Coordinator: throw away the staged files of a table that failed."""
+
+    @abc.abstractmethod
+    def staged_files(self, table: TableInfo, results: Sequence[PartitionResult]) -> list[str]:
+        """Coordinator: absolute paths of the staged data files (for table-wide checks)."""
+
+    @abc.abstractmethod
+    def finalize(self, manifest: Mapping[str, Any], *, sign_key: str | None = None) -> str:
+        """Coordinator, last: write the manifest (and its signature); return its path."""
+
+    @abc.abstractmethod
+    def read_manifest(self) -> dict[str, Any] | None:
+        """The manifest already in the target, or None (used to merge a retry)."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook for subclasses
+        """Remove staging leftovers of this job."""
+
+
+# -------------------------------------------------------------------------- validators
+
+
+@attrs.define
+class BatchVerdict:
+    """What a validator found in one batch.
+
+    :param failed: a boolean array, True for each row that broke at least one check;
+        None when every row passed.
+    :param reasons: for each row, the names of the checks it broke (a ``list<string>``
+        array aligned with the batch); None when every row passed.
+    """
+
+    failed: pa.BooleanArray | None = None
+    reasons: pa.Array | None = None
+
+
+class TableValidator(abc.ABC):
+    """Worker and coordinator: the checks of one table. Must be picklable.
+
+    In a worker, :meth:`validate` is called for every batch and accumulates counts and
+    samples; :meth:`partial` returns them (picklable). The coordinator then calls
+    :meth:`merge` on every partition's partial and :meth:`check_table` on the staged
+    files for checks over the whole table (uniqueness).
+    """
+
+    #: ``fail``, ``quarantine`` or ``warn``.
+    mode: str = "fail"
+
+    @abc.abstractmethod
+    def validate(self, batch: pa.RecordBatch) -> BatchVerdict:
+        """Worker: check one batch."""
+
+    @abc.abstractmethod
+    def partial(self) -> Any:
+        """Worker: the counts and samples accumulated so far (picklable)."""
+
+    @abc.abstractmethod
+    def merge(self, partials: Sequence[Any]) -> ValidationReport:
+        """Coordinator: one report from the partials of every partition."""
+
+    def check_table(self, files: Sequence[str]) -> list[CheckResult]:
+        """Coordinator: table-wide checks over the staged data files. Default: none."""
+        return []
+
+
+class Validator(abc.ABC):
+    """A kind of validation, registered by name.
+
+    :param options: ``{"rules": <path or module:Class or None>, "infer": bool}``.
+    """
+
+    name: ClassVar[str]
+    description: ClassVar[str] = ""
+
+    def __init__(self, options: Mapping[str, Any] | None = None) -> None:
+        self.options: Mapping[str, Any] = dict(options or {})
+
+    def check_rules(self, tables: Sequence[TableInfo]) -> None:  # noqa: B027
+        """Coordinator, before the job starts: reject unknown tables, columns and checks
+        with :class:`adu_core.errors.UsageError` (naming the line and what was expected)."""
+
+    @abc.abstractmethod
+    def for_table(self, table: TableInfo) -> TableValidator | None:
+        """The checks for ``table``, or None when there are none."""
+
+
+RegisterSource = Callable[[type[Source]], None]
+RegisterSink = Callable[[type[Sink]], None]
+RegisterValidator = Callable[[type[Validator]], None]
+
+#: name of the column the engine adds to quarantined batches.
+FAILED_CHECKS_COLUMN = "_adu_failed_checks"

@@ -1,0 +1,272 @@
+"""The plugin manager and its typed facade.
+
+Built-in plugins are named in :data:`BUILTIN_PLUGINS` (imported by module name, so
+``adu_core`` never imports a plugin package statically); third-party plugins load from the
+``adu`` entry-point group, each in its own ``try``: a broken plugin is reported in one line
+and the host goes on. ``ADU_BLOCK_PLUGINS=name1,name2`` blocks plugins by name.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import threading
+from collections.abc import Iterable, Sequence
+from importlib import metadata
+from types import ModuleType
+from typing import Any
+from urllib.parse import urlsplit
+
+import attrs
+import pluggy
+
+from adu_core.errors import UsageError
+from adu_core.models import JobResult, JobSpec, TableResult
+from adu_core.plugin import PROJECT_NAME, spec
+from adu_core.plugin.components import Sink, Source, Validator
+
+log = logging.getLogger(__name__)
+
+#: Built-in plugins: (name, module). Missing distributions are skipped quietly.
+BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
+    ("duckdb", "adu_duckdb.plugin"),
+    ("parquet", "adu_parquet.plugin"),
+    ("postgres", "adu_postgres.plugin"),
+    ("pandera", "adu_pandera.plugin"),
+    ("vertica", "adu_vertica.plugin"),
+)
+
+BLOCK_ENV = "ADU_BLOCK_PLUGINS"
+
+
+@attrs.define
+class PluginRecord:
+    """What ``adu plugins`` shows about one loaded plugin."""
+
+    name: str
+    module: str
+    version: str | None
+    builtin: bool
+    provides: list[str] = attrs.field(factory=list)
+
+
+@attrs.define
+class Registry:
+    """The components registered by plugins, by name."""
+
+    sources: dict[str, type[Source]] = attrs.field(factory=dict)
+    sinks: dict[str, type[Sink]] = attrs.field(factory=dict)
+    validators: dict[str, type[Validator]] = attrs.field(factory=dict)
+    owners: dict[str, str] = attrs.field(factory=dict)
+
+
+class Plugins:
+    """Typed facade over the pluggy manager: loads plugins, registers components and
+    calls hooks by keyword."""
+
+    def __init__(self, *, load_builtins: bool = True, load_entrypoints: bool = True) -> None:
+        self.pm = pluggy.PluginManager(PROJECT_NAME)
+        self.pm.add_hookspecs(spec)
+        self.records: dict[str, PluginRecord] = {}
+        self.errors: list[str] = []
+        self._registry: Registry | None = None
+        blocked = {b.strip() for b in os.environ.get(BLOCK_ENV, "").split(",") if b.strip()}
+        for name in blocked:
+            self.pm.set_blocked(name)
+        if load_builtins:
+            for name, module in BUILTIN_PLUGINS:
+                if name in blocked:
+                    continue
+                try:
+                    mod = importlib.import_module(module)
+                except ModuleNotFoundError as exc:
+                    if exc.name and module.startswith(exc.name):
+                        continue  # the distribution is not installed
+                    self._failed(name, exc)
+                    continue
+                except Exception as exc:  # noqa: BLE001 - one broken plugin must not stop the host
+                    self._failed(name, exc)
+                    continue
+                self.register(mod, name=name, builtin=True)
+        if load_entrypoints:
+            self._load_entrypoints(blocked)
+        self.pm.check_pending()
+
+    # -- loading ---------------------------------------------------------------------
+
+    def _failed(self, name: str, exc: BaseException) -> None:
+        line = f"plugin {name!r} failed to load: {type(exc).__name__}: {exc}".splitlines()[0]
+        self.errors.append(line)
+        log.warning(line)
+
+    def _load_entrypoints(self, blocked: set[str]) -> None:
+        for ep in metadata.entry_points(group=PROJECT_NAME):
+            if ep.name in blocked or self.pm.get_plugin(ep.name) is not None:
+                continue
+            if any(r.module == ep.value for r in self.records.values()):
+                continue
+            try:
+                plugin = ep.load()
+            except Exception as exc:  # noqa: BLE001
+                self._failed(ep.name, exc)
+                continue
+            version = ep.dist.version if ep.dist is not None else None
+            self.register(plugin, name=ep.name, builtin=False, version=version)
+
+    def register(
+        self, plugin: Any, *, name: str, builtin: bool = False, version: str | None = None
+    ) -> None:
+        """Register ``plugin`` under ``name`` (and forget the cached registry)."""
+        if self.pm.is_blocked(name):
+            return
+        self.pm.register(plugin, name=name)
+        module = plugin.__name__ if isinstance(plugin, ModuleType) else type(plugin).__module__
+        if version is None:
+            version = _dist_version(module)
+        self.records[name] = PluginRecord(name=name, module=module, version=version, builtin=builtin)
+        self._registry = None
+
+    def unregister(self, name: str) -> None:
+        self.pm.unregister(name=name)
+        self.records.pop(name, None)
+        self._registry = None
+
+    # -- components --------------------------------------------------------------------
+
+    @property
+    def registry(self) -> Registry:
+        if self._registry is None:
+            self._registry = self._collect()
+        return self._registry
+
+    def _collect(self) -> Registry:
+        reg = Registry()
+
+        def adder(kind: str, table: dict[str, Any], owner: str) -> Any:
+            def add(cls: Any) -> None:
+                name = getattr(cls, "name", None)
+                if not isinstance(name, str) or not name:
+                    raise UsageError(f"plugin {owner!r} registered a {kind} without a name")
+                key = f"{kind}:{name}"
+                if key in reg.owners:
+                    raise UsageError(
+                        f"{kind} {name!r} is registered by both {reg.owners[key]!r} and {owner!r}"
+                    )
+                reg.owners[key] = owner
+                table[name] = cls
+                rec = self.records.get(owner)
+                if rec is not None:
+                    rec.provides.append(f"{kind}:{name}")
+
+            return add
+
+        for rec in self.records.values():
+            rec.provides.clear()
+        for plugin_name in list(self.records):
+            plugin = self.pm.get_plugin(plugin_name)
+            if plugin is None:
+                continue
+            for hook_name, kind, table in (
+                ("adu_register_sources", "source", reg.sources),
+                ("adu_register_sinks", "sink", reg.sinks),
+                ("adu_register_validators", "validator", reg.validators),
+            ):
+                impl = getattr(plugin, hook_name, None)
+                if impl is not None:
+                    impl(register=adder(kind, table, plugin_name))
+        return reg
+
+    def source_class(self, url: str) -> type[Source]:
+        """The source class for ``url``'s scheme; :class:`UsageError` when none opens it."""
+        try:
+            scheme = urlsplit(url).scheme.lower()
+        except ValueError:
+            scheme = ""
+        if not scheme:
+            if url.endswith((".duckdb", ".db")) or os.path.exists(url):
+                scheme = "duckdb"
+            else:
+                raise UsageError(f"not a source URL: {_short(url)!r} (expected scheme://...)")
+        for cls in self.registry.sources.values():
+            if scheme in cls.schemes:
+                return cls
+        known = sorted(s for c in self.registry.sources.values() for s in c.schemes)
+        raise UsageError(f"unknown source scheme {scheme!r}; known: {', '.join(known) or 'none'}")
+
+    def open_source(self, url: str, options: dict[str, Any] | None = None) -> Source:
+        return self.source_class(url)(url, options or {})
+
+    def sink_class(self, name: str) -> type[Sink]:
+        try:
+            return self.registry.sinks[name]
+        except KeyError:
+            known = ", ".join(sorted(self.registry.sinks)) or "none"
+            raise UsageError(f"unknown sink {name!r}; known: {known}") from None
+
+    def validator_classes(self) -> list[type[Validator]]:
+        return list(self.registry.validators.values())
+
+    # -- lifecycle hooks ---------------------------------------------------------------
+
+    def job_started(self, *, job_id: str, spec: JobSpec) -> None:
+        self._notify("adu_job_started", job_id=job_id, spec=spec.redacted())
+
+    def table_finished(self, *, job_id: str, result: TableResult) -> None:
+        self._notify("adu_table_finished", job_id=job_id, result=result)
+
+    def job_finished(self, *, job_id: str, result: JobResult) -> None:
+        self._notify("adu_job_finished", job_id=job_id, result=result)
+
+    def _notify(self, hook_name: str, **kwargs: Any) -> None:
+        hook = getattr(self.pm.hook, hook_name)
+        for impl in hook.get_hookimpls():
+            try:
+                impl.function(**{k: kwargs[k] for k in impl.argnames})
+            except Exception:  # noqa: BLE001 - observers must not break a job
+                log.exception("plugin %s failed in %s", impl.plugin_name, hook_name)
+
+    def describe(self) -> list[PluginRecord]:
+        """Every loaded plugin with its version and what it provides."""
+        _ = self.registry
+        return sorted(self.records.values(), key=lambda r: (not r.builtin, r.name))
+
+
+def _dist_version(module: str) -> str | None:
+    top = module.split(".")[0]
+    for dist_name in (top.replace("_", "-"), top):
+        try:
+            return metadata.version(dist_name)
+        except metadata.PackageNotFoundError:
+            continue
+    return None
+
+
+def _short(text: str) -> str:
+    from adu_core.secrets import redact_text
+
+    return redact_text(text)[:80]
+
+
+_lock = threading.Lock()
+_default: Plugins | None = None
+
+
+def get_plugins() -> Plugins:
+    """The process-wide plugin manager, created on first use."""
+    global _default
+    with _lock:
+        if _default is None:
+            _default = Plugins()
+        return _default
+
+
+def set_plugins(plugins: Plugins | None) -> None:
+    """Replace the process-wide manager (tests, embedding applications)."""
+    global _default
+    with _lock:
+        _default = plugins
+
+
+def names(records: Iterable[PluginRecord]) -> Sequence[str]:
+    return [r.name for r in records]

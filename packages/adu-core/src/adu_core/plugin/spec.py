@@ -1,0 +1,86 @@
+"""Hook specifications, grouped by stage.
+
+Every hook is prefixed ``adu_`` and is called with keyword arguments only, through the
+typed facade :class:`adu_core.plugin.manager.Plugins`.
+
+Components (sources, validators, sinks) arrive through ``adu_register_*`` hooks that take
+a ``register`` callback, so the host owns naming and duplicate checks. The job lifecycle
+hooks let observers (an audit trail, a notifier) follow jobs; they must not raise: an
+exception in an observer is logged and the job goes on.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from adu_core.plugin import hookspec
+
+if TYPE_CHECKING:
+    from adu_core.models import JobResult, JobSpec, TableResult
+    from adu_core.plugin.components import RegisterSink, RegisterSource, RegisterValidator
+
+
+# ----------------------------------------------------------------------------- sources
+
+
+@hookspec
+def adu_register_sources(register: RegisterSource) -> None:
+    """Register source classes.
+
+    :param register: call ``register(SourceClass)``; the class's ``name`` and ``schemes``
+        say what it is called and which URL schemes it opens. A name registered twice is
+        refused with a clear error naming both plugins.
+    """
+
+
+# -------------------------------------------------------------------------- validators
+
+
+@hookspec
+def adu_register_validators(register: RegisterValidator) -> None:
+    """Register validator classes.
+
+    :param register: call ``register(ValidatorClass)``; every registered validator runs
+        on every exported table it has checks for.
+    """
+
+
+# ------------------------------------------------------------------------------- sinks
+
+
+@hookspec
+def adu_register_sinks(register: RegisterSink) -> None:
+    """Register sink classes.
+
+    :param register: call ``register(SinkClass)``; a job names its sink by ``name``.
+    """
+
+
+# ------------------------------------------------------------------------ job lifecycle
+
+
+@hookspec
+def adu_job_started(job_id: str, spec: JobSpec) -> None:
+    """A job has started running.
+
+    :param job_id: the job's id in the store.
+    :param spec: the job's spec, without secrets.
+    """
+
+
+@hookspec
+def adu_table_finished(job_id: str, result: TableResult) -> None:
+    """A table of a job has finished (succeeded, failed or cancelled).
+
+    :param job_id: the job's id in the store.
+    :param result: the table's status, counts, files, validation and error.
+    """
+
+
+@hookspec
+def adu_job_finished(job_id: str, result: JobResult) -> None:
+    """A job has finished, whatever its status.
+
+    :param job_id: the job's id in the store.
+    :param result: the job's status and every table's result.
+    """

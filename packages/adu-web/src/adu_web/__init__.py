@@ -1,0 +1,1 @@
+"""ADU web dashboard."""

@@ -1,0 +1,1 @@
+"""ADU DuckDB source: tables of a DuckDB database file."""

@@ -1,0 +1,1 @@
+"""ADU validator: pandera checks on the Arrow batches."""

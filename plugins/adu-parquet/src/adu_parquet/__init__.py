@@ -1,0 +1,1 @@
+"""ADU Parquet sink: atomic publishing, manifest-ready files."""

@@ -1,0 +1,1 @@
+"""ADU PostgreSQL source: parallel binary COPY, exact types, one snapshot."""

@@ -1,0 +1,1 @@
+"""ADU Vertica source through vertica-python."""

@@ -1,0 +1,1 @@
+"""Plugin hooks (filled in by the plugin's issue)."""
