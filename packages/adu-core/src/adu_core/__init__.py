@@ -15,7 +15,7 @@ try:
 except metadata.PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0"
 
-from adu_core.models import (  # noqa: E402
+from adu_core.models import (
     ColumnInfo,
     JobResult,
     JobSpec,

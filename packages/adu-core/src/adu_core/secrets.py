@@ -84,7 +84,7 @@ def redact_url(url: str, mask: str = MASK) -> str:
         parts = urlsplit(url)
     except ValueError:
         return redact_text(url)
-    if not parts.scheme or not parts.netloc and not parts.query:
+    if not parts.scheme or (not parts.netloc and not parts.query):
         return redact_text(url)
     netloc = parts.netloc
     if "@" in netloc:

@@ -223,7 +223,7 @@ class Plugins:
         for impl in hook.get_hookimpls():
             try:
                 impl.function(**{k: kwargs[k] for k in impl.argnames})
-            except Exception:  # noqa: BLE001 - observers must not break a job
+            except Exception:
                 log.exception("plugin %s failed in %s", impl.plugin_name, hook_name)
 
     def describe(self) -> list[PluginRecord]:

@@ -1,0 +1,143 @@
+"""Configuration from environment variables, with safe defaults.
+
+Every variable is listed in :data:`VARIABLES` (the README's table is made from the same
+facts). :func:`load` reads them once per call; nothing here is cached globally, so tests
+can set variables and call :func:`load` again.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets as _secrets
+from collections.abc import Mapping
+from pathlib import Path
+
+import attrs
+
+from adu_core.errors import UsageError
+
+#: name -> (default shown in docs, meaning)
+VARIABLES: dict[str, tuple[str, str]] = {
+    "ADU_DATA_DIR": ("~/.local/share/adu", "Where the job store (adu.db), logs and keys live."),
+    "ADU_STORE_URL": ("sqlite:///$ADU_DATA_DIR/adu.db", "SQLAlchemy URL of the job store; a postgresql:// URL lets several hosts share it."),
+    "ADU_SECRET_KEY": ("generated in development", "Signs web sessions and encrypts passwords typed into the web form. Required when ADU_ENV=production."),
+    "ADU_SECRET_KEY_FILE": ("unset", "A file holding ADU_SECRET_KEY (Docker secrets)."),
+    "ADU_ENV": ("development", "'production' enforces a real secret key and secure cookies."),
+    "ADU_LOG_LEVEL": ("INFO", "Level of the service log and the job logs."),
+    "ADU_LOG_STDOUT": ("0", "1: also write the JSON service log to stdout (containers)."),
+    "ADU_PARALLEL": ("number of CPUs", "Default number of partitions exported at once."),
+    "ADU_WORKERS": ("1", "Jobs `adu serve` runs at once with its embedded worker (0: none)."),
+    "ADU_BATCH_ROWS": ("65536", "Rows per Arrow batch read from a source (memory = batch x parallel)."),
+    "ADU_HEARTBEAT_SECONDS": ("5", "How often a worker marks its running job alive."),
+    "ADU_STALE_SECONDS": ("60", "A running job whose worker has not been heard from for this long is marked stale."),
+    "ADU_EXPORT_ROOT": ("unset", "If set, web and API jobs may only write below this directory."),
+    "ADU_CONNECTIONS_FILE": ("$ADU_DATA_DIR/connections.yaml", "Admin-managed named connections (credentials by env var or secret file)."),
+    "ADU_BLOCK_PLUGINS": ("unset", "Comma-separated plugin names not to load."),
+}
+
+
+@attrs.frozen
+class Settings:
+    """The process settings (see :data:`VARIABLES`)."""
+
+    data_dir: Path
+    store_url: str
+    secret_key: str
+    secret_key_is_default: bool
+    env: str
+    log_level: str
+    log_stdout: bool
+    parallel: int
+    workers: int
+    batch_rows: int
+    heartbeat_seconds: float
+    stale_seconds: float
+    export_root: Path | None
+    connections_file: Path
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.data_dir / "logs"
+
+    def job_log_path(self, job_id: str) -> Path:
+        """The log file of a job: derived from the id only, never from user text."""
+        if not job_id.isalnum():
+            raise UsageError("invalid job id")
+        return self.log_dir / "jobs" / f"{job_id}.jsonl"
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise UsageError(f"{name} must be a whole number, not {raw!r}") from None
+    if value < minimum:
+        raise UsageError(f"{name} must be at least {minimum}")
+    return value
+
+
+def _secret_key(env: Mapping[str, str], data_dir: Path, production: bool) -> tuple[str, bool]:
+    key = env.get("ADU_SECRET_KEY", "")
+    key_file = env.get("ADU_SECRET_KEY_FILE", "")
+    if not key and key_file:
+        try:
+            key = Path(key_file).read_text().strip()
+        except OSError as exc:
+            raise UsageError(f"cannot read ADU_SECRET_KEY_FILE: {exc.strerror}") from None
+    if key:
+        if production and len(key) < 16:
+            raise UsageError("ADU_SECRET_KEY is too short for production (16 characters at least)")
+        return key, False
+    if production:
+        raise UsageError("ADU_SECRET_KEY (or ADU_SECRET_KEY_FILE) is required when ADU_ENV=production")
+    # development: a random key kept in the data directory, shared by web and workers
+    path = data_dir / "dev-secret.key"
+    try:
+        return path.read_text().strip(), True
+    except OSError:
+        pass
+    data_dir.mkdir(parents=True, exist_ok=True)
+    value = _secrets.token_urlsafe(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(value)
+    return value, True
+
+
+def load(env: Mapping[str, str] | None = None) -> Settings:
+    """Read the settings from ``env`` (default: ``os.environ``)."""
+    env = os.environ if env is None else env
+    data_dir = Path(env.get("ADU_DATA_DIR") or Path.home() / ".local" / "share" / "adu").expanduser()
+    adu_env = env.get("ADU_ENV", "development").strip().lower() or "development"
+    if adu_env not in ("development", "production", "test"):
+        raise UsageError(f"ADU_ENV must be development, production or test, not {adu_env!r}")
+    production = adu_env == "production"
+    store_url = env.get("ADU_STORE_URL") or f"sqlite:///{data_dir / 'adu.db'}"
+    key, is_default = _secret_key(env, data_dir, production)
+    export_root = env.get("ADU_EXPORT_ROOT")
+    level = env.get("ADU_LOG_LEVEL", "INFO").upper()
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        raise UsageError(f"ADU_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not {level!r}")
+    return Settings(
+        data_dir=data_dir,
+        store_url=store_url,
+        secret_key=key,
+        secret_key_is_default=is_default,
+        env=adu_env,
+        log_level=level,
+        log_stdout=env.get("ADU_LOG_STDOUT", "0") in ("1", "true", "yes"),
+        parallel=_int(env, "ADU_PARALLEL", os.cpu_count() or 2, 1),
+        workers=_int(env, "ADU_WORKERS", 1, 0),
+        batch_rows=_int(env, "ADU_BATCH_ROWS", 65536, 1),
+        heartbeat_seconds=float(_int(env, "ADU_HEARTBEAT_SECONDS", 5, 1)),
+        stale_seconds=float(_int(env, "ADU_STALE_SECONDS", 60, 2)),
+        export_root=Path(export_root).resolve() if export_root else None,
+        connections_file=Path(env.get("ADU_CONNECTIONS_FILE") or data_dir / "connections.yaml"),
+    )

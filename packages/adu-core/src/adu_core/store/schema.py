@@ -1,0 +1,108 @@
+"""The job store's tables (SQLAlchemy Core). Changes go through Alembic migrations in
+:mod:`adu_core.migrations`; this module mirrors the latest revision."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+jobs = sa.Table(
+    "jobs",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("name", sa.Text),
+    sa.Column("status", sa.String(16), nullable=False, index=True),
+    sa.Column("spec", sa.Text, nullable=False),  # JobSpec JSON, redacted
+    sa.Column("source", sa.Text, nullable=False),  # source URL without password
+    sa.Column("target", sa.Text, nullable=False),
+    sa.Column("created_by", sa.String(128)),
+    sa.Column("created_at", sa.Float, nullable=False, index=True),
+    sa.Column("started_at", sa.Float),
+    sa.Column("finished_at", sa.Float),
+    sa.Column("heartbeat_at", sa.Float),
+    sa.Column("worker_id", sa.String(128)),
+    sa.Column("attempt", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("cancel_requested", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("tables_total", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("tables_done", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("tables_failed", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("rows", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("bytes", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("rows_estimate", sa.BigInteger),
+    sa.Column("error", sa.Text),  # ErrorInfo JSON
+    sa.Column("source_info", sa.Text),  # SourceInfo JSON (redacted)
+    sa.Column("manifest_path", sa.Text),
+    sa.Column("secret", sa.LargeBinary),  # encrypted password, erased when the job ends
+)
+
+job_tables = sa.Table(
+    "job_tables",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("job_id", sa.String(32), sa.ForeignKey("jobs.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("schema", sa.Text, nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("rows", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("bytes", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("rows_estimate", sa.BigInteger),
+    sa.Column("partitions_total", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("partitions_done", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("started_at", sa.Float),
+    sa.Column("finished_at", sa.Float),
+    sa.Column("error", sa.Text),
+    sa.Column("validation", sa.Text),
+    sa.Column("files", sa.Text),
+    sa.UniqueConstraint("job_id", "schema", "name", name="uq_job_tables_name"),
+)
+
+job_partitions = sa.Table(
+    "job_partitions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("job_id", sa.String(32), sa.ForeignKey("jobs.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("table_id", sa.Integer, sa.ForeignKey("job_tables.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("idx", sa.Integer, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("rows", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("spec", sa.Text),
+    sa.Column("error", sa.Text),
+)
+
+events = sa.Table(
+    "events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("job_id", sa.String(32), sa.ForeignKey("jobs.id", ondelete="CASCADE"), index=True),
+    sa.Column("ts", sa.Float, nullable=False),
+    sa.Column("level", sa.String(10), nullable=False),
+    sa.Column("table_name", sa.Text),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Column("data", sa.Text),
+)
+
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("username", sa.String(128), nullable=False, unique=True),
+    sa.Column("password_hash", sa.Text, nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("last_login_at", sa.Float),
+    sa.Column("failed_logins", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("locked_until", sa.Float),
+)
+
+workers = sa.Table(
+    "workers",
+    metadata,
+    sa.Column("id", sa.String(128), primary_key=True),
+    sa.Column("host", sa.Text),
+    sa.Column("pid", sa.Integer),
+    sa.Column("started_at", sa.Float, nullable=False),
+    sa.Column("heartbeat_at", sa.Float, nullable=False),
+)
