@@ -1,0 +1,462 @@
+"""Verification of an export directory against its manifest (``adu verify``).
+
+Everything is recomputed from the files: the SHA-256 of every file, and the row count
+and schema of every Parquet file read from its footer. Missing files, unexpected files
+(anything not in the manifest except ``manifest.json`` and ``manifest.sig``: hidden
+files, staging leftovers, symbolic links and empty files included), a manifest edited
+after it was written (its checksum), and a bad or missing signature (when a public key
+is given) are all reported, each naming the file.
+
+Hashing runs on a thread pool (``hashlib`` releases the GIL on large updates), reading
+each file in large chunks into a reused buffer, so verification is bound by the disk
+or by SHA-256 on every core, and memory stays flat whatever the file sizes.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import hashlib
+import json
+import os
+import stat
+from collections.abc import Mapping, Sequence
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import attrs
+import pyarrow as pa
+import pyarrow.parquet as pq
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from adu_core import signing
+from adu_core.manifest import CHECKSUM_KEY, FORMAT, FORMAT_VERSION, checksum
+from adu_core.models import SOURCE_TYPE_KEY
+from adu_core.plugin.components import FAILED_CHECKS_COLUMN
+
+MANIFEST_NAME = "manifest.json"
+SIGNATURE_NAME = "manifest.sig"
+CHUNK = 4 * 1024 * 1024
+
+
+def sha256_file(path: str | os.PathLike[str], *, fsync: bool = False) -> tuple[str, int]:
+    """``(sha256 hex, size)`` of a file, streamed in :data:`CHUNK`-byte reads.
+
+    :param fsync: also flush the file to stable storage (writers use this before they
+        report a file as done).
+    """
+    h = hashlib.sha256()
+    buf = bytearray(CHUNK)
+    view = memoryview(buf)
+    size = 0
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    try:
+        while True:
+            n = os.readv(fd, [buf]) if hasattr(os, "readv") else _read_into(fd, buf)
+            if n == 0:
+                break
+            h.update(view[:n])
+            size += n
+        if fsync:
+            os.fsync(fd)
+    finally:
+        os.close(fd)
+    return h.hexdigest(), size
+
+
+def _read_into(fd: int, buf: bytearray) -> int:  # pragma: no cover - platforms without readv
+    data = os.read(fd, len(buf))
+    buf[: len(data)] = data
+    return len(data)
+
+
+# ------------------------------------------------------------------------------ reports
+
+
+@attrs.define
+class TableReport:
+    """The verdict on one table of the manifest."""
+
+    schema: str
+    name: str
+    rows: int = 0
+    files: int = 0
+    bytes: int = 0
+    problems: list[str] = attrs.field(factory=list)
+    #: the row count the manifest states for the table
+    manifest_rows: int | None = None
+
+    @property
+    def qualified_name(self) -> str:
+        return f"{self.schema}.{self.name}"
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def line(self) -> str:
+        if self.ok:
+            return f"ok    {self.qualified_name}: {self.files} file(s), {self.rows:,} rows"
+        return f"FAIL  {self.qualified_name}: " + "; ".join(self.problems)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema": self.schema,
+            "name": self.name,
+            "ok": self.ok,
+            "rows": self.rows,
+            "files": self.files,
+            "bytes": self.bytes,
+            "manifest_rows": self.manifest_rows,
+            "problems": list(self.problems),
+        }
+
+
+@attrs.define
+class VerifyReport:
+    """The verdict on a whole export directory.
+
+    :param is_export: False when the directory holds no ADU export (exit code 2).
+    :param signature: ``valid``, ``invalid``, ``missing`` (a key was given, no
+        signature), ``not checked`` (signed, no key given) or ``unsigned``.
+    """
+
+    directory: str
+    is_export: bool = True
+    tables: list[TableReport] = attrs.field(factory=list)
+    problems: list[str] = attrs.field(factory=list)
+    signature: str = "unsigned"
+    signature_message: str = ""
+    files_checked: int = 0
+    bytes_hashed: int = 0
+    job_id: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.is_export and not self.problems and all(t.ok for t in self.tables)
+
+    @property
+    def exit_code(self) -> int:
+        """0: everything matches; 1: a mismatch; 2: not an export."""
+        if not self.is_export:
+            return 2
+        return 0 if self.ok else 1
+
+    def lines(self) -> list[str]:
+        """What ``adu verify`` prints: one line per table, then the export's own lines."""
+        if not self.is_export:
+            return [f"not an export: {p}" for p in self.problems]
+        out = [t.line() for t in self.tables]
+        out += [f"FAIL  export: {p}" for p in self.problems]
+        if self.signature_message:
+            out.append(f"signature: {self.signature_message}")
+        rows = sum(t.rows for t in self.tables)
+        verdict = "OK" if self.ok else "MISMATCH"
+        bad = sum(not t.ok for t in self.tables) + len(self.problems)
+        out.append(
+            f"{verdict}: {len(self.tables)} table(s), {self.files_checked} file(s), {rows:,} rows, "
+            f"{self.bytes_hashed:,} bytes hashed" + ("" if self.ok else f"; {bad} problem line(s)")
+        )
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "directory": self.directory,
+            "is_export": self.is_export,
+            "ok": self.ok,
+            "exit_code": self.exit_code,
+            "job_id": self.job_id,
+            "signature": self.signature,
+            "signature_message": self.signature_message,
+            "files_checked": self.files_checked,
+            "bytes_hashed": self.bytes_hashed,
+            "problems": list(self.problems),
+            "tables": [t.to_dict() for t in self.tables],
+        }
+
+
+# ----------------------------------------------------------------------------- checking
+
+
+@attrs.define
+class _Expected:
+    path: str
+    rows: Any
+    bytes: Any
+    sha256: Any
+    table: TableReport
+    columns: Sequence[Mapping[str, Any]]
+    quarantine: bool
+
+
+@attrs.define
+class _Found:
+    sha256: str | None = None
+    size: int = 0
+    rows: int | None = None
+    schema: pa.Schema | None = None
+    error: str | None = None
+
+
+def _inspect_file(path: Path) -> _Found:
+    found = _Found()
+    try:
+        found.sha256, found.size = sha256_file(path)
+    except OSError as exc:
+        found.error = f"cannot be read ({exc.strerror})"
+        return found
+    try:
+        meta = pq.read_metadata(path)
+        found.rows = meta.num_rows
+        found.schema = meta.schema.to_arrow_schema()
+    except (OSError, pa.ArrowException, ValueError) as exc:
+        found.error = f"is not a readable Parquet file ({str(exc).splitlines()[0][:200]})"
+    return found
+
+
+def _safe_relpath(path: Any) -> str | None:
+    if not isinstance(path, str) or not path or "\\" in path or "\x00" in path:
+        return None
+    p = PurePosixPath(path)
+    if p.is_absolute() or any(part in ("..", ".", "") for part in path.split("/")):
+        return None
+    return p.as_posix()
+
+
+def _schema_problem(schema: pa.Schema, columns: Sequence[Mapping[str, Any]], quarantine: bool) -> str | None:
+    expected = [
+        (str(c.get("name")), str(c.get("arrow_type")), c.get("source_type")) for c in columns
+    ]
+    fields = list(schema)
+    if quarantine:
+        if not fields or fields[-1].name != FAILED_CHECKS_COLUMN:
+            return f"has no {FAILED_CHECKS_COLUMN} column"
+        fields = fields[:-1]
+    actual = []
+    for f in fields:
+        meta = f.metadata or {}
+        st = meta.get(SOURCE_TYPE_KEY)
+        actual.append((f.name, str(f.type), st.decode("utf-8", "replace") if st is not None else None))
+    if [a[0] for a in actual] != [e[0] for e in expected]:
+        names, want = [a[0] for a in actual], [e[0] for e in expected]
+        return f"schema differs from the manifest: columns {names}, manifest says {want}"
+    for (name, typ, st), (_n, etyp, est) in zip(actual, expected, strict=True):
+        if typ != etyp:
+            return f"schema differs from the manifest: column {name!r} is {typ}, manifest says {etyp}"
+        if est is not None and st != est:
+            return f"schema differs from the manifest: column {name!r} has source type {st}, manifest says {est}"
+    return None
+
+
+def _as_key(public_key: Ed25519PublicKey | str | os.PathLike[str] | None) -> Ed25519PublicKey | None:
+    if public_key is None or isinstance(public_key, Ed25519PublicKey):
+        return public_key
+    return signing.load_public_key(public_key)
+
+
+def verify_export(
+    directory: str | os.PathLike[str],
+    public_key: Ed25519PublicKey | str | os.PathLike[str] | None = None,
+    workers: int | None = None,
+) -> VerifyReport:
+    """Check the export in ``directory`` against its manifest.
+
+    :param public_key: an Ed25519 public key (or the path of its PEM file): when given,
+        the signature must be present and valid.
+    :param workers: threads hashing files at once (default: the number of CPUs, at least 2).
+    :raises adu_core.errors.UsageError: when ``public_key`` is a path to something that is
+        not an Ed25519 public key.
+    """
+    key = _as_key(public_key)
+    root = Path(directory)
+    report = VerifyReport(directory=os.fspath(directory))
+    manifest_path = root / MANIFEST_NAME
+    if not root.is_dir():
+        report.is_export = False
+        report.problems.append(f"{os.fspath(directory)} is not a directory")
+        return report
+    if not manifest_path.is_file() or manifest_path.is_symlink():
+        report.is_export = False
+        report.problems.append(f"{os.fspath(directory)} holds no {MANIFEST_NAME}")
+        return report
+    raw = manifest_path.read_bytes()
+    try:
+        manifest = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        report.problems.append(f"{MANIFEST_NAME} is damaged: not valid JSON ({exc})")
+        _check_signature(report, root, raw, key)
+        return report
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        report.is_export = False
+        report.problems.append(f"{MANIFEST_NAME} is not an ADU export manifest")
+        return report
+    report.job_id = str(manifest.get("job_id")) if manifest.get("job_id") is not None else None
+    version = manifest.get("format_version")
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        report.problems.append(f"{MANIFEST_NAME} has format version {version!r}; this ADU reads up to {FORMAT_VERSION}")
+    if CHECKSUM_KEY not in manifest:
+        report.problems.append(f"{MANIFEST_NAME} has no checksum")
+    elif manifest[CHECKSUM_KEY] != checksum(manifest):
+        report.problems.append(f"{MANIFEST_NAME} was edited after it was written (checksum mismatch)")
+    _check_signature(report, root, raw, key)
+
+    expected = _expected_files(manifest, report)
+    present = _walk(root, report, expected)
+    _check_files(root, expected, present, report, workers)
+    return report
+
+
+def _check_signature(report: VerifyReport, root: Path, raw: bytes, key: Ed25519PublicKey | None) -> None:
+    sig_path = root / SIGNATURE_NAME
+    has_sig = sig_path.is_file() and not sig_path.is_symlink()
+    if key is None:
+        if has_sig:
+            report.signature = "not checked"
+            report.signature_message = f"{SIGNATURE_NAME} present, not checked (give a public key to check it)"
+        else:
+            report.signature = "unsigned"
+            report.signature_message = "unsigned export (integrity checked by SHA-256 only)"
+        return
+    if not has_sig:
+        report.signature = "missing"
+        report.signature_message = f"{SIGNATURE_NAME} is missing (a signed export was expected)"
+        report.problems.append(report.signature_message)
+        return
+    valid, message = signing.check(raw, sig_path.read_bytes(), key)
+    report.signature = "valid" if valid else "invalid"
+    report.signature_message = message
+    if not valid:
+        report.problems.append(message)
+
+
+def _expected_files(manifest: Mapping[str, Any], report: VerifyReport) -> dict[str, _Expected]:
+    expected: dict[str, _Expected] = {}
+    tables = manifest.get("tables")
+    if not isinstance(tables, list):
+        report.problems.append(f"{MANIFEST_NAME} lists no tables")
+        return expected
+    for entry in tables:
+        if not isinstance(entry, dict):
+            report.problems.append(f"{MANIFEST_NAME} holds a table entry that is not an object")
+            continue
+        t = TableReport(schema=str(entry.get("schema")), name=str(entry.get("name")))
+        report.tables.append(t)
+        status = entry.get("status", "succeeded")
+        if status != "succeeded":
+            err = entry.get("error")
+            t.problems.append(f"not exported: the table {status}" + (f" ({err})" if err else ""))
+        columns = [c for c in entry.get("columns") or [] if isinstance(c, dict)]
+        validation = entry.get("validation") if isinstance(entry.get("validation"), dict) else {}
+        groups = [(entry.get("files") or [], False), ((validation or {}).get("quarantine_files") or [], True)]
+        for files, quarantine in groups:
+            for f in files:
+                path = _safe_relpath(f.get("path") if isinstance(f, dict) else None)
+                if path is None or path in (MANIFEST_NAME, SIGNATURE_NAME):
+                    shown = f.get("path") if isinstance(f, dict) else f
+                    t.problems.append(f"unsafe or invalid file path in the manifest: {shown!r}")
+                    continue
+                if path in expected:
+                    t.problems.append(f"{path}: listed twice in the manifest")
+                    continue
+                assert isinstance(f, dict)
+                expected[path] = _Expected(
+                    path=path,
+                    rows=f.get("rows"),
+                    bytes=f.get("bytes"),
+                    sha256=f.get("sha256"),
+                    table=t,
+                    columns=columns,
+                    quarantine=quarantine,
+                )
+                if not quarantine:
+                    t.files += 1
+        rows = entry.get("rows")
+        if isinstance(rows, int) and not isinstance(rows, bool):
+            t.manifest_rows = rows
+        else:
+            t.problems.append("the manifest gives no row count")
+    return expected
+
+
+def _walk(root: Path, report: VerifyReport, expected: Mapping[str, _Expected]) -> set[str]:
+    """Relative paths of the regular files present; report everything unexpected."""
+    present: set[str] = set()
+    table_dirs: dict[str, TableReport] = {}
+    for e in expected.values():
+        table_dirs.setdefault(str(PurePosixPath(e.path).parent), e.table)
+
+    def unexpected(rel: str, what: str) -> None:
+        owner = table_dirs.get(str(PurePosixPath(rel).parent))
+        message = f"{rel}: {what}"
+        if owner is not None:
+            owner.problems.append(message)
+        else:
+            report.problems.append(message)
+
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        base = Path(dirpath)
+        for d in list(dirnames):
+            if (base / d).is_symlink():
+                dirnames.remove(d)
+                unexpected((base / d).relative_to(root).as_posix(), "unexpected symbolic link")
+        dirnames.sort()
+        for name in sorted(filenames):
+            full = base / name
+            rel = full.relative_to(root).as_posix()
+            if rel in (MANIFEST_NAME, SIGNATURE_NAME):
+                continue
+            mode = full.lstat().st_mode
+            if stat.S_ISLNK(mode):
+                unexpected(rel, "symbolic link instead of a file" if rel in expected else "unexpected symbolic link")
+            elif not stat.S_ISREG(mode):
+                unexpected(rel, "unexpected special file")
+            elif rel not in expected:
+                unexpected(rel, "unexpected file (not in the manifest)")
+            else:
+                present.add(rel)
+    return present
+
+
+def _check_files(
+    root: Path,
+    expected: Mapping[str, _Expected],
+    present: set[str],
+    report: VerifyReport,
+    workers: int | None,
+) -> None:
+    todo = []
+    for path, e in expected.items():
+        if path in present:
+            todo.append(e)
+        elif not (root / path).is_symlink():
+            e.table.problems.append(f"{path}: missing")
+    todo.sort(key=lambda e: -(e.bytes if isinstance(e.bytes, int) else 0))  # big files first
+    n = workers or max(2, os.cpu_count() or 1)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=n, thread_name_prefix="adu-verify") as pool:
+        results = list(pool.map(lambda e: _inspect_file(root / e.path), todo))
+    for e, found in zip(todo, results, strict=True):
+        report.files_checked += 1
+        report.bytes_hashed += found.size
+        t = e.table
+        if found.sha256 is None:
+            t.problems.append(f"{e.path}: {found.error}")
+            continue
+        if found.sha256 != e.sha256:
+            t.problems.append(f"{e.path}: SHA-256 differs from the manifest (the file was altered)")
+        if found.size != e.bytes:
+            t.problems.append(f"{e.path}: {found.size:,} bytes, the manifest says {e.bytes}")
+        if found.error is not None:
+            t.problems.append(f"{e.path}: {found.error}")
+            continue
+        if found.rows != e.rows:
+            t.problems.append(f"{e.path}: {found.rows:,} rows in its footer, the manifest says {e.rows}")
+        assert found.schema is not None
+        problem = _schema_problem(found.schema, e.columns, e.quarantine)
+        if problem:
+            t.problems.append(f"{e.path}: {problem}")
+        if not e.quarantine:
+            t.rows += found.rows or 0
+            t.bytes += found.size
+    # each table's row count (manifest) against the rows found in its files
+    for t in report.tables:
+        if t.manifest_rows is not None and not t.problems and t.rows != t.manifest_rows:
+            t.problems.append(f"{t.rows:,} rows in its files, the manifest says {t.manifest_rows:,}")

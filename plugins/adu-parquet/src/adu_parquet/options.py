@@ -1,0 +1,142 @@
+"""The options of the Parquet sink, validated once, picklable.
+
+=====================  ===========  =====================================================
+option                 default      meaning
+=====================  ===========  =====================================================
+``compression``        ``zstd``     ``zstd``, ``snappy``, ``gzip``, ``lz4`` or ``none``
+``compression_level``  codec's      zstd 1-22 (ADU default 1: measured fastest for a
+                                    few percent more bytes), gzip 1-9; not for snappy,
+                                    lz4, none
+``row_group_size``     122880       rows per row group (the unit readers skip by)
+``row_group_bytes``    128 MiB      a row group is also cut when this many bytes of
+                                    Arrow data are buffered: bounds memory per writer
+``max_file_bytes``     1 GiB        start a new numbered part file once a file reaches
+                                    about this size (FAT32 media hold at most 4 GiB per
+                                    file); 0 = never rotate
+``dictionary``         true         dictionary encoding of columns
+``statistics``         true         min/max/null-count statistics per column chunk
+=====================  ===========  =====================================================
+
+Sizes accept an integer number of bytes or a string with a unit: ``512MB``, ``1GiB``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+from adu_core.errors import UsageError
+
+COMPRESSIONS = ("zstd", "snappy", "gzip", "lz4", "none")
+_LEVELS = {"zstd": (1, 22), "gzip": (1, 9)}
+DEFAULT_ZSTD_LEVEL = 1
+
+_UNITS = {
+    "": 1, "b": 1,
+    "k": 1000, "kb": 1000, "kib": 1024,
+    "m": 1000**2, "mb": 1000**2, "mib": 1024**2,
+    "g": 1000**3, "gb": 1000**3, "gib": 1024**3,
+    "t": 1000**4, "tb": 1000**4, "tib": 1024**4,
+}
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$")
+
+
+def parse_size(name: str, value: Any) -> int:
+    """Bytes from an int or a string such as ``"256MiB"``; UsageError otherwise."""
+    if isinstance(value, bool):
+        raise UsageError(f"sink option {name}: expected a size, got {value!r}")
+    if isinstance(value, int):
+        n = value
+    else:
+        m = _SIZE.match(str(value))
+        if m is None or m.group(2).lower() not in _UNITS:
+            raise UsageError(f"sink option {name}: expected a size such as 512MiB, got {value!r}")
+        n = int(float(m.group(1)) * _UNITS[m.group(2).lower()])
+    if n < 0:
+        raise UsageError(f"sink option {name}: must not be negative")
+    return n
+
+
+def _bool(name: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise UsageError(f"sink option {name}: expected true or false, got {value!r}")
+
+
+def _int(name: str, value: Any, low: int) -> int:
+    if isinstance(value, bool):
+        raise UsageError(f"sink option {name}: expected an integer, got {value!r}")
+    try:
+        n = int(value)
+    except (TypeError, ValueError):
+        raise UsageError(f"sink option {name}: expected an integer, got {value!r}") from None
+    if n < low:
+        raise UsageError(f"sink option {name}: must be at least {low}, got {n}")
+    return n
+
+
+@attrs.frozen
+class ParquetOptions:
+    """Validated sink options (see the module docstring)."""
+
+    compression: str = "zstd"
+    compression_level: int | None = DEFAULT_ZSTD_LEVEL
+    row_group_size: int = 122_880
+    row_group_bytes: int = 128 * 1024**2
+    max_file_bytes: int = 1024**3
+    dictionary: bool = True
+    statistics: bool = True
+
+    @classmethod
+    def from_mapping(cls, options: Mapping[str, Any]) -> ParquetOptions:
+        known = {f.name for f in attrs.fields(cls)}
+        unknown = sorted(set(options) - known)
+        if unknown:
+            raise UsageError(
+                f"unknown parquet sink option(s): {', '.join(unknown)} (known: {', '.join(sorted(known))})"
+            )
+        compression = str(options.get("compression", "zstd")).strip().lower()
+        if compression in ("uncompressed", ""):
+            compression = "none"
+        if compression not in COMPRESSIONS:
+            raise UsageError(
+                f"sink option compression: expected one of {', '.join(COMPRESSIONS)}, got {compression!r}"
+            )
+        level: int | None
+        raw_level = options.get("compression_level")
+        if raw_level is None:
+            level = DEFAULT_ZSTD_LEVEL if compression == "zstd" else None
+        elif compression not in _LEVELS:
+            raise UsageError(f"sink option compression_level: {compression} takes no level")
+        else:
+            low, high = _LEVELS[compression]
+            level = _int("compression_level", raw_level, low)
+            if level > high:
+                raise UsageError(f"sink option compression_level: {compression} levels are {low}-{high}")
+        return cls(
+            compression=compression,
+            compression_level=level,
+            row_group_size=_int("row_group_size", options.get("row_group_size", 122_880), 1),
+            row_group_bytes=max(
+                1, parse_size("row_group_bytes", options.get("row_group_bytes", 128 * 1024**2))
+            ),
+            max_file_bytes=parse_size("max_file_bytes", options.get("max_file_bytes", 1024**3)),
+            dictionary=_bool("dictionary", options.get("dictionary", True)),
+            statistics=_bool("statistics", options.get("statistics", True)),
+        )
+
+    def writer_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for :class:`pyarrow.parquet.ParquetWriter`."""
+        return {
+            "compression": self.compression,
+            "compression_level": self.compression_level,
+            "use_dictionary": self.dictionary,
+            "write_statistics": self.statistics,
+        }

@@ -1,0 +1,319 @@
+"""The Parquet sink: staging, atomic publishing, the manifest written last.
+
+Layout of an export directory ``DIR``::
+
+    DIR/<schema>/<table>/part-00000.parquet, part-00001.parquet, ...
+    DIR/_quarantine/<schema>/<table>/part-00000.parquet      rows that broke checks
+    DIR/manifest.json                                         written last
+    DIR/manifest.sig                                          when signed
+    DIR/.adu-staging/<job>/                                   only while a job runs
+
+Folder names come from :mod:`adu_parquet.naming`. Workers write into the job's staging
+folder; :meth:`ParquetSink.publish_table` gathers a complete table's files into a fresh
+folder inside staging and renames that folder into place in one step, so a reader sees
+either no folder or the whole table, never a part of it; a retry renames the old
+folder away first, so rows are never duplicated. A killed worker leaves files only in
+staging, which :meth:`ParquetSink.close` removes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import uuid
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import adu_core
+import pyarrow as pa
+from adu_core import signing
+from adu_core.errors import UsageError
+from adu_core.manifest import canonical_json, seal
+from adu_core.models import FileResult, Partition, PartitionResult, TableInfo
+from adu_core.plugin.components import FAILED_CHECKS_COLUMN, PartitionWriter, Sink
+from adu_core.verify import MANIFEST_NAME, SIGNATURE_NAME, sha256_file
+
+from adu_parquet.naming import encode_name, table_dir
+from adu_parquet.options import ParquetOptions
+from adu_parquet.writer import ParquetPartitionWriter, write_empty_file
+
+STAGING = ".adu-staging"
+QUARANTINE = "_quarantine"
+
+#: Parquet file (key-value) metadata keys.
+VERSION_KEY = b"adu.version"
+JOB_KEY = b"adu.job_id"
+TABLE_KEY = b"adu.table"
+
+
+def file_schema(table: TableInfo, job_id: str) -> pa.Schema:
+    """The schema written to the table's files: field metadata (source types) and file
+    metadata (ADU version, job id, table name)."""
+    schema = table.arrow_schema()
+    return schema.with_metadata(
+        {
+            **(schema.metadata or {}),
+            VERSION_KEY: adu_core.__version__.encode(),
+            JOB_KEY: job_id.encode(),
+            TABLE_KEY: json.dumps([table.schema, table.name], ensure_ascii=False).encode(),
+        }
+    )
+
+
+def _fsync_dir(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _write_atomic(path: Path, data: bytes, tmp_dir: Path) -> None:
+    """Write ``data`` to ``path`` via a temp file in ``tmp_dir``, fsync, rename, fsync dir."""
+    tmp_dir.mkdir(parents=True, exist_ok=True)
+    tmp = tmp_dir / f"{path.name}.{uuid.uuid4().hex}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    try:
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+    _fsync_dir(path.parent)
+
+
+class ParquetSink(Sink):
+    """Writes each table as Parquet files under ``DIR/<schema>/<table>/``.
+
+    Options: see :mod:`adu_parquet.options` (compression, compression_level,
+    row_group_size, row_group_bytes, max_file_bytes, dictionary, statistics).
+    """
+
+    name = "parquet"
+    description = "Parquet files per table, published atomically, with a signed manifest"
+
+    def __init__(self, target: str, options: Mapping[str, Any] | None = None, *, job_id: str) -> None:
+        super().__init__(target, options, job_id=job_id)
+        self.parquet_options = ParquetOptions.from_mapping(self.options)
+        if not target:
+            raise UsageError("the parquet sink needs a target directory")
+        path = target[len("file://") :] if target.startswith("file://") else target
+        self.root = Path(path).expanduser().absolute()
+        self.staging = self.root / STAGING / encode_name(job_id)
+        self._prepared = False
+        self._finalized = False
+        self._aside: Path | None = None  # an overwritten export, kept until finalize
+        self._published: list[Path] = []
+
+    # -- coordinator: before ------------------------------------------------------------
+
+    def _classify(self) -> str:
+        """``empty``, ``export`` (has a manifest), ``partial`` (ADU layout, no manifest),
+        or ``foreign`` (anything else)."""
+        entries = [e for e in self.root.iterdir() if e.name != STAGING]
+        if not entries:
+            return "empty"
+        if (self.root / MANIFEST_NAME).exists():
+            return "export"
+        for entry in entries:
+            if entry.name == SIGNATURE_NAME and entry.is_file():
+                continue
+            if entry.is_symlink() or not entry.is_dir():
+                return "foreign"
+            for dirpath, _dirs, files in os.walk(entry):
+                if any(not f.endswith(".parquet") for f in files):
+                    return "foreign"
+                del dirpath
+        return "partial"
+
+    def prepare(self, *, overwrite: bool, retry: bool = False) -> None:
+        root = self.root
+        if root.exists() and not root.is_dir():
+            raise UsageError(f"target {root} exists and is not a directory")
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UsageError(f"cannot create target directory {root}: {exc.strerror}") from None
+        if not os.access(root, os.W_OK | os.X_OK):
+            raise UsageError(f"target directory {root} is not writable")
+        state = self._classify()
+        if state == "foreign":
+            raise UsageError(
+                f"target directory {root} is not empty and does not hold an ADU export; "
+                "refusing to write into it (choose an empty or new directory)"
+            )
+        try:
+            self.staging.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UsageError(f"cannot write into {root}: {exc.strerror}") from None
+        self._prepared = True
+        if state == "empty" or retry:
+            return
+        if not overwrite:
+            what = "an export" if state == "export" else "the remains of an unfinished export"
+            raise UsageError(f"target directory {root} already holds {what}; use overwrite to replace it")
+        self._move_aside()
+
+    def _move_aside(self) -> None:
+        """Move the old export into staging (manifest first, so it stops being an export
+        at once); :meth:`finalize` deletes it, :meth:`close` without finalize restores it."""
+        aside = self.staging / "previous"
+        aside.mkdir(parents=True, exist_ok=True)
+        self._aside = aside
+        order = [MANIFEST_NAME, SIGNATURE_NAME]
+        names = [n for n in order if (self.root / n).exists()]
+        names += sorted(e.name for e in self.root.iterdir() if e.name not in (STAGING, *order))
+        for name in names:
+            os.replace(self.root / name, aside / name)
+        _fsync_dir(self.root)
+
+    # -- worker -------------------------------------------------------------------------
+
+    def _table_staging(self, table: TableInfo) -> Path:
+        return self.staging / "tables" / table_dir(table.schema, table.name)
+
+    def open_partition(
+        self, partition: Partition, *, attempt: int = 1, quarantine: bool = False
+    ) -> PartitionWriter:
+        kind = "q" if quarantine else "p"
+        stem = f"{kind}{partition.index:05d}-a{attempt}-{uuid.uuid4().hex[:8]}"
+        return ParquetPartitionWriter(
+            root=self.root,
+            staging_dir=self._table_staging(partition.table),
+            stem=stem,
+            schema=file_schema(partition.table, self.job_id),
+            options=self.parquet_options,
+            quarantine_column=FAILED_CHECKS_COLUMN if quarantine else None,
+        )
+
+    # -- coordinator: tables ------------------------------------------------------------
+
+    def _staged_path(self, path: str) -> Path:
+        p = Path(path)
+        full = (p if p.is_absolute() else self.root / p).resolve()
+        if not full.is_relative_to(self.staging.resolve()):
+            raise ValueError(f"{path} is not a staging file of job {self.job_id}")
+        return full
+
+    def staged_files(self, table: TableInfo, results: Sequence[PartitionResult]) -> list[str]:
+        return [str(self._staged_path(f.path)) for r in sorted(results, key=lambda r: r.index) for f in r.files]
+
+    def _publish_group(self, files: list[FileResult], final_rel: str, make_empty: pa.Schema | None) -> list[FileResult]:
+        """Move ``files`` into a new folder and rename it to ``DIR/final_rel`` in one step."""
+        build = self.staging / "build" / uuid.uuid4().hex
+        build.mkdir(parents=True)
+        published: list[FileResult] = []
+        for i, f in enumerate(files):
+            name = f"part-{i:05d}.parquet"
+            os.replace(self._staged_path(f.path), build / name)
+            published.append(FileResult(path=f"{final_rel}/{name}", rows=f.rows, bytes=f.bytes, sha256=f.sha256))
+        if not files and make_empty is not None:
+            empty = write_empty_file(build / "part-00000.parquet", make_empty, self.parquet_options)
+            published.append(
+                FileResult(path=f"{final_rel}/part-00000.parquet", rows=0, bytes=empty.bytes, sha256=empty.sha256)
+            )
+        _fsync_dir(build)
+        final = self.root / final_rel
+        self._remove_published(final)
+        if published:
+            final.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(build, final)
+            self._published.append(final)
+            _fsync_dir(final.parent)
+        else:
+            build.rmdir()
+            for parent in (final.parent, final.parent.parent):  # no empty _quarantine folders
+                if parent != self.root:
+                    with contextlib.suppress(OSError):
+                        parent.rmdir()
+        return published
+
+    def _remove_published(self, final: Path) -> None:
+        """Take an earlier attempt's folder away (renamed out first: never a mix)."""
+        if final.exists() or final.is_symlink():
+            trash = self.staging / "trash" / uuid.uuid4().hex
+            trash.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(final, trash)
+            shutil.rmtree(trash, ignore_errors=True)
+
+    def publish_table(
+        self, table: TableInfo, results: Sequence[PartitionResult]
+    ) -> tuple[list[FileResult], list[FileResult]]:
+        ordered = sorted(results, key=lambda r: r.index)
+        data = [f for r in ordered for f in r.files]
+        quarantined = [f for r in ordered for f in r.quarantine_files]
+        rel = table_dir(table.schema, table.name)
+        published = self._publish_group(data, rel, file_schema(table, self.job_id))
+        published_q = self._publish_group(quarantined, f"{QUARANTINE}/{rel}", None)
+        shutil.rmtree(self._table_staging(table), ignore_errors=True)
+        return published, published_q
+
+    def discard_table(self, table: TableInfo) -> None:
+        shutil.rmtree(self._table_staging(table), ignore_errors=True)
+
+    # -- coordinator: end ---------------------------------------------------------------
+
+    def finalize(self, manifest: Mapping[str, Any], *, sign_key: str | None = None) -> str:
+        key = signing.load_private_key(sign_key) if sign_key else None  # fail before writing
+        data = canonical_json(seal(manifest))
+        tmp_dir = self.staging if self.staging.is_dir() else self.root
+        sig_path = self.root / SIGNATURE_NAME
+        if key is not None:
+            _write_atomic(sig_path, signing.sign(data, key, signed_file=MANIFEST_NAME), tmp_dir)
+        elif sig_path.exists():
+            sig_path.unlink()  # a stale signature of an earlier manifest
+        path = self.root / MANIFEST_NAME
+        _write_atomic(path, data, tmp_dir)
+        self._finalized = True
+        if self._aside is not None:
+            shutil.rmtree(self._aside, ignore_errors=True)
+            self._aside = None
+        return str(path)
+
+    def read_manifest(self) -> dict[str, Any] | None:
+        path = self.root / MANIFEST_NAME
+        if not path.is_file():
+            return None
+        try:
+            data = json.loads(path.read_bytes())
+        except ValueError:
+            raise UsageError(f"{path} is damaged (not valid JSON)") from None
+        if not isinstance(data, dict):
+            raise UsageError(f"{path} is not an ADU manifest")
+        return data
+
+    def _prune_empty_dirs(self) -> None:
+        for entry in self.root.iterdir():
+            if entry.name == STAGING or entry.is_symlink() or not entry.is_dir():
+                continue
+            for dirpath, _dirs, _files in sorted(os.walk(entry), key=lambda w: -len(w[0])):
+                with contextlib.suppress(OSError):
+                    os.rmdir(dirpath)
+
+    def close(self) -> None:
+        """Remove this job's staging folder (only in the process that prepared the job).
+
+        When an overwritten export was moved aside and the job did not finalize, the new
+        tables are removed and the old export is put back.
+        """
+        if not self._prepared:
+            return
+        if self._aside is not None and not self._finalized:
+            for final in self._published:
+                self._remove_published(final)
+            self._prune_empty_dirs()
+            for entry in sorted(self._aside.iterdir(), key=lambda e: e.name == MANIFEST_NAME):
+                os.replace(entry, self.root / entry.name)  # manifest last
+            _fsync_dir(self.root)
+            self._aside = None
+        shutil.rmtree(self.staging, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            (self.root / STAGING).rmdir()  # only when no other job stages here
+        self._prepared = False
+
+
+__all__ = ["QUARANTINE", "STAGING", "ParquetSink", "file_schema", "sha256_file"]

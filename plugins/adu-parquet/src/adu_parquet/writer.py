@@ -1,0 +1,209 @@
+"""The worker side of the Parquet sink: one :class:`ParquetPartitionWriter` per partition.
+
+A writer streams batches into staging files inside the export directory. Batches are
+buffered until a row group is full (``row_group_size`` rows or ``row_group_bytes`` of
+Arrow data), so memory is bounded by one row group per writer and every row group has
+the configured size whatever the source's batch size. When a file reaches
+``max_file_bytes`` the next row group goes to a new file. On :meth:`close` each file is
+flushed to disk (``fsync``) and hashed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from adu_core.models import FileResult
+from adu_core.plugin.components import PartitionWriter
+from adu_core.verify import sha256_file
+
+from adu_parquet.options import ParquetOptions
+
+
+def open_parquet_writer(path: Path, schema: pa.Schema, options: ParquetOptions) -> pq.ParquetWriter:
+    """A ParquetWriter on a local path (the C++ writer does its own I/O, no Python file)."""
+    return pq.ParquetWriter(str(path), schema, **options.writer_kwargs())
+
+
+def write_empty_file(path: Path, schema: pa.Schema, options: ParquetOptions) -> FileResult:
+    """A Parquet file with ``schema`` and no rows (a table with no rows still has a file)."""
+    open_parquet_writer(path, schema, options).close()
+    digest, size = sha256_file(path, fsync=True)
+    return FileResult(path=str(path), rows=0, bytes=size, sha256=digest)
+
+
+def conform(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
+    """``batch`` carrying ``schema`` (and its field metadata), zero-copy when types match."""
+    if batch.schema is schema:
+        return batch
+    if batch.schema.equals(schema, check_metadata=False):
+        return pa.RecordBatch.from_arrays(batch.columns, schema=schema)
+    if batch.schema.names != schema.names:
+        raise ValueError(
+            f"batch columns {batch.schema.names} differ from the table's columns {schema.names}"
+        )
+    try:
+        return pa.RecordBatch.from_arrays(
+            [col.cast(field.type) for col, field in zip(batch.columns, schema, strict=True)], schema=schema
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        raise ValueError(f"batch does not fit the table's schema: {exc}") from exc
+
+
+class ParquetPartitionWriter(PartitionWriter):
+    """Writes one partition's batches to ``<staging_dir>/<stem>-NNNNN.parquet`` files.
+
+    :param root: the export directory (returned paths are relative to it).
+    :param staging_dir: where the files go (inside ``root``).
+    :param stem: file name prefix, unique per partition and attempt.
+    :param schema: the file schema, with ADU's field and file metadata; for a quarantine
+        writer the failed-checks column is added from the first batch when missing.
+    :param quarantine_column: name of the extra column of quarantine batches, or None.
+    """
+
+    def __init__(
+        self,
+        *,
+        root: Path,
+        staging_dir: Path,
+        stem: str,
+        schema: pa.Schema,
+        options: ParquetOptions,
+        quarantine_column: str | None = None,
+    ) -> None:
+        self.root = root
+        self.staging_dir = staging_dir
+        self.stem = stem
+        self.schema = schema
+        self.options = options
+        self.quarantine_column = quarantine_column
+        self._schema_ready = quarantine_column is None or quarantine_column in schema.names
+        self._buffer: list[pa.RecordBatch] = []
+        self._buffered_rows = 0
+        self._buffered_bytes = 0
+        self._writer: pq.ParquetWriter | None = None
+        self._path: Path | None = None
+        self._file_rows = 0
+        self._last_group_bytes = 0
+        self._done: list[tuple[Path, int]] = []  # closed files and their row counts
+        self._written_bytes = 0  # bytes of closed files
+        self._closed = False
+
+    # -- writing ---------------------------------------------------------------------
+
+    def write(self, batch: pa.RecordBatch) -> int:
+        if self._closed:
+            raise RuntimeError("writer is closed")
+        if not self._schema_ready:
+            self._add_quarantine_field(batch)
+        if batch.num_rows == 0:
+            return self.bytes_written()
+        batch = conform(batch, self.schema)
+        self._buffer.append(batch)
+        self._buffered_rows += batch.num_rows
+        self._buffered_bytes += batch.get_total_buffer_size()
+        opts = self.options
+        if self._buffered_rows >= opts.row_group_size or self._buffered_bytes >= opts.row_group_bytes:
+            self._flush(final=False)
+        return self.bytes_written()
+
+    def _add_quarantine_field(self, batch: pa.RecordBatch) -> None:
+        assert self.quarantine_column is not None
+        idx = batch.schema.get_field_index(self.quarantine_column)
+        typ = batch.schema.field(idx).type if idx >= 0 else pa.list_(pa.string())
+        self.schema = self.schema.append(pa.field(self.quarantine_column, typ))
+        self._schema_ready = True
+
+    def _flush(self, *, final: bool) -> None:
+        """Write buffered rows as full row groups (and the rest too when ``final``)."""
+        if not self._buffer:
+            return
+        table = pa.Table.from_batches(self._buffer, schema=self.schema)
+        self._buffer, self._buffered_rows, self._buffered_bytes = [], 0, 0
+        size = self.options.row_group_size
+        offset = 0
+        while table.num_rows - offset >= size:
+            self._write_group(table.slice(offset, size))
+            offset += size
+        rest = table.slice(offset)
+        if rest.num_rows == 0:
+            return
+        if final or rest.num_rows == table.num_rows:  # byte-bound flush or last rows
+            self._write_group(rest)
+        else:
+            self._buffer = rest.to_batches()
+            self._buffered_rows = rest.num_rows
+            self._buffered_bytes = rest.get_total_buffer_size()
+
+    def _write_group(self, group: pa.Table) -> None:
+        limit = self.options.max_file_bytes
+        if self._writer is not None and limit and self._file_rows:
+            size = self._current_size()
+            if size + self._last_group_bytes > limit:
+                self._close_file()
+        if self._writer is None:
+            self._open_file()
+        assert self._writer is not None
+        before = self._current_size()
+        self._writer.write_table(group, row_group_size=group.num_rows)
+        self._file_rows += group.num_rows
+        self._last_group_bytes = self._current_size() - before
+
+    def _current_size(self) -> int:
+        if self._path is None:
+            return 0
+        try:
+            return os.stat(self._path).st_size
+        except FileNotFoundError:
+            return 0
+
+    def _open_file(self) -> None:
+        self.staging_dir.mkdir(parents=True, exist_ok=True)
+        self._path = self.staging_dir / f"{self.stem}-{len(self._done):05d}.parquet"
+        self._writer = open_parquet_writer(self._path, self.schema, self.options)
+        self._file_rows = 0
+
+    def _close_file(self) -> None:
+        assert self._writer is not None and self._path is not None
+        self._writer.close()
+        self._written_bytes += self._current_size()
+        self._done.append((self._path, self._file_rows))
+        self._writer, self._path, self._file_rows = None, None, 0
+
+    def bytes_written(self) -> int:
+        """Bytes on disk so far (closed files plus the open one)."""
+        return self._written_bytes + self._current_size()
+
+    # -- ending ----------------------------------------------------------------------
+
+    def close(self) -> list[FileResult]:
+        if self._closed:
+            raise RuntimeError("writer is closed")
+        self._flush(final=True)
+        if self._writer is not None:
+            self._close_file()
+        self._closed = True
+        results = []
+        for path, rows in self._done:
+            digest, size = sha256_file(path, fsync=True)
+            results.append(
+                FileResult(path=path.relative_to(self.root).as_posix(), rows=rows, bytes=size, sha256=digest)
+            )
+        return results
+
+    def abort(self) -> None:
+        self._closed = True
+        self._buffer = []
+        if self._writer is not None:
+            with contextlib.suppress(Exception):
+                self._writer.close()
+            assert self._path is not None
+            self._done.append((self._path, self._file_rows))
+            self._writer = None
+        for path, _rows in self._done:
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+        self._done = []
