@@ -213,7 +213,8 @@ def _inspect_file(path: Path) -> _Found:
     return found
 
 
-def _safe_relpath(path: Any) -> str | None:
+def safe_relpath(path: Any) -> str | None:
+    """``path`` when it is a plain relative POSIX path inside the export, else None."""
     if not isinstance(path, str) or not path or "\\" in path or "\x00" in path:
         return None
     p = PurePosixPath(path)
@@ -349,7 +350,7 @@ def _expected_files(manifest: Mapping[str, Any], report: VerifyReport) -> dict[s
         groups = [(entry.get("files") or [], False), ((validation or {}).get("quarantine_files") or [], True)]
         for files, quarantine in groups:
             for f in files:
-                path = _safe_relpath(f.get("path") if isinstance(f, dict) else None)
+                path = safe_relpath(f.get("path") if isinstance(f, dict) else None)
                 if path is None or path in (MANIFEST_NAME, SIGNATURE_NAME):
                     shown = f.get("path") if isinstance(f, dict) else f
                     t.problems.append(f"unsafe or invalid file path in the manifest: {shown!r}")

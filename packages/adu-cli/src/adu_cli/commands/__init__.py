@@ -1,0 +1,1 @@
+"""One module per ``adu`` command; each exposes a click ``command`` (or ``group``)."""
