@@ -1,0 +1,82 @@
+"""A YAML loader that remembers on which line every mapping key and value sits.
+
+Rules files are checked before a job starts and every complaint names the line, so
+the loader keeps the marks PyYAML already knows: each mapping becomes a
+:class:`MarkedMap` (a plain ``dict`` with two extra attributes) and duplicate keys,
+which PyYAML silently collapses, are refused.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+from adu_core.errors import UsageError
+
+
+class MarkedMap(dict[Any, Any]):
+    """A mapping read from YAML, with the 1-based line of each key and of the map itself."""
+
+    line: int
+    key_lines: dict[Any, int]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.line = 0
+        self.key_lines = {}
+
+    def line_of(self, key: Any) -> int:
+        """The line of ``key`` (the map's own line when the key is absent)."""
+        return self.key_lines.get(key, self.line)
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that builds :class:`MarkedMap` objects and refuses duplicate keys."""
+
+    source_name = "<rules>"
+
+    def construct_marked_mapping(self, node: yaml.MappingNode) -> MarkedMap:
+        self.flatten_mapping(node)
+        result = MarkedMap()
+        result.line = node.start_mark.line + 1
+        for key_node, value_node in node.value:
+            key = self.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            try:
+                hash(key)
+            except TypeError:
+                raise UsageError(f"{self.source_name}:{line}: a mapping key must be a plain value") from None
+            if key in result:
+                raise UsageError(
+                    f"{self.source_name}:{line}: duplicate key {key!r} "
+                    f"(first given on line {result.key_lines[key]})"
+                )
+            result[key] = self.construct_object(value_node, deep=True)
+            result.key_lines[key] = line
+        return result
+
+
+_Loader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
+    _Loader.construct_marked_mapping,  # type: ignore[arg-type]
+)
+
+
+def load_marked(text: str, source_name: str) -> Any:
+    """Parse ``text`` (named ``source_name`` in messages) keeping line numbers.
+
+    :raises UsageError: on a YAML syntax error, with the line and PyYAML's reason.
+    """
+    loader = _Loader(text)
+    loader.source_name = source_name
+    try:
+        return loader.get_single_data()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else 0
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise UsageError(f"{source_name}:{line}: not valid YAML: {problem}") from None
+    except yaml.YAMLError as exc:
+        raise UsageError(f"{source_name}: not valid YAML: {str(exc).splitlines()[0]}") from None
+    finally:
+        loader.dispose()
