@@ -41,3 +41,9 @@ __all__ = [
     "TableStatus",
     "__version__",
 ]
+
+import logging as _logging  # noqa: E402
+
+# a library stays quiet until the application configures logging (never Python's
+# last-resort stderr handler, which would print tracebacks on a user's terminal)
+_logging.getLogger("adu").addHandler(_logging.NullHandler())

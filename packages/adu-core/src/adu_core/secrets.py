@@ -106,7 +106,9 @@ def with_password(url: str, password: str | None) -> str:
 
     parts = urlsplit(url)
     if "@" not in parts.netloc:
-        return url
+        sep = "&" if parts.query else ""
+        query = f"{parts.query}{sep}password={quote(password, safe='')}"
+        return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
     userinfo, host = parts.netloc.rsplit("@", 1)
     user = userinfo.split(":", 1)[0]
     netloc = f"{user}:{quote(password, safe='')}@{host}"

@@ -1,1 +1,1 @@
-"""One module per ``adu`` command; each exposes a click ``command`` (or ``group``)."""
+"""One module per command (or command group)."""

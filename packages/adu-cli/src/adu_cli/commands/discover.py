@@ -1,0 +1,48 @@
+"""``adu discover SOURCE``: what a source holds."""
+
+from __future__ import annotations
+
+import click
+
+from adu_cli.context import Env, echo_json, handle_errors, human_bytes, pass_env
+from adu_core.connections import resolve_source
+from adu_core.plugin.manager import get_plugins
+
+
+@click.command(name="discover")
+@click.argument("source")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@click.option("--views", is_flag=True, help="Include views and materialized views.")
+@click.option("--foreign", is_flag=True, help="Include foreign tables.")
+@click.option("--schema", "schemas", multiple=True, help="Only these schemas (glob patterns).")
+@pass_env
+@handle_errors
+def command(env: Env, source: str, as_json: bool, views: bool, foreign: bool, schemas: tuple[str, ...]) -> None:
+    """List the schemas, tables and columns of SOURCE (a URL, a DuckDB file or @name)."""
+    import fnmatch
+
+    url = resolve_source(source, password=None, connections_file=env.settings.connections_file)
+    src = get_plugins().open_source(url)
+    try:
+        tables = src.discover(include_views=views, include_foreign=foreign)
+        info = src.info()
+    finally:
+        src.close()
+    if schemas:
+        tables = [t for t in tables if any(fnmatch.fnmatchcase(t.schema, s) for s in schemas)]
+    if as_json:
+        echo_json({"source": info.to_dict(), "tables": [t.to_dict() for t in tables]})
+        return
+    click.echo(f"{info.to_dict()['url']}  ({info.server_version or info.kind})")
+    for t in tables:
+        est = f"~{t.row_estimate:,} rows" if t.row_estimate is not None and t.row_estimate >= 0 else "rows unknown"
+        click.echo(f"\n{t.qualified_name}  [{t.kind}]  {est}, {human_bytes(t.size_bytes)}")
+        keys = set(t.primary_key)
+        for c in t.columns:
+            flags = []
+            if c.name in keys:
+                flags.append("PK")
+            if not c.nullable:
+                flags.append("NOT NULL")
+            click.echo(f"  {c.name:<30} {c.source_type:<28} -> {c.arrow_type}  {' '.join(flags)}")
+    click.echo(f"\n{len(tables)} table(s)")

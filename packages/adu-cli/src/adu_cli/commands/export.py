@@ -1,0 +1,119 @@
+"""``adu export SOURCE --out DIR``: one job, run in this process, recorded in the store."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from adu_cli.context import EXIT_FAILED, Env, echo_json, handle_errors, human_bytes, human_duration, pass_env
+from adu_cli.progress import ProgressPrinter
+from adu_core.errors import UsageError
+from adu_core.models import JobResult, JobSpec, JobStatus, TableSelection
+from adu_core.secrets import remember_secret, url_password
+
+
+def parse_options(pairs: tuple[str, ...], what: str) -> dict[str, Any]:
+    """``key=value`` pairs into a dict (ints, floats and booleans recognised)."""
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        if "=" not in pair:
+            raise UsageError(f"{what} must look like key=value, not {pair!r}")
+        key, value = pair.split("=", 1)
+        v: Any = value
+        if value.lower() in ("true", "yes", "on"):
+            v = True
+        elif value.lower() in ("false", "no", "off"):
+            v = False
+        else:
+            for conv in (int, float):
+                try:
+                    v = conv(value)
+                    break
+                except ValueError:
+                    continue
+        out[key.strip()] = v
+    return out
+
+
+def print_result(result: JobResult, elapsed: float) -> None:
+    for t in result.tables:
+        mark = {"succeeded": "ok", "failed": "FAILED", "cancelled": "cancelled"}.get(t.status.value, t.status.value)
+        line = f"  {mark:<9} {t.qualified_name}: {t.rows:,} rows, {human_bytes(t.bytes)}, {len(t.files)} file(s)"
+        if t.validation is not None and not t.validation.passed:
+            line += f"; validation ({t.validation.mode}): {t.validation.failed_rows} row(s) failed"
+            if t.validation.quarantined_rows:
+                line += f", {t.validation.quarantined_rows} quarantined"
+        if t.error is not None:
+            line += f" - {t.error.message}"
+        click.echo(line)
+    rate = result.rows / elapsed if elapsed > 0 else 0
+    click.echo(f"job {result.job_id} {result.status.value}: {len(result.tables)} table(s), {result.rows:,} rows, "
+               f"{human_bytes(result.bytes)} in {human_duration(elapsed)} ({rate:,.0f} rows/s)")
+    if result.manifest_path:
+        click.echo(f"manifest: {result.manifest_path}")
+
+
+@click.command(name="export")
+@click.argument("source")
+@click.option("--out", "target", required=True, help="Output directory.")
+@click.option("--schema", "schemas", multiple=True, help="Export every table of this schema (repeatable, globs).")
+@click.option("--table", "tables", multiple=True, help="Export this schema.table (repeatable, globs).")
+@click.option("--exclude", multiple=True, help="Leave out schema.table patterns (repeatable).")
+@click.option("--parallel", type=click.IntRange(1, 256), default=None, help="Partitions at once [ADU_PARALLEL].")
+@click.option("--rules", help="Validation rules: a YAML file or module:DataFrameModel.")
+@click.option("--no-validate", is_flag=True, help="Skip the rules inferred from the source.")
+@click.option("--overwrite", is_flag=True, help="Replace an export already in --out.")
+@click.option("--sign-key", type=click.Path(dir_okay=False), help="Ed25519 private key to sign the manifest.")
+@click.option("--compression", type=click.Choice(["zstd", "snappy", "gzip", "lz4", "none"]), default=None,
+              help="Parquet compression (default zstd).")
+@click.option("--sink-option", "sink_opts", multiple=True, metavar="KEY=VALUE", help="A sink option (repeatable).")
+@click.option("--source-option", "source_opts", multiple=True, metavar="KEY=VALUE",
+              help="A source option, e.g. infinity=null (repeatable).")
+@click.option("--name", help="A label for the job.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@pass_env
+@handle_errors
+def command(env: Env, source: str, target: str, schemas: tuple[str, ...], tables: tuple[str, ...],
+            exclude: tuple[str, ...], parallel: int | None, rules: str | None, no_validate: bool, overwrite: bool,
+            sign_key: str | None, compression: str | None, sink_opts: tuple[str, ...], source_opts: tuple[str, ...],
+            name: str | None, as_json: bool) -> None:
+    """Export tables of SOURCE to Parquet files in --out, with a manifest."""
+    import os
+    import time
+
+    from adu_core.engine import submit_and_run
+
+    password = url_password(source)
+    remember_secret(password)
+    sink_options = parse_options(sink_opts, "--sink-option")
+    if compression:
+        sink_options["compression"] = compression
+    spec = JobSpec(
+        source=source, target=os.path.abspath(target),
+        selection=TableSelection(schemas=schemas, tables=tables, exclude=exclude),
+        sink_options=sink_options, source_options=parse_options(source_opts, "--source-option"),
+        rules=os.path.abspath(rules) if rules and ":" not in rules and os.path.exists(rules) else rules,
+        validate=not no_validate, parallel=parallel or env.settings.parallel, overwrite=overwrite,
+        sign_key=os.path.abspath(sign_key) if sign_key else None, name=name,
+    )
+    printer = None if as_json else ProgressPrinter()
+    started = time.time()
+    try:
+        result = submit_and_run(env.store, spec, password=password, settings=env.settings, on_progress=printer,
+                                mp_start="fork")
+    finally:
+        if printer is not None:
+            printer.done()
+    if as_json:
+        echo_json({"job_id": result.job_id, "status": result.status.value, "rows": result.rows,
+                   "bytes": result.bytes, "manifest": result.manifest_path,
+                   "tables": [{"table": t.qualified_name, "status": t.status.value, "rows": t.rows,
+                               "bytes": t.bytes, "error": t.error.to_dict() if t.error else None,
+                               "validation": t.validation.to_dict() if t.validation else None}
+                              for t in result.tables]})
+    else:
+        print_result(result, time.time() - started)
+    if result.status != JobStatus.SUCCEEDED:
+        sys.exit(EXIT_FAILED)

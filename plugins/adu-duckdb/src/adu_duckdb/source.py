@@ -1,0 +1,164 @@
+"""A DuckDB database file as a source: ``duckdb:///path/to/file.duckdb`` (or a bare path).
+
+The file is opened read-only in every process (DuckDB allows several read-only readers);
+big tables are split by ``rowid`` ranges.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator, Mapping
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import duckdb
+import pyarrow as pa
+
+from adu_core.errors import ConnectError, SourceError
+from adu_core.models import ColumnInfo, Partition, SourceInfo, TableInfo
+from adu_core.plugin.components import CancelToken, Source
+
+#: rows per partition above which a table is split.
+SPLIT_ROWS = 1_000_000
+
+
+def quote_ident(name: str) -> str:
+    """``name`` quoted as a DuckDB identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def path_from_url(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme in ("duckdb",):
+        path = unquote(parts.netloc + parts.path)
+        return path
+    return url
+
+
+class DuckDBSource(Source):
+    """Tables of a DuckDB database file."""
+
+    name = "duckdb"
+    schemes = ("duckdb",)
+    description = "DuckDB database files (duckdb:///path/file.duckdb); the demo's source"
+
+    def __init__(self, url: str, options: Mapping[str, Any] | None = None) -> None:
+        super().__init__(url, options)
+        self.path = path_from_url(url)
+        self._con: duckdb.DuckDBPyConnection | None = None
+
+    def _connect(self) -> duckdb.DuckDBPyConnection:
+        if self._con is None:
+            if not os.path.isfile(self.path):
+                raise ConnectError(f"no DuckDB database file at {self.path!r}")
+            try:
+                self._con = duckdb.connect(self.path, read_only=True, config={"threads": 1})
+            except duckdb.Error as exc:
+                raise ConnectError(f"cannot open DuckDB file {self.path!r}: {str(exc).splitlines()[0]}") from None
+        return self._con
+
+    def info(self) -> SourceInfo:
+        con = self._connect()
+        version = con.execute("SELECT version()").fetchone()
+        return SourceInfo(url=f"duckdb://{os.path.abspath(self.path)}", kind=self.name,
+                          server_version=f"DuckDB {version[0] if version else '?'}")
+
+    def discover(self, *, include_views: bool = False, include_foreign: bool = False) -> list[TableInfo]:
+        con = self._connect()
+        rows = con.execute(
+            "SELECT schema_name, table_name, estimated_size, sql FROM duckdb_tables() "
+            "WHERE database_name = current_database() AND NOT internal ORDER BY 1, 2"
+        ).fetchall()
+        tables = [(s, t, est, sql, "table") for s, t, est, sql in rows]
+        if include_views:
+            views = con.execute(
+                "SELECT schema_name, view_name, NULL, sql FROM duckdb_views() "
+                "WHERE database_name = current_database() AND NOT internal ORDER BY 1, 2"
+            ).fetchall()
+            tables += [(s, t, est, sql, "view") for s, t, est, sql in views]
+        out = []
+        for schema, name, est, sql, kind in tables:
+            rel = f"{quote_ident(schema)}.{quote_ident(name)}"
+            arrow_schema = con.execute(f"SELECT * FROM {rel} LIMIT 0").fetch_arrow_table().schema
+            cols = con.execute(
+                "SELECT column_name, data_type, is_nullable, character_maximum_length, numeric_precision, "
+                "numeric_scale FROM duckdb_columns() WHERE database_name = current_database() "
+                "AND schema_name = ? AND table_name = ? ORDER BY column_index",
+                [schema, name],
+            ).fetchall()
+            columns = []
+            for (cname, dtype, nullable, maxlen, prec, scale), field in zip(cols, arrow_schema, strict=True):
+                props: dict[str, Any] = {}
+                if dtype.startswith("DECIMAL"):
+                    props.update(precision=prec, scale=scale)
+                if maxlen:
+                    props["max_length"] = maxlen
+                if dtype.startswith("ENUM("):
+                    props["enum"] = [r[0] for r in con.execute(
+                        f"SELECT unnest(enum_range(NULL::{dtype}))").fetchall()]
+                columns.append(ColumnInfo(name=cname, source_type=dtype, arrow_type=field.type,
+                                          nullable=bool(nullable), properties=props))
+            pk: tuple[str, ...] = ()
+            uniques: list[tuple[str, ...]] = []
+            for ctype, ccols in con.execute(
+                "SELECT constraint_type, constraint_column_names FROM duckdb_constraints() "
+                "WHERE database_name = current_database() AND schema_name = ? AND table_name = ? "
+                "AND constraint_type IN ('PRIMARY KEY', 'UNIQUE')",
+                [schema, name],
+            ).fetchall():
+                if ctype == "PRIMARY KEY":
+                    pk = tuple(ccols)
+                else:
+                    uniques.append(tuple(ccols))
+            out.append(TableInfo(schema=schema, name=name, columns=tuple(columns), kind=kind, primary_key=pk,
+                                 unique_keys=tuple(uniques), row_estimate=est, ddl=sql))
+        return out
+
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[dict[str, Any]]:
+        st = os.stat(self.path)
+        yield {"file_size": st.st_size, "file_mtime": st.st_mtime}
+
+    def partitions(self, table: TableInfo, *, target: int) -> list[Partition]:
+        rows = table.row_estimate or 0
+        if table.kind != "table" or rows <= SPLIT_ROWS or target <= 1:
+            return [Partition(table=table, index=0, count=1, estimated_rows=table.row_estimate)]
+        con = self._connect()
+        rel = f"{quote_ident(table.schema)}.{quote_ident(table.name)}"
+        lo, hi = con.execute(f"SELECT min(rowid), max(rowid) FROM {rel}").fetchone() or (0, 0)
+        n = min(target * 2, max(1, rows // SPLIT_ROWS))
+        step = (hi - lo + n) // n
+        return [
+            Partition(table=table, index=i, count=n, spec={"rowid": [lo + i * step, lo + (i + 1) * step]},
+                      estimated_rows=rows // n)
+            for i in range(n)
+        ]
+
+    def read(self, partition: Partition, *, snapshot: Mapping[str, Any], batch_rows: int,
+             cancel: CancelToken) -> Iterator[pa.RecordBatch]:
+        table = partition.table
+        con = self._connect().cursor()
+        cols = ", ".join(quote_ident(c.name) for c in table.columns)
+        sql = f"SELECT {cols} FROM {quote_ident(table.schema)}.{quote_ident(table.name)}"
+        params: list[Any] = []
+        if "rowid" in partition.spec:
+            sql += " WHERE rowid >= ? AND rowid < ?"
+            params = list(partition.spec["rowid"])
+        schema = table.arrow_schema()
+        try:
+            reader = con.execute(sql, params).fetch_record_batch(batch_rows)
+            for batch in reader:
+                if cancel.is_set():
+                    con.interrupt()
+                    return
+                yield pa.RecordBatch.from_arrays(batch.columns, schema=schema)
+        except duckdb.Error as exc:
+            raise SourceError(f"reading {table.qualified_name}: {str(exc).splitlines()[0]}") from None
+        finally:
+            con.close()
+
+    def close(self) -> None:
+        if self._con is not None:
+            self._con.close()
+            self._con = None
