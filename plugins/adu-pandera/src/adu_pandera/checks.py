@@ -79,7 +79,7 @@ ORDERED = {"greater_than", "greater_than_or_equal_to", "less_than", "less_than_o
 STRING_ONLY = {"str_matches", "str_contains", "str_startswith", "str_endswith", "str_length"}
 
 #: what a reason or a report calls a check whose arguments are too long to show.
-LABEL_LIMIT = 60
+LABEL_LIMIT = 100
 
 
 @attrs.frozen
@@ -114,7 +114,7 @@ class CheckSpec:
         }
         if not shown and self.scope == "table":
             return self.name
-        if len(shown) == 1 and self.builtin not in ("in_range", "str_length") and self.name != "rows":
+        if len(shown) == 1 and self.name not in ("in_range", "between", "str_length", "rows"):
             args = _fmt(next(iter(shown.values())))
         else:
             args = ", ".join(f"{k}={_fmt(v)}" for k, v in shown.items())
@@ -193,10 +193,7 @@ def bind_arguments(name: str, raw: Any, arrow_type: pa.DataType) -> dict[str, An
 
 
 def _convert(check: str, pname: str, pkind: str, value: Any, arrow_type: pa.DataType) -> Any:
-    where = f"{check} {pname}: " if pname not in ("value", "min_value", "max_value") or check in (
-        "in_range",
-        "str_length",
-    ) else f"{check}: "
+    where = f"{check} {pname}: " if len(PARAMS[ALIASES[check]]) > 1 else f"{check}: "
     try:
         if pkind == "value":
             return kinds.coerce_value(value, arrow_type)

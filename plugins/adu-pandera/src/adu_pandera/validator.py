@@ -184,6 +184,8 @@ class PanderaTableValidator(TableValidator):
             column, _, check = key.partition(":")
             entry = self._declare(key, check, column or None)
         entry["failed_rows"] += int(mask.sum())
+        if entry["check"].startswith("dtype("):
+            return  # the sample is the type the batch had, added when it was found
         need = MAX_SAMPLES - len(entry["samples"])
         if need <= 0:
             return
@@ -305,15 +307,23 @@ class PanderaValidator(Validator):
         super().__init__(options)
         rules = self.options.get("rules")
         self.infer = bool(self.options.get("infer", True))
-        self._file: RulesFile | None = None
+        self._path: str | None = None
+        self._parsed: RulesFile | None = None
         self._model_ref: str | None = None
         if rules:
             rules = str(rules)
             if models.is_model_ref(rules):
                 self._model_ref = models.resolve_ref(rules)
             else:
-                self._file = RulesFile(rules)
+                self._path = rules
         self._checked: dict[str, TableRules] | None = None
+
+    @property
+    def _file(self) -> RulesFile | None:
+        """The rules file, parsed on first use (in :meth:`check_rules`, before the job)."""
+        if self._path is not None and self._parsed is None:
+            self._parsed = RulesFile(self._path)
+        return self._parsed
 
     def check_rules(self, tables: Sequence[TableInfo]) -> None:
         """Refuse unknown tables, columns and checks and badly typed arguments, naming

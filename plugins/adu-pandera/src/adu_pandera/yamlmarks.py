@@ -56,6 +56,16 @@ class _Loader(yaml.SafeLoader):
         return result
 
 
+    def construct_lenient_timestamp(self, node: yaml.ScalarNode) -> Any:
+        """A date-looking scalar that is no date (2024-13-01) stays a string, so the
+        checks can say what they expected, with the line."""
+        try:
+            return self.construct_yaml_timestamp(node)
+        except ValueError:
+            return self.construct_scalar(node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_lenient_timestamp)  # type: ignore[arg-type]
 _Loader.add_constructor(
     yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
     _Loader.construct_marked_mapping,  # type: ignore[arg-type]
