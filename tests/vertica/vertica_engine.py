@@ -314,8 +314,10 @@ def _store(v: Any, vt: VType) -> Any:
     if v is None:
         return None
     k = vt.kind
-    if k == "numeric" and (vt.precision or 0) > 38:
-        return str(v)
+    if k == "numeric" and (vt.precision or 0) > 38:  # exact text with the declared scale
+        d = decimal.Decimal(str(v)).quantize(decimal.Decimal(1).scaleb(-(vt.scale or 0)),
+                                             context=decimal.Context(prec=2000))
+        return f"{d:f}"
     if k == "numeric":
         return decimal.Decimal(str(v))
     if k == "timetz":

@@ -56,6 +56,10 @@ class VType:
             return f"Set[{self.element.sql()}]"  # type: ignore[union-attr]
         if k == "row":
             return "Row(" + ", ".join(f"{n} {t.sql()}" for n, t in self.fields) + ")"
+        if k == "interval ds":
+            return "interval day to second"
+        if k == "interval ym":
+            return "interval year to month"
         return k
 
     # -- DuckDB storage ----------------------------------------------------------------

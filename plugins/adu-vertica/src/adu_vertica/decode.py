@@ -1,0 +1,327 @@
+"""Vertica result sets straight from the wire into Arrow, without Python per value.
+
+vertica-python opens the connection (TLS, load balancing, failover, authentication) and
+parses every message except DataRow. DataRows are not turned into Python objects one
+value at a time: the raw message stream is collected per batch, the row starts are found
+(one step per row), and then every column is gathered with numpy index arithmetic and
+converted in one vectorised step (binary transfer: big-endian integers, IEEE floats,
+Julian days, microseconds since 2000-01-01, ...; the layouts are those of
+``vertica_python/vertica/deserializer.py``). Only complex types (ARRAY/SET/ROW, sent as
+JSON) and columns in an unexpected format go through the driver's own per-value
+deserializers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import logging
+import struct
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+from vertica_python.vertica import messages
+from vertica_python.vertica.column import Column, FormatCode
+from vertica_python.vertica.deserializer import DEFAULTS
+
+from adu_vertica.types import TIMETZ_ARROW, VerticaType
+
+log = logging.getLogger(__name__)
+
+UNIX_TO_2000_US = 946_684_800_000_000
+JDN_UNIX_EPOCH = 2_440_588
+DAY_US = 86_400_000_000
+
+_HEADER = struct.Struct("!BI")
+
+#: Vertica type oids (vertica_python.datatypes.VerticaType) each fast decoder accepts.
+_OIDS = {
+    "int": {6}, "float": {7}, "boolean": {5}, "numeric": {16}, "date": {10}, "time": {11},
+    "timetz": {15}, "timestamp": {12}, "timestamptz": {13}, "interval ds": {14}, "interval ym": {114},
+    "uuid": {20}, "char": {8, 9, 115}, "varchar": {8, 9, 115}, "long varchar": {8, 9, 115},
+    "binary": {17, 116, 117}, "varbinary": {17, 116, 117}, "long varbinary": {17, 116, 117},
+    "geometry": {8, 9, 115}, "geography": {8, 9, 115}, "unknown": {8, 9, 115},
+}
+
+
+class WireError(Exception):
+    """The server sent an ErrorResponse (``response`` is the driver's message)."""
+
+    def __init__(self, response: Any) -> None:
+        super().__init__(response.error_message())
+        self.response = response
+
+
+class ConnectionLost(Exception):
+    """The connection ended in the middle of a result."""
+
+
+def stream_query(
+    conn: Any,
+    sql: str,
+    schema: pa.Schema,
+    vtypes: list[VerticaType],
+    *,
+    batch_rows: int,
+    should_stop: Callable[[], bool] = lambda: False,
+    read_size: int = 1 << 20,
+) -> Iterator[pa.RecordBatch]:
+    """Run ``sql`` on a vertica-python connection and yield batches of ``schema``.
+
+    Stops (returning) when ``should_stop()`` is true between batches; the caller then
+    cancels the server-side query. Raises :class:`WireError` for an ErrorResponse and
+    :class:`ConnectionLost` when the stream ends early.
+    """
+    conn.write(messages.Query(sql))
+    f = conn._socket_as_file()
+    buf = bytearray()
+    pos = 0
+    starts: list[int] = []
+    columns: list[Column] | None = None
+    error: Any = None
+    finished = False
+    unpack = _HEADER.unpack_from
+    while not finished:
+        n = len(buf)
+        while n - pos >= 5:
+            kind, size = unpack(buf, pos)
+            end = pos + 1 + size
+            if end > n:
+                break
+            if kind == 0x44:  # 'D' DataRow
+                starts.append(pos)
+                if len(starts) >= batch_rows and columns is not None:
+                    yield _decode(buf, starts, columns, schema, vtypes)
+                    starts = []
+                    del buf[:end]
+                    n = len(buf)
+                    pos = 0
+                    if should_stop():
+                        return
+                    continue
+            elif kind == 0x54:  # 'T' RowDescription
+                msg = messages.RowDescription(bytes(buf[pos + 5 : end]), conn.complex_types_enabled)
+                columns = msg.get_description()
+                if len(columns) != len(schema):
+                    raise ValueError(f"query returned {len(columns)} columns, expected {len(schema)}")
+            elif kind == 0x45:  # 'E' ErrorResponse: keep reading up to ReadyForQuery
+                error = messages.ErrorResponse(bytes(buf[pos + 5 : end]))
+            elif kind == 0x4E:  # 'N' NoticeResponse
+                log.info("vertica notice: %s", messages.NoticeResponse(bytes(buf[pos + 5 : end])).error_message())
+            elif kind == 0x5A:  # 'Z' ReadyForQuery
+                finished = True
+                pos = end
+                break
+            # 'C' CommandComplete, 'S' ParameterStatus, 'I' EmptyQueryResponse: nothing to do
+            pos = end
+        if finished:
+            break
+        chunk = f.read1(read_size)
+        if not chunk:
+            raise ConnectionLost("connection closed by the server in the middle of a result")
+        buf += chunk
+    if error is not None:
+        raise WireError(error)
+    if starts and columns is not None:
+        yield _decode(buf, starts, columns, schema, vtypes)
+
+
+# ------------------------------------------------------------------------- decoding
+
+
+def _decode(
+    buf: bytearray, starts: list[int], columns: list[Column], schema: pa.Schema, vtypes: list[VerticaType]
+) -> pa.RecordBatch:
+    a = np.frombuffer(buf, dtype=np.uint8)
+    try:
+        pos = np.asarray(starts, dtype=np.int64) + 7  # 'D', int32 length, uint16 count
+        arrays = []
+        for field, col, vt in zip(schema, columns, vtypes, strict=True):
+            lens = _be(a, pos, 4, ">i4").astype(np.int64)
+            vpos = pos + 4
+            pos = vpos + np.maximum(lens, 0)
+            arrays.append(_column(a, vpos, lens, field.type, col, vt))
+        return pa.RecordBatch.from_arrays(arrays, schema=schema)
+    finally:
+        del a
+
+
+def _be(a: np.ndarray, pos: np.ndarray, width: int, dtype: str) -> np.ndarray:
+    """Gather ``width`` bytes at each position and view them as big-endian ``dtype``."""
+    idx = pos[:, None] + np.arange(width, dtype=np.int64)
+    return np.ascontiguousarray(a[idx]).view(dtype).reshape(-1)
+
+
+def _mask(valid: np.ndarray) -> tuple[pa.Buffer | None, int]:
+    nulls = int(valid.size - np.count_nonzero(valid))
+    if nulls == 0:
+        return None, 0
+    return pa.py_buffer(np.packbits(valid, bitorder="little")), nulls
+
+
+def _fixed_values(a: np.ndarray, vpos: np.ndarray, lens: np.ndarray, width: int, dtype: str) -> np.ndarray:
+    valid = lens >= 0
+    out = np.zeros(vpos.size, dtype=np.dtype(dtype).newbyteorder("="))
+    if valid.all():
+        return _be(a, vpos, width, dtype).astype(out.dtype)
+    out[valid] = _be(a, vpos[valid], width, dtype)
+    return out
+
+
+def _from_numpy(values: np.ndarray, valid: np.ndarray, typ: pa.DataType) -> pa.Array:
+    mask, nulls = _mask(valid)
+    data = pa.py_buffer(np.ascontiguousarray(values))
+    return pa.Array.from_buffers(typ, values.size, [mask, data], null_count=nulls)
+
+
+def _varlen(a: np.ndarray, vpos: np.ndarray, lens: np.ndarray, typ: pa.DataType) -> pa.Array:
+    valid = lens >= 0
+    n = np.maximum(lens, 0)
+    large = pa.types.is_large_string(typ) or pa.types.is_large_binary(typ)
+    offsets = np.zeros(vpos.size + 1, dtype=np.int64)
+    np.cumsum(n, out=offsets[1:])
+    total = int(offsets[-1])
+    if not large and total >= 2**31:
+        raise ValueError("a batch holds more than 2 GiB of one column: lower batch_rows")
+    idx = np.repeat(vpos - offsets[:-1], n) + np.arange(total, dtype=np.int64)
+    data = a[idx]
+    mask, nulls = _mask(valid)
+    off = offsets if large else offsets.astype(np.int32)
+    arr = pa.Array.from_buffers(typ, vpos.size, [mask, pa.py_buffer(off), pa.py_buffer(data)], null_count=nulls)
+    if pa.types.is_string(typ) or pa.types.is_large_string(typ):
+        arr.validate(full=True)  # UTF-8 check, in C
+    return arr
+
+
+def _column(
+    a: np.ndarray, vpos: np.ndarray, lens: np.ndarray, typ: pa.DataType, col: Column, vt: VerticaType
+) -> pa.Array:
+    k = vt.kind
+    fast = col.format_code == FormatCode.BINARY and col.type_code in _OIDS.get(k, ())
+    if k in ("char", "varchar", "long varchar", "geometry", "geography", "unknown") and \
+            col.type_code in _OIDS[k]:
+        fast = True  # text is the same in both formats
+    if k == "numeric" and pa.types.is_string(typ):
+        fast = col.type_code in (8, 9, 115)  # wide numeric selected as its exact text
+    if not fast:
+        return _slow(a, vpos, lens, typ, col, vt)
+    valid = lens >= 0
+    if k in ("int", "interval ym"):
+        return _from_numpy(_fixed_values(a, vpos, lens, 8, ">i8"), valid, pa.int64())
+    if k == "float":
+        return _from_numpy(_fixed_values(a, vpos, lens, 8, ">f8"), valid, pa.float64())
+    if k == "boolean":
+        v = _fixed_values(a, vpos, lens, 1, "u1").astype(bool)
+        mask, nulls = _mask(valid)
+        return pa.Array.from_buffers(pa.bool_(), v.size, [mask, pa.py_buffer(np.packbits(v, bitorder="little"))],
+                                     null_count=nulls)
+    if k == "date":
+        days = (_fixed_values(a, vpos, lens, 8, ">i8") - JDN_UNIX_EPOCH) * valid
+        return _from_numpy(days.astype(np.int32), valid, pa.date32())
+    if k == "time":
+        return _from_numpy(_fixed_values(a, vpos, lens, 8, ">i8"), valid, pa.time64("us"))
+    if k in ("timestamp", "timestamptz"):
+        us = (_fixed_values(a, vpos, lens, 8, ">i8") + UNIX_TO_2000_US) * valid
+        return _from_numpy(us, valid, typ)
+    if k == "interval ds":
+        return _from_numpy(_fixed_values(a, vpos, lens, 8, ">i8"), valid, pa.duration("us"))
+    if k == "timetz":
+        v = _fixed_values(a, vpos, lens, 8, ">i8")
+        off = (86_400 - (v & 0xFFFFFF)) * valid
+        local = ((v >> 24) + off * 1_000_000) % DAY_US
+        mask, nulls = _mask(valid)
+        t = _from_numpy(local, np.ones(v.size, bool), pa.time64("us"))
+        o = _from_numpy(off.astype(np.int32), np.ones(v.size, bool), pa.int32())
+        return pa.StructArray.from_arrays([t, o], fields=list(TIMETZ_ARROW), mask=pa.array(~valid)
+                                          if nulls else None)
+    if k == "uuid":
+        good = lens[valid]
+        if good.size and not (good == 16).all():
+            return _slow(a, vpos, lens, typ, col, vt)
+        raw = np.zeros((vpos.size, 16), dtype=np.uint8)
+        raw[valid] = a[vpos[valid][:, None] + np.arange(16)]
+        mask, nulls = _mask(valid)
+        storage = pa.Array.from_buffers(pa.binary(16), vpos.size, [mask, pa.py_buffer(raw)], null_count=nulls)
+        return pa.ExtensionArray.from_storage(typ, storage)
+    if k == "numeric" and (pa.types.is_decimal128(typ) or pa.types.is_decimal256(typ)):
+        return _numeric(a, vpos, lens, typ, col, vt)
+    if pa.types.is_string(typ) or pa.types.is_large_string(typ) or pa.types.is_binary(typ) \
+            or pa.types.is_large_binary(typ):
+        return _varlen(a, vpos, lens, typ)
+    return _slow(a, vpos, lens, typ, col, vt)
+
+
+def _numeric(a: np.ndarray, vpos: np.ndarray, lens: np.ndarray, typ: Any, col: Column, vt: VerticaType) -> pa.Array:
+    """N-byte big-endian unscaled integers to decimal128/256 (little-endian words)."""
+    valid = lens >= 0
+    good = lens[valid]
+    if good.size == 0:
+        return pa.nulls(vpos.size, typ)
+    w = int(good[0])
+    if not (good == w).all() or w == 0 or (col.scale is not None and col.scale != typ.scale):
+        return _slow(a, vpos, lens, typ, col, vt)
+    width = 16 if pa.types.is_decimal128(typ) else 32
+    be = np.zeros((vpos.size, w), dtype=np.uint8)
+    be[valid] = a[vpos[valid][:, None] + np.arange(w)]
+    le = be[:, ::-1]
+    if w >= width:
+        out = le[:, :width]
+    else:
+        sign = np.where(le[:, -1:] >= 0x80, 0xFF, 0).astype(np.uint8)
+        out = np.concatenate([le, np.repeat(sign, width - w, axis=1)], axis=1)
+    mask, nulls = _mask(valid)
+    return pa.Array.from_buffers(typ, vpos.size, [mask, pa.py_buffer(np.ascontiguousarray(out))], null_count=nulls)
+
+
+# ------------------------------------------------------------------ per-value fallback
+
+
+def _slow(a: np.ndarray, vpos: np.ndarray, lens: np.ndarray, typ: pa.DataType, col: Column, vt: VerticaType) -> pa.Array:
+    """The driver's own deserializer per value, then Arrow (complex types, odd formats)."""
+    f = DEFAULTS.get(col.format_code, {}).get(col.type_code)
+    ctx = {"column": col, "unicode_error": "strict", "session_tz": "UTC", "complex_types_enabled": True}
+    values: list[Any] = []
+    for p, n in zip(vpos.tolist(), lens.tolist(), strict=True):
+        if n < 0:
+            values.append(None)
+            continue
+        raw = a[p : p + n].tobytes()
+        values.append(raw if f is None else f(raw, ctx))
+    return pa.array([to_arrow_value(v, vt) for v in values], type=typ)
+
+
+def to_arrow_value(v: Any, vt: VerticaType) -> Any:
+    """A Python value from the driver in the form ``pa.array`` takes for ``vt``'s Arrow type."""
+    if v is None:
+        return None
+    k = vt.kind
+    if k in ("array", "set"):
+        assert vt.element is not None
+        el = vt.element
+        return [to_arrow_value(x, el) for x in v]
+    if k == "row":
+        return {n: to_arrow_value(v.get(n) if isinstance(v, dict) else None, t) for n, t in vt.fields}
+    if k == "interval ds":
+        if isinstance(v, dt.timedelta):
+            return v
+        total = ((((v.days * 24 + v.hours) * 60 + v.minutes) * 60 + v.seconds) * 1_000_000) + v.microseconds
+        return dt.timedelta(microseconds=total)
+    if k == "interval ym":
+        return int(v.years * 12 + v.months) if not isinstance(v, int) else v
+    if k == "uuid":
+        return v.bytes if isinstance(v, uuid.UUID) else uuid.UUID(str(v)).bytes
+    if k == "timetz":
+        off = v.utcoffset() or dt.timedelta(0)
+        return {"time": v.replace(tzinfo=None), "utc_offset_s": int(off.total_seconds())}
+    if k == "numeric":
+        if (vt.precision or 0) > 76:
+            return format(decimal.Decimal(v), "f") if not isinstance(v, str) else v
+        return decimal.Decimal(v) if not isinstance(v, decimal.Decimal) else v
+    if k == "float":
+        return float(v)
+    if isinstance(v, bytes) and k in ("char", "varchar", "long varchar", "geometry", "geography", "unknown"):
+        return v.decode("utf-8")
+    return v
