@@ -1,0 +1,583 @@
+/*
+ * adu_postgres._copydec: decode PostgreSQL binary COPY data into Arrow buffers.
+ *
+ * A Decoder is fed the bytes of a `COPY ... TO STDOUT (FORMAT binary)` stream in
+ * chunks of any size (psycopg2 calls its `write` once per CopyData message) and
+ * accumulates one batch of columns in growable C buffers. `take()` hands the batch
+ * over as Python bytes objects laid out as Arrow buffers (validity bitmap, offsets,
+ * values), which the Python side wraps with pyarrow.Array.from_buffers, zero-copy.
+ *
+ * No Python object is created per row or per value: this is what makes the read path
+ * fast. The column kinds (see KIND_* below) are chosen by the Python side from the
+ * PostgreSQL type; everything without a kind here is cast to text in the COPY query.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <string.h>
+
+enum {
+    KIND_BOOL = 0,
+    KIND_INT2 = 1,
+    KIND_INT4 = 2,   /* also oid (uint32: same bytes) */
+    KIND_INT8 = 3,
+    KIND_FLOAT4 = 4,
+    KIND_FLOAT8 = 5,
+    KIND_DATE = 6,
+    KIND_TIMESTAMP = 7,
+    KIND_TIME = 8,
+    KIND_TEXT = 9,   /* text, varchar, bpchar, name, json, xml, enum, bytea, anything ::text */
+    KIND_JSONB = 10, /* version byte then text */
+    KIND_UUID = 11,
+    KIND_NUMERIC = 12, /* numeric(p,s) -> decimal128/256 */
+    KIND_MONEY = 13,   /* int64 -> decimal128 */
+    KIND_INTERVAL = 14 /* struct<months int32, days int32, microseconds int64> */
+};
+
+enum { POLICY_ERROR = 0, POLICY_NULL = 1, POLICY_CLAMP = 2 };
+
+#define PG_EPOCH_DAYS 10957                    /* 2000-01-01 - 1970-01-01 in days */
+#define PG_EPOCH_MICROS 946684800000000LL      /* same in microseconds */
+#define CLAMP_MAX_MICROS 253402300799999999LL /* 9999-12-31 23:59:59.999999 */
+#define CLAMP_MIN_MICROS (-62135596800000000LL) /* 0001-01-01 00:00:00 */
+#define CLAMP_MAX_DAYS 2932896                 /* 9999-12-31 */
+#define CLAMP_MIN_DAYS (-719162)               /* 0001-01-01 */
+
+typedef struct {
+    char *data;
+    size_t len;
+    size_t cap;
+} Buf;
+
+static int buf_reserve(Buf *b, size_t extra) {
+    if (b->len + extra <= b->cap) return 0;
+    size_t cap = b->cap ? b->cap : 4096;
+    while (cap < b->len + extra) cap *= 2;
+    char *p = realloc(b->data, cap);
+    if (!p) { PyErr_NoMemory(); return -1; }
+    b->data = p;
+    b->cap = cap;
+    return 0;
+}
+
+typedef struct {
+    int kind;
+    int width;  /* decimal byte width: 16 or 32 */
+    int scale;  /* decimal scale */
+    int policy; /* for infinity / out of range */
+    Buf valid;  /* validity bitmap */
+    Buf values; /* fixed-width values, or text bytes, or interval months */
+    Buf offsets; /* int32 offsets (text) or interval days */
+    Buf extra;  /* interval microseconds */
+    int64_t nulls;
+} Column;
+
+typedef struct {
+    PyObject_HEAD
+    int ncols;
+    Column *cols;
+    int64_t rows;       /* rows in the current batch */
+    int64_t total_rows; /* rows decoded since the start */
+    Buf pending;        /* bytes of an incomplete tuple (or header) */
+    int header_done;
+    int finished;       /* trailer seen */
+    size_t batch_bytes; /* bytes held by the current batch */
+    PyObject *error_cb_info;
+} Decoder;
+
+static inline uint16_t rd16(const unsigned char *p) { return (uint16_t)((p[0] << 8) | p[1]); }
+static inline uint32_t rd32(const unsigned char *p) {
+    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | (uint32_t)p[3];
+}
+static inline uint64_t rd64(const unsigned char *p) { return ((uint64_t)rd32(p) << 32) | rd32(p + 4); }
+
+static void Decoder_dealloc(Decoder *self) {
+    if (self->cols) {
+        for (int i = 0; i < self->ncols; i++) {
+            free(self->cols[i].valid.data);
+            free(self->cols[i].values.data);
+            free(self->cols[i].offsets.data);
+            free(self->cols[i].extra.data);
+        }
+        PyMem_Free(self->cols);
+    }
+    free(self->pending.data);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static int column_start(Column *c) {
+    /* text columns start with offset 0 */
+    c->valid.len = c->values.len = c->offsets.len = c->extra.len = 0;
+    c->nulls = 0;
+    if (c->kind == KIND_TEXT || c->kind == KIND_JSONB) {
+        if (buf_reserve(&c->offsets, 4) < 0) return -1;
+        int32_t z = 0;
+        memcpy(c->offsets.data, &z, 4);
+        c->offsets.len = 4;
+    }
+    return 0;
+}
+
+static int Decoder_init(Decoder *self, PyObject *args, PyObject *kwds) {
+    PyObject *specs;
+    if (!PyArg_ParseTuple(args, "O", &specs)) return -1;
+    PyObject *seq = PySequence_Fast(specs, "specs must be a sequence of (kind, width, scale, policy)");
+    if (!seq) return -1;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    self->ncols = (int)n;
+    self->cols = PyMem_Calloc(n ? n : 1, sizeof(Column));
+    if (!self->cols) { Py_DECREF(seq); PyErr_NoMemory(); return -1; }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *item = PySequence_Fast_GET_ITEM(seq, i);
+        Column *c = &self->cols[i];
+        if (!PyArg_ParseTuple(item, "iiii", &c->kind, &c->width, &c->scale, &c->policy)) {
+            Py_DECREF(seq);
+            return -1;
+        }
+        if (c->kind < 0 || c->kind > KIND_INTERVAL) {
+            Py_DECREF(seq);
+            PyErr_Format(PyExc_ValueError, "unknown column kind %d", c->kind);
+            return -1;
+        }
+        if (column_start(c) < 0) { Py_DECREF(seq); return -1; }
+    }
+    Py_DECREF(seq);
+    return 0;
+}
+
+/* Set bit `row` of the validity bitmap (1 = valid). */
+static inline int set_valid(Column *c, int64_t row, int valid) {
+    size_t need = (size_t)(row / 8) + 1;
+    if (c->valid.len < need) {
+        if (buf_reserve(&c->valid, need - c->valid.len) < 0) return -1;
+        memset(c->valid.data + c->valid.len, 0, need - c->valid.len);
+        c->valid.len = need;
+    }
+    if (valid) c->valid.data[row / 8] |= (char)(1u << (row % 8));
+    else c->nulls++;
+    return 0;
+}
+
+static int value_error(Decoder *self, int col, const char *what) {
+    PyErr_Format(PyExc_OverflowError, "column %d: %s (row %lld of the partition)", col, what,
+                 (long long)(self->total_rows + self->rows + 1));
+    return -1;
+}
+
+/* Append `width` zero bytes (placeholder for a NULL fixed-width value). */
+static inline int put_zero(Buf *b, size_t width) {
+    if (buf_reserve(b, width) < 0) return -1;
+    memset(b->data + b->len, 0, width);
+    b->len += width;
+    return 0;
+}
+
+static size_t fixed_width(const Column *c) {
+    switch (c->kind) {
+    case KIND_INT2: return 2;
+    case KIND_INT4: case KIND_FLOAT4: case KIND_DATE: return 4;
+    case KIND_INT8: case KIND_FLOAT8: case KIND_TIMESTAMP: case KIND_TIME: return 8;
+    case KIND_UUID: return 16;
+    case KIND_NUMERIC: return (size_t)c->width;
+    case KIND_MONEY: return 16;
+    default: return 0;
+    }
+}
+
+/* 256-bit little-endian unsigned integer as 4 limbs. */
+typedef struct { uint64_t w[4]; } U256;
+
+static inline int u256_muladd(U256 *x, uint64_t mul, uint64_t add) {
+    unsigned __int128 carry = add;
+    for (int i = 0; i < 4; i++) {
+        unsigned __int128 t = (unsigned __int128)x->w[i] * mul + carry;
+        x->w[i] = (uint64_t)t;
+        carry = t >> 64;
+    }
+    return carry != 0; /* overflow */
+}
+
+static const uint64_t POW10[] = {1ULL, 10ULL, 100ULL, 1000ULL, 10000ULL};
+
+/* Decode a numeric in PostgreSQL's binary form into a scaled two's complement integer. */
+static int put_numeric(Decoder *self, int col, Column *c, const unsigned char *p, int32_t len) {
+    if (len < 8) return value_error(self, col, "malformed numeric");
+    int ndigits = (int16_t)rd16(p);
+    int weight = (int16_t)rd16(p + 2);
+    uint16_t sign = rd16(p + 4);
+    if (len < 8 + 2 * ndigits) return value_error(self, col, "malformed numeric");
+    if (sign == 0xC000) return value_error(self, col, "NaN cannot be stored in a decimal column (source option numeric=text keeps it)");
+    if (sign == 0xD000 || sign == 0xF000)
+        return value_error(self, col, "Infinity cannot be stored in a decimal column (source option numeric=text keeps it)");
+    U256 x = {{0, 0, 0, 0}};
+    int overflow = 0;
+    /* value = sum digit[i] * 10000^(weight - i); we want value * 10^scale as an integer.
+     * Digits cover base-10000 positions weight .. weight-ndigits+1. Positions below
+     * -ceil(scale/4) are beyond the scale: they must be zero (they are, for a
+     * numeric(p,s) column, whose dscale <= s). */
+    int scale = c->scale;
+    /* walk the base-10000 positions from `weight` down to the last fractional position */
+    int last_pos = -((scale + 3) / 4);
+    int top = weight;
+    if (ndigits == 0) top = last_pos; /* zero */
+    for (int pos = top; pos >= last_pos; pos--) {
+        int idx = weight - pos;
+        uint64_t d = (idx >= 0 && idx < ndigits) ? rd16(p + 8 + 2 * idx) : 0;
+        overflow |= u256_muladd(&x, 10000, d);
+    }
+    for (int idx = weight - last_pos + 1; idx < ndigits; idx++) {
+        if (rd16(p + 8 + 2 * idx) != 0) return value_error(self, col, "numeric has more fractional digits than its scale");
+    }
+    /* now x = value * 10000^(-last_pos) = value * 10^(4*ceil(scale/4)); divide the excess */
+    int excess = 4 * ((scale + 3) / 4) - scale;
+    if (excess) {
+        uint64_t div = POW10[excess];
+        unsigned __int128 rem = 0;
+        for (int i = 3; i >= 0; i--) {
+            unsigned __int128 cur = (rem << 64) | x.w[i];
+            x.w[i] = (uint64_t)(cur / div);
+            rem = cur % div;
+        }
+        if (rem) return value_error(self, col, "numeric has more fractional digits than its scale");
+    }
+    int width = c->width;
+    if (overflow || (width == 16 && (x.w[2] || x.w[3] || (x.w[1] >> 63))) || (width == 32 && (x.w[3] >> 63)))
+        return value_error(self, col, "numeric value does not fit the decimal type");
+    if (sign == 0x4000) { /* negate: two's complement */
+        uint64_t carry = 1;
+        for (int i = 0; i < 4; i++) {
+            uint64_t v = ~x.w[i] + carry;
+            carry = (carry && v == 0) ? 1 : 0;
+            x.w[i] = v;
+        }
+    }
+    if (buf_reserve(&c->values, (size_t)width) < 0) return -1;
+    memcpy(c->values.data + c->values.len, x.w, (size_t)width); /* little endian host */
+    c->values.len += (size_t)width;
+    return 0;
+}
+
+/* One value (len >= 0) or NULL (len == -1) of column `col`. */
+static int put_value(Decoder *self, int col, const unsigned char *p, int32_t len) {
+    Column *c = &self->cols[col];
+    int64_t row = self->rows;
+    if (len < 0) {
+        if (set_valid(c, row, 0) < 0) return -1;
+        switch (c->kind) {
+        case KIND_BOOL: return 0; /* bit already zero (values bitmap grows with validity) */
+        case KIND_TEXT: case KIND_JSONB: {
+            if (buf_reserve(&c->offsets, 4) < 0) return -1;
+            int32_t off = (int32_t)c->values.len;
+            memcpy(c->offsets.data + c->offsets.len, &off, 4);
+            c->offsets.len += 4;
+            return 0;
+        }
+        case KIND_INTERVAL:
+            if (put_zero(&c->values, 4) < 0 || put_zero(&c->offsets, 4) < 0) return -1;
+            return put_zero(&c->extra, 8);
+        default:
+            return put_zero(&c->values, fixed_width(c));
+        }
+    }
+    int valid = 1;
+    switch (c->kind) {
+    case KIND_BOOL: {
+        if (len != 1) return value_error(self, col, "malformed bool");
+        size_t need = (size_t)(row / 8) + 1;
+        if (c->values.len < need) {
+            if (buf_reserve(&c->values, need - c->values.len) < 0) return -1;
+            memset(c->values.data + c->values.len, 0, need - c->values.len);
+            c->values.len = need;
+        }
+        if (p[0]) c->values.data[row / 8] |= (char)(1u << (row % 8));
+        break;
+    }
+    case KIND_INT2: {
+        if (len != 2) return value_error(self, col, "malformed int2");
+        uint16_t v = rd16(p);
+        if (buf_reserve(&c->values, 2) < 0) return -1;
+        memcpy(c->values.data + c->values.len, &v, 2);
+        c->values.len += 2;
+        break;
+    }
+    case KIND_INT4: case KIND_FLOAT4: {
+        if (len != 4) return value_error(self, col, "malformed 4-byte value");
+        uint32_t v = rd32(p);
+        if (buf_reserve(&c->values, 4) < 0) return -1;
+        memcpy(c->values.data + c->values.len, &v, 4);
+        c->values.len += 4;
+        break;
+    }
+    case KIND_INT8: case KIND_FLOAT8: case KIND_TIME: {
+        if (len != 8) return value_error(self, col, "malformed 8-byte value");
+        uint64_t v = rd64(p);
+        if (buf_reserve(&c->values, 8) < 0) return -1;
+        memcpy(c->values.data + c->values.len, &v, 8);
+        c->values.len += 8;
+        break;
+    }
+    case KIND_DATE: {
+        if (len != 4) return value_error(self, col, "malformed date");
+        int32_t v = (int32_t)rd32(p);
+        int32_t out;
+        int bad = (v == INT32_MAX || v == INT32_MIN) || __builtin_add_overflow(v, PG_EPOCH_DAYS, &out);
+        if (bad) {
+            int positive = v > 0;
+            if (c->policy == POLICY_ERROR)
+                return value_error(self, col, positive ? "date 'infinity' (or out of range) cannot be stored; source option infinity=null|clamp decides"
+                                                       : "date '-infinity' (or out of range) cannot be stored; source option infinity=null|clamp decides");
+            if (c->policy == POLICY_NULL) { valid = 0; out = 0; }
+            else out = positive ? CLAMP_MAX_DAYS : CLAMP_MIN_DAYS;
+        }
+        if (buf_reserve(&c->values, 4) < 0) return -1;
+        memcpy(c->values.data + c->values.len, &out, 4);
+        c->values.len += 4;
+        break;
+    }
+    case KIND_TIMESTAMP: {
+        if (len != 8) return value_error(self, col, "malformed timestamp");
+        int64_t v = (int64_t)rd64(p);
+        int64_t out;
+        int bad = (v == INT64_MAX || v == INT64_MIN) || __builtin_add_overflow(v, PG_EPOCH_MICROS, &out);
+        if (bad) {
+            int positive = v > 0;
+            if (c->policy == POLICY_ERROR)
+                return value_error(self, col, positive ? "timestamp 'infinity' (or beyond year 294246) cannot be stored; source option infinity=null|clamp decides"
+                                                       : "timestamp '-infinity' cannot be stored; source option infinity=null|clamp decides");
+            if (c->policy == POLICY_NULL) { valid = 0; out = 0; }
+            else out = positive ? CLAMP_MAX_MICROS : CLAMP_MIN_MICROS;
+        }
+        if (buf_reserve(&c->values, 8) < 0) return -1;
+        memcpy(c->values.data + c->values.len, &out, 8);
+        c->values.len += 8;
+        break;
+    }
+    case KIND_TEXT: case KIND_JSONB: {
+        const unsigned char *s = p;
+        int32_t n = len;
+        if (c->kind == KIND_JSONB) {
+            if (n < 1 || s[0] != 1) return value_error(self, col, "unknown jsonb binary version");
+            s++; n--;
+        }
+        if (c->values.len + (size_t)n > (size_t)INT32_MAX)
+            return value_error(self, col, "more than 2 GiB of text in one batch");
+        if (buf_reserve(&c->values, (size_t)n) < 0 || buf_reserve(&c->offsets, 4) < 0) return -1;
+        memcpy(c->values.data + c->values.len, s, (size_t)n);
+        c->values.len += (size_t)n;
+        int32_t off = (int32_t)c->values.len;
+        memcpy(c->offsets.data + c->offsets.len, &off, 4);
+        c->offsets.len += 4;
+        break;
+    }
+    case KIND_UUID: {
+        if (len != 16) return value_error(self, col, "malformed uuid");
+        if (buf_reserve(&c->values, 16) < 0) return -1;
+        memcpy(c->values.data + c->values.len, p, 16);
+        c->values.len += 16;
+        break;
+    }
+    case KIND_NUMERIC:
+        if (put_numeric(self, col, c, p, len) < 0) return -1;
+        break;
+    case KIND_MONEY: {
+        if (len != 8) return value_error(self, col, "malformed money");
+        int64_t v = (int64_t)rd64(p);
+        int64_t w[2] = {v, v < 0 ? -1 : 0};
+        if (buf_reserve(&c->values, 16) < 0) return -1;
+        memcpy(c->values.data + c->values.len, w, 16);
+        c->values.len += 16;
+        break;
+    }
+    case KIND_INTERVAL: {
+        if (len != 16) return value_error(self, col, "malformed interval");
+        uint64_t micros = rd64(p);
+        uint32_t days = rd32(p + 8), months = rd32(p + 12);
+        if (buf_reserve(&c->values, 4) < 0 || buf_reserve(&c->offsets, 4) < 0 || buf_reserve(&c->extra, 8) < 0)
+            return -1;
+        memcpy(c->values.data + c->values.len, &months, 4);
+        c->values.len += 4;
+        memcpy(c->offsets.data + c->offsets.len, &days, 4);
+        c->offsets.len += 4;
+        memcpy(c->extra.data + c->extra.len, &micros, 8);
+        c->extra.len += 8;
+        break;
+    }
+    }
+    return set_valid(c, row, valid);
+}
+
+static const unsigned char SIGNATURE[11] = {'P', 'G', 'C', 'O', 'P', 'Y', '\n', 0xff, '\r', '\n', 0};
+
+/*
+ * Parse as many complete items (header, tuples, trailer) as `p[0:n]` holds.
+ * Returns the number of bytes consumed, or -1 with an exception set.
+ */
+static Py_ssize_t parse(Decoder *self, const unsigned char *p, Py_ssize_t n) {
+    Py_ssize_t pos = 0;
+    if (!self->header_done) {
+        if (n < 19) return 0;
+        if (memcmp(p, SIGNATURE, 11) != 0) {
+            PyErr_SetString(PyExc_ValueError, "not a PostgreSQL binary COPY stream");
+            return -1;
+        }
+        uint32_t ext = rd32(p + 15);
+        if ((Py_ssize_t)(19 + ext) > n) return 0;
+        pos = 19 + (Py_ssize_t)ext;
+        self->header_done = 1;
+    }
+    while (pos + 2 <= n && !self->finished) {
+        int16_t nf = (int16_t)rd16(p + pos);
+        if (nf == -1) { self->finished = 1; pos += 2; break; }
+        if (nf != self->ncols) {
+            PyErr_Format(PyExc_ValueError, "COPY row has %d fields, expected %d", (int)nf, self->ncols);
+            return -1;
+        }
+        /* check the whole tuple is here before decoding any of it */
+        Py_ssize_t q = pos + 2;
+        for (int i = 0; i < nf; i++) {
+            if (q + 4 > n) return pos;
+            int32_t len = (int32_t)rd32(p + q);
+            q += 4;
+            if (len > 0) q += len;
+            if (q > n) return pos;
+        }
+        q = pos + 2;
+        for (int i = 0; i < nf; i++) {
+            int32_t len = (int32_t)rd32(p + q);
+            q += 4;
+            if (put_value(self, i, p + q, len) < 0) return -1;
+            if (len > 0) { q += len; self->batch_bytes += (size_t)len; }
+        }
+        self->rows++;
+        pos = q;
+    }
+    return pos;
+}
+
+static PyObject *Decoder_write(Decoder *self, PyObject *arg) {
+    Py_buffer view;
+    if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0) return NULL;
+    const unsigned char *p = view.buf;
+    Py_ssize_t n = view.len;
+    if (self->finished) {
+        PyBuffer_Release(&view);
+        if (n) { PyErr_SetString(PyExc_ValueError, "data after the end of the COPY stream"); return NULL; }
+        Py_RETURN_NONE;
+    }
+    if (self->pending.len) {
+        if (buf_reserve(&self->pending, (size_t)n) < 0) { PyBuffer_Release(&view); return NULL; }
+        memcpy(self->pending.data + self->pending.len, p, (size_t)n);
+        self->pending.len += (size_t)n;
+        Py_ssize_t used = parse(self, (unsigned char *)self->pending.data, (Py_ssize_t)self->pending.len);
+        PyBuffer_Release(&view);
+        if (used < 0) return NULL;
+        memmove(self->pending.data, self->pending.data + used, self->pending.len - (size_t)used);
+        self->pending.len -= (size_t)used;
+    } else {
+        Py_ssize_t used = parse(self, p, n);
+        if (used < 0) { PyBuffer_Release(&view); return NULL; }
+        if (used < n) {
+            if (buf_reserve(&self->pending, (size_t)(n - used)) < 0) { PyBuffer_Release(&view); return NULL; }
+            memcpy(self->pending.data, p + used, (size_t)(n - used));
+            self->pending.len = (size_t)(n - used);
+        }
+        PyBuffer_Release(&view);
+    }
+    return PyLong_FromSsize_t(n);
+}
+
+static PyObject *bytes_of(Buf *b) { return PyBytes_FromStringAndSize(b->data ? b->data : "", (Py_ssize_t)b->len); }
+
+/* Pad the validity bitmap (and bool values) to cover `rows` rows. */
+static int pad_bitmap(Buf *b, int64_t rows) {
+    size_t need = (size_t)((rows + 7) / 8);
+    if (b->len < need) {
+        if (buf_reserve(b, need - b->len) < 0) return -1;
+        memset(b->data + b->len, 0, need - b->len);
+        b->len = need;
+    }
+    return 0;
+}
+
+/*
+ * take() -> (rows, [(null_count, validity, buf1, buf2, buf3), ...]) and start a new batch.
+ * Buffers a column does not use are None.
+ */
+static PyObject *Decoder_take(Decoder *self, PyObject *Py_UNUSED(ignored)) {
+    PyObject *cols = PyList_New(self->ncols);
+    if (!cols) return NULL;
+    for (int i = 0; i < self->ncols; i++) {
+        Column *c = &self->cols[i];
+        if (pad_bitmap(&c->valid, self->rows) < 0) { Py_DECREF(cols); return NULL; }
+        if (c->kind == KIND_BOOL && pad_bitmap(&c->values, self->rows) < 0) { Py_DECREF(cols); return NULL; }
+        PyObject *validity = c->nulls ? bytes_of(&c->valid) : (Py_INCREF(Py_None), Py_None);
+        PyObject *b1 = bytes_of(&c->values);
+        PyObject *b2, *b3;
+        if (c->kind == KIND_TEXT || c->kind == KIND_JSONB || c->kind == KIND_INTERVAL) b2 = bytes_of(&c->offsets);
+        else { Py_INCREF(Py_None); b2 = Py_None; }
+        if (c->kind == KIND_INTERVAL) b3 = bytes_of(&c->extra);
+        else { Py_INCREF(Py_None); b3 = Py_None; }
+        if (!validity || !b1 || !b2 || !b3) {
+            Py_XDECREF(validity); Py_XDECREF(b1); Py_XDECREF(b2); Py_XDECREF(b3); Py_DECREF(cols);
+            return NULL;
+        }
+        PyObject *t = Py_BuildValue("(LNNNN)", (long long)c->nulls, validity, b1, b2, b3);
+        if (!t) { Py_DECREF(cols); return NULL; }
+        PyList_SET_ITEM(cols, i, t);
+        if (column_start(c) < 0) { Py_DECREF(cols); return NULL; }
+    }
+    PyObject *res = Py_BuildValue("(LN)", (long long)self->rows, cols);
+    self->total_rows += self->rows;
+    self->rows = 0;
+    self->batch_bytes = 0;
+    return res;
+}
+
+static PyObject *Decoder_get_rows(Decoder *self, void *closure) { return PyLong_FromLongLong(self->rows); }
+static PyObject *Decoder_get_total(Decoder *self, void *closure) { return PyLong_FromLongLong(self->total_rows + self->rows); }
+static PyObject *Decoder_get_bytes(Decoder *self, void *closure) { return PyLong_FromSize_t(self->batch_bytes); }
+static PyObject *Decoder_get_finished(Decoder *self, void *closure) { return PyBool_FromLong(self->finished); }
+static PyObject *Decoder_get_pending(Decoder *self, void *closure) { return PyLong_FromSize_t(self->pending.len); }
+
+static PyMethodDef Decoder_methods[] = {
+    {"write", (PyCFunction)Decoder_write, METH_O, "Feed bytes of the COPY stream."},
+    {"take", (PyCFunction)Decoder_take, METH_NOARGS, "Hand over the current batch as Arrow buffers."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyGetSetDef Decoder_getset[] = {
+    {"rows", (getter)Decoder_get_rows, NULL, "rows in the current batch", NULL},
+    {"total_rows", (getter)Decoder_get_total, NULL, "rows decoded so far", NULL},
+    {"batch_bytes", (getter)Decoder_get_bytes, NULL, "value bytes in the current batch", NULL},
+    {"finished", (getter)Decoder_get_finished, NULL, "the end-of-data marker was seen", NULL},
+    {"pending", (getter)Decoder_get_pending, NULL, "bytes of an incomplete row", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyTypeObject DecoderType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "adu_postgres._copydec.Decoder",
+    .tp_basicsize = sizeof(Decoder),
+    .tp_dealloc = (destructor)Decoder_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "Decoder(specs): PostgreSQL binary COPY -> Arrow buffers; specs: [(kind, width, scale, policy)]",
+    .tp_methods = Decoder_methods,
+    .tp_getset = Decoder_getset,
+    .tp_init = (initproc)Decoder_init,
+    .tp_new = PyType_GenericNew,
+};
+
+static struct PyModuleDef moddef = {PyModuleDef_HEAD_INIT, "_copydec", "Binary COPY decoder", -1, NULL};
+
+PyMODINIT_FUNC PyInit__copydec(void) {
+    if (PyType_Ready(&DecoderType) < 0) return NULL;
+    PyObject *m = PyModule_Create(&moddef);
+    if (!m) return NULL;
+    Py_INCREF(&DecoderType);
+    if (PyModule_AddObject(m, "Decoder", (PyObject *)&DecoderType) < 0) {
+        Py_DECREF(&DecoderType);
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}
