@@ -119,7 +119,11 @@ class CheckSpec:
         else:
             args = ", ".join(f"{k}={_fmt(v)}" for k, v in shown.items())
         text = f"{self.name}({args})"
-        return text if len(text) <= LABEL_LIMIT else f"{self.name}(…)"
+        if len(text) > LABEL_LIMIT:
+            text = f"{self.name}(…)"
+        if self.scope == "table" and self.builtin == "unique_values_eq":
+            text += " missing"  # the whole-table half: expected values that never occur
+        return text
 
     @property
     def key(self) -> str:

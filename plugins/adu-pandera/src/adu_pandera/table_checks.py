@@ -82,7 +82,8 @@ def _duplicates(con: Any, spec: CheckSpec, files: list[str]) -> CheckResult:
     sql = (
         f"WITH d AS (SELECT {keys}, count(*) AS _adu_rows FROM read_parquet($files) "
         f"WHERE {not_null} GROUP BY ALL HAVING count(*) > 1) "
-        f"SELECT (SELECT coalesce(sum(_adu_rows), 0) FROM d) AS total, * FROM d LIMIT {MAX_SAMPLES}"
+        f"SELECT (SELECT coalesce(sum(_adu_rows), 0) FROM d) AS total, * FROM d "
+        f"ORDER BY {keys} LIMIT {MAX_SAMPLES}"
     )
     rows = con.execute(sql, {"files": files}).fetchall()
     if not rows:
