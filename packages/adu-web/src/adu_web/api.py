@@ -1,0 +1,148 @@
+"""The JSON API under ``/api/``: the same accounts and roles as the pages.
+
+Authentication: the browser session (state-changing calls then need the CSRF token in
+an ``X-CSRFToken`` header) or HTTP Basic credentials sent up front by scripts
+(``curl -u name:password``), which skip CSRF and never create a session.
+
+=======  ==============================  ========  ===========================================
+method   path                            role      what
+=======  ==============================  ========  ===========================================
+GET      /api/jobs?status=&limit=&offset= viewer   jobs, newest first, and the total
+POST     /api/jobs                       operator  queue a job: a JobSpec as JSON, plus
+                                                   optional ``password``; 201 with the job
+GET      /api/jobs/<id>                  viewer    the job with its tables
+POST     /api/jobs/<id>/cancel           operator  ask a queued or running job to stop
+POST     /api/jobs/<id>/retry            operator  queue the failed tables again
+                                                   (optional ``password``)
+POST     /api/discover                   operator  ``{"source": url-or-@name, "password"}``:
+                                                   the tables of a source
+GET      /api/me                         viewer    who am I (user name and role)
+=======  ==============================  ========  ===========================================
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from adu_core.errors import UsageError
+from adu_core.store import JobRow
+from flask import Blueprint, abort, jsonify, request, url_for
+from flask_login import current_user
+
+from adu_web import services
+from adu_web.auth import require_login, role_required
+from adu_web.state import store
+from adu_web.views_common import STATUSES, load_job
+
+log = logging.getLogger("adu.web")
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+bp.before_request(require_login)
+
+
+def _job(job: JobRow, *, tables: bool = False) -> dict[str, Any]:
+    data = job.to_dict()
+    data["url"] = url_for("jobs.show", job_id=job.id)
+    data["api_url"] = url_for("api.show_job", job_id=job.id)
+    if tables:
+        data["tables"] = [t.to_dict() for t in store().list_tables(job.id)]
+    return data
+
+
+def _body() -> dict[str, Any]:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        abort(400, description="the body must be a JSON object (Content-Type: application/json)")
+    return data
+
+
+def _bad(message: str, code: int = 400) -> Any:
+    return jsonify(error="Bad Request" if code == 400 else "Conflict", message=message), code
+
+
+def _int(name: str, default: int, maximum: int) -> int:
+    try:
+        value = int(request.args.get(name, default))
+    except ValueError:
+        abort(400, description=f"{name} must be a whole number")
+    return max(0, min(value, maximum))
+
+
+@bp.route("/me")
+def me() -> Any:
+    return jsonify(username=current_user.username, role=current_user.role)
+
+
+@bp.route("/jobs", methods=["GET"])
+def list_jobs() -> Any:
+    status = request.args.get("status") or None
+    if status is not None and status not in STATUSES:
+        return _bad(f"status must be one of {', '.join(STATUSES)}")
+    limit = _int("limit", 50, 500) or 50
+    offset = _int("offset", 0, 10**9)
+    jobs = store().list_jobs(status=status, limit=limit, offset=offset)
+    return jsonify(jobs=[_job(j) for j in jobs], total=store().count_jobs(status=status), limit=limit,
+                   offset=offset)
+
+
+@bp.route("/jobs", methods=["POST"])
+@role_required("operator")
+def create_job() -> Any:
+    try:
+        spec, password = services.spec_from_json(_body())
+        job_id = services.submit(spec, password=password, user=current_user.username)
+    except UsageError as exc:
+        return _bad(str(exc))
+    return jsonify(_job(store().get_job(job_id))), 201, {"Location": url_for("api.show_job", job_id=job_id)}
+
+
+@bp.route("/jobs/<jobid:job_id>")
+def show_job(job_id: str) -> Any:
+    return jsonify(_job(load_job(job_id), tables=True))
+
+
+@bp.route("/jobs/<jobid:job_id>/cancel", methods=["POST"])
+@role_required("operator")
+def cancel_job(job_id: str) -> Any:
+    job = load_job(job_id)
+    try:
+        job = store().request_cancel(job.id)
+    except UsageError as exc:
+        return _bad(str(exc), 409)
+    store().add_event(job.id, "WARNING", f"cancel requested by {current_user.username} (API)")
+    return jsonify(_job(job))
+
+
+@bp.route("/jobs/<jobid:job_id>/retry", methods=["POST"])
+@role_required("operator")
+def retry_job(job_id: str) -> Any:
+    job = load_job(job_id)
+    data = request.get_json(silent=True) or {}
+    password = data.get("password") if isinstance(data, dict) else None
+    if password is not None and not isinstance(password, str):
+        return _bad("password must be a string")
+    try:
+        job = store().retry_job(job.id, password=password or None)
+    except UsageError as exc:
+        return _bad(str(exc), 409)
+    store().add_event(job.id, "INFO", f"retry requested by {current_user.username} (API)")
+    return jsonify(_job(job))
+
+
+@bp.route("/discover", methods=["POST"])
+@role_required("operator")
+def discover() -> Any:
+    data = _body()
+    source = data.get("source")
+    password = data.get("password")
+    if not isinstance(source, str) or not source.strip():
+        return _bad("give 'source': a URL or @name of a named connection")
+    if password is not None and not isinstance(password, str):
+        return _bad("password must be a string")
+    try:
+        source, password = services.split_password(source, password)
+        tables = services.discover(source, password)
+    except UsageError as exc:
+        return _bad(str(exc))
+    return jsonify(tables=[t.to_dict() for t in tables])

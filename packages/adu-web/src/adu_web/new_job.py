@@ -1,0 +1,156 @@
+"""New job: pick a named connection or type a URL, discover tables, choose, submit.
+
+With scripts on, *Discover* fetches the table list into the page (the password field
+keeps its value); with scripts off the form posts and the page comes back with the list
+(the password is never sent back in a page, so it has to be typed again).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from itertools import groupby
+from typing import Any
+
+from adu_core.errors import UsageError
+from adu_core.models import JobSpec, TableInfo, TableSelection
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, IntegerField, PasswordField, SelectField, StringField
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
+
+from adu_web import services
+from adu_web.auth import require_login, role_required
+from adu_web.state import settings
+
+log = logging.getLogger("adu.web")
+
+bp = Blueprint("new_job", __name__)
+bp.before_request(require_login)
+
+MAX_NAMES = 10000
+
+
+class NewJobForm(FlaskForm):
+    name = StringField("Label", validators=[Optional(), Length(max=200)])
+    connection = SelectField("Named connection", choices=[], validate_choice=True)
+    url = StringField("or source URL", validators=[Optional(), Length(max=2000)])
+    password = PasswordField("Password", validators=[Optional(), Length(max=1024)])
+    target = StringField("Output directory", validators=[Optional(), Length(max=4000)])
+    parallel = IntegerField("Parallel partitions", validators=[InputRequired(), NumberRange(1, services.MAX_PARALLEL)])
+    compression = SelectField("Compression", choices=[(c, c) for c in services.COMPRESSIONS], default="zstd")
+    rules = StringField("Rules file", validators=[Optional(), Length(max=4000)])
+    validate_data = BooleanField("Validate while exporting", default=True)
+    overwrite = BooleanField("Replace an existing export in the directory")
+
+    def source(self) -> str:
+        conn = self.connection.data or ""
+        url = (self.url.data or "").strip()
+        if conn and url:
+            raise UsageError("choose a named connection or type a URL, not both")
+        if conn:
+            return "@" + conn
+        if not url:
+            raise UsageError("choose a named connection or type a source URL")
+        return url
+
+
+def _form() -> NewJobForm:
+    form = NewJobForm()
+    refs, _error = services.connection_refs()
+    form.connection.choices = [("", "— none: type a URL —")] + [
+        (r.name, f"{r.name} ({r.url})") for r in refs
+    ]
+    if request.method == "GET":
+        form.parallel.data = min(settings().parallel, services.MAX_PARALLEL)
+        root = settings().export_root
+        form.target.description = (f"Inside {root} (relative paths start there)." if root
+                                   else "An absolute path on the server.")
+    return form
+
+
+def _grouped(tables: Iterable[TableInfo]) -> list[tuple[str, list[TableInfo]]]:
+    return [(schema, list(group)) for schema, group in groupby(tables, key=lambda t: t.schema)]
+
+
+def _names(field: str) -> list[str]:
+    values = request.form.getlist(field)
+    if len(values) > MAX_NAMES:
+        raise UsageError("too many tables chosen at once")
+    return [v for v in values if v and len(v) <= 2000]
+
+
+def _discover(form: NewJobForm) -> tuple[list[tuple[str, list[TableInfo]]], str | None]:
+    try:
+        source, password = services.split_password(form.source(), form.password.data)
+        tables = services.discover(source, password)
+    except UsageError as exc:
+        return [], str(exc)
+    if not tables:
+        return [], "The source lists no tables."
+    return _grouped(tables), None
+
+
+@bp.route("/jobs/new", methods=["GET", "POST"])
+@role_required("operator")
+def new() -> Any:
+    form = _form()
+    groups: list[tuple[str, list[TableInfo]]] = []
+    error = None
+    discovered = False
+    if request.method == "POST":
+        action = request.form.get("action", "submit")
+        if not form.validate_on_submit():
+            error = "Check the fields marked below."
+        elif action == "discover":
+            groups, error = _discover(form)
+            discovered = True
+        else:
+            try:
+                job_id = _submit(form)
+            except UsageError as exc:
+                error = str(exc)
+            else:
+                flash("Job queued.", "info")
+                return redirect(url_for("jobs.show", job_id=job_id))
+    status = 400 if error and request.method == "POST" else 200
+    return render_template("new_job.html", form=form, groups=groups, error=error, discovered=discovered,
+                           chosen=set(request.form.getlist("table")),
+                           chosen_schemas=set(request.form.getlist("schema"))), status
+
+
+@bp.route("/jobs/new/discover", methods=["POST"])
+@role_required("operator")
+def discover_partial() -> Any:
+    """The table chooser alone (fetched by the page's script)."""
+    form = _form()
+    if not form.validate_on_submit():
+        return render_template("_tables.html", groups=[], error="Check the form fields first.", discovered=True,
+                               chosen=set(), chosen_schemas=set()), 400
+    groups, error = _discover(form)
+    return render_template("_tables.html", groups=groups, error=error, discovered=True, chosen=set(),
+                           chosen_schemas=set()), (400 if error else 200)
+
+
+def _submit(form: NewJobForm) -> str:
+    tables = _names("table")
+    schemas = _names("schema")
+    if not tables and not schemas:
+        raise UsageError("choose at least one table (discover the source first)")
+    spec = JobSpec(
+        source=form.source(),
+        target=form.target.data or "",
+        selection=TableSelection(
+            schemas=tuple(services.table_pattern(s) for s in schemas),
+            tables=tuple(services.table_pattern(t) for t in tables),
+        ),
+        sink="parquet",
+        sink_options={"compression": form.compression.data},
+        rules=form.rules.data or None,
+        validate=bool(form.validate_data.data),
+        parallel=int(form.parallel.data or 1),
+        overwrite=bool(form.overwrite.data),
+        name=form.name.data or None,
+    )
+    return services.submit(spec, password=form.password.data or None, user=current_user.username)
