@@ -35,12 +35,52 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import pyarrow as pa
+
 from adu_core.models import SourceInfo, TableInfo, TableResult
 from adu_core.secrets import redact_text
 
 FORMAT = "adu-manifest"
 FORMAT_VERSION = 1
 CHECKSUM_KEY = "checksum"
+
+
+# ------------------------------------------------------------------------------ types
+
+
+def comparable_type(typ: pa.DataType) -> pa.DataType:
+    """``typ`` with the names Parquet readers do not keep put back to Arrow's defaults.
+
+    A map column read back from Parquet may name its entries struct after the column
+    (``map<string, string ('col')>``), a list read from a file without rows names its
+    items ``element`` where Arrow says ``item``; the values are the same, so types are
+    compared (and recorded in the manifest) in this form.
+    """
+    if pa.types.is_map(typ):
+        key = pa.field("key", comparable_type(typ.key_type), nullable=False)
+        item = pa.field("value", comparable_type(typ.item_type), nullable=typ.item_field.nullable)
+        return pa.map_(key, item, keys_sorted=typ.keys_sorted)
+    if pa.types.is_large_list(typ):
+        return pa.large_list(_item(typ.value_field))
+    if pa.types.is_fixed_size_list(typ):
+        return pa.list_(_item(typ.value_field), typ.list_size)
+    if pa.types.is_list(typ):
+        return pa.list_(_item(typ.value_field))
+    if pa.types.is_struct(typ):
+        return pa.struct([f.with_type(comparable_type(f.type)) for f in typ])
+    return typ
+
+
+def _item(field: pa.Field) -> pa.Field:
+    return pa.field("item", comparable_type(field.type), nullable=field.nullable)
+
+
+def type_name(typ: pa.DataType | str) -> str:
+    """The name types are compared by (see :func:`comparable_type`)."""
+    if isinstance(typ, str):
+        return typ
+    return str(comparable_type(typ))
+
 
 
 # ------------------------------------------------------------------------------ building
@@ -69,7 +109,7 @@ def table_entry(table: TableInfo, result: TableResult, *, job_id: str) -> dict[s
             {
                 "name": c.name,
                 "source_type": c.source_type,
-                "arrow_type": str(c.arrow_type),
+                "arrow_type": str(comparable_type(c.arrow_type)),
                 "nullable": c.nullable,
             }
             for c in table.columns

@@ -29,7 +29,7 @@ import pyarrow.parquet as pq
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from adu_core import signing
-from adu_core.manifest import CHECKSUM_KEY, FORMAT, FORMAT_VERSION, checksum
+from adu_core.manifest import CHECKSUM_KEY, FORMAT, FORMAT_VERSION, checksum, type_name
 from adu_core.models import SOURCE_TYPE_KEY
 from adu_core.plugin.components import FAILED_CHECKS_COLUMN
 
@@ -236,7 +236,7 @@ def _schema_problem(schema: pa.Schema, columns: Sequence[Mapping[str, Any]], qua
     for f in fields:
         meta = f.metadata or {}
         st = meta.get(SOURCE_TYPE_KEY)
-        actual.append((f.name, str(f.type), st.decode("utf-8", "replace") if st is not None else None))
+        actual.append((f.name, type_name(f.type), st.decode("utf-8", "replace") if st is not None else None))
     if [a[0] for a in actual] != [e[0] for e in expected]:
         names, want = [a[0] for a in actual], [e[0] for e in expected]
         return f"schema differs from the manifest: columns {names}, manifest says {want}"
