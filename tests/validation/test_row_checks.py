@@ -276,3 +276,36 @@ def test_samples_are_capped_at_twenty_across_batches_and_partitions(rules_file: 
     assert report.failed_rows == 90
     assert len(result.samples) == 20
     assert [s["key"]["id"] for s in result.samples] == list(range(15)) + list(range(100, 105))
+
+
+def test_inferred_precision_of_numerics_exported_as_text() -> None:
+    col = ColumnInfo(
+        "n", "numeric(5,2)", pa.string(), properties={"encoding": "postgresql-text", "precision": 5, "scale": 2}
+    )
+    table = TableInfo("public", "t", columns=(col,))
+    tv = table_validator(table)
+    values = ["123.45", "-0.50", "NaN", "1234.50", "1.5", "00.50", "12", None]
+    verdict = tv.validate(batch_of(table, {"n": values}))
+    assert failed_list(verdict, len(values)) == [False, False, False, True, True, True, True, False]
+
+
+def test_not_null_on_columns_polars_cannot_load() -> None:
+    uuid_col = ColumnInfo("u", "uuid", pa.uuid(), nullable=False)
+    interval = ColumnInfo("i", "interval", pa.month_day_nano_interval(), nullable=False)
+    table = TableInfo("public", "t", columns=(uuid_col, interval))
+    tv = table_validator(table)
+    u = pa.ExtensionArray.from_storage(pa.uuid(), pa.array([b"0" * 16, None, b"1" * 16], pa.binary(16)))
+    i = pa.array([pa.MonthDayNano([1, 2, 3]), pa.MonthDayNano([0, 0, 0]), None], pa.month_day_nano_interval())
+    verdict = tv.validate(pa.record_batch([u, i], names=["u", "i"]))
+    assert failed_list(verdict, 3) == [False, True, True]
+    assert reasons_list(verdict, 3) == [[], ["u:nullable(false)"], ["i:nullable(false)"]]
+
+
+def test_value_checks_on_unsupported_types_are_refused(rules_file: Any) -> None:
+    from adu_core.errors import UsageError
+    from adu_pandera import PanderaValidator
+
+    table = TableInfo("public", "t", columns=(ColumnInfo("u", "uuid", pa.uuid()),))
+    path = rules_file("tables:\n  public.t:\n    columns:\n      u: {eq: abc}\n")
+    with pytest.raises(UsageError, match=r"rules\.yaml:4: column 'u': eq: value checks are not supported"):
+        PanderaValidator({"rules": path}).check_rules([table])

@@ -320,12 +320,14 @@ def failure_expr(spec: CheckSpec, column: str) -> pl.Expr:
     c = pl.col(column)
     if spec.name == "nullable":
         return c.is_null()
+    if spec.name == "precision" and spec.builtin == "str_matches":
+        return c.str.contains(spec.kwargs["_pattern"]).not_().fill_null(False)
     if spec.name == "precision":
-        limit = spec.kwargs["_limit"]
-        return (c.abs() >= limit).fill_null(False)
+        too_big: pl.Expr = c.abs() >= spec.kwargs["_limit"]
+        return too_big.fill_null(False)
     if spec.builtin == "unique_values_eq":
         # per row: a value outside the set; values never seen are a whole-table finding
-        passed = c.is_in(list(spec.kwargs["values"]))
+        passed: pl.Expr = c.is_in(list(spec.kwargs["values"]))
     elif spec.builtin is not None:
         passed = _builtin_expr(spec, column)
     else:

@@ -52,9 +52,22 @@ def column_checks(col: ColumnInfo) -> list[CheckSpec]:
             )
         )
     precision, scale = props.get("precision"), props.get("scale")
-    if isinstance(precision, int) and isinstance(scale, int) and pa.types.is_decimal(col.arrow_type):
+    if not (isinstance(precision, int) and isinstance(scale, int) and 0 <= scale <= precision):
+        return out
+    if kind == kinds.STRING and props.get("encoding") == "postgresql-text":
+        # numeric(p,s) exported as PostgreSQL's text: the text must be such a number
+        out.append(
+            CheckSpec(
+                col.name,
+                "precision",
+                builtin="str_matches",
+                kwargs={"precision": precision, "scale": scale, "_pattern": numeric_text_pattern(precision, scale)},
+                origin="inferred",
+            )
+        )
+    if pa.types.is_decimal(col.arrow_type):
         t = col.arrow_type
-        if (t.precision - t.scale) > (precision - scale):  # type: ignore[attr-defined]
+        if (t.precision - t.scale) > (precision - scale):
             out.append(
                 CheckSpec(
                     col.name,
@@ -68,6 +81,16 @@ def column_checks(col: ColumnInfo) -> list[CheckSpec]:
                 )
             )
     return out
+
+
+def numeric_text_pattern(precision: int, scale: int) -> str:
+    """A regular expression for PostgreSQL's text output of a ``numeric(p, s)`` value:
+    at most ``p - s`` integer digits (a single 0 when there are none), exactly ``s``
+    decimals, or NaN."""
+    whole = precision - scale
+    integer = "0" if whole == 0 else f"(0|[1-9][0-9]{{0,{whole - 1}}})"
+    decimals = rf"\.[0-9]{{{scale}}}" if scale else ""
+    return rf"^(-?{integer}{decimals}|NaN)$"
 
 
 def table_checks(table: TableInfo) -> list[CheckSpec]:

@@ -37,6 +37,8 @@ EXPECTED = {
 def kind_of(arrow_type: pa.DataType) -> str:
     """The kind of values a column of ``arrow_type`` holds."""
     t = arrow_type
+    if isinstance(t, pa.ExtensionType):
+        return kind_of(t.storage_type)
     if pa.types.is_dictionary(t):
         return kind_of(t.value_type)
     if pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t):
@@ -132,14 +134,14 @@ def _timestamp(value: Any, arrow_type: pa.DataType, expected: str) -> dt.datetim
         value = dt.datetime(value.year, value.month, value.day)
     if not isinstance(value, dt.datetime):
         raise ArgError(f"expected {expected}, got {_describe(value)}")
-    tz = arrow_type.tz  # type: ignore[attr-defined]
-    if tz:
+    stamp: dt.datetime = value
+    if getattr(arrow_type, "tz", None):
         # a timestamp without offset on a timestamptz column is read as UTC
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=dt.UTC)
-    elif value.tzinfo is not None:
-        value = value.astimezone(dt.UTC).replace(tzinfo=None)
-    return value
+        if stamp.tzinfo is None:
+            stamp = stamp.replace(tzinfo=dt.UTC)
+    elif stamp.tzinfo is not None:
+        stamp = stamp.astimezone(dt.UTC).replace(tzinfo=None)
+    return stamp
 
 
 def _time(value: Any, expected: str) -> dt.time:

@@ -133,11 +133,15 @@ class PanderaTableValidator(TableValidator):
             col = str(spec.column)
             if col in broken_columns or schema.get_field_index(col) < 0:
                 continue
-            if spec.name == "nullable" and batch.column(col).null_count == 0:
-                continue  # the common case costs nothing
+            if spec.name == "nullable":
+                # in Arrow, so columns polars cannot load (intervals...) are checked too
+                column = batch.column(col)
+                if column.null_count:  # the common case, none, costs nothing
+                    nulls = pl.from_arrow(column.is_null())
+                    assert isinstance(nulls, pl.Series)
+                    failing.append((spec.key, nulls))
+                continue
             active.append(i)
-        masks: pl.DataFrame | None = None
-        frame: pl.DataFrame | None = None
         if active:
             exprs = self._expressions()
             cols = list(dict.fromkeys(str(self.row_specs[i].column) for i in active))
@@ -211,7 +215,12 @@ class PanderaTableValidator(TableValidator):
         from pandera.errors import SchemaError, SchemaErrors
 
         schema = models.load_schema(str(self.model_ref))
-        frame = _frame(batch)
+        try:
+            frame = _frame(batch)
+        except pl.exceptions.PolarsError:
+            # a column polars cannot load (an interval struct...): give the model its own columns
+            wanted = [c for c in schema.columns if batch.schema.get_field_index(c) >= 0]
+            frame = _frame(batch.select(wanted))
         try:
             schema.validate(frame, lazy=True)
         except SchemaErrors as exc:
@@ -287,7 +296,11 @@ class PanderaTableValidator(TableValidator):
 
 def _frame(batch: pa.RecordBatch) -> pl.DataFrame:
     """The batch as a polars frame (zero-copy where polars shares Arrow's layout);
-    dictionary columns are turned into strings so string checks apply to them."""
+    extension columns become their storage and dictionary columns strings, so the
+    checks of their kind apply to them."""
+    if any(isinstance(f.type, pa.ExtensionType) for f in batch.schema):
+        arrays = [c.storage if isinstance(c, pa.ExtensionArray) else c for c in batch.columns]
+        batch = pa.RecordBatch.from_arrays(arrays, names=batch.schema.names)
     frame = pl.from_arrow(batch)
     assert isinstance(frame, pl.DataFrame)
     cats = [name for name, dtype in frame.schema.items() if isinstance(dtype, (pl.Categorical, pl.Enum))]
