@@ -13,6 +13,7 @@ server's "canceling statement due to user request" error, which is swallowed.
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 from collections.abc import Iterator, Sequence
@@ -88,10 +89,8 @@ def stream_copy(
         except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
             if stop.is_set():
                 return
-            try:
+            with contextlib.suppress(_Stop):
                 put(("error", exc))
-            except _Stop:
-                pass
 
     thread = threading.Thread(target=run, name="adu-pg-copy", daemon=True)
     thread.start()
@@ -117,17 +116,13 @@ def stream_copy(
             if thread.is_alive():
                 _cancel_quietly(conn)
             while thread.is_alive():
-                try:  # unblock a reader waiting on a full queue
+                with contextlib.suppress(queue.Empty):  # unblock a reader waiting on a full queue
                     q.get_nowait()
-                except queue.Empty:
-                    pass
                 thread.join(_POLL)
         else:
             thread.join()
 
 
 def _cancel_quietly(conn: Any) -> None:
-    try:
+    with contextlib.suppress(Exception):  # the connection may already be gone
         conn.cancel()
-    except Exception:  # noqa: BLE001 - the connection may already be gone
-        pass

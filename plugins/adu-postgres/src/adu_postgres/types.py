@@ -192,7 +192,9 @@ def plan_column(
                 properties={"encoding": TEXT_ENCODING, "precision": p, "scale": s},
             )
         if p <= 38:
-            return ColumnPlan(pa.decimal128(p, s), KIND_NUMERIC, width=16, scale=s, properties={"precision": p, "scale": s})
+            return ColumnPlan(
+                pa.decimal128(p, s), KIND_NUMERIC, width=16, scale=s, properties={"precision": p, "scale": s}
+            )
         return ColumnPlan(pa.decimal256(p, s), KIND_NUMERIC, width=32, scale=s, properties={"precision": p, "scale": s})
     return text
 

@@ -1,0 +1,290 @@
+"""Discovery: tables, columns, keys, estimates and DDL from the PostgreSQL catalogs.
+
+Only catalog queries with bound parameters; names are quoted with
+:func:`adu_postgres.connection.quote_ident` wherever they become SQL text (the DDL).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from adu_core.models import ColumnInfo, TableInfo
+
+from adu_postgres import types as t
+from adu_postgres.connection import qualified, quote_ident
+
+KINDS = {"r": "table", "p": "partitioned", "v": "view", "m": "matview", "f": "foreign"}
+
+_TABLES_SQL = """
+SELECT c.oid, n.nspname, c.relname, c.relkind, c.relpersistence,
+       CASE WHEN c.relkind = 'p' THEN NULL ELSE c.reltuples END,
+       CASE WHEN c.relkind IN ('r', 'm', 't') THEN pg_total_relation_size(c.oid) END,
+       CASE WHEN c.relkind IN ('r', 'm') THEN pg_relation_size(c.oid) END,
+       has_table_privilege(c.oid, 'SELECT'),
+       obj_description(c.oid, 'pg_class')
+FROM pg_class c
+JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind = ANY(%(kinds)s)
+  AND NOT c.relispartition
+  AND n.nspname <> 'information_schema'
+  AND n.nspname NOT LIKE 'pg\\_%%'
+ORDER BY n.nspname, c.relname
+"""
+
+_LEAVES_SQL = """
+SELECT r.oid AS root, c.oid, n.nspname, c.relname, c.reltuples,
+       pg_total_relation_size(c.oid), pg_relation_size(c.oid)
+FROM unnest(%(oids)s::oid[]) AS r(oid)
+CROSS JOIN LATERAL pg_partition_tree(r.oid) AS p
+JOIN pg_class c ON c.oid = p.relid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE p.isleaf AND c.relkind = 'r'
+ORDER BY n.nspname, c.relname
+"""
+
+_COLUMNS_SQL = """
+SELECT a.attrelid, a.attnum, a.attname, a.atttypid, a.atttypmod,
+       format_type(a.atttypid, a.atttypmod), a.attnotnull
+FROM pg_attribute a
+WHERE a.attrelid = ANY(%(oids)s::oid[]) AND a.attnum > 0 AND NOT a.attisdropped
+ORDER BY a.attrelid, a.attnum
+"""
+
+_TYPES_SQL = """
+WITH RECURSIVE chain AS (
+    SELECT ty.oid AS start, ty.oid, 0 AS depth
+    FROM pg_type ty WHERE ty.oid = ANY(%(oids)s::oid[])
+  UNION ALL
+    SELECT chain.start, b.typbasetype, chain.depth + 1
+    FROM chain JOIN pg_type b ON b.oid = chain.oid
+    WHERE b.typtype = 'd'
+)
+SELECT chain.start, chain.depth, ty.oid, ty.typname, n.nspname, ty.typtype, ty.typcategory,
+       ty.typtypmod, format_type(ty.oid, NULL)
+FROM chain
+JOIN pg_type ty ON ty.oid = chain.oid
+JOIN pg_namespace n ON n.oid = ty.typnamespace
+ORDER BY chain.start, chain.depth
+"""
+
+_ENUMS_SQL = """
+SELECT enumtypid, array_agg(enumlabel::text ORDER BY enumsortorder)
+FROM pg_enum WHERE enumtypid = ANY(%(oids)s::oid[]) GROUP BY enumtypid
+"""
+
+_KEYS_SQL = """
+SELECT con.conrelid, con.contype,
+       ARRAY(SELECT a.attname::text
+             FROM unnest(con.conkey) WITH ORDINALITY AS k(attnum, ord)
+             JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum
+             ORDER BY k.ord)
+FROM pg_constraint con
+WHERE con.contype IN ('p', 'u') AND con.conrelid = ANY(%(oids)s::oid[])
+ORDER BY con.conrelid, con.contype, con.conname
+"""
+
+
+def _rows(conn: Any, query: str, params: Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
+    with conn.cursor() as cur:
+        cur.execute(query, params)
+        return list(cur.fetchall())
+
+
+def money_scale(conn: Any) -> int:
+    """Fractional digits of ``money`` under the server's ``lc_monetary``."""
+    return int(_rows(conn, "SELECT scale('1'::money::numeric)")[0][0])
+
+
+def discover(
+    conn: Any,
+    options: Mapping[str, Any],
+    *,
+    include_views: bool = False,
+    include_foreign: bool = False,
+    only: Sequence[tuple[str, str]] | None = None,
+) -> list[TableInfo]:
+    """Every exportable relation (``only``: just these ``(schema, name)`` pairs)."""
+    kinds = ["r", "p"]
+    if include_views:
+        kinds += ["v", "m"]
+    if include_foreign:
+        kinds.append("f")
+    rels = _rows(conn, _TABLES_SQL, {"kinds": kinds})
+    if only is not None:
+        wanted = set(only)
+        rels = [r for r in rels if (r[1], r[2]) in wanted]
+    if not rels:
+        return []
+    oids = [r[0] for r in rels]
+    leaves: dict[int, list[dict[str, Any]]] = {}
+    partitioned = [r[0] for r in rels if r[3] == "p"]
+    if partitioned:
+        for root, oid, nsp, rel, tuples, total, main in _rows(conn, _LEAVES_SQL, {"oids": partitioned}):
+            leaves.setdefault(root, []).append(
+                {
+                    "oid": int(oid),
+                    "schema": nsp,
+                    "name": rel,
+                    "row_estimate": max(int(tuples), 0) if tuples is not None else None,
+                    "size_bytes": int(total),
+                    "pages": int(main) // 8192,
+                }
+            )
+    columns: dict[int, list[tuple[Any, ...]]] = {}
+    type_oids: set[int] = set()
+    for row in _rows(conn, _COLUMNS_SQL, {"oids": oids}):
+        columns.setdefault(row[0], []).append(row)
+        type_oids.add(row[3])
+    chains: dict[int, list[tuple[Any, ...]]] = {}
+    for row in _rows(conn, _TYPES_SQL, {"oids": sorted(type_oids)}) if type_oids else []:
+        chains.setdefault(row[0], []).append(row)
+    enum_oids = [rows[-1][2] for rows in chains.values() if rows[-1][5] == "e"]
+    enums = {int(k): list(v) for k, v in _rows(conn, _ENUMS_SQL, {"oids": enum_oids})} if enum_oids else {}
+    keys: dict[int, list[tuple[str, list[str]]]] = {}
+    for relid, contype, cols in _rows(conn, _KEYS_SQL, {"oids": oids}):
+        keys.setdefault(relid, []).append((contype, list(cols)))
+    mscale = money_scale(conn)
+
+    tables = []
+    for oid, nsp, rel, relkind, persistence, tuples, total, main, readable, comment in rels:
+        kind = KINDS[relkind]
+        if relkind == "r" and persistence == "u":
+            kind = "unlogged"
+        cols, plans, ddl_cols, ddl_types = _columns(columns.get(oid, []), chains, enums, options, mscale)
+        pk: tuple[str, ...] = ()
+        uniques: list[tuple[str, ...]] = []
+        for contype, names in keys.get(oid, []):
+            if contype == "p":
+                pk = tuple(names)
+            else:
+                uniques.append(tuple(names))
+        props: dict[str, Any] = {
+            "oid": int(oid),
+            "relkind": relkind,
+            "readable": bool(readable),
+            "read_plan": [[*t.decoder_spec(p), bool(p.as_text)] for p in plans],
+        }
+        if comment:
+            props["comment"] = comment
+        row_estimate = max(int(tuples), 0) if tuples is not None and tuples >= 0 else None
+        size = int(total) if total is not None else None
+        if relkind == "p":
+            lv = leaves.get(oid, [])
+            props["leaves"] = lv
+            estimates = [leaf["row_estimate"] for leaf in lv if leaf["row_estimate"] is not None]
+            row_estimate = sum(estimates) if estimates else None
+            size = sum(leaf["size_bytes"] for leaf in lv)
+        elif main is not None:
+            props["pages"] = int(main) // 8192
+        if tuples is not None and tuples < 0:
+            row_estimate = None  # never analyzed
+        ddl = _ddl(nsp, rel, ddl_cols, pk, uniques, ddl_types)
+        tables.append(
+            TableInfo(
+                schema=nsp,
+                name=rel,
+                columns=tuple(cols),
+                kind=kind,
+                primary_key=pk,
+                unique_keys=tuple(uniques),
+                row_estimate=row_estimate,
+                size_bytes=size,
+                ddl=ddl,
+                properties=props,
+            )
+        )
+    return tables
+
+
+def _columns(
+    rows: Sequence[tuple[Any, ...]],
+    chains: Mapping[int, list[tuple[Any, ...]]],
+    enums: Mapping[int, list[str]],
+    options: Mapping[str, Any],
+    mscale: int,
+) -> tuple[list[ColumnInfo], list[t.ColumnPlan], list[tuple[str, str, bool]], list[str]]:
+    cols: list[ColumnInfo] = []
+    plans: list[t.ColumnPlan] = []
+    ddl_cols: list[tuple[str, str, bool]] = []
+    ddl_types: list[str] = []
+    for _relid, _num, name, typoid, typmod, typtext, notnull in rows:
+        chain = chains.get(typoid, [])
+        base = chain[-1] if chain else None
+        # the effective typmod: the column's, else the nearest domain's
+        eff_mod = typmod
+        if eff_mod < 0:
+            for link in chain[:-1]:
+                eff_mod = link[7] if link[7] is not None and link[7] >= 0 else eff_mod
+                if eff_mod >= 0:
+                    break
+        if base is None:
+            plan = t.ColumnPlan(t.pa.string(), t.KIND_TEXT, as_text=True, properties={"encoding": t.TEXT_ENCODING})
+            base_text = typtext
+        else:
+            _s, _d, _base_oid, typname, nsp, typtype, category, _tm, _fmt = base
+            in_catalog = nsp == "pg_catalog"
+            plan = t.plan_column(
+                base_type=typname if in_catalog else "",
+                typmod=eff_mod,
+                category=category,
+                typtype=typtype if (in_catalog or typtype in ("e", "c", "r", "m")) else "x",
+                options=options,
+                money_scale=mscale,
+            )
+            base_text = _format_with_mod(base[8], typname, eff_mod) if len(chain) > 1 else typtext
+        props = dict(plan.properties)
+        if len(chain) > 1:
+            props["base_type"] = base_text
+            props["domain"] = typtext
+        if base is not None and base[5] == "e":
+            props["enum"] = list(enums.get(base[2], []))
+            if props["enum"]:
+                labels = ", ".join("'" + x.replace("'", "''") + "'" for x in props["enum"])
+                ddl_types.append(f"CREATE TYPE {_qualified_type(base)} AS ENUM ({labels});")
+        cols.append(
+            ColumnInfo(
+                name=name,
+                source_type=typtext,
+                arrow_type=plan.arrow_type,
+                nullable=not notnull,
+                properties=props,
+            )
+        )
+        plans.append(plan)
+        ddl_cols.append((name, base_text if len(chain) > 1 else typtext, bool(notnull)))
+    return cols, plans, ddl_cols, ddl_types
+
+
+def _qualified_type(base: tuple[Any, ...]) -> str:
+    return qualified(base[4], base[3])
+
+
+def _format_with_mod(fmt: str, typname: str, typmod: int) -> str:
+    """``format_type(base, NULL)`` with the domain's typmod put back for common types."""
+    if typmod < 0:
+        return fmt
+    if typname == "numeric":
+        ps = t.numeric_typmod(typmod)
+        return f"numeric({ps[0]},{ps[1]})" if ps else fmt
+    if typname in ("varchar", "bpchar"):
+        return f"{fmt}({typmod - 4})"
+    return fmt
+
+
+def _ddl(
+    schema: str,
+    name: str,
+    cols: Sequence[tuple[str, str, bool]],
+    pk: Sequence[str],
+    uniques: Sequence[Sequence[str]],
+    types: Sequence[str],
+) -> str:
+    lines = [f"    {quote_ident(c)} {typ}{' NOT NULL' if notnull else ''}" for c, typ, notnull in cols]
+    if pk:
+        lines.append(f"    PRIMARY KEY ({', '.join(quote_ident(c) for c in pk)})")
+    for u in uniques:
+        lines.append(f"    UNIQUE ({', '.join(quote_ident(c) for c in u)})")
+    body = ",\n".join(lines)
+    head = "".join(f"{ty}\n" for ty in dict.fromkeys(types))
+    return f"{head}CREATE TABLE {qualified(schema, name)} (\n{body}\n);"

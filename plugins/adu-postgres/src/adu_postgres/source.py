@@ -1,0 +1,291 @@
+"""The PostgreSQL source: discovery, one snapshot per job, ctid partitions, binary COPY.
+
+Source options (``JobSpec.source_options``):
+
+``infinity`` (``error`` | ``null`` | ``clamp``; default ``error``)
+    What to do with ``date``/``timestamp``/``timestamptz`` values Arrow cannot hold:
+    ``±infinity`` and timestamps after 294246-12-31 (Arrow counts microseconds from
+    1970 in 64 bits; PostgreSQL from 2000). ``error`` fails the table naming the column
+    and the option; ``null`` writes NULL; ``clamp`` writes 9999-12-31 23:59:59.999999 for
+    ``infinity`` and 0001-01-01 00:00:00 for ``-infinity``. Never wrapped garbage.
+``numeric`` (``decimal`` | ``text``; default ``decimal``)
+    ``numeric(p,s)`` columns become decimal128/decimal256 by default; a ``NaN`` in such a
+    column then fails the table (Parquet decimals have no NaN). ``text`` exports every
+    numeric as its exact PostgreSQL text (``NaN``, ``Infinity`` kept). Unconstrained
+    ``numeric`` is always exact text.
+``statement_timeout``, ``lock_timeout``
+    Set on every connection (PostgreSQL units: ``30s``, ``5min``, milliseconds as a
+    number). The export only takes ACCESS SHARE locks (plain SELECTs).
+``password_file``
+    A file whose first line is the password (also as the URL parameter ``password_file``).
+``partition_mb`` (default 64)
+    Tables smaller than this are read as one partition; bigger ones are split into ctid
+    page ranges of at least this size (up to the engine's target count).
+``connect_timeout``
+    Seconds (libpq's ``connect_timeout``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, ClassVar
+
+import psycopg2
+import pyarrow as pa
+from adu_core.errors import Cancelled, SourceError, UsageError
+from adu_core.models import Partition, SourceInfo, TableInfo
+from adu_core.plugin.components import CancelToken, Source
+from adu_core.secrets import redact_url
+from psycopg2 import sql
+
+from adu_postgres import catalog
+from adu_postgres.connection import (
+    close_quietly,
+    connect,
+    server_version,
+    source_error,
+)
+from adu_postgres.copystream import CopyCancelled, stream_copy
+from adu_postgres.types import POLICIES
+
+OPTIONS = {
+    "infinity",
+    "numeric",
+    "statement_timeout",
+    "lock_timeout",
+    "password_file",
+    "partition_mb",
+    "connect_timeout",
+}
+PAGE = 8192
+_COLUMN_RE = re.compile(r"^column (\d+): ")
+
+
+class PostgresSource(Source):
+    """PostgreSQL tables through parallel binary COPY, decoded in C, from one snapshot."""
+
+    name: ClassVar[str] = "postgresql"
+    schemes: ClassVar[tuple[str, ...]] = ("postgresql", "postgres")
+    description: ClassVar[str] = "PostgreSQL: binary COPY over ctid ranges, exact types, one snapshot per job"
+
+    def __init__(self, url: str, options: Mapping[str, Any] | None = None) -> None:
+        super().__init__(url, options)
+        unknown = set(self.options) - OPTIONS
+        if unknown:
+            raise UsageError(
+                f"unknown PostgreSQL source option(s): {', '.join(sorted(unknown))}; "
+                f"known: {', '.join(sorted(OPTIONS))}"
+            )
+        if str(self.options.get("infinity", "error")) not in POLICIES:
+            raise UsageError("source option infinity must be one of: error, null, clamp")
+        if str(self.options.get("numeric", "decimal")) not in ("decimal", "text"):
+            raise UsageError("source option numeric must be one of: decimal, text")
+        try:
+            self.partition_bytes = int(float(self.options.get("partition_mb", 64)) * 1024 * 1024)
+        except (TypeError, ValueError):
+            raise UsageError("source option partition_mb must be a number") from None
+        if self.partition_bytes < PAGE:
+            raise UsageError("source option partition_mb is too small")
+        self._conn: Any = None
+        self._version: tuple[str, int] | None = None
+
+    # -- coordinator -----------------------------------------------------------------------
+
+    def _coordinator(self) -> Any:
+        if self._conn is None or self._conn.closed:
+            self._conn = connect(self.url, self.options, application_name="adu")
+        return self._conn
+
+    def _server_version(self) -> tuple[str, int]:
+        if self._version is None:
+            self._version = server_version(self._coordinator())
+        return self._version
+
+    def info(self) -> SourceInfo:
+        version, _num = self._server_version()
+        return SourceInfo(url=redact_url(self.url), kind=self.name, server_version=version)
+
+    def discover(self, *, include_views: bool = False, include_foreign: bool = False) -> list[TableInfo]:
+        conn = self._coordinator()
+        try:
+            return catalog.discover(conn, self.options, include_views=include_views, include_foreign=include_foreign)
+        except psycopg2.Error as exc:
+            raise source_error(exc, context="discovery") from None
+
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[dict[str, Any]]:
+        """A REPEATABLE READ transaction exporting its snapshot for the whole job."""
+        conn = connect(self.url, self.options, application_name="adu snapshot")
+        try:
+            with conn.cursor() as cur:
+                cur.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                cur.execute(
+                    "SELECT pg_export_snapshot(),"
+                    " (CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn()"
+                    "  ELSE pg_current_wal_lsn() END)::text,"
+                    " to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
+                    " txid_current_snapshot()::text,"
+                    " current_setting('server_version')"
+                )
+                snap, lsn, now, txids, version = cur.fetchone()
+        except psycopg2.Error as exc:
+            close_quietly(conn)
+            raise source_error(exc, context="exporting a snapshot") from None
+        token = {
+            "snapshot": snap,
+            "lsn": lsn,
+            "server_time": now,
+            "txid_snapshot": txids,
+            "isolation": "repeatable read",
+            "server_version": version,
+        }
+        try:
+            yield token
+        finally:
+            with contextlib.suppress(Exception):
+                conn.rollback()
+            close_quietly(conn)
+
+    def _relation_pages(self, schema: str, name: str) -> int:
+        with self._coordinator().cursor() as cur:
+            cur.execute(
+                "SELECT pg_relation_size(c.oid) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+                " WHERE n.nspname = %s AND c.relname = %s",
+                (schema, name),
+            )
+            row = cur.fetchone()
+        return int(row[0]) // PAGE if row else 0
+
+    def partitions(self, table: TableInfo, *, target: int) -> list[Partition]:
+        target = max(1, int(target))
+        relkind = table.properties.get("relkind", "r")
+        _, version_num = self._server_version()
+        ranges_ok = version_num >= 140000  # TID range scans
+        specs: list[tuple[dict[str, Any], int | None]] = []
+        try:
+            if relkind == "p":
+                leaves = table.properties.get("leaves", [])
+                sizes = [self._relation_pages(leaf["schema"], leaf["name"]) for leaf in leaves]
+                total = sum(sizes) or 1
+                for leaf, pages in zip(leaves, sizes, strict=True):
+                    share = max(1, round(target * pages / total))
+                    est = leaf.get("row_estimate")
+                    for spec, frac in self._page_ranges(pages, share, ranges_ok):
+                        spec["relation"] = [leaf["schema"], leaf["name"]]
+                        specs.append((spec, round(est * frac) if est is not None else None))
+            elif relkind in ("r", "m"):
+                pages = self._relation_pages(table.schema, table.name)
+                est = table.row_estimate
+                for spec, frac in self._page_ranges(pages, target, ranges_ok and relkind == "r"):
+                    spec["relation"] = [table.schema, table.name]
+                    specs.append((spec, round(est * frac) if est is not None else None))
+            else:
+                specs.append(({"relation": [table.schema, table.name], "only": False}, table.row_estimate))
+        except psycopg2.Error as exc:
+            raise source_error(exc, context=f"planning {table.qualified_name}") from None
+        if not specs:  # a partitioned table without leaves: read the (empty) parent
+            specs.append(({"relation": [table.schema, table.name], "only": False}, 0))
+        n = len(specs)
+        return [
+            Partition(table=table, index=i, count=n, spec=spec, estimated_rows=est)
+            for i, (spec, est) in enumerate(specs)
+        ]
+
+    def _page_ranges(self, pages: int, target: int, ranges_ok: bool) -> list[tuple[dict[str, Any], float]]:
+        """``target`` (or fewer) ctid page ranges covering a relation of ``pages`` pages.
+
+        The first range has no lower bound and the last no upper bound, so rows on pages
+        added after planning are still read (exactly once).
+        """
+        per_part = max(1, self.partition_bytes // PAGE)
+        n = min(target, max(1, pages // per_part)) if ranges_ok else 1
+        if n <= 1:
+            return [({"only": True}, 1.0)]
+        step = -(-pages // n)
+        out = []
+        for i in range(n):
+            lo = i * step if i > 0 else None
+            hi = (i + 1) * step if i < n - 1 else None
+            out.append(({"only": True, "lo": lo, "hi": hi}, 1.0 / n))
+        return out
+
+    # -- worker ----------------------------------------------------------------------------
+
+    def copy_query(self, partition: Partition) -> sql.Composed:
+        """The ``COPY (SELECT ...) TO STDOUT (FORMAT binary)`` statement of ``partition``."""
+        table = partition.table
+        plan = table.properties["read_plan"]
+        exprs = []
+        for col, p in zip(table.columns, plan, strict=True):
+            ident = sql.Identifier(col.name)
+            exprs.append(sql.SQL("{}::text").format(ident) if p[4] else ident)
+        schema, name = partition.spec.get("relation", [table.schema, table.name])
+        rel = sql.SQL("{}.{}").format(sql.Identifier(schema), sql.Identifier(name))
+        if partition.spec.get("only", False):
+            rel = sql.SQL("ONLY {}").format(rel)
+        conds = []
+        if partition.spec.get("lo") is not None:
+            conds.append(sql.SQL("ctid >= {}::tid").format(sql.Literal(f"({int(partition.spec['lo'])},0)")))
+        if partition.spec.get("hi") is not None:
+            conds.append(sql.SQL("ctid < {}::tid").format(sql.Literal(f"({int(partition.spec['hi'])},0)")))
+        select = sql.SQL("SELECT {} FROM {}").format(sql.SQL(", ").join(exprs) if exprs else sql.SQL(""), rel)
+        if conds:
+            select = sql.SQL("{} WHERE {}").format(select, sql.SQL(" AND ").join(conds))
+        return sql.SQL("COPY ({}) TO STDOUT (FORMAT binary)").format(select)
+
+    def read(
+        self,
+        partition: Partition,
+        *,
+        snapshot: Mapping[str, Any],
+        batch_rows: int,
+        cancel: CancelToken,
+    ) -> Iterator[pa.RecordBatch]:
+        table = partition.table
+        if cancel.is_set():
+            raise Cancelled(f"{partition.label} cancelled")
+        plan = table.properties.get("read_plan")
+        if plan is None or len(plan) != len(table.columns):
+            raise SourceError(f"{table.qualified_name}: no read plan (was the table discovered by this plugin?)")
+        specs = [(int(p[0]), int(p[1]), int(p[2]), int(p[3])) for p in plan]
+        schema = table.arrow_schema()
+        conn = connect(self.url, self.options, application_name=f"adu {partition.label}"[:63])
+        user = conn.info.user if hasattr(conn, "info") else None
+        context = f"reading {partition.label}"
+        try:
+            with conn.cursor() as cur:
+                cur.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                if snapshot.get("snapshot"):
+                    cur.execute("SET TRANSACTION SNAPSHOT %s", (str(snapshot["snapshot"]),))
+                query = self.copy_query(partition).as_string(conn)
+            yield from stream_copy(conn, query, schema, specs, batch_rows=batch_rows, cancel=cancel)
+        except CopyCancelled:
+            raise Cancelled(f"{partition.label} cancelled") from None
+        except psycopg2.Error as exc:
+            raise source_error(exc, context=context, user=user) from None
+        except OverflowError as exc:
+            raise SourceError(f"{context}: {self._column_message(table, str(exc))}") from None
+        finally:
+            close_quietly(conn)
+
+    @staticmethod
+    def _column_message(table: TableInfo, message: str) -> str:
+        m = _COLUMN_RE.match(message)
+        if m and int(m.group(1)) < len(table.columns):
+            col = table.columns[int(m.group(1))]
+            return f"column {col.name!r} ({col.source_type}): {message[m.end() :]}"
+        return message
+
+    def close(self) -> None:
+        close_quietly(self._conn)
+        self._conn = None
+
+
+def table_by_name(tables: Sequence[TableInfo], qualified_name: str) -> TableInfo:
+    """The table called ``schema.name`` in ``tables`` (a helper for scripts and tests)."""
+    for tbl in tables:
+        if tbl.qualified_name == qualified_name:
+            return tbl
+    raise KeyError(qualified_name)
