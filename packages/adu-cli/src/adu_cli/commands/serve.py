@@ -1,0 +1,87 @@
+"""``adu serve`` (the web dashboard with an embedded worker) and ``adu worker``."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from typing import Any
+
+import click
+from adu_core.errors import UsageError
+
+from adu_cli.context import Env, fail, handle_errors, pass_env
+
+
+def _check_production(env: Env) -> None:
+    s = env.settings
+    if s.production and (s.secret_key_is_default or len(s.secret_key) < 16):
+        raise UsageError("refusing to start: ADU_ENV=production needs a real ADU_SECRET_KEY (16+ characters)")
+
+
+@click.command(name="serve")
+@click.option("--host", default="127.0.0.1", show_default=True, envvar="ADU_HOST",
+              help="Address to listen on (0.0.0.0: every interface).")
+@click.option("--port", type=click.IntRange(1, 65535), default=8080, show_default=True, envvar="ADU_PORT")
+@click.option("--workers", "n_workers", type=click.IntRange(0, 64), default=None,
+              help="Embedded workers running jobs [default: ADU_WORKERS, 1].")
+@click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True,
+              help="Threads answering web requests.")
+@pass_env
+@handle_errors
+def command(env: Env, host: str, port: int, n_workers: int | None, threads: int) -> None:
+    """Run the web dashboard, with an embedded worker that runs queued jobs.
+
+    The zero-setup mode: one process, the SQLite store in ADU_DATA_DIR. Create the first
+    account with `adu users add NAME --role admin`. For production, run gunicorn with
+    adu_web.gunicorn_conf and `adu worker` beside it.
+    """
+    from adu_web.server import ServeApplication
+
+    _check_production(env)
+    store = env.store  # migrate once, in this process, before gunicorn starts
+    if not store.list_users():
+        click.echo("adu: no accounts yet; create one with: adu users add NAME --role admin --password-stdin",
+                   err=True)
+    workers = env.settings.workers if n_workers is None else n_workers
+    click.echo(f"ADU dashboard on http://{host}:{port}/ with {workers} embedded worker(s)", err=True)
+    ServeApplication(env.settings, host=host, port=port, workers=workers, threads=threads).run()
+
+
+@click.command(name="worker")
+@click.option("--count", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Jobs this process runs at once (one thread each).")
+@click.option("--once", is_flag=True, help="Run at most one queued job, then exit.")
+@pass_env
+@handle_errors
+def worker_command(env: Env, count: int, once: bool) -> None:
+    """Run queued jobs from the store until stopped (SIGTERM or Ctrl-C finish the
+    running job first). Any number of workers may share one store."""
+    from adu_core.worker import Worker, start_embedded_workers
+
+    _check_production(env)
+    store = env.store
+    if once:
+        ran = Worker(store, env.settings).run_one()
+        click.echo("ran one job" if ran else "no queued job", err=True)
+        return
+    stop = threading.Event()
+
+    def _stop(signum: int, _frame: Any) -> None:
+        click.echo(f"adu worker: {signal.Signals(signum).name}, finishing the running job", err=True)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    threads = start_embedded_workers(store, env.settings, count, stop)
+    click.echo(f"adu worker: {count} worker thread(s) waiting for jobs", err=True)
+    while any(t.is_alive() for t in threads):
+        for t in threads:
+            t.join(timeout=0.5)
+    if not stop.is_set():
+        fail("worker threads stopped unexpectedly (see the service log)", 1)
+    sys.exit(0)
+
+
+#: both commands, for the CLI's loader
+commands = [command, worker_command]

@@ -1,0 +1,49 @@
+"""gunicorn configuration for production: ``gunicorn -c python:adu_web.gunicorn_conf adu_web.wsgi:app``.
+
+Every value can be changed by an environment variable:
+
+=====================  ==============  ==================================================
+variable               default         meaning
+=====================  ==============  ==================================================
+``ADU_BIND``           ``0.0.0.0:8080``  address and port to listen on
+``ADU_WEB_PROCESSES``  ``2``           gunicorn worker processes
+``ADU_WEB_THREADS``    ``8``           threads per process (the ``gthread`` worker)
+``ADU_WEB_TIMEOUT``    ``60``          seconds before a stuck request's worker is restarted
+=====================  ==============  ==================================================
+
+The web processes run no jobs: run ``adu worker`` beside them (the ``worker`` service of
+docker-compose). For TLS, terminate it in a reverse proxy and set
+``ADU_TRUSTED_PROXIES=1`` (or give gunicorn ``--certfile``/``--keyfile``).
+"""
+
+from __future__ import annotations
+
+import os
+
+
+def _int(name: str, default: int) -> int:
+    try:
+        return max(1, int(os.environ.get(name) or default))
+    except ValueError:
+        return default
+
+
+bind = os.environ.get("ADU_BIND") or "0.0.0.0:8080"
+workers = _int("ADU_WEB_PROCESSES", 2)
+worker_class = "gthread"
+threads = _int("ADU_WEB_THREADS", 8)
+timeout = _int("ADU_WEB_TIMEOUT", 60)
+graceful_timeout = 30
+keepalive = 5
+# the app's ProxyFix (ADU_TRUSTED_PROXIES) decides which forwarded headers count
+forwarded_allow_ips = "127.0.0.1"
+accesslog = "-"
+# no query strings or referrers in the access log (they never hold secrets, but stay lean)
+access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(L)ss'
+errorlog = "-"
+limit_request_line = 8190
+limit_request_fields = 100
+proc_name = "adu-web"
+preload_app = False
+# gunicorn >= 24 opens a control socket under $HOME by default; a container does not need it
+control_socket_disable = True
