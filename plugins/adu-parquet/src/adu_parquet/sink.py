@@ -40,6 +40,11 @@ from adu_parquet.naming import encode_name, table_dir
 from adu_parquet.options import ParquetOptions
 from adu_parquet.writer import ParquetPartitionWriter, write_empty_file
 
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: no lock, staging is still per job
+    fcntl = None  # type: ignore[assignment]
+
 STAGING = ".adu-staging"
 QUARANTINE = "_quarantine"
 
@@ -108,6 +113,45 @@ class ParquetSink(Sink):
         self._finalized = False
         self._aside: Path | None = None  # an overwritten export, kept until finalize
         self._published: list[Path] = []
+        self._lock_fd: int | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        """A pickled copy (sent to a worker) holds no lock and cleans nothing up."""
+        state = dict(self.__dict__)
+        state.update(_lock_fd=None, _prepared=False, _aside=None, _published=[])
+        return state
+
+    # -- the job's lock on its staging folder -------------------------------------------
+
+    @staticmethod
+    def _try_lock(path: Path) -> int | None:
+        """An fd holding an exclusive lock on folder ``path``; None when another process
+        holds it."""
+        fd = os.open(path, os.O_RDONLY)
+        if fcntl is None:  # pragma: no cover
+            return fd
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            return None
+        return fd
+
+    def _clean_stale_staging(self) -> None:
+        """Remove staging folders of jobs that died (nobody holds their lock); refuse to
+        run beside a live job writing into the same directory."""
+        for entry in sorted((self.root / STAGING).iterdir()):
+            if entry == self.staging or not entry.is_dir() or entry.is_symlink():
+                continue
+            fd = self._try_lock(entry)
+            if fd is None:
+                raise UsageError(
+                    f"another ADU job ({entry.name}) is writing into {self.root}; wait for it to end"
+                )
+            try:
+                shutil.rmtree(entry, ignore_errors=True)
+            finally:
+                os.close(fd)
 
     # -- coordinator: before ------------------------------------------------------------
 
@@ -146,17 +190,24 @@ class ParquetSink(Sink):
                 f"target directory {root} is not empty and does not hold an ADU export; "
                 "refusing to write into it (choose an empty or new directory)"
             )
+        if state != "empty" and not retry and not overwrite:
+            what = "an export" if state == "export" else "the remains of an unfinished export"
+            raise UsageError(f"target directory {root} already holds {what}; use overwrite to replace it")
         try:
             self.staging.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise UsageError(f"cannot write into {root}: {exc.strerror}") from None
+        self._lock_fd = self._try_lock(self.staging)
+        if self._lock_fd is None:
+            raise UsageError(f"job {self.job_id} is already writing into {root}")
         self._prepared = True
-        if state == "empty" or retry:
-            return
-        if not overwrite:
-            what = "an export" if state == "export" else "the remains of an unfinished export"
-            raise UsageError(f"target directory {root} already holds {what}; use overwrite to replace it")
-        self._move_aside()
+        try:
+            self._clean_stale_staging()
+        except UsageError:
+            self.close()
+            raise
+        if state != "empty" and not retry:
+            self._move_aside()
 
     def _move_aside(self) -> None:
         """Move the old export into staging (manifest first, so it stops being an export
@@ -313,6 +364,9 @@ class ParquetSink(Sink):
         shutil.rmtree(self.staging, ignore_errors=True)
         with contextlib.suppress(OSError):
             (self.root / STAGING).rmdir()  # only when no other job stages here
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
         self._prepared = False
 
 

@@ -1,0 +1,338 @@
+"""The Parquet sink: layout, metadata, row groups, rotation, options, publishing."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from adu_core.errors import UsageError
+from adu_core.models import ColumnInfo, Partition, PartitionResult, TableInfo
+from adu_core.plugin.components import FAILED_CHECKS_COLUMN
+from adu_core.plugin.manager import Plugins
+from adu_core.verify import verify_export
+from adu_export_kit import export_tables, int_table, make_batches
+from adu_parquet.options import ParquetOptions, parse_size
+from adu_parquet.sink import STAGING, ParquetSink
+
+
+def _parquet_files(root):
+    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*.parquet"))
+
+
+def test_registered_as_the_parquet_sink() -> None:
+    plugins = Plugins(load_entrypoints=False)
+    assert plugins.sink_class("parquet") is ParquetSink
+
+
+def test_layout_metadata_and_manifest(tmp_path) -> None:
+    t = int_table("Sales", "Order Items")
+    target = tmp_path / "out"
+    manifest, _ = export_tables(target, [(t, [make_batches(t, 2500), make_batches(t, 1500, start=2500)])])
+    assert sorted(os.listdir(target)) == ["^sales", "manifest.json"]
+    files = _parquet_files(target)
+    assert files == ["^sales/^order%20^items/part-00000.parquet", "^sales/^order%20^items/part-00001.parquet"]
+    (entry,) = manifest["tables"]
+    assert (entry["schema"], entry["name"], entry["rows"]) == ("Sales", "Order Items", 4000)
+    assert [f["path"] for f in entry["files"]] == files
+    pf = pq.ParquetFile(target / files[0])
+    meta = pf.schema_arrow.metadata
+    assert meta[b"adu.job_id"] == b"job-1"
+    assert meta[b"adu.version"]
+    assert json.loads(meta[b"adu.table"]) == ["Sales", "Order Items"]
+    types = {f.name: f.metadata[b"adu.source_type"] for f in pf.schema_arrow}
+    assert types == {"id": b"bigint", "label": b"text", "price": b"numeric(12,2)"}
+    assert pf.schema_arrow.field("id").nullable is False
+    assert verify_export(target).ok
+
+
+def test_small_batches_are_gathered_into_full_row_groups(tmp_path) -> None:
+    t = int_table()
+    target = tmp_path / "out"
+    export_tables(target, [(t, [make_batches(t, 10_000, batch_rows=300)])], options={"row_group_size": 4096})
+    md = pq.ParquetFile(target / "public/items/part-00000.parquet").metadata
+    assert [md.row_group(i).num_rows for i in range(md.num_row_groups)] == [4096, 4096, 1808]
+
+
+def test_big_batches_are_cut_into_row_groups(tmp_path) -> None:
+    t = int_table()
+    target = tmp_path / "out"
+    export_tables(target, [(t, [make_batches(t, 5000, batch_rows=5000)])], options={"row_group_size": 2000})
+    md = pq.ParquetFile(target / "public/items/part-00000.parquet").metadata
+    assert [md.row_group(i).num_rows for i in range(md.num_row_groups)] == [2000, 2000, 1000]
+
+
+def test_row_group_bytes_bounds_the_buffer(tmp_path) -> None:
+    t = int_table()
+    target = tmp_path / "out"
+    export_tables(
+        target,
+        [(t, [make_batches(t, 4000, batch_rows=500)])],
+        options={"row_group_size": 1_000_000, "row_group_bytes": "20kB"},
+    )
+    md = pq.ParquetFile(target / "public/items/part-00000.parquet").metadata
+    assert md.num_row_groups > 1
+    assert max(md.row_group(i).num_rows for i in range(md.num_row_groups)) <= 1000
+
+
+def test_rotation_into_numbered_parts(tmp_path) -> None:
+    t = int_table()
+    target = tmp_path / "out"
+    limit = 40_000
+    manifest, _ = export_tables(
+        target, [(t, [make_batches(t, 30_000)])], options={"row_group_size": 1000, "max_file_bytes": limit}
+    )
+    files = manifest["tables"][0]["files"]
+    assert len(files) > 3
+    assert [f["path"].rsplit("/", 1)[1] for f in files] == [f"part-{i:05d}.parquet" for i in range(len(files))]
+    assert sum(f["rows"] for f in files) == 30_000
+    for f in files[:-1]:
+        assert f["bytes"] <= limit * 1.25  # cut between row groups, about the limit
+    ids = pa.concat_tables([pq.read_table(target / f["path"], columns=["id"]) for f in files])["id"]
+    assert ids.to_pylist() == list(range(30_000))  # order kept across parts
+    assert verify_export(target).ok
+
+
+def test_no_rotation_with_zero(tmp_path) -> None:
+    t = int_table()
+    target = tmp_path / "out"
+    manifest, _ = export_tables(
+        target, [(t, [make_batches(t, 20_000)])], options={"row_group_size": 1000, "max_file_bytes": 0}
+    )
+    assert len(manifest["tables"][0]["files"]) == 1
+
+
+@pytest.mark.parametrize("codec", ["zstd", "snappy", "gzip", "lz4", "none"])
+def test_every_compression_codec(tmp_path, codec: str) -> None:
+    t = int_table()
+    target = tmp_path / "out"
+    export_tables(target, [(t, [make_batches(t, 3000)])], options={"compression": codec})
+    md = pq.ParquetFile(target / "public/items/part-00000.parquet").metadata
+    expected = {"none": "UNCOMPRESSED", "lz4": "LZ4"}.get(codec, codec.upper())
+    assert md.row_group(0).column(0).compression.startswith(expected)
+    assert pq.read_table(target / "public/items/part-00000.parquet").num_rows == 3000
+
+
+def test_dictionary_and_statistics_options(tmp_path) -> None:
+    t = int_table()
+    on, off = tmp_path / "on", tmp_path / "off"
+    export_tables(on, [(t, [make_batches(t, 3000)])])
+    export_tables(off, [(t, [make_batches(t, 3000)])], options={"dictionary": "false", "statistics": False})
+    col_on = pq.ParquetFile(on / "public/items/part-00000.parquet").metadata.row_group(0).column(1)
+    col_off = pq.ParquetFile(off / "public/items/part-00000.parquet").metadata.row_group(0).column(1)
+    assert col_on.is_stats_set and not col_off.is_stats_set
+    assert "PLAIN_DICTIONARY" in col_on.encodings or "RLE_DICTIONARY" in col_on.encodings
+    assert not any("DICTIONARY" in e for e in col_off.encodings)
+
+
+def test_default_options() -> None:
+    o = ParquetOptions.from_mapping({})
+    assert (o.compression, o.compression_level, o.row_group_size, o.max_file_bytes) == ("zstd", 1, 122_880, 2**30)
+    assert ParquetOptions.from_mapping({"compression": "gzip"}).compression_level is None
+    assert ParquetOptions.from_mapping({"compression": "ZSTD", "compression_level": "9"}).compression_level == 9
+    assert parse_size("x", "512MiB") == 512 * 2**20 and parse_size("x", "1.5GB") == 1_500_000_000
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"compression": "brotli9"},
+        {"compression": "snappy", "compression_level": 3},
+        {"compression": "zstd", "compression_level": 23},
+        {"compression_level": "high"},
+        {"row_group_size": 0},
+        {"row_group_size": True},
+        {"max_file_bytes": "lots"},
+        {"max_file_bytes": -1},
+        {"dictionary": "maybe"},
+        {"statistic": True},
+    ],
+)
+def test_bad_options_are_refused(options) -> None:
+    with pytest.raises(UsageError):
+        ParquetSink("/tmp/never-created", options, job_id="j")
+
+
+def test_empty_table_still_has_a_file_with_its_schema(tmp_path) -> None:
+    t = int_table()
+    target = tmp_path / "out"
+    manifest, _ = export_tables(target, [(t, [[], []])])
+    (f,) = manifest["tables"][0]["files"]
+    assert f["rows"] == 0
+    schema = pq.read_schema(target / f["path"])
+    assert schema.names == ["id", "label", "price"]
+    assert schema.field("price").metadata[b"adu.source_type"] == b"numeric(12,2)"
+    assert verify_export(target).ok
+
+
+def test_quarantine_files_go_to_their_own_folder(tmp_path) -> None:
+    t = int_table()
+    target = tmp_path / "out"
+    bad = make_batches(t, 10)[0]
+    bad = bad.append_column(FAILED_CHECKS_COLUMN, pa.array([["price >= 0"]] * 10, pa.list_(pa.string())))
+    manifest, _ = export_tables(
+        target, [(t, [make_batches(t, 100)])], quarantine={t.qualified_name: [[bad]]}
+    )
+    qfiles = manifest["tables"][0]["validation"]["quarantine_files"]
+    assert [q["path"] for q in qfiles] == ["_quarantine/public/items/part-00000.parquet"]
+    back = pq.read_table(target / qfiles[0]["path"])
+    assert back.column_names[-1] == FAILED_CHECKS_COLUMN
+    assert back[FAILED_CHECKS_COLUMN].to_pylist()[0] == ["price >= 0"]
+    assert verify_export(target).ok
+
+
+def _stage(sink: ParquetSink, table: TableInfo, rows: int, start: int = 0, attempt: int = 1) -> PartitionResult:
+    w = ParquetSink(sink.target, sink.options, job_id=sink.job_id).open_partition(
+        Partition(table, 0, 1), attempt=attempt
+    )
+    for b in make_batches(table, rows, start=start):
+        w.write(b)
+    files = w.close()
+    return PartitionResult(table=table.qualified_name, index=0, rows=rows, files=files)
+
+
+def test_republishing_a_table_replaces_it(tmp_path) -> None:
+    t = int_table()
+    sink = ParquetSink(str(tmp_path / "out"), {"max_file_bytes": 30_000, "row_group_size": 500}, job_id="j")
+    sink.prepare(overwrite=False)
+    first, _ = sink.publish_table(t, [_stage(sink, t, 20_000)])
+    second, _ = sink.publish_table(t, [_stage(sink, t, 1_000, start=5, attempt=2)])
+    assert len(first) > len(second) == 1
+    on_disk = _parquet_files(tmp_path / "out")
+    assert [p for p in on_disk if not p.startswith(STAGING)] == ["public/items/part-00000.parquet"]
+    assert pq.read_table(tmp_path / "out" / second[0].path).num_rows == 1_000  # never duplicated
+    sink.close()
+    assert not (tmp_path / "out" / STAGING).exists()
+
+
+def test_staged_files_and_discard(tmp_path) -> None:
+    t = int_table()
+    sink = ParquetSink(str(tmp_path / "out"), None, job_id="j")
+    sink.prepare(overwrite=False)
+    res = _stage(sink, t, 100)
+    (staged,) = sink.staged_files(t, [res])
+    assert os.path.isabs(staged) and os.path.exists(staged) and f"/{STAGING}/" in staged
+    assert pq.read_metadata(staged).num_rows == 100
+    sink.discard_table(t)
+    assert not os.path.exists(staged)
+    assert _parquet_files(tmp_path / "out") == []
+    sink.close()
+
+
+def test_publish_refuses_files_outside_staging(tmp_path) -> None:
+    t = int_table()
+    sink = ParquetSink(str(tmp_path / "out"), None, job_id="j")
+    sink.prepare(overwrite=False)
+    res = _stage(sink, t, 10)
+    res.files[0].path = "../elsewhere.parquet"
+    with pytest.raises(ValueError):
+        sink.publish_table(t, [res])
+
+
+def test_abort_removes_the_partition_files(tmp_path) -> None:
+    t = int_table()
+    sink = ParquetSink(str(tmp_path / "out"), {"row_group_size": 100, "max_file_bytes": 3000}, job_id="j")
+    sink.prepare(overwrite=False)
+    w = sink.open_partition(Partition(t, 0, 1))
+    for b in make_batches(t, 5000, batch_rows=200):
+        w.write(b)
+    assert len(_parquet_files(tmp_path / "out")) > 1
+    w.abort()
+    assert _parquet_files(tmp_path / "out") == []
+
+
+def test_mismatched_batch_is_refused(tmp_path) -> None:
+    t = int_table()
+    w = ParquetSink(str(tmp_path / "out"), None, job_id="j").open_partition(Partition(t, 0, 1))
+    with pytest.raises(ValueError, match="columns"):
+        w.write(pa.record_batch({"other": pa.array([1])}))
+
+
+def test_batches_without_field_metadata_get_it(tmp_path) -> None:
+    t = TableInfo("s", "t", (ColumnInfo("v", "int4", pa.int32()),))
+    target = tmp_path / "out"
+    export_tables(target, [(t, [[pa.record_batch({"v": pa.array([1, 2], pa.int64())})]])])
+    schema = pq.read_schema(target / "s/t/part-00000.parquet")
+    assert schema.field("v").type == pa.int32()  # cast to the declared type
+    assert schema.field("v").metadata[b"adu.source_type"] == b"int4"
+
+
+# -- prepare: existing exports, overwrite, foreign directories ------------------------
+
+
+def test_existing_export_is_refused_without_overwrite(tmp_path) -> None:
+    t = int_table()
+    target = tmp_path / "out"
+    export_tables(target, [(t, [make_batches(t, 10)])])
+    with pytest.raises(UsageError, match="already holds an export"):
+        ParquetSink(str(target), None, job_id="j2").prepare(overwrite=False)
+
+
+def test_unfinished_export_is_refused_without_overwrite(tmp_path) -> None:
+    t = int_table()
+    target = tmp_path / "out"
+    export_tables(target, [(t, [make_batches(t, 10)])])
+    (target / "manifest.json").unlink()
+    with pytest.raises(UsageError, match="unfinished"):
+        ParquetSink(str(target), None, job_id="j2").prepare(overwrite=False)
+
+
+def test_overwrite_replaces_the_old_export_only_when_the_new_one_is_complete(tmp_path) -> None:
+    old_t, new_t = int_table("public", "old"), int_table("public", "new")
+    target = tmp_path / "out"
+    export_tables(target, [(old_t, [make_batches(old_t, 10)])])
+    # a failed overwrite (no finalize) puts the old export back
+    sink = ParquetSink(str(target), None, job_id="j2")
+    sink.prepare(overwrite=True)
+    assert not (target / "manifest.json").exists()  # never a mix that looks complete
+    sink.publish_table(new_t, [_stage(sink, new_t, 5)])
+    sink.close()
+    assert verify_export(target).ok
+    assert _parquet_files(target) == ["public/old/part-00000.parquet"]
+    # a complete overwrite leaves only the new export
+    export_tables(target, [(new_t, [make_batches(new_t, 5)])], overwrite=True, job_id="j3")
+    assert _parquet_files(target) == ["public/new/part-00000.parquet"]
+    report = verify_export(target)
+    assert report.ok and report.job_id == "j3"
+
+
+def test_foreign_directory_is_never_written_into(tmp_path) -> None:
+    target = tmp_path / "home"
+    target.mkdir()
+    (target / "notes.txt").write_text("precious")
+    for overwrite in (False, True):
+        with pytest.raises(UsageError, match="not empty"):
+            ParquetSink(str(target), None, job_id="j").prepare(overwrite=overwrite)
+    assert sorted(os.listdir(target)) == ["notes.txt"]
+
+
+def test_target_that_is_a_file_is_refused(tmp_path) -> None:
+    (tmp_path / "f").write_text("x")
+    with pytest.raises(UsageError, match="not a directory"):
+        ParquetSink(str(tmp_path / "f"), None, job_id="j").prepare(overwrite=True)
+
+
+def test_retry_keeps_published_tables(tmp_path) -> None:
+    a, b = int_table("public", "a"), int_table("public", "b")
+    target = tmp_path / "out"
+    export_tables(target, [(a, [make_batches(a, 10)]), (b, [make_batches(b, 10)])])
+    sink = ParquetSink(str(target), None, job_id="j2")
+    sink.prepare(overwrite=False, retry=True)
+    old = sink.read_manifest()
+    assert old is not None and len(old["tables"]) == 2
+    sink.publish_table(b, [_stage(sink, b, 7)])
+    sink.close()
+    assert pq.read_metadata(target / "public/a/part-00000.parquet").num_rows == 10
+    assert pq.read_metadata(target / "public/b/part-00000.parquet").num_rows == 7
+
+
+def test_worker_instances_never_remove_staging(tmp_path) -> None:
+    t = int_table()
+    sink = ParquetSink(str(tmp_path / "out"), None, job_id="j")
+    sink.prepare(overwrite=False)
+    res = _stage(sink, t, 10)
+    ParquetSink(str(tmp_path / "out"), None, job_id="j").close()  # a worker's instance
+    assert os.path.exists(sink.staged_files(t, [res])[0])
+    sink.close()
