@@ -21,6 +21,7 @@ is registered with :func:`adu_core.secrets.remember_secret` so logs mask it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import warnings
 from collections.abc import Mapping
@@ -139,6 +140,7 @@ def connect(url: str, options: Mapping[str, Any] | None = None) -> Any:
         try:
             conn = vertica_python.connect(**opts)
         except verrors.ConnectionError as e:
+            close_failed_connection(e)
             text = str(e)
             if "28000" in text or "28P01" in text or "password" in text.lower():
                 raise ConnectError(
@@ -146,12 +148,32 @@ def connect(url: str, options: Mapping[str, Any] | None = None) -> Any:
                     "(SQLSTATE 28000: invalid username or password)", sqlstate="28000") from None
             raise ConnectError(f"cannot connect to Vertica at {where}: {_clean(text)}") from None
         except (OSError, verrors.Error) as e:
+            close_failed_connection(e)
             raise ConnectError(f"cannot connect to Vertica at {where}: {_clean(str(e))}") from None
     import logging
 
     for w in caught:
         logging.getLogger(__name__).warning("vertica-python: %s", str(w.message).splitlines()[0])
     return conn
+
+
+def close_failed_connection(exc: BaseException) -> None:
+    """Close the socket of a connection whose start-up failed.
+
+    vertica-python raises from ``Connection.__init__`` (wrong password, refused start-up)
+    without closing the socket it opened; find that half-built connection in the
+    traceback and close it, so no socket is left for the garbage collector.
+    """
+    from vertica_python.vertica.connection import Connection
+
+    tb = exc.__traceback__
+    while tb is not None:
+        obj = tb.tb_frame.f_locals.get("self")
+        if isinstance(obj, Connection):
+            with contextlib.suppress(Exception):
+                obj.close_socket()
+            return
+        tb = tb.tb_next
 
 
 def _clean(text: str) -> str:
