@@ -20,11 +20,11 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from vertica_encode import text_value  # noqa: E402
-from vertica_engine import TableDef, _store  # noqa: E402
-from vertica_tables import SCHEMA, all_tables  # noqa: E402
-from vertica_types import VType, parse_type  # noqa: E402
-from vertica_wire import VerticaTestServer  # noqa: E402
+from vertica_encode import text_value
+from vertica_engine import TableDef, _store
+from vertica_tables import SCHEMA, all_tables
+from vertica_types import VType, parse_type
+from vertica_wire import VerticaTestServer
 
 REAL_URL = os.environ.get("ADU_TEST_VERTICA_URL")
 

@@ -61,7 +61,8 @@ def test_every_type_decodes_in_the_driver(fresh_server: VerticaTestServer, binar
     conn = _connect(fresh_server, binary_transfer=binary)
     try:
         cur = conn.cursor()
-        cur.execute(f'SELECT id, f, n, n_38, vc, vb, ok, d, ts, tstz, u, arr, rw FROM "{SCHEMA}"."all_types" ORDER BY id')
+        cols = "id, f, n, n_38, vc, vb, ok, d, ts, tstz, u, arr, rw"
+        cur.execute(f'SELECT {cols} FROM "{SCHEMA}"."all_types" ORDER BY id')
         rows = cur.fetchall()
         desc = {c.name: c for c in cur.description}
     finally:

@@ -28,7 +28,6 @@ import uuid
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-
 from vertica_types import VType
 
 UNIX_TO_2000_US = 946_684_800_000_000

@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import duckdb
-
 from vertica_types import VType, from_duckdb, parse_type
 
 
@@ -217,7 +216,7 @@ class Engine:
         import pyarrow as pa
 
         arrays = {}
-        for i, (c, _vt) in enumerate(zip(t.columns, conv, strict=True)):
+        for i in range(len(conv)):
             values = [_arrowable(r[i]) for r in data]
             arrays[f"c{i}"] = pa.array(values)
         self.db.register("__bulk", pa.table(arrays))
@@ -298,14 +297,14 @@ class Engine:
     def _user_tables(self, text: str) -> list[tuple[str, str]]:
         found = []
         for schema, name in self.tables:
-            pat = rf'(?:"{re.escape(schema)}"|\b{re.escape(schema)}\b)\s*\.\s*(?:"{re.escape(name)}"|\b{re.escape(name)}\b)'
+            pat = _ref_pattern(schema, name)
             if re.search(pat, text, re.IGNORECASE):
                 found.append((schema, name))
         return found
 
     def _rewrite_tables(self, text: str, refs: list[tuple[str, str]], epoch: int | None) -> str:
         for schema, name in refs:
-            pat = rf'(?:"{re.escape(schema)}"|\b{re.escape(schema)}\b)\s*\.\s*(?:"{re.escape(name)}"|\b{re.escape(name)}\b)'
+            pat = _ref_pattern(schema, name)
             cond = f" WHERE __epoch <= {int(epoch)}" if epoch is not None else ""
             sub = f"(SELECT * EXCLUDE (__epoch) FROM {_q(schema)}.{_q(name)}{cond}) AS {_q(name)}"
             text = re.sub(pat, lambda _m, s=sub: s, text, flags=re.IGNORECASE)
@@ -318,6 +317,12 @@ class Engine:
                 col = next(c for c in self.tables[key].columns if c.name == name)
                 return ResultColumn(name, vt, self.table_ids[key], key[0], key[1], col.nullable)
         return ResultColumn(name, from_duckdb(dtype))
+
+
+def _ref_pattern(schema: str, name: str) -> str:
+    """A regular expression matching ``schema.name`` quoted or not."""
+    s, n = re.escape(schema), re.escape(name)
+    return rf'(?:"{s}"|\b{s}\b)\s*\.\s*(?:"{n}"|\b{n}\b)'
 
 
 def _arrowable(v: Any) -> Any:

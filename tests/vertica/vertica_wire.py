@@ -187,7 +187,7 @@ class Session(socketserver.BaseRequestHandler):
         self.complex = '"request_complex_types":true' in params.get("protocol_features", "").replace(" ", "")
         user = params.get("user", "")
         if not self._authenticate(user):
-            self._error("28000", f'Invalid username or password', 3781, "FATAL")
+            self._error("28000", 'Invalid username or password', 3781, "FATAL")
             return False
         self._send(_msg(b"R", struct.pack("!I", AUTH_OK)))
         status = {

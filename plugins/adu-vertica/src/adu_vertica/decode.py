@@ -279,7 +279,9 @@ def _numeric(a: np.ndarray, vpos: np.ndarray, lens: np.ndarray, typ: Any, col: C
 # ------------------------------------------------------------------ per-value fallback
 
 
-def _slow(a: np.ndarray, vpos: np.ndarray, lens: np.ndarray, typ: pa.DataType, col: Column, vt: VerticaType) -> pa.Array:
+def _slow(
+    a: np.ndarray, vpos: np.ndarray, lens: np.ndarray, typ: pa.DataType, col: Column, vt: VerticaType
+) -> pa.Array:
     """The driver's own deserializer per value, then Arrow (complex types, odd formats)."""
     f = DEFAULTS.get(col.format_code, {}).get(col.type_code)
     ctx = {"column": col, "unicode_error": "strict", "session_tz": "UTC", "complex_types_enabled": True}
