@@ -27,13 +27,13 @@ USERNAME = "[A-Za-z0-9_.@-]{1,128}"
 
 class AddUserForm(FlaskForm):
     username = StringField("User name", validators=[DataRequired(), Length(max=128)])
-    role = SelectField("Role", choices=[(r, r) for r in ROLES], default="viewer")
+    role = SelectField("Role", choices=list(ROLES), default="viewer")
     password = PasswordField("Password", validators=[DataRequired(), Length(min=8, max=1024)])
     confirm = PasswordField("Repeat", validators=[EqualTo("password", message="The passwords differ.")])
 
 
 class RoleForm(FlaskForm):
-    role = SelectField("Role", choices=[(r, r) for r in ROLES])
+    role = SelectField("Role", choices=list(ROLES))
 
 
 class PasswordForm(FlaskForm):

@@ -33,13 +33,17 @@ MAX_NAMES = 10000
 
 
 class NewJobForm(FlaskForm):
+    connections: list[services.ConnectionRef]
+    connections_error: str | None
+    connection_names: set[str]
+
     name = StringField("Label", validators=[Optional(), Length(max=200)])
-    connection = SelectField("Named connection", choices=[], validate_choice=True)
+    connection = StringField("Named connection", validators=[Optional(), Length(max=200)])
     url = StringField("or source URL", validators=[Optional(), Length(max=2000)])
     password = PasswordField("Password", validators=[Optional(), Length(max=1024)])
     target = StringField("Output directory", validators=[Optional(), Length(max=4000)])
     parallel = IntegerField("Parallel partitions", validators=[InputRequired(), NumberRange(1, services.MAX_PARALLEL)])
-    compression = SelectField("Compression", choices=[(c, c) for c in services.COMPRESSIONS], default="zstd")
+    compression = SelectField("Compression", choices=list(services.COMPRESSIONS), default="zstd")
     rules = StringField("Rules file", validators=[Optional(), Length(max=4000)])
     validate_data = BooleanField("Validate while exporting", default=True)
     overwrite = BooleanField("Replace an existing export in the directory")
@@ -50,6 +54,8 @@ class NewJobForm(FlaskForm):
         if conn and url:
             raise UsageError("choose a named connection or type a URL, not both")
         if conn:
+            if conn not in self.connection_names:
+                raise UsageError(f"no named connection {conn!r}")
             return "@" + conn
         if not url:
             raise UsageError("choose a named connection or type a source URL")
@@ -58,10 +64,8 @@ class NewJobForm(FlaskForm):
 
 def _form() -> NewJobForm:
     form = NewJobForm()
-    refs, _error = services.connection_refs()
-    form.connection.choices = [("", "— none: type a URL —")] + [
-        (r.name, f"{r.name} ({r.url})") for r in refs
-    ]
+    form.connections, form.connections_error = services.connection_refs()
+    form.connection_names = {r.name for r in form.connections}
     if request.method == "GET":
         form.parallel.data = min(settings().parallel, services.MAX_PARALLEL)
         root = settings().export_root
