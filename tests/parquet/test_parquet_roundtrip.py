@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
+from decimal import Context, Decimal
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -21,8 +21,9 @@ _ts_tz = st.datetimes(
 
 
 def _dec(precision: int, scale: int) -> st.SearchStrategy[Decimal]:
-    limit = Decimal(10) ** (precision - scale) - 1
-    return st.decimals(min_value=-limit, max_value=limit, places=scale, allow_nan=False, allow_infinity=False)
+    limit = 10**precision - 1  # exact integers: no decimal context rounding at 38 digits
+    wide = Context(prec=60)
+    return st.integers(-limit, limit).map(lambda i: Decimal(i).scaleb(-scale, context=wide))
 
 
 # (Arrow type, source type name, strategy for one non-null value)
@@ -47,6 +48,8 @@ TYPES: list[tuple[pa.DataType, str, st.SearchStrategy]] = [
         "interval",
         st.timedeltas(min_value=dt.timedelta(days=-9999), max_value=dt.timedelta(days=9999)),
     ),
+    (pa.decimal128(9, 3), "numeric(9,3)", _dec(9, 3)),
+    (pa.decimal128(18, 4), "numeric(18,4)", _dec(18, 4)),
     (pa.decimal128(20, 6), "numeric(20,6)", _dec(20, 6)),
     (pa.decimal128(38, 0), "numeric(38,0)", _dec(38, 0)),
     (
@@ -107,6 +110,7 @@ def tables(draw: st.DrawFn) -> tuple[TableInfo, list[pa.RecordBatch], dict]:
         "max_file_bytes": draw(st.sampled_from([0, 1, 4000])),
         "compression": draw(st.sampled_from(["zstd", "snappy", "none", "gzip", "lz4"])),
         "dictionary": draw(st.booleans()),
+        "decimal_as_integer": draw(st.booleans()),
     }
     return table, batches, options
 

@@ -127,6 +127,18 @@ def test_dictionary_and_statistics_options(tmp_path) -> None:
     assert not any("DICTIONARY" in e for e in col_off.encodings)
 
 
+def test_decimals_stored_as_integers_by_default(tmp_path) -> None:
+    t = int_table()
+    on, off = tmp_path / "on", tmp_path / "off"
+    export_tables(on, [(t, [make_batches(t, 100)])])
+    export_tables(off, [(t, [make_batches(t, 100)])], options={"decimal_as_integer": False})
+    phys = [pq.ParquetFile(d / "public/items/part-00000.parquet").metadata.row_group(0).column(2).physical_type
+            for d in (on, off)]
+    assert phys == ["INT64", "FIXED_LEN_BYTE_ARRAY"]
+    assert pq.read_table(on / "public/items/part-00000.parquet").equals(
+        pq.read_table(off / "public/items/part-00000.parquet"))
+
+
 def test_default_options() -> None:
     o = ParquetOptions.from_mapping({})
     assert (o.compression, o.compression_level, o.row_group_size, o.max_file_bytes) == ("zstd", 1, 122_880, 2**30)
