@@ -125,8 +125,10 @@ def is_retryable(exc: BaseException) -> bool:
     code = getattr(exc, "pgcode", None)
     if code:
         return code.startswith("08") or code in RETRYABLE_STATES
-    # no SQL state: the connection broke (server closed it, network error)
-    return isinstance(exc, (psycopg2.OperationalError, psycopg2.InterfaceError))
+    # No SQL state: the connection broke (server closed it, network error) or libpq lost
+    # the protocol mid-COPY ("error with status PGRES_COPY_OUT and no message"), which a
+    # terminated backend also causes. A retry is bounded by the engine, so err on retrying.
+    return isinstance(exc, (psycopg2.OperationalError, psycopg2.InterfaceError, psycopg2.DatabaseError))
 
 
 def source_error(exc: BaseException, *, context: str, user: str | None = None) -> SourceError:
