@@ -3,6 +3,8 @@ leaves, once, and published as one table."""
 
 from __future__ import annotations
 
+import itertools
+
 from adu_core.plugin.components import NeverCancelled
 from pg_helpers import find, open_source, read_table
 
@@ -19,7 +21,7 @@ def test_page_ranges_cover_every_row_once(pg_db) -> None:
     parts = source.partitions(table, target=5)
     assert len(parts) == 5
     assert parts[0].spec.get("lo") is None and parts[-1].spec.get("hi") is None
-    for a, b in zip(parts, parts[1:], strict=False):
+    for a, b in itertools.pairwise(parts):
         assert a.spec["hi"] == b.spec["lo"]
     assert all(p.estimated_rows for p in parts)
     data = read_table(source, table, target=5)
