@@ -93,6 +93,10 @@ def adu_write(table: pa.Table, out: Path, options: dict) -> tuple[float, int]:
     return elapsed, sum(f.bytes for f in files)
 
 
+def row(label: str, secs: float, mb_in: float, out_bytes: int) -> None:
+    print(f"{label:<22} {secs:6.2f} s  {mb_in / secs:7.0f} MB/s  {out_bytes / 1e6:7.1f} MB out")
+
+
 def main() -> None:
     table = make_data()
     mb = table.nbytes / 1e6
@@ -109,22 +113,23 @@ def main() -> None:
         ]
         for label, opts in runs:
             best = min(adu_write(table, root / f"{label}-{i}".replace(" ", "_"), opts) for i in range(2))
-            print(f"{label:<22} {best[0]:6.2f} s  {mb / best[0]:7.0f} MB/s  {best[1] / 1e6:7.1f} MB out")
+            row(label, best[0], mb, best[1])
         # pyarrow one-shot (no staging, no fsync, no hash)
         t0 = time.perf_counter()
         pq.write_table(table, root / "pa.parquet", compression="zstd", compression_level=1, row_group_size=122_880)
         e = time.perf_counter() - t0
-        print(f"{'pyarrow write_table z1':<22} {e:6.2f} s  {mb / e:7.0f} MB/s  {(root / 'pa.parquet').stat().st_size / 1e6:7.1f} MB out")
+        row("pyarrow write_table z1", e, mb, (root / "pa.parquet").stat().st_size)
         # DuckDB's own Parquet writer from the same Arrow data (1 and all threads)
         for threads in (1, os.cpu_count() or 1):
             con = duckdb.connect(config={"threads": threads})
             con.register("t", table)
             path = root / f"duck{threads}.parquet"
             t0 = time.perf_counter()
-            con.execute(f"COPY t TO '{path}' (FORMAT parquet, COMPRESSION zstd)")
+            quoted = "'" + str(path).replace("'", "''") + "'"
+            con.execute(f"COPY t TO {quoted} (FORMAT parquet, COMPRESSION zstd)")
             e = time.perf_counter() - t0
             con.close()
-            print(f"{f'duckdb COPY {threads} thr':<22} {e:6.2f} s  {mb / e:7.0f} MB/s  {path.stat().st_size / 1e6:7.1f} MB out")
+            row(f"duckdb COPY {threads} thr", e, mb, path.stat().st_size)
         _verify_bench(table, root, mb)
     finally:
         shutil.rmtree(root, ignore_errors=True)
