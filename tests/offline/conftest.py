@@ -1,0 +1,41 @@
+"""Fixtures of the offline proof: the wheelhouse (built once per session, its
+third-party part cached in dist/ by scripts/build-wheelhouse) and the repo root."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "offline: the air-gap proof (wheelhouse, unshare -n, Dockerfile, compose)")
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return ROOT
+
+
+@pytest.fixture(scope="session")
+def wheelhouse() -> Path:
+    """dist/wheelhouse, (re)built by scripts/build-wheelhouse: our wheels always, the
+    third-party wheels only when the requirement set changed (ADU_TEST_WHEELHOUSE: use
+    a ready one instead, e.g. in an image build)."""
+    ready = os.environ.get("ADU_TEST_WHEELHOUSE")
+    if ready:
+        return Path(ready)
+    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "build-wheelhouse")],
+                          capture_output=True, text=True, timeout=1500)
+    if proc.returncode != 0:
+        noise = "WARNING: Location"
+        err = "\n".join(line for line in proc.stderr.splitlines() if noise not in line)
+        pytest.fail(f"scripts/build-wheelhouse failed ({proc.returncode}):\n{err[-8000:]}", pytrace=False)
+    out = Path(proc.stdout.strip().splitlines()[-1])
+    assert (out / "SHA256SUMS").is_file()
+    return out
