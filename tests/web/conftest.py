@@ -61,8 +61,9 @@ def client(app: Flask) -> Client:
     return Client(app)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def clients(app: Flask) -> dict[str | None, Client]:
+    """Signed-in clients of every role, shared by the tests (which must not sign them out)."""
     return {None: Client(app), **{role: Client(app, role) for role in ROLES}}
 
 
