@@ -95,6 +95,26 @@ def test_rotation_into_numbered_parts(tmp_path) -> None:
     assert verify_export(target).ok
 
 
+def test_rotation_even_when_the_table_is_smaller_than_a_row_group(tmp_path) -> None:
+    t = int_table()
+    target = tmp_path / "out"
+    manifest, _ = export_tables(target, [(t, [make_batches(t, 50_000, batch_rows=50_000)])],
+                                options={"max_file_bytes": "100kB"})
+    files = manifest["tables"][0]["files"]
+    assert len(files) > 3 and all(f["bytes"] <= 130_000 for f in files)
+    assert sum(f["rows"] for f in files) == 50_000
+
+
+def test_slices_of_one_big_buffer_are_measured_by_what_they_hold(tmp_path) -> None:
+    t = int_table()
+    big = pa.Table.from_batches(make_batches(t, 60_000, batch_rows=60_000))
+    target = tmp_path / "out"
+    export_tables(target, [(t, [big.to_batches(max_chunksize=1000)])],
+                  options={"row_group_size": 20_000, "row_group_bytes": "1MiB"})
+    md = pq.ParquetFile(target / "public/items/part-00000.parquet").metadata
+    assert [md.row_group(i).num_rows for i in range(md.num_row_groups)] == [20_000, 20_000, 20_000]
+
+
 def test_no_rotation_with_zero(tmp_path) -> None:
     t = int_table()
     target = tmp_path / "out"

@@ -81,6 +81,10 @@ class ParquetPartitionWriter(PartitionWriter):
         self.options = options
         self.quarantine_column = quarantine_column
         self._schema_ready = quarantine_column is None or quarantine_column in schema.names
+        #: a row group is cut at this many bytes of Arrow data
+        self._group_bytes = options.row_group_bytes
+        if options.max_file_bytes:
+            self._group_bytes = min(self._group_bytes, options.max_file_bytes)
         self._buffer: list[pa.RecordBatch] = []
         self._buffered_rows = 0
         self._buffered_bytes = 0
@@ -104,9 +108,8 @@ class ParquetPartitionWriter(PartitionWriter):
         batch = conform(batch, self.schema)
         self._buffer.append(batch)
         self._buffered_rows += batch.num_rows
-        self._buffered_bytes += batch.get_total_buffer_size()
-        opts = self.options
-        if self._buffered_rows >= opts.row_group_size or self._buffered_bytes >= opts.row_group_bytes:
+        self._buffered_bytes += batch.nbytes  # bytes referenced: right for slices too
+        if self._buffered_rows >= self.options.row_group_size or self._buffered_bytes >= self._group_bytes:
             self._flush(final=False)
         return self.bytes_written()
 
@@ -118,12 +121,19 @@ class ParquetPartitionWriter(PartitionWriter):
         self._schema_ready = True
 
     def _flush(self, *, final: bool) -> None:
-        """Write buffered rows as full row groups (and the rest too when ``final``)."""
+        """Write buffered rows as full row groups (and the rest too when ``final``).
+
+        A group holds ``row_group_size`` rows, or fewer when that many rows would exceed
+        the byte bound (``row_group_bytes``, and ``max_file_bytes`` so files can rotate).
+        """
         if not self._buffer:
             return
         table = pa.Table.from_batches(self._buffer, schema=self.schema)
+        nbytes = self._buffered_bytes
         self._buffer, self._buffered_rows, self._buffered_bytes = [], 0, 0
         size = self.options.row_group_size
+        if nbytes > self._group_bytes and table.num_rows > 1:
+            size = min(size, max(1, table.num_rows * self._group_bytes // nbytes))
         offset = 0
         while table.num_rows - offset >= size:
             self._write_group(table.slice(offset, size))
@@ -131,12 +141,12 @@ class ParquetPartitionWriter(PartitionWriter):
         rest = table.slice(offset)
         if rest.num_rows == 0:
             return
-        if final or rest.num_rows == table.num_rows:  # byte-bound flush or last rows
+        if final:
             self._write_group(rest)
         else:
             self._buffer = rest.to_batches()
             self._buffered_rows = rest.num_rows
-            self._buffered_bytes = rest.get_total_buffer_size()
+            self._buffered_bytes = rest.nbytes
 
     def _write_group(self, group: pa.Table) -> None:
         limit = self.options.max_file_bytes
