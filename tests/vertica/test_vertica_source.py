@@ -22,6 +22,7 @@ from adu_vertica.connect import connection_options, parse_nodes
 from conftest import VerticaEnv
 from vertica_tables import BIG_ROWS, SCHEMA, TYPES_COLUMNS, TYPES_ROWS, big_rows, big_table
 from vertica_types import parse_type
+from vertica_wire import ROWS_PER_CHUNK
 
 
 @pytest.fixture
@@ -370,7 +371,7 @@ def test_cancel_stops_the_server_query(vertica: VerticaEnv, source: VerticaSourc
         assert len(server.cluster.cancelled) > before
     finally:
         server.cluster.faults.chunk_delay = 0.0
-        server.cluster.faults.rows_per_chunk = 4096
+        server.cluster.faults.rows_per_chunk = ROWS_PER_CHUNK
 
 
 def test_registered_as_a_plugin() -> None:

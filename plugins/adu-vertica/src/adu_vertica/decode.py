@@ -150,9 +150,13 @@ def _decode(
 
 
 def _be(a: np.ndarray, pos: np.ndarray, width: int, dtype: str) -> np.ndarray:
-    """Gather ``width`` bytes at each position and view them as big-endian ``dtype``."""
-    idx = pos[:, None] + np.arange(width, dtype=np.int64)
-    return np.ascontiguousarray(a[idx]).view(dtype).reshape(-1)
+    """Gather ``width`` bytes at each position and view them as big-endian ``dtype``.
+
+    Indexing a sliding-window view copies ``width`` contiguous bytes per position, which
+    is several times faster than an element-wise (N, width) index array.
+    """
+    windows = np.lib.stride_tricks.sliding_window_view(a, width)
+    return np.ascontiguousarray(windows[pos]).view(dtype).reshape(-1)
 
 
 def _mask(valid: np.ndarray) -> tuple[pa.Buffer | None, int]:
@@ -242,7 +246,7 @@ def _column(
         if good.size and not (good == 16).all():
             return _slow(a, vpos, lens, typ, col, vt)
         raw = np.zeros((vpos.size, 16), dtype=np.uint8)
-        raw[valid] = a[vpos[valid][:, None] + np.arange(16)]
+        raw[valid] = np.lib.stride_tricks.sliding_window_view(a, 16)[vpos[valid]]
         mask, nulls = _mask(valid)
         storage = pa.Array.from_buffers(pa.binary(16), vpos.size, [mask, pa.py_buffer(raw)], null_count=nulls)
         return pa.ExtensionArray.from_storage(typ, storage)
@@ -265,7 +269,7 @@ def _numeric(a: np.ndarray, vpos: np.ndarray, lens: np.ndarray, typ: Any, col: C
         return _slow(a, vpos, lens, typ, col, vt)
     width = 16 if pa.types.is_decimal128(typ) else 32
     be = np.zeros((vpos.size, w), dtype=np.uint8)
-    be[valid] = a[vpos[valid][:, None] + np.arange(w)]
+    be[valid] = np.lib.stride_tricks.sliding_window_view(a, w)[vpos[valid]]
     le = be[:, ::-1]
     if w >= width:
         out = le[:, :width]
