@@ -13,6 +13,8 @@ from adu_core import signing
 from adu_core.manifest import canonical_json, seal
 from adu_core.verify import VerifyReport, sha256_file, verify_export
 from adu_export_kit import export_tables, int_table, make_batches
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 A_FILE = "public/items/part-00001.parquet"
 
@@ -246,3 +248,31 @@ def test_many_files_hashed_on_several_threads(tmp_path) -> None:
     for workers in (1, 4):
         report = verify_export(target, workers=workers)
         assert report.ok and report.files_checked > 10
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+    lambda kids: st.lists(kids, max_size=3) | st.dictionaries(st.text(max_size=6), kids, max_size=3),
+    max_leaves=12,
+)
+_file = st.fixed_dictionaries({}, optional={"path": _json | st.sampled_from(["a/b.parquet", "../x", "/etc/passwd"]),
+                                            "rows": _json, "bytes": _json, "sha256": _json})
+_entry = st.fixed_dictionaries({}, optional={
+    "schema": _json, "name": _json, "rows": _json, "status": _json, "error": _json,
+    "files": st.lists(_file, max_size=3) | _json, "columns": _json,
+    "validation": st.fixed_dictionaries({}, optional={"quarantine_files": st.lists(_file, max_size=2) | _json}),
+})
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(tables=st.lists(_entry, max_size=3) | _json, extra=st.dictionaries(st.text(max_size=5), _json, max_size=3))
+def test_hostile_manifests_never_crash_verify(tmp_path_factory, tables, extra) -> None:
+    target = tmp_path_factory.mktemp("hostile")
+    (target / "a").mkdir()
+    (target / "a" / "b.parquet").write_bytes(b"PAR1 not really")
+    m = {**extra, "format": "adu-manifest", "format_version": 1, "tables": tables}
+    (target / "manifest.json").write_bytes(canonical_json(seal(m)))
+    report = verify_export(target)
+    assert report.exit_code in (0, 1)
+    assert report.lines()
+    json.dumps(report.to_dict())

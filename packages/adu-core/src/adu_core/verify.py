@@ -329,6 +329,10 @@ def _check_signature(report: VerifyReport, root: Path, raw: bytes, key: Ed25519P
         report.problems.append(message)
 
 
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def _expected_files(manifest: Mapping[str, Any], report: VerifyReport) -> dict[str, _Expected]:
     expected: dict[str, _Expected] = {}
     tables = manifest.get("tables")
@@ -345,9 +349,9 @@ def _expected_files(manifest: Mapping[str, Any], report: VerifyReport) -> dict[s
         if status != "succeeded":
             err = entry.get("error")
             t.problems.append(f"not exported: the table {status}" + (f" ({err})" if err else ""))
-        columns = [c for c in entry.get("columns") or [] if isinstance(c, dict)]
+        columns = [c for c in _list(entry.get("columns")) if isinstance(c, dict)]
         validation = entry.get("validation") if isinstance(entry.get("validation"), dict) else {}
-        groups = [(entry.get("files") or [], False), ((validation or {}).get("quarantine_files") or [], True)]
+        groups = [(_list(entry.get("files")), False), (_list((validation or {}).get("quarantine_files")), True)]
         for files, quarantine in groups:
             for f in files:
                 path = safe_relpath(f.get("path") if isinstance(f, dict) else None)
