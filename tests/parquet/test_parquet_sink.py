@@ -368,3 +368,39 @@ def test_worker_instances_never_remove_staging(tmp_path) -> None:
     ParquetSink(str(tmp_path / "out"), None, job_id="j").close()  # a worker's instance
     assert os.path.exists(sink.staged_files(t, [res])[0])
     sink.close()
+
+
+def test_retry_of_a_failed_table_merges_into_a_verified_export(tmp_path) -> None:
+    import datetime as dt
+
+    from adu_core.manifest import build_manifest, merge_manifest
+    from adu_core.models import ErrorInfo, TableResult, TableStatus
+    from adu_export_kit import CREATED, SOURCE
+
+    a, b = int_table("public", "a"), int_table("public", "b")
+    target = tmp_path / "out"
+    # first job: a succeeds, b fails (not published, listed as failed)
+    sink = ParquetSink(str(target), None, job_id="job-1")
+    sink.prepare(overwrite=False)
+    files, _ = sink.publish_table(a, [_stage(sink, a, 10)])
+    ok = TableResult("public", "a", TableStatus.SUCCEEDED, rows=10, bytes=files[0].bytes, files=files)
+    bad = TableResult("public", "b", TableStatus.FAILED, error=ErrorInfo("connection lost"))
+    sink.discard_table(b)
+    sink.finalize(build_manifest(job_id="job-1", adu_version="0.1.0", source=SOURCE, sink="parquet",
+                                 tables=[(a, ok), (b, bad)], created_at=CREATED))
+    sink.close()
+    assert verify_export(target).exit_code == 1  # incomplete: b failed
+    # retry of b only
+    sink = ParquetSink(str(target), None, job_id="job-2")
+    sink.prepare(overwrite=False, retry=True)
+    files, _ = sink.publish_table(b, [_stage(sink, b, 20)])
+    tr = TableResult("public", "b", TableStatus.SUCCEEDED, rows=20, bytes=files[0].bytes, files=files)
+    new = build_manifest(job_id="job-2", adu_version="0.1.0", source=SOURCE, sink="parquet",
+                         tables=[(b, tr)], created_at=CREATED + dt.timedelta(hours=1))
+    sink.finalize(merge_manifest(sink.read_manifest() or {}, new))
+    sink.close()
+    report = verify_export(target)
+    assert report.ok, report.lines()
+    assert [(t.qualified_name, t.rows) for t in report.tables] == [("public.a", 10), ("public.b", 20)]
+    m = json.loads((target / "manifest.json").read_bytes())
+    assert [t["job_id"] for t in m["tables"]] == ["job-1", "job-2"]
