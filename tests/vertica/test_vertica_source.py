@@ -379,3 +379,29 @@ def test_registered_as_a_plugin() -> None:
 
     plugins = Plugins(load_entrypoints=False)
     assert plugins.source_class("vertica://u@h/db") is VerticaSource
+
+
+def test_dates_before_christ_and_after_9999_survive(vertica: VerticaEnv) -> None:
+    """The driver itself refuses these (NotSupportedError); the binary decoder does not."""
+    import numpy as np
+    from vertica_engine import ColumnDef, TableDef
+
+    server = vertica.require_fake("writes BC dates straight into the test server's tables")
+    t = TableDef(SCHEMA, "ancient", [ColumnDef("id", "int", False), ColumnDef("d", "date"),
+                                      ColumnDef("ts", "timestamp")], primary_key=("id",), segmented_by=("id",))
+    vertica.create(t)
+    server.engine.db.execute(
+        f"INSERT INTO {SCHEMA}.ancient VALUES"
+        f" (1, DATE '0044-03-15 (BC)', DATE '0044-03-15 (BC)' + INTERVAL 12 HOUR, 0),"
+        f" (2, DATE '12345-01-01', TIMESTAMP '12345-01-01 00:00:01', 0)")
+    src = VerticaSource(vertica.url)
+    try:
+        got = _read_all(src, _table(src, "ancient")).sort_by("id")
+    finally:
+        src.close()
+    days = got.column("d").cast("int32").to_pylist()
+    want = [int(np.datetime64(d, "D").astype(np.int64)) for d in ("-0043-03-15", "12345-01-01")]
+    assert days == want
+    us = got.column("ts").cast("int64").to_pylist()
+    assert us[0] == want[0] * 86_400_000_000 + 12 * 3_600_000_000
+    assert us[1] == want[1] * 86_400_000_000 + 1_000_000

@@ -9,8 +9,8 @@ Implemented:
   a *binary* int32 value (``frontend_messages/startup.py`` packs it with ``!16sxIx``),
   then NUL-terminated name/value pairs (user, database, client_label, client_type,
   binary_data_protocol, protocol_features, ...) and a final NUL;
-* SslRequest (80877103) answered ``N``; LoadBalanceRequest (80936960) answered ``Y`` +
-  LoadBalanceResponse(port, host) when the cluster balances, else ``N``
+* SslRequest (80877103) answered ``N`` (or ``S`` and a TLS handshake, see below);
+  LoadBalanceRequest (80936960) answered ``Y`` + LoadBalanceResponse(port, host) when the cluster balances, else ``N``
   (``vertica/connection.py`` ``enable_ssl``/``balance_load``);
 * CancelRequest (80877102, pid, key) on a separate connection (``cancel_request.py``);
 * authentication: clear text (3), MD5 (5: ``md5`` + md5(md5(pw+user)+salt)) and SHA512
@@ -29,7 +29,10 @@ Implemented:
   ErrorResponse / NoticeResponse fields S, C, M, V, H (``mixins/notice_response_attr.py``);
 * Terminate.
 
-Not implemented: the extended protocol (prepared statements), COPY, TLS, Kerberos/OAuth.
+TLS: when the cluster has an ``ssl.SSLContext``, SslRequest is answered ``S`` and the
+socket wrapped (server side) before the start-up packet.
+
+Not implemented: the extended protocol (prepared statements), COPY, Kerberos/OAuth.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ import hashlib
 import os
 import socket
 import socketserver
+import ssl
 import struct
 import threading
 import time
@@ -99,6 +103,8 @@ class Cluster:
     cancelled: list[str] = field(default_factory=list)
     nodes: list[Node] = field(default_factory=list)
     startups: list[dict[str, str]] = field(default_factory=list)
+    #: a server-side ssl.SSLContext: SslRequest is then answered 'S' and the socket wrapped
+    tls: ssl.SSLContext | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
     _rr: int = 0
 
@@ -124,6 +130,7 @@ class Session(socketserver.BaseRequestHandler):
         self.binary = False
         self.complex = False
         self.protocol = 0
+        self.tls = False
         self.node.conns.add(self.sock)
 
     def finish(self) -> None:
@@ -132,6 +139,9 @@ class Session(socketserver.BaseRequestHandler):
             self.cluster.sessions.pop(self.pid, None)
         with contextlib.suppress(OSError):
             self.rfile.close()
+        if self.sock is not self.request:  # the TLS wrapper owns the descriptor now
+            with contextlib.suppress(OSError):
+                self.sock.close()
 
     # ------------------------------------------------------------------- low level
     def _read(self, n: int) -> bytes:
@@ -161,7 +171,16 @@ class Session(socketserver.BaseRequestHandler):
             body = self._read(length - 4)
             code = struct.unpack("!I", body[:4])[0]
             if code == SSL_REQUEST:  # connection.py enable_ssl: one byte 'S' or 'N'
-                self._send(b"N")
+                ctx = self.cluster.tls
+                if ctx is None:
+                    self._send(b"N")
+                    continue
+                self._send(b"S")  # then the TLS handshake, then the start-up packet over TLS
+                self.node.conns.discard(self.sock)
+                self.sock = ctx.wrap_socket(self.sock, server_side=True)
+                self.node.conns.add(self.sock)
+                self.rfile = self.sock.makefile("rb")
+                self.tls = True
                 continue
             if code == LOAD_BALANCE_REQUEST:  # connection.py balance_load
                 if self.cluster.load_balance:
@@ -181,7 +200,8 @@ class Session(socketserver.BaseRequestHandler):
             break
         params = self._parse_startup(body[4:])
         with self.cluster.lock:
-            self.cluster.startups.append({k: v for k, v in params.items() if k != "password"})
+            self.cluster.startups.append({**{k: v for k, v in params.items() if k != "password"},
+                                          "_tls": "yes" if self.tls else "no"})
         self.protocol = min(int(params.get("protocol_version", str(3 << 16 | 5))), SERVER_PROTOCOL)
         self.binary = params.get("binary_data_protocol") == "1"
         self.complex = '"request_complex_types":true' in params.get("protocol_features", "").replace(" ", "")
