@@ -9,6 +9,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from adu_core.manifest import type_name
 from adu_core.models import ColumnInfo, TableInfo
+from adu_core.verify import verify_export
 from adu_export_kit import export_tables
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -82,6 +83,13 @@ TYPES: list[tuple[pa.DataType, str, st.SearchStrategy]] = [
         st.lists(st.tuples(_text, st.one_of(st.none(), _text)), max_size=3),
     ),
     (pa.dictionary(pa.int32(), pa.string()), "mood", st.sampled_from(["sad", "ok", "happy", "😀"])),
+    (pa.uuid(), "uuid", st.binary(min_size=16, max_size=16)),
+    (pa.json_(), "jsonb", st.sampled_from(['{"a": 1}', "[]", '"ü"', "null"])),
+    (pa.large_list(pa.int16()), "smallint[]", st.lists(st.integers(-(2**15), 2**15 - 1), max_size=3)),
+    (pa.list_(pa.float64(), 2), "point", st.lists(st.floats(allow_nan=False), min_size=2, max_size=2)),
+    (pa.large_binary(), "bytea", st.binary(max_size=30)),
+    (pa.timestamp("ns"), "timestamp", st.integers(-(2**62), 2**62)),
+    (pa.time32("ms"), "time(3)", st.integers(0, 86_399_999)),
 ]
 
 
@@ -150,4 +158,6 @@ def test_batches_read_back_equal(tmp_path_factory, case) -> None:
     want = _decoded(want)
     assert got.num_rows == want.num_rows == entry["rows"]
     assert got.equals(want), (got.to_pylist()[:3], want.to_pylist()[:3])
+    report = verify_export(target)  # footers agree with the manifest for every type
+    assert report.ok, report.lines()
 

@@ -46,6 +46,13 @@ def test_layout_metadata_and_manifest(tmp_path) -> None:
     assert types == {"id": b"bigint", "label": b"text", "price": b"numeric(12,2)"}
     assert pf.schema_arrow.field("id").nullable is False
     assert verify_export(target).ok
+    # readers that ignore Arrow metadata find the source types in the file's key-value metadata
+    import duckdb
+
+    kv = dict(duckdb.sql("SELECT decode(key), decode(value) FROM parquet_kv_metadata($p)",
+                         params={"p": str(target / files[0])}).fetchall())
+    assert json.loads(kv["adu.columns"])[2] == {"name": "price", "source_type": "numeric(12,2)"}
+    assert kv["adu.job_id"] == "job-1"
 
 
 def test_small_batches_are_gathered_into_full_row_groups(tmp_path) -> None:

@@ -52,11 +52,14 @@ QUARANTINE = "_quarantine"
 VERSION_KEY = b"adu.version"
 JOB_KEY = b"adu.job_id"
 TABLE_KEY = b"adu.table"
+#: JSON list of ``{"name", "source_type"[, "encoding"]}``: the source types again, for
+#: readers that ignore Arrow field metadata (DuckDB: ``parquet_kv_metadata``; Spark).
+COLUMNS_KEY = b"adu.columns"
 
 
 def file_schema(table: TableInfo, job_id: str) -> pa.Schema:
     """The schema written to the table's files: field metadata (source types) and file
-    metadata (ADU version, job id, table name)."""
+    metadata (ADU version, job id, table name, the columns' source types)."""
     schema = table.arrow_schema()
     return schema.with_metadata(
         {
@@ -64,6 +67,14 @@ def file_schema(table: TableInfo, job_id: str) -> pa.Schema:
             VERSION_KEY: adu_core.__version__.encode(),
             JOB_KEY: job_id.encode(),
             TABLE_KEY: json.dumps([table.schema, table.name], ensure_ascii=False).encode(),
+            COLUMNS_KEY: json.dumps(
+                [
+                    {"name": c.name, "source_type": c.source_type}
+                    | ({"encoding": str(c.properties["encoding"])} if c.properties.get("encoding") else {})
+                    for c in table.columns
+                ],
+                ensure_ascii=False,
+            ).encode(),
         }
     )
 
