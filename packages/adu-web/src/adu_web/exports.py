@@ -79,7 +79,8 @@ def preview_rows(root: Path, files: list[Path], limit: int) -> tuple[list[str], 
         con.execute("SET allowed_directories = $1", [[str(root) + "/"]])
         con.execute("SET enable_external_access = false")
         con.execute("SET lock_configuration = true")
-        cur = con.execute("SELECT * FROM read_parquet($1) LIMIT $2", [[str(f) for f in files], limit])
+        # every value as DuckDB's own text form: exact, and no Python conversion (pytz...) needed
+        cur = con.execute("SELECT COLUMNS(*)::VARCHAR FROM read_parquet($1) LIMIT $2", [[str(f) for f in files], limit])
         columns = [d[0] for d in cur.description or []]
         rows = [[_cell(v) for v in row] for row in cur.fetchall()]
     finally:
@@ -90,7 +91,7 @@ def preview_rows(root: Path, files: list[Path], limit: int) -> tuple[list[str], 
 def _cell(value: Any) -> str:
     if value is None:
         return "NULL"
-    text = value.hex() if isinstance(value, (bytes, bytearray)) else str(value)
+    text = str(value)
     return text if len(text) <= MAX_CELL else text[:MAX_CELL] + "…"
 
 
