@@ -25,22 +25,22 @@ bp.before_request(require_login)
 USERNAME = "[A-Za-z0-9_.@-]{1,128}"
 
 
-class AddUserForm(FlaskForm):
+class AddUserForm(FlaskForm):  # type: ignore[misc]
     username = StringField("User name", validators=[DataRequired(), Length(max=128)])
     role = SelectField("Role", choices=list(ROLES), default="viewer")
     password = PasswordField("Password", validators=[DataRequired(), Length(min=8, max=1024)])
     confirm = PasswordField("Repeat", validators=[EqualTo("password", message="The passwords differ.")])
 
 
-class RoleForm(FlaskForm):
+class RoleForm(FlaskForm):  # type: ignore[misc]
     role = SelectField("Role", choices=list(ROLES))
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(FlaskForm):  # type: ignore[misc]
     password = PasswordField("New password", validators=[DataRequired(), Length(min=8, max=1024)])
 
 
-class RemoveForm(FlaskForm):
+class RemoveForm(FlaskForm):  # type: ignore[misc]
     pass
 
 

@@ -41,7 +41,7 @@ IP_WINDOW = 300.0
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class User(UserMixin):
+class User(UserMixin):  # type: ignore[misc]
     """The signed-in account (loaded from the store on every request, so a role change
     or a removal takes effect at once)."""
 
@@ -68,7 +68,7 @@ def can(role: str) -> bool:
     return bool(current_user.is_authenticated and current_user.can(role))
 
 
-@login_manager.user_loader
+@login_manager.user_loader  # type: ignore[untyped-decorator]
 def _load_user(user_id: str) -> User | None:
     if not user_id.isdigit():
         return None
@@ -78,7 +78,7 @@ def _load_user(user_id: str) -> User | None:
     return User(row)
 
 
-@login_manager.unauthorized_handler
+@login_manager.unauthorized_handler  # type: ignore[untyped-decorator]
 def _unauthorized() -> Any:
     if request.path.startswith("/api/"):
         return jsonify(error="Unauthorized", message="sign in, or send HTTP Basic credentials"), 401
@@ -174,7 +174,7 @@ def role_required(role: str) -> Callable[[F], F]:
     return decorate
 
 
-class LoginForm(FlaskForm):
+class LoginForm(FlaskForm):  # type: ignore[misc]
     username = StringField("User name", validators=[DataRequired(), Length(max=128)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
 

@@ -30,7 +30,7 @@ PREVIEW_ROWS = 20
 MAX_CELL = 200
 
 
-class VerifyForm(FlaskForm):
+class VerifyForm(FlaskForm):  # type: ignore[misc]
     pass
 
 

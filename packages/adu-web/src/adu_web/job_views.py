@@ -24,11 +24,11 @@ bp = Blueprint("jobs", __name__)
 bp.before_request(require_login)
 
 
-class CancelForm(FlaskForm):
+class CancelForm(FlaskForm):  # type: ignore[misc]
     pass
 
 
-class RetryForm(FlaskForm):
+class RetryForm(FlaskForm):  # type: ignore[misc]
     password = PasswordField("Source password (if the source needs one)", validators=[Optional(), Length(max=1024)])
 
 

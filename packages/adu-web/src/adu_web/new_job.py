@@ -32,7 +32,7 @@ bp.before_request(require_login)
 MAX_NAMES = 10000
 
 
-class NewJobForm(FlaskForm):
+class NewJobForm(FlaskForm):  # type: ignore[misc]
     connections: list[services.ConnectionRef]
     connections_error: str | None
     connection_names: set[str]

@@ -36,7 +36,10 @@ def command(env: Env, host: str, port: int, n_workers: int | None, threads: int)
     account with `adu users add NAME --role admin`. For production, run gunicorn with
     adu_web.gunicorn_conf and `adu worker` beside it.
     """
-    from adu_web.server import ServeApplication
+    try:
+        from adu_web.server import ServeApplication
+    except ImportError:
+        raise UsageError("the web dashboard is not installed (pip install adu-web)") from None
 
     _check_production(env)
     store = env.store  # migrate once, in this process, before gunicorn starts

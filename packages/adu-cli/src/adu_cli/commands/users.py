@@ -27,6 +27,10 @@ def _read_password(from_stdin: bool) -> str:
     return value
 
 
+def _when(ts: float | None) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%SZ", time.gmtime(ts)) if ts else "-"
+
+
 @click.group(name="users")
 def group() -> None:
     """Manage dashboard accounts: admin (everything), operator (runs jobs), viewer (reads)."""
@@ -51,8 +55,6 @@ def add(env: Env, name: str, role: str, password_stdin: bool) -> None:
 @handle_errors
 def list_(env: Env, as_json: bool) -> None:
     """List the accounts (never their passwords)."""
-    from adu_web.formatting import timestamp
-
     users = env.store.list_users()
     if as_json:
         echo_json([u.to_dict() for u in users])
@@ -64,7 +66,7 @@ def list_(env: Env, as_json: bool) -> None:
     for u in users:
         state = "locked" if u.locked_until and u.locked_until > time.time() else (
             "inactive" if not u.active else "ok")
-        click.echo(f"{u.username:24} {u.role:9} {timestamp(u.last_login_at):21} {state}")
+        click.echo(f"{u.username:24} {u.role:9} {_when(u.last_login_at):21} {state}")
 
 
 @group.command(name="remove")
