@@ -1,0 +1,104 @@
+"""The C decoder and its pure-Python twin give identical Arrow data, whatever the chunking."""
+
+from __future__ import annotations
+
+import io
+
+import psycopg2
+import pyarrow as pa
+import pytest
+from adu_postgres import decoder as dec
+from adu_postgres import types as t
+from pg_helpers import find, open_source
+
+pytestmark = pytest.mark.skipif(not dec.NATIVE, reason="the C decoder is not built")
+
+
+@pytest.fixture(scope="module")
+def zoo_stream(zoo_db):
+    source = open_source(zoo_db.dsn, infinity="clamp")
+    tables = source.discover()
+    out = {}
+    for name in ("public.zoo", "public.zoo_inf"):
+        table = find(tables, name)
+        (part,) = source.partitions(table, target=1)
+        conn = psycopg2.connect(zoo_db.dsn)
+        try:
+            buf = io.BytesIO()
+            with conn.cursor() as cur:
+                cur.copy_expert(source.copy_query(part).as_string(conn), buf)
+        finally:
+            conn.close()
+        specs = [tuple(p[:4]) for p in table.properties["read_plan"]]
+        out[name] = (table, specs, buf.getvalue())
+    source.close()
+    return out
+
+
+def _decode(specs, data: bytes, schema: pa.Schema, *, native: bool, chunk: int) -> pa.Table:
+    d = dec.new_decoder(specs, native=native)
+    batches = []
+    for i in range(0, len(data), chunk):
+        d.write(data[i : i + chunk])
+        if d.rows >= 2:
+            batches.append(dec.to_batch(schema, specs, d.take()))
+    assert d.finished
+    if d.rows:
+        batches.append(dec.to_batch(schema, specs, d.take()))
+    table = pa.Table.from_batches(batches, schema=schema)
+    table.validate(full=False)
+    return table
+
+
+@pytest.mark.parametrize("name", ["public.zoo", "public.zoo_inf"])
+@pytest.mark.parametrize("chunk", [1, 7, 1 << 20])
+def test_c_and_python_decoders_agree(zoo_stream, name, chunk) -> None:
+    table, specs, data = zoo_stream[name]
+    schema = table.arrow_schema()
+    native = _decode(specs, data, schema, native=True, chunk=chunk)
+    python = _decode(specs, data, schema, native=False, chunk=1 << 20)
+    assert native.num_rows == python.num_rows > 0
+    for field in schema:
+        a = native.column(field.name).combine_chunks()
+        b = python.column(field.name).combine_chunks()
+        assert _bits(a).equals(_bits(b)), field.name
+
+
+def _bits(arr: pa.Array) -> pa.Array:
+    """A view that compares bit for bit (NaN equals NaN; BC dates need no Python date)."""
+    typ = arr.type
+    if pa.types.is_date32(typ) or typ == pa.float32():
+        return arr.view(pa.int32())
+    if pa.types.is_time(typ) or pa.types.is_timestamp(typ) or typ == pa.float64():
+        return arr.view(pa.int64())
+    return arr
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_not_a_copy_stream(native) -> None:
+    d = dec.new_decoder([(t.KIND_INT4, 0, 0, 0)], native=native)
+    with pytest.raises(ValueError, match="not a PostgreSQL binary COPY"):
+        d.write(b"hello, this is not binary copy data")
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_wrong_field_count(native) -> None:
+    header = b"PGCOPY\n\xff\r\n\x00" + b"\x00\x00\x00\x00" + b"\x00\x00\x00\x00"
+    row = b"\x00\x02" + b"\x00\x00\x00\x04\x00\x00\x00\x01" * 2
+    d = dec.new_decoder([(t.KIND_INT4, 0, 0, 0)], native=native)
+    with pytest.raises(ValueError, match="2 fields, expected 1"):
+        d.write(header + row)
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_decimal_overflow_is_loud(native) -> None:
+    # numeric 123456 (digits base 10000: 12, 3456; weight 1) into decimal(4,0)'s 16 bytes is fine,
+    # but a value needing more than 128 bits must fail, never wrap
+    header = b"PGCOPY\n\xff\r\n\x00" + b"\x00\x00\x00\x00" + b"\x00\x00\x00\x00"
+    ndigits = 12
+    num = (ndigits).to_bytes(2, "big") + (11).to_bytes(2, "big") + b"\x00\x00" + b"\x00\x00"
+    num += b"\x27\x0f" * ndigits  # 9999 x 12 = 10^48 - 1
+    row = b"\x00\x01" + len(num).to_bytes(4, "big") + num
+    d = dec.new_decoder([(t.KIND_NUMERIC, 16, 0, 0)], native=native)
+    with pytest.raises(OverflowError, match="does not fit"):
+        d.write(header + row)
