@@ -39,3 +39,20 @@ def wheelhouse() -> Path:
     out = Path(proc.stdout.strip().splitlines()[-1])
     assert (out / "SHA256SUMS").is_file()
     return out
+
+
+@pytest.fixture(scope="session")
+def offline_bundle(wheelhouse: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """dist/adu-offline-<version>.tar.gz made by scripts/build-offline-bundle from that
+    wheelhouse (no image: no Docker engine here), written to a temporary directory."""
+    out = tmp_path_factory.mktemp("bundle")
+    env = dict(os.environ)
+    env.pop("SOURCE_DATE_EPOCH", None)
+    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "build-offline-bundle"), "--no-wheelhouse-build",
+                           "--image", "no", "--out-dir", str(out)],
+                          capture_output=True, text=True, timeout=900, env=env)
+    if proc.returncode != 0:
+        pytest.fail(f"scripts/build-offline-bundle failed ({proc.returncode}):\n{proc.stderr[-8000:]}", pytrace=False)
+    tarball = Path(proc.stdout.strip().splitlines()[-1])
+    assert tarball.parent == out and tarball.name.startswith("adu-offline-") and tarball.name.endswith(".tar.gz")
+    return tarball

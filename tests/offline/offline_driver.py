@@ -4,7 +4,9 @@ login page. Standard library only (it runs on the bare interpreter, not the dev 
 
     python offline_driver.py CONFIG.json RESULT.json
 
-CONFIG: ``{"wheelhouse", "work", "source_url", "schema", "python"}``. RESULT: the network
+CONFIG: ``{"bundle", "work", "source_url", "schema", "python", "secret_key_file",
+"healthcheck"}``: the tarball of scripts/build-offline-bundle (its ``.sha256`` beside it) is
+checked and unpacked first, as a user would. RESULT: the network
 seen from inside and one record per step (command, exit code, output tail, facts);
 the driver stops at the first failing step. The test (test_offline_install.py) asserts.
 """
@@ -80,9 +82,10 @@ def fetch(url: str, timeout: float = 5) -> tuple[int, str]:
         return exc.code, exc.read().decode("utf-8", "replace")
 
 
-def serve_and_fetch(steps: Steps, adu: str, work: Path) -> dict[str, Any]:
+def serve_and_fetch(steps: Steps, adu: str, work: Path, healthcheck: list[str]) -> dict[str, Any]:
     """Start ``adu serve`` on loopback, fetch /healthz, /readyz, /login and a static file,
-    then stop it with SIGTERM (a graceful stop must exit 0)."""
+    run the Dockerfile's HEALTHCHECK command, then stop it with SIGTERM (a graceful stop
+    must exit 0)."""
     port = free_port()
     log_path = work / "serve.log"
     rec: dict[str, Any] = {"name": "serve", "cmd": [adu, "serve", "--host", "127.0.0.1", "--port", str(port)],
@@ -108,6 +111,11 @@ def serve_and_fetch(steps: Steps, adu: str, work: Path) -> dict[str, Any]:
             except OSError as exc:
                 code, body = -1, f"{type(exc).__name__}: {exc}"
             rec["pages"][path] = {"status": code, "body": body[:20000]}
+        # the image's HEALTHCHECK command, as written in the Dockerfile, with this venv's python
+        check = [str(Path(adu).with_name("python")) if a == "python" else a for a in healthcheck]
+        hc = subprocess.run(check, capture_output=True, text=True, timeout=30,
+                            env={**steps.env, "ADU_PORT": str(port)})
+        rec["healthcheck"] = {"cmd": check, "returncode": hc.returncode, "stderr": hc.stderr[-2000:]}
     finally:
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
@@ -118,6 +126,10 @@ def serve_and_fetch(steps: Steps, adu: str, work: Path) -> dict[str, Any]:
                 proc.wait()
                 rec["killed"] = True
         rec["returncode"] = proc.returncode
+        if "healthcheck" in rec:  # and once the server is gone, the same check fails
+            hc = subprocess.run(rec["healthcheck"]["cmd"], capture_output=True, text=True, timeout=30,
+                                env={**steps.env, "ADU_PORT": str(port)})
+            rec["healthcheck_after_stop"] = hc.returncode
         rec["stdout"] = log_path.read_text(errors="replace")[-TAIL:]
         rec["stderr"] = ""
     return rec
@@ -153,10 +165,18 @@ def main(config_path: str, result_path: str) -> int:
     result["steps"] = steps.records
     adu = str(venv / "bin" / "adu")
     out_dir = work / "exports" / "pg"
+    bundle = Path(cfg["bundle"])
+    unpacked = work / "bundle"
+    unpacked.mkdir()
+    top = unpacked / bundle.name.removesuffix(".tar.gz")
+    wheelhouse = top / "dist" / "wheelhouse"
     plan: list[tuple[str, list[str], dict[str, Any]]] = [
+        ("bundle checksum", ["sh", "-c", f'cd "{bundle.parent}" && sha256sum --check "{bundle.name}.sha256"'], {}),
+        ("unpack", ["tar", "-xzf", str(bundle), "-C", str(unpacked)], {}),
+        ("bundle files", ["sh", "-c", f'cd "{top}" && sha256sum --check --quiet SHA256SUMS'], {}),
         ("venv", [cfg["python"], "-m", "venv", str(venv)], {}),
         ("pip install", [str(venv / "bin" / "python"), "-m", "pip", "install", "--isolated", "--no-index",
-                         "--find-links", cfg["wheelhouse"], "--progress-bar", "off", "adu"], {}),
+                         "--find-links", str(wheelhouse), "--progress-bar", "off", "adu"], {}),
         ("pip check", [str(venv / "bin" / "python"), "-m", "pip", "check"], {}),
         ("adu --version", [adu, "--version"], {}),
         ("adu plugins", [adu, "plugins"], {}),
@@ -174,7 +194,7 @@ def main(config_path: str, result_path: str) -> int:
             ok = False
             break
     if ok:
-        serve_and_fetch(steps, adu, work)
+        serve_and_fetch(steps, adu, work, cfg["healthcheck"])
     result["duckdb_extension_dirs"] = [str(p) for p in home.rglob("*") if p.name == "extensions"]
     Path(result_path).write_text(json.dumps(result, indent=1))
     return 0

@@ -97,8 +97,16 @@ def _ok(rec: dict[str, Any]) -> None:
                     f"--- stdout\n{rec['stdout']}\n--- stderr\n{rec['stderr']}", pytrace=False)
 
 
+def _dockerfile_healthcheck() -> list[str]:
+    text = (Path(__file__).resolve().parents[2] / "Dockerfile").read_text().replace("\\\n", " ")
+    m = re.search(r"^HEALTHCHECK .*? CMD (\[.*\])\s*$", text, re.M)
+    assert m, "no HEALTHCHECK ... CMD [...] in the Dockerfile"
+    cmd: list[str] = json.loads(m.group(1))
+    return cmd
+
+
 @pytest.fixture(scope="module")
-def offline_run(wheelhouse: Path, pg: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def offline_run(offline_bundle: Path, pg: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     prefix = _namespace_prefix()
     db = pg.create_database("offline")
     try:
@@ -108,7 +116,8 @@ def offline_run(wheelhouse: Path, pg: Any, tmp_path_factory: pytest.TempPathFact
         key_file.write_text("offline-test-secret-key-0123456789\n")
         key_file.chmod(0o600)
         cfg = {
-            "wheelhouse": str(wheelhouse),
+            "bundle": str(offline_bundle),
+            "healthcheck": _dockerfile_healthcheck(),
             "work": str(work),
             "python": _base_python(),
             "source_url": db.socket_url(),
@@ -137,7 +146,15 @@ def test_the_namespace_has_no_network(offline_run: dict[str, Any]) -> None:
     assert set(net["ipv6_route_devices"]) <= {"lo"}, net
 
 
-def test_pip_installs_everything_from_the_wheelhouse_alone(offline_run: dict[str, Any], wheelhouse: Path) -> None:
+def test_the_bundle_checks_and_unpacks(offline_run: dict[str, Any]) -> None:
+    rec = _step(offline_run, "bundle checksum")
+    _ok(rec)
+    assert ": OK" in rec["stdout"]
+    _ok(_step(offline_run, "unpack"))
+    _ok(_step(offline_run, "bundle files"))
+
+
+def test_pip_installs_everything_from_the_wheelhouse_alone(offline_run: dict[str, Any]) -> None:
     _ok(_step(offline_run, "venv"))
     rec = _step(offline_run, "pip install")
     _ok(rec)
@@ -191,6 +208,9 @@ def test_serves_the_login_page_on_loopback(offline_run: dict[str, Any]) -> None:
     # nothing the page loads comes from elsewhere (no CDN)
     external = re.findall(r"(?:src|href)=\"(?:https?:)?//[^\"]+\"", login["body"], re.I)
     assert external == [], external
+    hc = rec["healthcheck"]
+    assert hc["returncode"] == 0, hc
+    assert rec["healthcheck_after_stop"] != 0
     assert rec.get("killed") is not True, f"adu serve did not stop on SIGTERM\n{context}"
     assert rec["returncode"] == 0, context
 
