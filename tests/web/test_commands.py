@@ -135,3 +135,31 @@ def test_serve_runs_the_app_and_an_embedded_worker(env: dict[str, str], tmp_path
     assert proc.returncode == 0, out
     assert "with 1 embedded worker(s)" in out
     assert "op-password-1" not in out
+
+
+GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
+
+
+def test_gunicorn_config_and_wsgi_entry_point(env: dict[str, str]) -> None:
+    run_env = {**os.environ, **env, "ADU_BIND": "127.0.0.1:0", "ADU_WEB_PROCESSES": "3"}
+    out = subprocess.run([GUNICORN, "-c", "python:adu_web.gunicorn_conf", "--print-config", "adu_web.wsgi:app"],
+                         env=run_env, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    pairs = (line.split(" = ", 1) for line in out.stdout.splitlines() if " = " in line)
+    config_lines = {k.strip(): v.strip() for k, v in pairs}
+    assert config_lines["workers"] == "3" and config_lines["worker_class"] == "gthread"
+    assert config_lines["control_socket_disable"] == "True"
+    check = subprocess.run([GUNICORN, "-c", "python:adu_web.gunicorn_conf", "--check-config", "adu_web.wsgi:app"],
+                           env=run_env, capture_output=True, text=True, timeout=60)
+    assert check.returncode == 0, check.stderr
+
+
+def test_wsgi_refuses_production_without_a_real_key(env: dict[str, str]) -> None:
+    for extra in ({"ADU_ENV": "production"}, {"ADU_ENV": "production", "ADU_SECRET_KEY": "too-short"}):
+        out = subprocess.run([sys.executable, "-c", "import adu_web.wsgi"], env={**os.environ, **env, **extra},
+                             capture_output=True, text=True, timeout=60)
+        assert out.returncode != 0 and "ADU_SECRET_KEY" in out.stderr
+    ok = subprocess.run([sys.executable, "-c", "import adu_web.wsgi; print(adu_web.wsgi.app.name)"],
+                        env={**os.environ, **env, "ADU_ENV": "production", "ADU_SECRET_KEY": "k" * 32},
+                        capture_output=True, text=True, timeout=60)
+    assert ok.returncode == 0 and ok.stdout.strip() == "adu_web.app", ok.stderr
