@@ -117,7 +117,7 @@ def tables(draw: st.DrawFn) -> tuple[TableInfo, list[pa.RecordBatch], dict]:
         "row_group_size": draw(st.integers(4, 40)),
         "max_file_bytes": draw(st.sampled_from([0, 1, 4000])),
         "compression": draw(st.sampled_from(["zstd", "snappy", "none", "gzip", "lz4"])),
-        "dictionary": draw(st.booleans()),
+        "dictionary": draw(st.sampled_from(["auto", True, False])),
         "decimal_as_integer": draw(st.booleans()),
     }
     return table, batches, options

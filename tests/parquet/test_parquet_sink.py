@@ -87,7 +87,7 @@ def test_row_group_bytes_bounds_the_buffer(tmp_path) -> None:
 def test_rotation_into_numbered_parts(tmp_path) -> None:
     t = int_table()
     target = tmp_path / "out"
-    limit = 40_000
+    limit = 20_000
     manifest, _ = export_tables(
         target, [(t, [make_batches(t, 30_000)])], options={"row_group_size": 1000, "max_file_bytes": limit}
     )
@@ -106,9 +106,9 @@ def test_rotation_even_when_the_table_is_smaller_than_a_row_group(tmp_path) -> N
     t = int_table()
     target = tmp_path / "out"
     manifest, _ = export_tables(target, [(t, [make_batches(t, 50_000, batch_rows=50_000)])],
-                                options={"max_file_bytes": "100kB"})
+                                options={"max_file_bytes": "40kB"})
     files = manifest["tables"][0]["files"]
-    assert len(files) > 3 and all(f["bytes"] <= 130_000 for f in files)
+    assert len(files) > 3 and all(f["bytes"] <= 52_000 for f in files)
     assert sum(f["rows"] for f in files) == 50_000
 
 
@@ -142,16 +142,47 @@ def test_every_compression_codec(tmp_path, codec: str) -> None:
     assert pq.read_table(target / "public/items/part-00000.parquet").num_rows == 3000
 
 
+def _encodings(path, column: int) -> tuple[str, ...]:
+    return pq.ParquetFile(path).metadata.row_group(0).column(column).encodings
+
+
+def _dictionary_encoded(path, column: int) -> bool:
+    return any("DICTIONARY" in e for e in _encodings(path, column))
+
+
 def test_dictionary_and_statistics_options(tmp_path) -> None:
     t = int_table()
     on, off = tmp_path / "on", tmp_path / "off"
-    export_tables(on, [(t, [make_batches(t, 3000)])])
+    export_tables(on, [(t, [make_batches(t, 3000)])], options={"dictionary": True})
     export_tables(off, [(t, [make_batches(t, 3000)])], options={"dictionary": "false", "statistics": False})
-    col_on = pq.ParquetFile(on / "public/items/part-00000.parquet").metadata.row_group(0).column(1)
-    col_off = pq.ParquetFile(off / "public/items/part-00000.parquet").metadata.row_group(0).column(1)
-    assert col_on.is_stats_set and not col_off.is_stats_set
-    assert "PLAIN_DICTIONARY" in col_on.encodings or "RLE_DICTIONARY" in col_on.encodings
-    assert not any("DICTIONARY" in e for e in col_off.encodings)
+    f_on, f_off = on / "public/items/part-00000.parquet", off / "public/items/part-00000.parquet"
+    assert pq.ParquetFile(f_on).metadata.row_group(0).column(1).is_stats_set
+    assert not pq.ParquetFile(f_off).metadata.row_group(0).column(1).is_stats_set
+    assert all(_dictionary_encoded(f_on, i) for i in range(3))
+    assert not any(_dictionary_encoded(f_off, i) for i in range(3))
+
+
+def test_auto_dictionary_only_where_values_repeat(tmp_path) -> None:
+    t = TableInfo("s", "t", (
+        ColumnInfo("id", "bigint", pa.int64()),
+        ColumnInfo("status", "text", pa.string()),
+        ColumnInfo("tags", "text[]", pa.list_(pa.string())),
+        ColumnInfo("nothing", "int4", pa.int32()),
+        ColumnInfo("flag", "bool", pa.bool_()),
+    ))
+    n = 5000
+    batch = pa.record_batch([
+        pa.array(range(n), pa.int64()),
+        pa.array(["open", "closed", None][i % 3] for i in range(n)),
+        pa.array([[f"t{i}"] for i in range(n)]),
+        pa.nulls(n, pa.int32()),
+        pa.array([i % 2 == 0 for i in range(n)]),
+    ], schema=t.arrow_schema())
+    target = tmp_path / "out"
+    export_tables(target, [(t, [[batch]])])
+    path = target / "s/t/part-00000.parquet"
+    assert [_dictionary_encoded(path, i) for i in range(5)] == [False, True, True, True, False]
+    assert pq.read_table(path).column("status").to_pylist()[:3] == ["open", "closed", None]
 
 
 def test_decimals_stored_as_integers_by_default(tmp_path) -> None:
@@ -169,6 +200,7 @@ def test_decimals_stored_as_integers_by_default(tmp_path) -> None:
 def test_default_options() -> None:
     o = ParquetOptions.from_mapping({})
     assert (o.compression, o.compression_level, o.row_group_size, o.max_file_bytes) == ("zstd", 1, 122_880, 2**30)
+    assert o.dictionary == "auto" and ParquetOptions.from_mapping({"dictionary": "AUTO"}).dictionary == "auto"
     assert ParquetOptions.from_mapping({"compression": "gzip"}).compression_level is None
     assert ParquetOptions.from_mapping({"compression": "ZSTD", "compression_level": "9"}).compression_level == 9
     assert parse_size("x", "512MiB") == 512 * 2**20 and parse_size("x", "1.5GB") == 1_500_000_000

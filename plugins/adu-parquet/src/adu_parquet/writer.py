@@ -15,6 +15,7 @@ import os
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from adu_core.models import FileResult
 from adu_core.plugin.components import PartitionWriter
@@ -22,10 +23,74 @@ from adu_core.verify import sha256_file
 
 from adu_parquet.options import ParquetOptions
 
+#: rows of the first row group looked at to choose dictionary-encoded columns
+DICTIONARY_SAMPLE_ROWS = 20_000
+#: a column is dictionary-encoded when at most this share of its sampled values differ
+DICTIONARY_MAX_DISTINCT = 0.5
 
-def open_parquet_writer(path: Path, schema: pa.Schema, options: ParquetOptions) -> pq.ParquetWriter:
+
+def open_parquet_writer(
+    path: Path, schema: pa.Schema, options: ParquetOptions, dictionary_columns: list[str] | None = None
+) -> pq.ParquetWriter:
     """A ParquetWriter on a local path (the C++ writer does its own I/O, no Python file)."""
-    return pq.ParquetWriter(str(path), schema, **options.writer_kwargs())
+    return pq.ParquetWriter(str(path), schema, **options.writer_kwargs(dictionary_columns))
+
+
+def _leaf_count(typ: pa.DataType) -> int:
+    """How many Parquet leaf columns an Arrow type becomes."""
+    if isinstance(typ, pa.BaseExtensionType):
+        return _leaf_count(typ.storage_type)
+    if pa.types.is_struct(typ):
+        return sum(_leaf_count(f.type) for f in typ)
+    if pa.types.is_map(typ):
+        return _leaf_count(typ.key_type) + _leaf_count(typ.item_type)
+    if pa.types.is_list(typ) or pa.types.is_large_list(typ) or pa.types.is_fixed_size_list(typ):
+        return _leaf_count(typ.value_type)
+    return 1
+
+
+def leaf_paths(schema: pa.Schema) -> list[list[str]]:
+    """For each field of ``schema``, the dotted paths of its Parquet leaf columns."""
+    buf = pa.BufferOutputStream()
+    pq.write_table(schema.empty_table(), buf)
+    meta = pq.read_metadata(pa.BufferReader(buf.getvalue())).schema
+    paths = [meta.column(i).path for i in range(len(meta))]
+    out, pos = [], 0
+    for field in schema:
+        n = _leaf_count(field.type)
+        out.append(paths[pos : pos + n])
+        pos += n
+    return out
+
+
+def choose_dictionary_columns(group: pa.Table) -> list[str]:
+    """Leaf paths worth dictionary-encoding, judged on the first rows of ``group``.
+
+    Dictionary encoding pays off for repeated values and costs time and bytes on unique
+    ones (ids, timestamps, measurements, UUIDs): the C++ writer fills a dictionary page
+    before it falls back to plain encoding. Nested and dictionary columns keep it.
+    """
+    sample = group.slice(0, DICTIONARY_SAMPLE_ROWS)
+    chosen: list[str] = []
+    for field, column, paths in zip(group.schema, sample.columns, leaf_paths(group.schema), strict=True):
+        typ = field.type
+        storage = typ.storage_type if isinstance(typ, pa.BaseExtensionType) else typ
+        if pa.types.is_nested(storage) or pa.types.is_dictionary(storage):
+            chosen.extend(paths)
+            continue
+        if pa.types.is_boolean(storage):
+            continue  # booleans are bit-packed; a dictionary never helps
+        if isinstance(typ, pa.BaseExtensionType):
+            column = pa.chunked_array([c.storage for c in column.chunks], typ.storage_type)
+        valid = len(column) - column.null_count
+        try:
+            distinct = pc.count_distinct(column).as_py()
+        except (pa.ArrowNotImplementedError, pa.ArrowInvalid):
+            chosen.extend(paths)
+            continue
+        if valid == 0 or distinct <= valid * DICTIONARY_MAX_DISTINCT:
+            chosen.extend(paths)
+    return chosen
 
 
 def write_empty_file(path: Path, schema: pa.Schema, options: ParquetOptions) -> FileResult:
@@ -94,6 +159,7 @@ class ParquetPartitionWriter(PartitionWriter):
         self._last_group_bytes = 0
         self._done: list[tuple[Path, int]] = []  # closed files and their row counts
         self._written_bytes = 0  # bytes of closed files
+        self._dictionary_columns: list[str] | None = None  # chosen on the first row group
         self._closed = False
 
     # -- writing ---------------------------------------------------------------------
@@ -155,7 +221,7 @@ class ParquetPartitionWriter(PartitionWriter):
             if size + self._last_group_bytes > limit:
                 self._close_file()
         if self._writer is None:
-            self._open_file()
+            self._open_file(group)
         assert self._writer is not None
         before = self._current_size()
         self._writer.write_table(group, row_group_size=group.num_rows)
@@ -170,10 +236,12 @@ class ParquetPartitionWriter(PartitionWriter):
         except FileNotFoundError:
             return 0
 
-    def _open_file(self) -> None:
+    def _open_file(self, first_group: pa.Table) -> None:
         self.staging_dir.mkdir(parents=True, exist_ok=True)
         self._path = self.staging_dir / f"{self.stem}-{len(self._done):05d}.parquet"
-        self._writer = open_parquet_writer(self._path, self.schema, self.options)
+        if self.options.dictionary == "auto" and self._dictionary_columns is None:
+            self._dictionary_columns = choose_dictionary_columns(first_group)
+        self._writer = open_parquet_writer(self._path, self.schema, self.options, self._dictionary_columns)
         self._file_rows = 0
 
     def _close_file(self) -> None:
