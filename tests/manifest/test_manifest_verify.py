@@ -276,3 +276,17 @@ def test_hostile_manifests_never_crash_verify(tmp_path_factory, tables, extra) -
     assert report.exit_code in (0, 1)
     assert report.lines()
     json.dumps(report.to_dict())
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads every directory")
+def test_unlistable_directory_is_reported(export) -> None:
+    hidden = export / "public" / "sneaky"
+    hidden.mkdir()
+    (hidden / "x.parquet").write_bytes(b"x")
+    hidden.chmod(0)
+    try:
+        report = verify_export(export)
+    finally:
+        hidden.chmod(0o755)
+    assert any(p.startswith("public/sneaky: cannot be listed") for p in report.problems)
+    assert report.exit_code == 1

@@ -397,7 +397,11 @@ def _walk(root: Path, report: VerifyReport, expected: Mapping[str, _Expected]) -
         else:
             report.problems.append(message)
 
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+    def unreadable(exc: OSError) -> None:
+        where = Path(exc.filename).relative_to(root).as_posix() if exc.filename else "?"
+        report.problems.append(f"{where}: cannot be listed ({exc.strerror}); its files cannot be checked")
+
+    for dirpath, dirnames, filenames in os.walk(root, onerror=unreadable, followlinks=False):
         base = Path(dirpath)
         for d in list(dirnames):
             if (base / d).is_symlink():
