@@ -94,7 +94,9 @@ def _write_atomic(path: Path, data: bytes, tmp_dir: Path) -> None:
     tmp = tmp_dir / f"{path.name}.{uuid.uuid4().hex}.tmp"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     try:
-        os.write(fd, data)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
         os.fsync(fd)
     finally:
         os.close(fd)
@@ -106,7 +108,8 @@ class ParquetSink(Sink):
     """Writes each table as Parquet files under ``DIR/<schema>/<table>/``.
 
     Options: see :mod:`adu_parquet.options` (compression, compression_level,
-    row_group_size, row_group_bytes, max_file_bytes, dictionary, statistics).
+    row_group_size, row_group_bytes, max_file_bytes, dictionary, statistics,
+    decimal_as_integer).
     """
 
     name = "parquet"
