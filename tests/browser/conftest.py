@@ -70,6 +70,21 @@ ANALYZE;
 """
 
 
+def _history(store: Store, root: Path) -> None:
+    """Two finished jobs from before, so the dashboard shows more than one status."""
+    from adu_core.models import ErrorInfo, JobSpec, JobStatus
+
+    failed = store.create_job(JobSpec(source="postgresql://exporter@db.internal:5432/crm", target=str(root / "crm"),
+                                      name="crm weekly"), created_by="admin")
+    store.claim_job("earlier-worker", job_id=failed)
+    store.finish_job(failed, JobStatus.FAILED, error=ErrorInfo(
+        message="cannot connect to db.internal:5432: connection refused", kind="ConnectError"))
+    cancelled = store.create_job(JobSpec(source="vertica://dbadmin@vertica.internal:5433/analytics",
+                                         target=str(root / "analytics"), name="analytics backfill"),
+                                 created_by="operator")
+    store.request_cancel(cancelled)
+
+
 @pytest.fixture(scope="module")
 def live(pg: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     from adu_core.worker import start_embedded_workers
@@ -90,6 +105,7 @@ def live(pg: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServ
     store = Store.from_settings(settings)
     for role, pw in PASSWORDS.items():
         store.add_user(role, pw, role)
+    _history(store, root)
     app = create_app(settings, store)
     port = _free_port()
     server = make_server("127.0.0.1", port, app, threaded=True)

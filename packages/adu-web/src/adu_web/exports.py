@@ -7,6 +7,7 @@ records it; file paths come from that manifest and must stay inside that directo
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 from pathlib import Path
@@ -76,6 +77,8 @@ def preview_rows(root: Path, files: list[Path], limit: int) -> tuple[list[str], 
     con = duckdb.connect(":memory:", config={"autoinstall_known_extensions": False,
                                              "autoload_known_extensions": False, "threads": 1})
     try:
+        with contextlib.suppress(duckdb.Error):
+            con.execute("SET TimeZone = 'UTC'")  # timestamps shown in UTC, as everywhere in the dashboard
         con.execute("SET allowed_directories = $1", [[str(root) + "/"]])
         con.execute("SET enable_external_access = false")
         con.execute("SET lock_configuration = true")
