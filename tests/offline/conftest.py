@@ -49,7 +49,7 @@ def offline_bundle(wheelhouse: Path, tmp_path_factory: pytest.TempPathFactory) -
     env = dict(os.environ)
     env.pop("SOURCE_DATE_EPOCH", None)
     proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "build-offline-bundle"), "--no-wheelhouse-build",
-                           "--image", "no", "--out-dir", str(out)],
+                           "--wheelhouse", str(wheelhouse), "--image", "no", "--out-dir", str(out)],
                           capture_output=True, text=True, timeout=900, env=env)
     if proc.returncode != 0:
         pytest.fail(f"scripts/build-offline-bundle failed ({proc.returncode}):\n{proc.stderr[-8000:]}", pytrace=False)

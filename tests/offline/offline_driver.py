@@ -158,6 +158,7 @@ def main(config_path: str, result_path: str) -> int:
         "ADU_EXPORT_ROOT": str(work / "exports"),
         "ADU_WORKERS": "1",
         "ADU_PARALLEL": "2",
+        "ADU_LOG_STDOUT": "1",  # as in the image: JSON service log on stdout
     }
     (work / "tmp").mkdir(exist_ok=True)
     (work / "exports").mkdir(exist_ok=True)

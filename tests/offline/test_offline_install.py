@@ -220,3 +220,16 @@ def test_nothing_was_downloaded_at_run_time(offline_run: dict[str, Any]) -> None
     assert offline_run["duckdb_extension_dirs"] == []
     failed = [(r["name"], r["returncode"]) for r in offline_run["steps"] if r["returncode"] != 0]
     assert failed == []
+
+
+def test_service_log_is_json_on_stdout(offline_run: dict[str, Any]) -> None:
+    # ADU_LOG_STDOUT=1 (the image's default): ADU's own records are JSON lines on stdout
+    rec = _step(offline_run, "serve")
+    records = []
+    for line in rec["stdout"].splitlines():
+        if line.startswith("{"):
+            records.append(json.loads(line))
+    assert any(r["logger"].startswith("adu.") and r["level"] == "INFO" for r in records), rec["stdout"]
+    export = _step(offline_run, "adu export")
+    job_lines = [json.loads(ln) for ln in export["stdout"].splitlines() if ln.startswith("{")]
+    assert any(r.get("job_id") and "job succeeded" in r["message"] for r in job_lines)
