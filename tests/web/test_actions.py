@@ -132,3 +132,15 @@ def test_the_last_admin_stays(admin: Client, world: World) -> None:
     admin.post("/admin/users/admin/remove")
     assert world.store.get_user("admin").role == "admin"
     assert "cannot remove your own account" in admin.get("/admin/").data.decode()
+
+
+def test_a_new_password_ends_older_sessions(admin: Client, app: Flask, world: World) -> None:
+    world.store.add_user("fay", "fay-password-1", "viewer")
+    fay = Client(app, None)
+    assert fay.login("fay", "fay-password-1").status_code == 302
+    assert fay.get("/").status_code == 200
+    admin.post("/admin/users/fay/password", {"password": "fay-password-2"})
+    assert fay.get("/").status_code == 302  # signed out: the old password's session is gone
+    assert fay.login("fay", "fay-password-2").status_code == 302
+    assert fay.get("/").status_code == 200
+    world.store.remove_user("fay")

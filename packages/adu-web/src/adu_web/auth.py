@@ -10,6 +10,8 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
+import hashlib
+import hmac
 import logging
 import threading
 import time
@@ -18,8 +20,23 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+import sqlalchemy as sa
 from adu_core.store import UserRow
-from flask import Blueprint, Flask, abort, flash, g, jsonify, redirect, render_template, request, session, url_for
+from adu_core.store.schema import users
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
@@ -41,18 +58,30 @@ IP_WINDOW = 300.0
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def _password_stamp(user_id: int) -> str:
+    """A keyed fingerprint of the account's password hash: a session carries it, so a
+    new password (set by the user or an admin) ends every older session."""
+    with store().engine.connect() as conn:
+        pw_hash = conn.execute(sa.select(users.c.password_hash).where(users.c.id == user_id)).scalar()
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, (pw_hash or "").encode(), hashlib.sha256).hexdigest()[:24]
+
+
 class User(UserMixin):  # type: ignore[misc]
     """The signed-in account (loaded from the store on every request, so a role change
     or a removal takes effect at once)."""
 
-    def __init__(self, row: UserRow) -> None:
+    def __init__(self, row: UserRow, stamp: str | None = None) -> None:
         self.row = row
         self.id = row.id
         self.username = row.username
         self.role = row.role
+        self._stamp = stamp
 
     def get_id(self) -> str:
-        return str(self.row.id)
+        if self._stamp is None:
+            self._stamp = _password_stamp(self.row.id)
+        return f"{self.row.id}.{self._stamp}"
 
     @property
     def is_active(self) -> bool:
@@ -69,13 +98,16 @@ def can(role: str) -> bool:
 
 
 @login_manager.user_loader  # type: ignore[untyped-decorator]
-def _load_user(user_id: str) -> User | None:
-    if not user_id.isdigit():
+def _load_user(session_id: str) -> User | None:
+    user_id, _, stamp = session_id.partition(".")
+    if not user_id.isdigit() or not stamp:
         return None
     row = store().get_user_by_id(int(user_id))
     if row is None or not row.active:
         return None
-    return User(row)
+    if not hmac.compare_digest(stamp, _password_stamp(row.id)):
+        return None  # the password changed since this session signed in
+    return User(row, stamp)
 
 
 @login_manager.unauthorized_handler  # type: ignore[untyped-decorator]
