@@ -169,3 +169,13 @@ def test_preview_refuses_files_outside_the_export(viewer: Client, world: World, 
     assert r.status_code == 400
     assert b"do not show" not in r.data
     world.store.delete_job(job_id)
+
+
+def test_log_pages_past_the_end_and_exact_multiples(viewer: Client, world: World) -> None:
+    url = f"/job/{world.partial}/log"
+    r = viewer.get(url + "?page=99&level=ERROR")
+    assert r.status_code == 302 and "page=1" in r.headers["Location"] and "level=ERROR" in r.headers["Location"]
+    exact = viewer.get(url + "?size=150").data.decode()  # 450 entries: 3 full pages
+    assert "Page 3 of 3" in exact and _numbers(exact) == set(range(300, 450))
+    middle = viewer.get(url + "?size=150&page=2").data.decode()
+    assert _numbers(middle) == set(range(150, 300))

@@ -7,10 +7,11 @@ never from a path in the request.
 from __future__ import annotations
 
 import os
+from collections import deque
 from typing import Any
 
 from adu_core.logs import read_job_log
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 
 from adu_web.auth import require_login
 from adu_web.state import settings
@@ -39,23 +40,32 @@ def show(job_id: str) -> Any:
     table = request.args.get("table") or ""
     minimum = _level_rank(level) if level else 0
     path = settings().job_log_path(job.id)
-    entries = []
+    size = int_arg("size", PAGE_SIZE, maximum=2000)
+    wanted = int_arg("page", 0, minimum=1) if request.args.get("page") else None
+    # one pass, memory bounded by the page size: keep the asked page, or the last one
     tables: set[str] = set()
+    window: deque[dict[str, Any]] = deque(maxlen=size)
+    total = 0
     for entry in read_job_log(path):
         t = entry.get("table")
         if isinstance(t, str) and t:
             tables.add(t)
-        if _level_rank(entry.get("level")) < minimum:
+        if _level_rank(entry.get("level")) < minimum or (table and entry.get("table") != table):
             continue
-        if table and entry.get("table") != table:
-            continue
-        entries.append(entry)
-    size = int_arg("size", PAGE_SIZE, maximum=2000)
-    total = len(entries)
+        if wanted is None or (wanted - 1) * size <= total < wanted * size:
+            window.append(entry)
+        total += 1
     pages = max(1, -(-total // size))
-    # newest last; without a page number, open the last page (where a running job writes)
-    page = Page(number=min(int_arg("page", pages), pages), size=size, total=total)
-    shown = entries[page.offset: page.offset + page.size]
+    if wanted is not None and wanted > pages:
+        return redirect(url_for("logs.show", job_id=job.id, level=level or None, table=table or None,
+                                size=size if size != PAGE_SIZE else None, page=pages))
+    if wanted is None:  # newest last: open on the last page
+        page = Page(number=pages, size=size, total=total)
+        kept = list(window)
+        shown = kept[len(kept) - (total - page.offset):]
+    else:
+        page = Page(number=wanted, size=size, total=total)
+        shown = list(window)
     return render_template("log.html", job=job, entries=shown, page=page, level=level, table=table,
                            tables=sorted(tables), levels=LEVELS, exists=path.is_file())
 
