@@ -68,9 +68,9 @@ def _form() -> NewJobForm:
     form.connection_names = {r.name for r in form.connections}
     if request.method == "GET":
         form.parallel.data = min(settings().parallel, services.MAX_PARALLEL)
-        root = settings().export_root
-        form.target.description = (f"Inside {root} (relative paths start there)." if root
-                                   else "An absolute path on the server.")
+    root = settings().export_root
+    form.target.description = (f"Inside {root} (relative paths start there)." if root
+                               else "An absolute path on the server.")
     return form
 
 
