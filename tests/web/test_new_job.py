@@ -142,3 +142,12 @@ def test_named_connection_job_stores_only_the_name(operator: Client, world: Worl
     assert job.source == "@demo" and not job.has_secret
     assert job.spec.selection.schemas == ("shop",)
     world.store.delete_job(job_id)
+
+
+def test_a_password_inside_the_url_is_not_sent_back(operator: Client, world: World) -> None:
+    url = "postgresql://exporter:Inline-Url-Pw-5@127.0.0.1:1/prod"  # nothing listens: refused at once
+    for action in ("discover", "submit"):
+        r = operator.post("/jobs/new", _form(world, action=action, url=url, target="/outside/root"))
+        body = r.data.decode()
+        assert "Inline-Url-Pw-5" not in body
+        assert 'value="postgresql://exporter@127.0.0.1:1/prod"' in body

@@ -14,6 +14,7 @@ from typing import Any
 
 from adu_core.errors import UsageError
 from adu_core.models import JobSpec, TableInfo, TableSelection
+from adu_core.secrets import redact_url
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -118,6 +119,8 @@ def new() -> Any:
             else:
                 flash("Job queued.", "info")
                 return redirect(url_for("jobs.show", job_id=job_id))
+    if form.url.data:  # a password typed inside the URL is never sent back in a page
+        form.url.data = redact_url(form.url.data.strip(), mask="")
     status = 400 if error and request.method == "POST" else 200
     return render_template("new_job.html", form=form, groups=groups, error=error, discovered=discovered,
                            chosen=set(request.form.getlist("table")),
