@@ -4,8 +4,10 @@ third-party part cached in dist/ by scripts/build-wheelhouse) and the repo root.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -42,7 +44,7 @@ def wheelhouse() -> Path:
 
 
 @pytest.fixture(scope="session")
-def offline_bundle(wheelhouse: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def offline_bundle(wheelhouse: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """dist/adu-offline-<version>.tar.gz made by scripts/build-offline-bundle from that
     wheelhouse (no image: no Docker engine here), written to a temporary directory."""
     out = tmp_path_factory.mktemp("bundle")
@@ -55,4 +57,5 @@ def offline_bundle(wheelhouse: Path, tmp_path_factory: pytest.TempPathFactory) -
         pytest.fail(f"scripts/build-offline-bundle failed ({proc.returncode}):\n{proc.stderr[-8000:]}", pytrace=False)
     tarball = Path(proc.stdout.strip().splitlines()[-1])
     assert tarball.parent == out and tarball.name.startswith("adu-offline-") and tarball.name.endswith(".tar.gz")
-    return tarball
+    yield tarball
+    shutil.rmtree(out, ignore_errors=True)  # ~170 MB

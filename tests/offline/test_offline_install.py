@@ -134,6 +134,9 @@ def offline_run(offline_bundle: Path, pg: Any, tmp_path_factory: pytest.TempPath
                         pytrace=False)
         result: dict[str, Any] = json.loads(result_path.read_text())
         result["work"] = str(work)
+        # the unpacked bundle and the venv are large; result.json and the exports stay
+        for big in ("bundle", "venv"):
+            shutil.rmtree(work / big, ignore_errors=True)
         return result
     finally:
         db.drop()
