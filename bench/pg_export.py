@@ -161,6 +161,7 @@ def _adu_read_partition(url: str, part, out: str) -> int:
         part.table.arrow_schema(),
         compression="zstd",
         compression_level=1,
+        use_dictionary=False,
     )
     n = 0
     for batch in source.read(part, snapshot={}, batch_rows=65536, cancel=NeverCancelled()):

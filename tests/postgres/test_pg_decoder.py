@@ -102,3 +102,21 @@ def test_decimal_overflow_is_loud(native) -> None:
     d = dec.new_decoder([(t.KIND_NUMERIC, 16, 0, 0)], native=native)
     with pytest.raises(OverflowError, match="does not fit"):
         d.write(header + row)
+
+
+def test_direct_libpq_path_is_used_and_agrees_with_psycopg2(zoo_db, monkeypatch) -> None:
+    from adu_postgres import copystream
+    from pg_helpers import read_table
+
+    assert copystream.libpq_functions() is not None  # Linux + C decoder: the fast path is on
+    source = open_source(zoo_db.dsn, infinity="null")
+    tables = source.discover()
+    direct = {n: read_table(source, find(tables, n)).sort_by("id") for n in ("public.zoo", "public.zoo_inf")}
+    monkeypatch.setattr(copystream, "libpq_functions", lambda: None)
+    for name, data in direct.items():
+        slow = read_table(source, find(tables, name)).sort_by("id")
+        assert slow.num_rows == data.num_rows > 0
+        for field in data.schema:
+            assert _bits(data.column(field.name).combine_chunks()).equals(
+                _bits(slow.column(field.name).combine_chunks())
+            ), field.name

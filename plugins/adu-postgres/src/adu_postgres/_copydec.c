@@ -54,7 +54,7 @@ static int buf_reserve(Buf *b, size_t extra) {
     size_t cap = b->cap ? b->cap : 4096;
     while (cap < b->len + extra) cap *= 2;
     char *p = realloc(b->data, cap);
-    if (!p) { PyErr_NoMemory(); return -1; }
+    if (!p) return -1; /* the caller reports it (ERR_NOMEM) */
     b->data = p;
     b->cap = cap;
     return 0;
@@ -82,8 +82,18 @@ typedef struct {
     int header_done;
     int finished;       /* trailer seen */
     size_t batch_bytes; /* bytes held by the current batch */
-    PyObject *error_cb_info;
+    int err_kind;       /* 0: out of memory, 2: ValueError, 3: OverflowError (see raise_error) */
+    char err[512];      /* message of the last error, set without holding the GIL */
 } Decoder;
+
+enum { ERR_NOMEM = 0, ERR_VALUE = 2, ERR_OVERFLOW = 3 };
+
+/* Turn the error recorded by the GIL-free code into a Python exception. */
+static void raise_error(Decoder *self) {
+    if (self->err_kind == ERR_VALUE) PyErr_SetString(PyExc_ValueError, self->err);
+    else if (self->err_kind == ERR_OVERFLOW) PyErr_SetString(PyExc_OverflowError, self->err);
+    else PyErr_NoMemory();
+}
 
 static inline uint16_t rd16(const unsigned char *p) { return (uint16_t)((p[0] << 8) | p[1]); }
 static inline uint32_t rd32(const unsigned char *p) {
@@ -139,7 +149,7 @@ static int Decoder_init(Decoder *self, PyObject *args, PyObject *kwds) {
             PyErr_Format(PyExc_ValueError, "unknown column kind %d", c->kind);
             return -1;
         }
-        if (column_start(c) < 0) { Py_DECREF(seq); return -1; }
+        if (column_start(c) < 0) { Py_DECREF(seq); PyErr_NoMemory(); return -1; }
     }
     Py_DECREF(seq);
     return 0;
@@ -159,8 +169,9 @@ static inline int set_valid(Column *c, int64_t row, int valid) {
 }
 
 static int value_error(Decoder *self, int col, const char *what) {
-    PyErr_Format(PyExc_OverflowError, "column %d: %s (row %lld of the partition)", col, what,
-                 (long long)(self->total_rows + self->rows + 1));
+    snprintf(self->err, sizeof self->err, "column %d: %s (row %lld of the partition)", col, what,
+             (long long)(self->total_rows + self->rows + 1));
+    self->err_kind = ERR_OVERFLOW;
     return -1;
 }
 
@@ -417,7 +428,8 @@ static Py_ssize_t parse(Decoder *self, const unsigned char *p, Py_ssize_t n) {
     if (!self->header_done) {
         if (n < 19) return 0;
         if (memcmp(p, SIGNATURE, 11) != 0) {
-            PyErr_SetString(PyExc_ValueError, "not a PostgreSQL binary COPY stream");
+            snprintf(self->err, sizeof self->err, "not a PostgreSQL binary COPY stream");
+            self->err_kind = ERR_VALUE;
             return -1;
         }
         uint32_t ext = rd32(p + 15);
@@ -429,7 +441,8 @@ static Py_ssize_t parse(Decoder *self, const unsigned char *p, Py_ssize_t n) {
         int16_t nf = (int16_t)rd16(p + pos);
         if (nf == -1) { self->finished = 1; pos += 2; break; }
         if (nf != self->ncols) {
-            PyErr_Format(PyExc_ValueError, "COPY row has %d fields, expected %d", (int)nf, self->ncols);
+            snprintf(self->err, sizeof self->err, "COPY row has %d fields, expected %d", (int)nf, self->ncols);
+            self->err_kind = ERR_VALUE;
             return -1;
         }
         /* check the whole tuple is here before decoding any of it */
@@ -454,36 +467,175 @@ static Py_ssize_t parse(Decoder *self, const unsigned char *p, Py_ssize_t n) {
     return pos;
 }
 
-static PyObject *Decoder_write(Decoder *self, PyObject *arg) {
-    Py_buffer view;
-    if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0) return NULL;
-    const unsigned char *p = view.buf;
-    Py_ssize_t n = view.len;
+/*
+ * Feed `n` bytes of the stream: parse what is complete, keep the rest for the next call.
+ * No Python API: runs without the GIL. Returns 0, or -1 with self->err set.
+ */
+static int feed(Decoder *self, const unsigned char *p, Py_ssize_t n) {
+    self->err_kind = ERR_NOMEM;
+    self->err[0] = 0;
     if (self->finished) {
-        PyBuffer_Release(&view);
-        if (n) { PyErr_SetString(PyExc_ValueError, "data after the end of the COPY stream"); return NULL; }
-        Py_RETURN_NONE;
+        if (n) {
+            snprintf(self->err, sizeof self->err, "data after the end of the COPY stream");
+            self->err_kind = ERR_VALUE;
+            return -1;
+        }
+        return 0;
     }
     if (self->pending.len) {
-        if (buf_reserve(&self->pending, (size_t)n) < 0) { PyBuffer_Release(&view); return NULL; }
+        if (buf_reserve(&self->pending, (size_t)n) < 0) return -1;
         memcpy(self->pending.data + self->pending.len, p, (size_t)n);
         self->pending.len += (size_t)n;
         Py_ssize_t used = parse(self, (unsigned char *)self->pending.data, (Py_ssize_t)self->pending.len);
-        PyBuffer_Release(&view);
-        if (used < 0) return NULL;
+        if (used < 0) return -1;
         memmove(self->pending.data, self->pending.data + used, self->pending.len - (size_t)used);
         self->pending.len -= (size_t)used;
     } else {
         Py_ssize_t used = parse(self, p, n);
-        if (used < 0) { PyBuffer_Release(&view); return NULL; }
+        if (used < 0) return -1;
         if (used < n) {
-            if (buf_reserve(&self->pending, (size_t)(n - used)) < 0) { PyBuffer_Release(&view); return NULL; }
+            if (buf_reserve(&self->pending, (size_t)(n - used)) < 0) return -1;
             memcpy(self->pending.data, p + used, (size_t)(n - used));
             self->pending.len = (size_t)(n - used);
         }
-        PyBuffer_Release(&view);
     }
+    return 0;
+}
+
+static PyObject *Decoder_write(Decoder *self, PyObject *arg) {
+    Py_buffer view;
+    if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0) return NULL;
+    int rc = feed(self, view.buf, view.len);
+    Py_ssize_t n = view.len;
+    PyBuffer_Release(&view);
+    if (rc < 0) { raise_error(self); return NULL; }
     return PyLong_FromSsize_t(n);
+}
+
+/* ------------------------------------------------------------------ direct libpq path
+ * psycopg2 calls a Python-level write() per row. Here the decoder reads the COPY itself
+ * from the PGconn psycopg2 opened (connection.pgconn_ptr), through function pointers of
+ * the very libpq psycopg2 loaded (found by the Python side), without the GIL.
+ */
+typedef void PGconn;
+typedef void PGresult;
+typedef PGresult *(*fn_exec)(PGconn *, const char *);
+typedef int (*fn_status)(const PGresult *);
+typedef int (*fn_getcopy)(PGconn *, char **, int);
+typedef PGresult *(*fn_getresult)(PGconn *);
+typedef char *(*fn_errfield)(const PGresult *, int);
+typedef void (*fn_clear)(PGresult *);
+typedef void (*fn_freemem)(void *);
+typedef char *(*fn_connerr)(const PGconn *);
+
+enum { PGRES_COMMAND_OK = 1, PGRES_COPY_OUT = 3 };
+enum { COPY_MORE = 0, COPY_DONE = 1, COPY_PG_ERROR = 2, COPY_DECODE_ERROR = 3 };
+
+typedef struct {
+    fn_exec exec;
+    fn_status status;
+    fn_getcopy getcopy;
+    fn_getresult getresult;
+    fn_errfield errfield;
+    fn_clear clear;
+    fn_freemem freemem;
+    fn_connerr connerr;
+} LibPQ;
+
+static void copy_text(char *dst, size_t cap, const char *src) {
+    if (!src) { dst[0] = 0; return; }
+    snprintf(dst, cap, "%s", src);
+}
+
+static void result_error(const LibPQ *pq, PGconn *conn, PGresult *res, char *state, char *msg) {
+    const char *st = res ? pq->errfield(res, 'C') : NULL;
+    const char *m = res ? pq->errfield(res, 'M') : NULL;
+    copy_text(state, 6, st);
+    if (m && *m) copy_text(msg, 512, m);
+    else copy_text(msg, 512, pq->connerr(conn));
+}
+
+/*
+ * copy(pgconn_ptr, functions, sql or None, max_rows, max_bytes) -> (status, sqlstate, message)
+ *
+ * With `sql`, starts `COPY ... TO STDOUT (FORMAT binary)`; then reads rows until the batch
+ * holds max_rows rows or max_bytes value bytes (status 0: call again after take()), or the
+ * COPY ends (1), or the server or connection fails (2, with SQL state and message), or a
+ * value cannot be decoded (the decoder's exception is raised).
+ */
+static PyObject *Decoder_copy(Decoder *self, PyObject *args) {
+    unsigned long long conn_addr;
+    PyObject *fns;
+    const char *sql;
+    long long max_rows, max_bytes;
+    if (!PyArg_ParseTuple(args, "KO!zLL", &conn_addr, &PyTuple_Type, &fns, &sql, &max_rows, &max_bytes)) return NULL;
+    if (PyTuple_GET_SIZE(fns) != 8) {
+        PyErr_SetString(PyExc_ValueError, "expected 8 libpq function addresses");
+        return NULL;
+    }
+    void *ptrs[8];
+    for (int i = 0; i < 8; i++) {
+        ptrs[i] = PyLong_AsVoidPtr(PyTuple_GET_ITEM(fns, i));
+        if (!ptrs[i]) {
+            if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "null libpq function address");
+            return NULL;
+        }
+    }
+    LibPQ pq;
+    pq.exec = (fn_exec)ptrs[0];
+    pq.status = (fn_status)ptrs[1];
+    pq.getcopy = (fn_getcopy)ptrs[2];
+    pq.getresult = (fn_getresult)ptrs[3];
+    pq.errfield = (fn_errfield)ptrs[4];
+    pq.clear = (fn_clear)ptrs[5];
+    pq.freemem = (fn_freemem)ptrs[6];
+    pq.connerr = (fn_connerr)ptrs[7];
+    PGconn *conn = (PGconn *)(uintptr_t)conn_addr;
+    if (!conn) { PyErr_SetString(PyExc_ValueError, "no connection"); return NULL; }
+    int status = COPY_MORE;
+    char state[6] = {0};
+    char msg[512] = {0};
+
+    Py_BEGIN_ALLOW_THREADS
+    if (sql) {
+        PGresult *res = pq.exec(conn, sql);
+        if (!res || pq.status(res) != PGRES_COPY_OUT) {
+            result_error(&pq, conn, res, state, msg);
+            status = COPY_PG_ERROR;
+        }
+        if (res) pq.clear(res);
+    }
+    while (status == COPY_MORE && self->rows < max_rows && (long long)self->batch_bytes < max_bytes) {
+        char *buf = NULL;
+        int n = pq.getcopy(conn, &buf, 0);
+        if (n > 0) {
+            int rc = feed(self, (const unsigned char *)buf, n);
+            pq.freemem(buf);
+            if (rc < 0) status = COPY_DECODE_ERROR;
+        } else if (n == -1) { /* end of COPY: the command's result says how it ended */
+            status = COPY_DONE;
+            PGresult *res;
+            while ((res = pq.getresult(conn)) != NULL) {
+                if (pq.status(res) != PGRES_COMMAND_OK && status == COPY_DONE) {
+                    result_error(&pq, conn, res, state, msg);
+                    status = COPY_PG_ERROR;
+                }
+                pq.clear(res);
+            }
+        } else { /* -2: the connection failed */
+            if (buf) pq.freemem(buf);
+            copy_text(msg, sizeof msg, pq.connerr(conn));
+            status = COPY_PG_ERROR;
+        }
+    }
+    Py_END_ALLOW_THREADS
+
+    if (status == COPY_DECODE_ERROR) { raise_error(self); return NULL; }
+    if (status == COPY_DONE && !self->finished) {
+        PyErr_SetString(PyExc_ValueError, "the COPY ended without its end-of-data marker");
+        return NULL;
+    }
+    return Py_BuildValue("(iss)", status, state, msg);
 }
 
 static PyObject *bytes_of(Buf *b) { return PyBytes_FromStringAndSize(b->data ? b->data : "", (Py_ssize_t)b->len); }
@@ -508,8 +660,10 @@ static PyObject *Decoder_take(Decoder *self, PyObject *Py_UNUSED(ignored)) {
     if (!cols) return NULL;
     for (int i = 0; i < self->ncols; i++) {
         Column *c = &self->cols[i];
-        if (pad_bitmap(&c->valid, self->rows) < 0) { Py_DECREF(cols); return NULL; }
-        if (c->kind == KIND_BOOL && pad_bitmap(&c->values, self->rows) < 0) { Py_DECREF(cols); return NULL; }
+        if (pad_bitmap(&c->valid, self->rows) < 0 || (c->kind == KIND_BOOL && pad_bitmap(&c->values, self->rows) < 0)) {
+            Py_DECREF(cols);
+            return PyErr_NoMemory();
+        }
         PyObject *validity = c->nulls ? bytes_of(&c->valid) : (Py_INCREF(Py_None), Py_None);
         PyObject *b1 = bytes_of(&c->values);
         PyObject *b2, *b3;
@@ -524,7 +678,7 @@ static PyObject *Decoder_take(Decoder *self, PyObject *Py_UNUSED(ignored)) {
         PyObject *t = Py_BuildValue("(LNNNN)", (long long)c->nulls, validity, b1, b2, b3);
         if (!t) { Py_DECREF(cols); return NULL; }
         PyList_SET_ITEM(cols, i, t);
-        if (column_start(c) < 0) { Py_DECREF(cols); return NULL; }
+        if (column_start(c) < 0) { Py_DECREF(cols); return PyErr_NoMemory(); }
     }
     PyObject *res = Py_BuildValue("(LN)", (long long)self->rows, cols);
     self->total_rows += self->rows;
@@ -541,6 +695,7 @@ static PyObject *Decoder_get_pending(Decoder *self, void *closure) { return PyLo
 
 static PyMethodDef Decoder_methods[] = {
     {"write", (PyCFunction)Decoder_write, METH_O, "Feed bytes of the COPY stream."},
+    {"copy", (PyCFunction)Decoder_copy, METH_VARARGS, "Read a COPY from a libpq connection (GIL released)."},
     {"take", (PyCFunction)Decoder_take, METH_NOARGS, "Hand over the current batch as Arrow buffers."},
     {NULL, NULL, 0, NULL},
 };

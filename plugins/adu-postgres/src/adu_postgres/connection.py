@@ -128,7 +128,9 @@ def is_retryable(exc: BaseException) -> bool:
     # No SQL state: the connection broke (server closed it, network error) or libpq lost
     # the protocol mid-COPY ("error with status PGRES_COPY_OUT and no message"), which a
     # terminated backend also causes. A retry is bounded by the engine, so err on retrying.
-    return isinstance(exc, (psycopg2.OperationalError, psycopg2.InterfaceError, psycopg2.DatabaseError))
+    from adu_postgres.copystream import PgCopyError
+
+    return isinstance(exc, (psycopg2.OperationalError, psycopg2.InterfaceError, psycopg2.DatabaseError, PgCopyError))
 
 
 def source_error(exc: BaseException, *, context: str, user: str | None = None) -> SourceError:

@@ -47,7 +47,7 @@ from adu_postgres.connection import (
     server_version,
     source_error,
 )
-from adu_postgres.copystream import CopyCancelled, stream_copy
+from adu_postgres.copystream import CopyCancelled, PgCopyError, stream_copy
 from adu_postgres.types import POLICIES
 
 OPTIONS = {
@@ -263,7 +263,7 @@ class PostgresSource(Source):
             yield from stream_copy(conn, query, schema, specs, batch_rows=batch_rows, cancel=cancel)
         except CopyCancelled:
             raise Cancelled(f"{partition.label} cancelled") from None
-        except psycopg2.Error as exc:
+        except (psycopg2.Error, PgCopyError) as exc:
             raise source_error(exc, context=context, user=user) from None
         except OverflowError as exc:
             raise SourceError(f"{context}: {self._column_message(table, str(exc))}") from None
