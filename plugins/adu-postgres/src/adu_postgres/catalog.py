@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import pyarrow as pa
 from adu_core.models import ColumnInfo, TableInfo
 
 from adu_postgres import types as t
@@ -219,7 +220,7 @@ def _columns(
                 if eff_mod >= 0:
                     break
         if base is None:
-            plan = t.ColumnPlan(t.pa.string(), t.KIND_TEXT, as_text=True, properties={"encoding": t.TEXT_ENCODING})
+            plan = t.ColumnPlan(pa.string(), t.KIND_TEXT, as_text=True, properties={"encoding": t.TEXT_ENCODING})
             base_text = typtext
         else:
             _s, _d, _base_oid, typname, nsp, typtype, category, _tm, _fmt = base

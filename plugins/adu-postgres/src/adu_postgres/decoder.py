@@ -125,7 +125,7 @@ class PyDecoder:
             if nf != len(self.specs):
                 raise ValueError(f"COPY row has {nf} fields, expected {len(self.specs)}")
             q = pos + 2
-            fields = []
+            fields: list[bytes | None] = []
             complete = True
             for _ in range(nf):
                 if q + 4 > n:
@@ -219,7 +219,7 @@ class PyDecoder:
             raise self._err(col, "Infinity cannot be stored in a decimal column (source option numeric=text keeps it)")
         digits = struct.unpack_from(f"!{ndigits}H", raw, 8)
         # value * 10^scale = sum d_i * 10000^(weight-i) * 10^scale
-        num = 0
+        num: int = 0
         for d in digits:
             num = num * 10000 + d
         exp10 = 4 * (weight - ndigits + 1) + scale  # value*10^scale = num * 10^exp10
@@ -234,7 +234,7 @@ class PyDecoder:
         bits = width * 8
         if not (-(2 ** (bits - 1)) <= num < 2 ** (bits - 1)):
             raise self._err(col, "numeric value does not fit the decimal type")
-        return num.to_bytes(width, "little", signed=True)
+        return bytes(num.to_bytes(width, "little", signed=True))
 
     def take(self) -> tuple[int, list[tuple[Any, ...]]]:
         rows = self.rows
