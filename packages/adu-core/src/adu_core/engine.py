@@ -321,6 +321,9 @@ def _executor(kind: str, workers: int, cancel: Any, progress: Any, job_id: str, 
     if kind == "thread":
         return cf.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="adu-part")
     ctx = multiprocessing.get_context(mp_start) if mp_start else multiprocessing.get_context()
+    if ctx.get_start_method() == "forkserver":
+        # the server imports the engine once; every pool process then forks from it
+        ctx.set_forkserver_preload(["adu_core.engine"])
     return cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init, initargs=args)
 
 
@@ -355,6 +358,9 @@ def run_job(
     :param password: the source password, when it is not in the store (CLI jobs).
     :param executor: ``process`` (a local process pool, the default) or ``thread``.
     :param mp_start: multiprocessing start method for the pool (default: the platform's).
+        ``fork`` is fastest and safe in a fresh single-threaded process (the CLI);
+        a long-lived process that ran polars, DuckDB or other threads must use
+        ``forkserver`` (the worker does), since their thread pools do not survive a fork.
     :raises UsageError: bad input found while planning (the job is recorded failed first).
     """
     settings = settings or config_mod.load()

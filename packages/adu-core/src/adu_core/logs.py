@@ -149,9 +149,14 @@ def job_logging(
     handler.filters.insert(0, stamp)
     root = logging.getLogger()
     root.addHandler(handler)
+    adu = logging.getLogger("adu")
+    previous = adu.level
+    if adu.getEffectiveLevel() > handler.level:
+        adu.setLevel(handler.level)  # the job log gets ADU's records whatever the root level
     try:
         yield handler
     finally:
+        adu.setLevel(previous)
         root.removeHandler(handler)
         handler.close()
         with contextlib.suppress(OSError):

@@ -47,3 +47,22 @@ proc_name = "adu-web"
 preload_app = False
 # gunicorn >= 24 opens a control socket under $HOME by default; a container does not need it
 control_socket_disable = True
+
+if os.environ.get("ADU_LOG_STDOUT", "0").lower() in ("1", "true", "yes"):
+    # container log collectors: gunicorn's own logs as JSON lines too, through ADU's
+    # redacting formatter
+    logconfig_dict = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": "adu_core.logs.JsonFormatter"}},
+        "filters": {"redact": {"()": "adu_core.logs.RedactingFilter"}},
+        "handlers": {
+            "stdout": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["redact"],
+                       "stream": "ext://sys.stdout"},
+        },
+        "loggers": {
+            "gunicorn.error": {"level": "INFO", "handlers": ["stdout"], "propagate": False},
+            "gunicorn.access": {"level": "INFO", "handlers": ["stdout"], "propagate": False},
+        },
+        "root": {"level": "INFO", "handlers": []},
+    }

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 
-import duckdb
+from adu_core import duck
 
 SCHEMA_SQL = """
 CREATE SCHEMA shop;
@@ -88,7 +88,7 @@ def make_demo_database(path: str, *, scale: int = 1) -> dict[str, int]:
     for p in (path, path + ".wal"):
         if os.path.exists(p):
             os.remove(p)
-    con = duckdb.connect(path)
+    con = duck.connect(path)
     try:
         con.execute(SCHEMA_SQL.format(**counts))
         con.execute("CHECKPOINT")

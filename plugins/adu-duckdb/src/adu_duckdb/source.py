@@ -15,6 +15,7 @@ from urllib.parse import unquote, urlsplit
 import duckdb
 import pyarrow as pa
 
+from adu_core import duck
 from adu_core.errors import ConnectError, SourceError
 from adu_core.models import ColumnInfo, Partition, SourceInfo, TableInfo
 from adu_core.plugin.components import CancelToken, Source
@@ -28,9 +29,9 @@ def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def path_from_url(url: str) -> str:
+def path_from_url(url: str, schemes: tuple[str, ...] = ("duckdb",)) -> str:
     parts = urlsplit(url)
-    if parts.scheme in ("duckdb",):
+    if parts.scheme in schemes:
         path = unquote(parts.netloc + parts.path)
         return path
     return url
@@ -45,7 +46,7 @@ class DuckDBSource(Source):
 
     def __init__(self, url: str, options: Mapping[str, Any] | None = None) -> None:
         super().__init__(url, options)
-        self.path = path_from_url(url)
+        self.path = path_from_url(url, self.schemes)
         self._con: duckdb.DuckDBPyConnection | None = None
 
     def _connect(self) -> duckdb.DuckDBPyConnection:
@@ -53,7 +54,7 @@ class DuckDBSource(Source):
             if not os.path.isfile(self.path):
                 raise ConnectError(f"no DuckDB database file at {self.path!r}")
             try:
-                self._con = duckdb.connect(self.path, read_only=True, config={"threads": 1})
+                self._con = duck.connect(self.path, read_only=True, threads=1)
             except duckdb.Error as exc:
                 raise ConnectError(f"cannot open DuckDB file {self.path!r}: {str(exc).splitlines()[0]}") from None
         return self._con

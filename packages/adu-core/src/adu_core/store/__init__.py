@@ -233,6 +233,9 @@ class Store:
         cfg = Config()
         cfg.set_main_option("script_location", "adu_core:migrations")
         with self._tx() as conn:  # the write lock: concurrent starts migrate once
+            if conn.dialect.name == "postgresql":
+                # SQLite's BEGIN IMMEDIATE serializes; PostgreSQL needs an explicit lock
+                conn.exec_driver_sql("SELECT pg_advisory_xact_lock(4242001)")
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
 

@@ -1,0 +1,21 @@
+"""DuckDB connections that never reach the network.
+
+DuckDB installs and loads "known" extensions on demand by default, downloading them;
+an air-gapped tool must not try. Every ADU module opens DuckDB through :func:`connect`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+
+OFFLINE_CONFIG: dict[str, Any] = {
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+}
+
+
+def connect(database: str = ":memory:", *, read_only: bool = False, **config: Any) -> duckdb.DuckDBPyConnection:
+    """``duckdb.connect`` with extension downloads and autoloading switched off."""
+    return duckdb.connect(database, read_only=read_only, config={**OFFLINE_CONFIG, **config})
