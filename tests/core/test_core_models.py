@@ -1,10 +1,9 @@
 import pyarrow as pa
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
-
 from adu_core.errors import UsageError
 from adu_core.models import SOURCE_TYPE_KEY, ColumnInfo, JobSpec, TableInfo, TableSelection
+from hypothesis import given
+from hypothesis import strategies as st
 
 
 def _table(schema: str, name: str) -> TableInfo:
@@ -46,7 +45,7 @@ def test_selection_by_schema_table_and_exclude():
 
 
 def test_selection_names_a_missing_table():
-    with pytest.raises(UsageError, match="'sales.nope' does not exist"):
+    with pytest.raises(UsageError, match=r"'sales\.nope' does not exist"):
         TableSelection(tables=("sales.nope",)).select([_table("sales", "orders")])
     with pytest.raises(UsageError, match="schema 'ghost'"):
         TableSelection(schemas=("ghost",)).select([_table("sales", "orders")])

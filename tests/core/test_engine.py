@@ -5,14 +5,13 @@ import time
 
 import pyarrow.parquet as pq
 import pytest
-from flaky_source import FlakyPlugin
-
 from adu_core.engine import run_job, submit_and_run
 from adu_core.errors import UsageError
 from adu_core.models import JobSpec, JobStatus, TableSelection, TableStatus
 from adu_core.plugin import hookimpl
 from adu_core.verify import verify_export
 from adu_duckdb.demo import make_demo_database
+from flaky_source import FlakyPlugin
 
 ROWS = {"shop.customers": 2000, "shop.products": 500, "shop.orders": 20000, "telemetry.sensor readings": 50000}
 
@@ -92,7 +91,6 @@ def test_one_failing_table_does_not_stop_the_others(demo_db, tmp_path, adu_store
     adu_store.engine.connect().close()
     import attrs
     import sqlalchemy as sa
-
     from adu_core.store.schema import jobs
 
     healthy = attrs.evolve(job.spec, source_options={})
@@ -160,7 +158,7 @@ def test_cancel_stops_the_job_and_publishes_nothing(demo_db, tmp_path, adu_store
 def test_bad_input_is_a_usage_error_and_recorded(demo_db, tmp_path, adu_store, adu_settings):
     spec = JobSpec(source=f"duckdb://{demo_db}", target=str(tmp_path / "o"),
                    selection=TableSelection(tables=("shop.nope",)))
-    with pytest.raises(UsageError, match="shop.nope"):
+    with pytest.raises(UsageError, match=r"shop\.nope"):
         submit_and_run(adu_store, spec, settings=adu_settings)
     (job,) = adu_store.list_jobs()
     assert job.status == JobStatus.FAILED and "shop.nope" in job.error["message"]

@@ -3,7 +3,6 @@ import sys
 import textwrap
 
 import pytest
-
 from adu_core.errors import UsageError
 from adu_core.plugin import hookimpl
 from adu_core.plugin.manager import Plugins

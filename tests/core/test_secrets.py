@@ -2,11 +2,10 @@ import io
 import json
 import logging
 
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
 from adu_core.logs import JsonFormatter, RedactingFilter
 from adu_core.secrets import forget_secrets, redact_text, redact_url, remember_secret, with_password
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 secret_text = st.text(
     alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), min_size=6, max_size=40

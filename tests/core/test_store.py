@@ -2,7 +2,6 @@ import multiprocessing
 import time
 
 import pytest
-
 from adu_core.errors import NotFound, UsageError
 from adu_core.models import JobSpec, JobStatus
 from adu_core.store import Store

@@ -13,7 +13,6 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import click
-
 from adu_core import config as config_mod
 from adu_core.errors import AduError, JobFailed, UsageError
 from adu_core.logs import setup_service_logging
@@ -74,7 +73,7 @@ def handle_errors(fn: F) -> F:
             fail("interrupted", 130)
         except OSError as exc:
             fail(f"{exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else ""), EXIT_USAGE)
-        except Exception as exc:  # noqa: BLE001 - never a traceback on the terminal
+        except Exception as exc:
             logging.getLogger("adu.cli").exception("unexpected error")
             fail(f"unexpected {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''} "
                  "(details in the service log)", EXIT_FAILED)

@@ -7,8 +7,9 @@ import sys
 import time
 from typing import TextIO
 
-from adu_cli.context import human_bytes, human_duration
 from adu_core.engine import Progress
+
+from adu_cli.context import human_bytes, human_duration
 
 
 class ProgressPrinter:

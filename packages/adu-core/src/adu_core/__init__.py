@@ -42,7 +42,7 @@ __all__ = [
     "__version__",
 ]
 
-import logging as _logging  # noqa: E402
+import logging as _logging
 
 # a library stays quiet until the application configures logging (never Python's
 # last-resort stderr handler, which would print tracebacks on a user's terminal)

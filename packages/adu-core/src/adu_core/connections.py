@@ -80,7 +80,9 @@ def load_connections(path: Path) -> dict[str, NamedConnection]:
         if not isinstance(entry, Mapping) or "url" not in entry:
             raise UsageError(f"{path}: connection {name!r} needs a 'url'")
         if url_password(str(entry["url"])):
-            raise UsageError(f"{path}: connection {name!r} holds a password in its URL; use password_env or password_file")
+            raise UsageError(
+                f"{path}: connection {name!r} holds a password in its URL; use password_env or password_file"
+            )
         out[str(name)] = NamedConnection(
             name=str(name),
             url=str(entry["url"]),

@@ -188,7 +188,7 @@ def _combine(verdicts: Sequence[Any], n: int) -> tuple[pa.Array | None, pa.Array
     elif len(reasons_list) == 1:
         reasons = reasons_list[0]
     else:
-        py = [sum((r[i].as_py() or [] for r in reasons_list), []) for i in range(n)]
+        py = [[name for r in reasons_list for name in (r[i].as_py() or [])] for i in range(n)]
         reasons = pa.array(py, type=pa.list_(pa.string()))
     return failed, reasons
 
@@ -233,7 +233,7 @@ def run_partition(task: PartitionTask, cancel: CancelToken | None = None, progre
                         continue
                     if validators:
                         failed, reasons = _combine([v.validate(batch) for v in validators], batch.num_rows)
-                        if quarantine and failed is not None and pc.any(failed).as_py():
+                        if quarantine and failed is not None and reasons is not None and pc.any(failed).as_py():
                             bad = batch.filter(failed).append_column(FAILED_CHECKS_COLUMN, reasons.filter(failed))
                             if qwriter is None:
                                 qwriter = sink.open_partition(part, attempt=attempt, quarantine=True)
@@ -259,7 +259,7 @@ def run_partition(task: PartitionTask, cancel: CancelToken | None = None, progre
             except Cancelled:
                 _abort(writer, qwriter)
                 return PartitionResult(table=table, index=part.index, cancelled=True, attempts=attempt)
-            except Exception as exc:  # noqa: BLE001 - every error is kept for the table's report
+            except Exception as exc:
                 _abort(writer, qwriter)
                 progress.put((table, part.index, 0, 0))
                 retryable = isinstance(exc, SourceError) and exc.retryable
@@ -294,7 +294,7 @@ def _abort(*writers: PartitionWriter | None) -> None:
         if w is not None:
             try:
                 w.abort()
-            except Exception:  # noqa: BLE001
+            except Exception:
                 log.exception("could not remove a failed partition's files")
 
 
@@ -514,11 +514,11 @@ class _JobRunner:
                         cancelled = True
                         cancel.set()
                         self.log.warning("cancel requested: stopping every partition")
-                    if self.worker_id and not self.store.heartbeat(self.job_id, self.worker_id):
-                        if not cancelled:
-                            cancelled = True
-                            cancel.set()
-                            self.log.error("this job is no longer ours (marked stale?): stopping")
+                    lost = self.worker_id is not None and not self.store.heartbeat(self.job_id, self.worker_id)
+                    if lost and not cancelled:
+                        cancelled = True
+                        cancel.set()
+                        self.log.error("this job is no longer ours (marked stale?): stopping")
                 if now - last_write >= PROGRESS_INTERVAL or not pending:
                     last_write = now
                     self._write_progress()
@@ -559,7 +559,7 @@ class _JobRunner:
                     rows=sum(r.rows for r in results), bytes=sum(r.bytes for r in results),
                     rows_estimate=est, elapsed=time.time() - self.started,
                 ))
-            except Exception:  # noqa: BLE001 - a display must not break the job
+            except Exception:
                 log.debug("progress callback failed", exc_info=True)
 
     def _partition_done(self, res: PartitionResult, sink: Sink) -> None:
@@ -666,7 +666,7 @@ class _JobRunner:
         if status in (JobStatus.SUCCEEDED, JobStatus.PARTIAL):
             try:
                 manifest_path = self._write_manifest(sink, runs)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 status = JobStatus.FAILED
                 error = error_info(exc, stage="manifest")
                 self.log.error("could not write the manifest: %s", exc, exc_info=True)
@@ -704,7 +704,7 @@ def _strictest(modes: Iterator[str] | Sequence[str]) -> str:
 def _quiet(fn: Callable[..., Any], *args: Any) -> None:
     try:
         fn(*args)
-    except Exception:  # noqa: BLE001
+    except Exception:
         log.debug("cleanup step failed", exc_info=True)
 
 

@@ -49,7 +49,7 @@ class Worker:
                     mp_start=self.mp_start, worker_id=self.worker_id)
         except AduError as exc:
             log.warning("job %s failed: %s", job.id, exc, extra={"job_id": job.id})
-        except Exception:  # noqa: BLE001 - a worker outlives any one job
+        except Exception:
             log.exception("job %s crashed", job.id, extra={"job_id": job.id})
         finally:
             self.current_job = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from adu_core.plugin import hookimpl
 from adu_core.plugin.components import RegisterSource
+
 from adu_duckdb.source import DuckDBSource
 
 

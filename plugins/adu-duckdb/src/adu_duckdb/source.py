@@ -14,7 +14,6 @@ from urllib.parse import unquote, urlsplit
 
 import duckdb
 import pyarrow as pa
-
 from adu_core import duck
 from adu_core.errors import ConnectError, SourceError
 from adu_core.models import ColumnInfo, Partition, SourceInfo, TableInfo

@@ -19,11 +19,12 @@ from adu_cli.context import EXIT_FAILED, Env, handle_errors, pass_env
 @handle_errors
 def command(env: Env, directory: str, scale: int) -> None:
     """Make a sample database, export it to Parquet, verify the export."""
-    from adu_cli.commands.export import print_result
-    from adu_cli.progress import ProgressPrinter
     from adu_core.engine import submit_and_run
     from adu_core.models import JobSpec, JobStatus
     from adu_duckdb.demo import make_demo_database
+
+    from adu_cli.commands.export import print_result
+    from adu_cli.progress import ProgressPrinter
 
     base = os.path.abspath(directory)
     os.makedirs(base, exist_ok=True)

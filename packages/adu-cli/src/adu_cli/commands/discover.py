@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import click
-
-from adu_cli.context import Env, echo_json, handle_errors, human_bytes, pass_env
 from adu_core.connections import resolve_source
 from adu_core.plugin.manager import get_plugins
+
+from adu_cli.context import Env, echo_json, handle_errors, human_bytes, pass_env
 
 
 @click.command(name="discover")

@@ -6,12 +6,12 @@ import sys
 from typing import Any
 
 import click
-
-from adu_cli.context import EXIT_FAILED, Env, echo_json, handle_errors, human_bytes, human_duration, pass_env
-from adu_cli.progress import ProgressPrinter
 from adu_core.errors import UsageError
 from adu_core.models import JobResult, JobSpec, JobStatus, TableSelection
 from adu_core.secrets import remember_secret, url_password
+
+from adu_cli.context import EXIT_FAILED, Env, echo_json, handle_errors, human_bytes, human_duration, pass_env
+from adu_cli.progress import ProgressPrinter
 
 
 def parse_options(pairs: tuple[str, ...], what: str) -> dict[str, Any]:

@@ -6,9 +6,9 @@ import sys
 import time
 
 import click
+from adu_core.models import JobStatus
 
 from adu_cli.context import EXIT_FAILED, Env, echo_json, handle_errors, human_bytes, human_duration, pass_env
-from adu_core.models import JobStatus
 
 
 def _when(ts: float | None) -> str:
@@ -56,7 +56,8 @@ def show(env: Env, job_id: str, as_json: bool) -> None:
         return
     click.echo(f"job {job.id}  {job.status.value}")
     click.echo(f"  source   {job.source}\n  target   {job.target}\n  by       {job.created_by or '-'}")
-    click.echo(f"  created  {_when(job.created_at)}  started {_when(job.started_at)}  finished {_when(job.finished_at)}")
+    click.echo(f"  created  {_when(job.created_at)}  started {_when(job.started_at)}  "
+               f"finished {_when(job.finished_at)}")
     click.echo(f"  tables   {job.tables_done}/{job.tables_total} done, {job.tables_failed} failed; {job.rows:,} rows, "
                f"{human_bytes(job.bytes)} in {human_duration(job.duration)}")
     if job.manifest_path:
@@ -131,10 +132,11 @@ def cancel(env: Env, job_id: str) -> None:
 @handle_errors
 def retry(env: Env, job_id: str, queue_only: bool, password_stdin: bool) -> None:
     """Run the failed tables of a finished job again (published tables are kept)."""
-    from adu_cli.commands.export import print_result
-    from adu_cli.progress import ProgressPrinter
     from adu_core.engine import run_job
     from adu_core.store import worker_identity
+
+    from adu_cli.commands.export import print_result
+    from adu_cli.progress import ProgressPrinter
 
     password = sys.stdin.readline().rstrip("\n") if password_stdin else None
     job = env.store.retry_job(job_id, password=password if queue_only else None)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import click
+from adu_core.plugin.manager import get_plugins
 
 from adu_cli.context import echo_json, handle_errors
-from adu_core.plugin.manager import get_plugins
 
 
 @click.command(name="plugins")
