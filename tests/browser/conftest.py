@@ -19,6 +19,7 @@ from typing import Any
 
 import attrs
 import pytest
+from needs import skip_or_fail
 from adu_core import config
 from adu_core.logs import setup_service_logging
 from adu_core.store import Store
@@ -91,7 +92,7 @@ def live(pg: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServ
     from adu_web import create_app
 
     if not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+        skip_or_fail(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
     root = tmp_path_factory.mktemp("browser")
     db = pg.create_database("web")
     db.execute(SEED_SQL)
@@ -137,7 +138,7 @@ def browser() -> Iterator[Any]:
     """Headless Chromium; Playwright gives every launch a fresh temporary profile
     (user-data-dir), and every test context its own cookies."""
     if not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+        skip_or_fail(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:

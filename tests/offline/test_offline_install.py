@@ -21,6 +21,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
+from needs import skip_or_fail
 
 pytestmark = [pytest.mark.offline, pytest.mark.slow]
 
@@ -43,7 +44,7 @@ def _base_python() -> str:
 def _namespace_prefix() -> list[str]:
     """The command prefix entering a fresh network namespace, loopback up."""
     if shutil.which("unshare") is None or shutil.which("ip") is None:
-        pytest.skip("needs unshare (util-linux) and ip (iproute2)")
+        skip_or_fail("needs unshare (util-linux) and ip (iproute2)")
     prefix = ["unshare", "-n"] if os.geteuid() == 0 else ["unshare", "-r", "-n"]
     probe = subprocess.run([*prefix, "ip", "link", "set", "lo", "up"], capture_output=True, text=True)
     if probe.returncode != 0:
