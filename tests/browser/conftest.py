@@ -19,10 +19,10 @@ from typing import Any
 
 import attrs
 import pytest
-from needs import skip_or_fail
 from adu_core import config
 from adu_core.logs import setup_service_logging
 from adu_core.store import Store
+from needs import skip_or_fail
 from werkzeug.serving import make_server
 
 CHROMIUM = os.environ.get("ADU_TEST_CHROMIUM", "/usr/bin/chromium")
