@@ -89,3 +89,42 @@ def test_batches_respect_batch_rows(pg_db) -> None:
     (part,) = source.partitions(table, target=1)
     sizes = [b.num_rows for b in source.read(part, snapshot={}, batch_rows=1000, cancel=NeverCancelled())]
     assert sizes == [1000, 1000, 500]
+
+
+def test_foreign_leaf_of_a_partitioned_table_is_read(pg_db) -> None:
+    pg_db.execute("CREATE EXTENSION file_fdw", superuser=True)
+    pg_db.execute(
+        "CREATE TABLE p (id int, k text) PARTITION BY LIST (k);"
+        "CREATE TABLE p_local PARTITION OF p FOR VALUES IN ('local');"
+        "INSERT INTO p VALUES (1, 'local');"
+    )
+    pg_db.execute(
+        "CREATE SERVER files FOREIGN DATA WRAPPER file_fdw;"
+        "CREATE FOREIGN TABLE p_remote PARTITION OF p FOR VALUES IN ('remote')"
+        " SERVER files OPTIONS (program 'printf \"2,remote\\n\"', format 'csv');"
+        f"GRANT SELECT ON p_remote TO {pg_db.server.role}",
+        superuser=True,
+    )
+    source = open_source(pg_db.dsn)
+    table = find(source.discover(), "public.p")
+    assert {p.spec["relation"][1] for p in source.partitions(table, target=2)} == {"p_local", "p_remote"}
+    assert sorted(read_table(source, table).to_pylist(), key=lambda r: r["id"]) == [
+        {"id": 1, "k": "local"},
+        {"id": 2, "k": "remote"},
+    ]
+
+
+def test_select_on_the_parent_only_reads_through_the_parent(pg_db) -> None:
+    pg_db.execute(
+        "CREATE TABLE q (id int) PARTITION BY RANGE (id);"
+        "CREATE TABLE q1 PARTITION OF q FOR VALUES FROM (0) TO (10);"
+        "CREATE TABLE q2 PARTITION OF q FOR VALUES FROM (10) TO (20);"
+        "INSERT INTO q SELECT generate_series(0, 19);"
+        f"GRANT SELECT ON q TO {pg_db.server.role}",
+        superuser=True,
+    )
+    source = open_source(pg_db.dsn)
+    table = find(source.discover(), "public.q")
+    parts = source.partitions(table, target=4)
+    assert [p.spec["relation"] for p in parts] == [["public", "q"]]
+    assert sorted(read_table(source, table).column("id").to_pylist()) == list(range(20))

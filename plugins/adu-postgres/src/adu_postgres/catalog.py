@@ -35,12 +35,12 @@ ORDER BY n.nspname, c.relname
 
 _LEAVES_SQL = """
 SELECT r.oid AS root, c.oid, n.nspname, c.relname, c.reltuples,
-       pg_total_relation_size(c.oid), pg_relation_size(c.oid)
+       pg_total_relation_size(c.oid), pg_relation_size(c.oid), c.relkind
 FROM unnest(%(oids)s::oid[]) AS r(oid)
 CROSS JOIN LATERAL pg_partition_tree(r.oid) AS p
 JOIN pg_class c ON c.oid = p.relid
 JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE p.isleaf AND c.relkind = 'r'
+WHERE p.isleaf AND c.relkind IN ('r', 'f')
 ORDER BY n.nspname, c.relname
 """
 
@@ -121,7 +121,7 @@ def discover(
     leaves: dict[int, list[dict[str, Any]]] = {}
     partitioned = [r[0] for r in rels if r[3] == "p"]
     if partitioned:
-        for root, oid, nsp, rel, tuples, total, main in _rows(conn, _LEAVES_SQL, {"oids": partitioned}):
+        for root, oid, nsp, rel, tuples, total, main, leafkind in _rows(conn, _LEAVES_SQL, {"oids": partitioned}):
             leaves.setdefault(root, []).append(
                 {
                     "oid": int(oid),
@@ -130,6 +130,7 @@ def discover(
                     "row_estimate": max(int(tuples), 0) if tuples is not None else None,
                     "size_bytes": int(total),
                     "pages": int(main) // 8192,
+                    "relkind": leafkind,
                 }
             )
     columns: dict[int, list[tuple[Any, ...]]] = {}

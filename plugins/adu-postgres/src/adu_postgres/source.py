@@ -165,13 +165,19 @@ class PostgresSource(Source):
         ranges_ok = version_num >= 140000  # TID range scans
         specs: list[tuple[dict[str, Any], int | None]] = []
         try:
-            if relkind == "p":
+            if relkind == "p" and not self._leaves_readable(table):
+                # SELECT on the parent does not grant it on the leaves: read through the parent
+                specs.append(({"relation": [table.schema, table.name], "only": False}, table.row_estimate))
+            elif relkind == "p":
                 leaves = table.properties.get("leaves", [])
                 sizes = [self._relation_pages(leaf["schema"], leaf["name"]) for leaf in leaves]
                 total = sum(sizes) or 1
                 for leaf, pages in zip(leaves, sizes, strict=True):
-                    share = max(1, round(target * pages / total))
                     est = leaf.get("row_estimate")
+                    if leaf.get("relkind", "r") == "f":  # a foreign leaf: one scan through its FDW
+                        specs.append(({"relation": [leaf["schema"], leaf["name"]], "only": False}, est))
+                        continue
+                    share = max(1, round(target * pages / total))
                     for spec, frac in self._page_ranges(pages, share, ranges_ok):
                         spec["relation"] = [leaf["schema"], leaf["name"]]
                         specs.append((spec, round(est * frac) if est is not None else None))
@@ -192,6 +198,20 @@ class PostgresSource(Source):
             Partition(table=table, index=i, count=n, spec=spec, estimated_rows=est)
             for i, (spec, est) in enumerate(specs)
         ]
+
+    def _leaves_readable(self, table: TableInfo) -> bool:
+        leaves = table.properties.get("leaves", [])
+        if not leaves:
+            return True
+        with self._coordinator().cursor() as cur:
+            cur.execute(
+                "SELECT bool_and(has_table_privilege(c.oid, 'SELECT')) FROM pg_class c"
+                " JOIN pg_namespace n ON n.oid = c.relnamespace"
+                " JOIN unnest(%s::text[], %s::text[]) AS l(s, r) ON n.nspname = l.s AND c.relname = l.r",
+                ([leaf["schema"] for leaf in leaves], [leaf["name"] for leaf in leaves]),
+            )
+            row = cur.fetchone()
+        return bool(row and row[0])
 
     def _page_ranges(self, pages: int, target: int, ranges_ok: bool) -> list[tuple[dict[str, Any], float]]:
         """``target`` (or fewer) ctid page ranges covering a relation of ``pages`` pages.
