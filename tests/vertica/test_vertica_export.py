@@ -11,7 +11,7 @@ from adu_core.engine import submit_and_run
 from adu_core.models import JobSpec, JobStatus, TableSelection, TableStatus
 from adu_core.secrets import url_password
 from adu_core.verify import verify_export
-from conftest import VerticaEnv
+from vertica_env import VerticaEnv
 from vertica_tables import BIG_ROWS, SCHEMA, TYPES_ROWS
 
 

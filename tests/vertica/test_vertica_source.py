@@ -19,7 +19,7 @@ from adu_core.secrets import known_secrets
 from adu_vertica import VerticaSource
 from adu_vertica.catalog import segmentation_columns
 from adu_vertica.connect import connection_options, parse_nodes
-from conftest import VerticaEnv
+from vertica_env import VerticaEnv
 from vertica_tables import BIG_ROWS, SCHEMA, TYPES_COLUMNS, TYPES_ROWS, big_rows, big_table
 from vertica_types import parse_type
 from vertica_wire import ROWS_PER_CHUNK

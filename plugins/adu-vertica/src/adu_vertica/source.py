@@ -25,7 +25,9 @@ log = logging.getLogger(__name__)
 EPOCH_SQL = "SELECT current_epoch FROM v_monitor.system"
 _OPTIONS = {"password_env", "password_file", "tlsmode", "tls_cafile", "tls_certfile", "tls_keyfile",
             "connection_load_balance", "backup_server_node", "connection_timeout", "workload",
-            "session_label", "partitioning", "binary_transfer"}
+            "session_label", "partitioning", "binary_transfer",
+            # read by the engine itself (plan_tables)
+            "include_views", "include_foreign"}
 
 
 class VerticaSource(Source):
