@@ -405,3 +405,20 @@ def test_dates_before_christ_and_after_9999_survive(vertica: VerticaEnv) -> None
     us = got.column("ts").cast("int64").to_pylist()
     assert us[0] == want[0] * 86_400_000_000 + 12 * 3_600_000_000
     assert us[1] == want[1] * 86_400_000_000 + 1_000_000
+
+
+def test_views_when_asked(vertica: VerticaEnv) -> None:
+    from vertica_engine import ColumnDef
+
+    server = vertica.require_fake("creates a view in the test server")
+    server.engine.create_view(SCHEMA, "recent", f"SELECT id, name FROM {SCHEMA}.events WHERE id >= 19990",
+                              [ColumnDef("id", "int"), ColumnDef("name", "varchar(40)")])
+    src = VerticaSource(vertica.url)
+    try:
+        assert "recent" not in {t.name for t in src.discover()}
+        view = next(t for t in src.discover(include_views=True) if t.name == "recent")
+        assert view.kind == "view" and [c.source_type for c in view.columns] == ["int", "varchar(40)"]
+        got = _read_all(src, view, target=2)
+    finally:
+        src.close()
+    assert sorted(got.column("id").to_pylist()) == list(range(19990, 20000))

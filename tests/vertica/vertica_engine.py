@@ -96,6 +96,9 @@ CREATE TABLE v_catalog.columns(table_id BIGINT, table_schema VARCHAR, table_name
   numeric_precision BIGINT, numeric_scale BIGINT, datetime_precision BIGINT,
   interval_precision BIGINT, ordinal_position BIGINT, is_nullable BOOLEAN,
   column_default VARCHAR, is_identity BOOLEAN);
+CREATE TABLE v_catalog.view_columns(table_id BIGINT, table_schema VARCHAR, table_name VARCHAR,
+  column_id VARCHAR, column_name VARCHAR, data_type VARCHAR, data_type_id BIGINT,
+  ordinal_position BIGINT);
 CREATE TABLE v_catalog.primary_keys(constraint_id BIGINT, constraint_name VARCHAR,
   column_name VARCHAR, ordinal_position BIGINT, table_schema VARCHAR, table_name VARCHAR,
   constraint_type VARCHAR);
@@ -193,6 +196,17 @@ class Engine:
         pname = f"{t.name}_super"
         db.execute("INSERT INTO v_catalog.projections VALUES (?, ?, ?, ?, 'dbadmin', ?, ?, true, ?, ?, true)",
                    [self.schemas[t.schema], t.schema, self._id(), pname, tid, t.name, bool(seg), expr])
+
+    def create_view(self, schema: str, name: str, select_sql: str, columns: list[ColumnDef]) -> None:
+        """A view over test tables (Vertica lists its columns in ``v_catalog.view_columns``)."""
+        with self.lock:
+            self.db.execute(f"CREATE VIEW {_q(schema)}.{_q(name)} AS {select_sql}")
+            vid = self._id()
+            self.db.execute("INSERT INTO v_catalog.views VALUES (?, ?, ?, ?)", [schema, name, vid, select_sql])
+            for i, c in enumerate(columns, 1):
+                vt = parse_type(c.type)
+                self.db.execute("INSERT INTO v_catalog.view_columns VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                                [vid, schema, name, f"{vid}-{i}", c.name, vt.sql(), vt.oid(), i])
 
     def insert(self, schema: str, name: str, rows: Sequence[tuple[Any, ...]]) -> int:
         """Insert rows and commit them in the current epoch; return that epoch."""

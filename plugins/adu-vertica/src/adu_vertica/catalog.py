@@ -27,6 +27,11 @@ SELECT table_schema, table_name, column_name, data_type, is_nullable, ordinal_po
 FROM v_catalog.columns
 ORDER BY table_schema, table_name, ordinal_position
 """
+VIEW_COLUMNS_SQL = """
+SELECT table_schema, table_name, column_name, data_type, ordinal_position
+FROM v_catalog.view_columns
+ORDER BY table_schema, table_name, ordinal_position
+"""
 PK_SQL = """
 SELECT table_schema, table_name, column_name, ordinal_position
 FROM v_catalog.primary_keys
@@ -118,6 +123,13 @@ def discover(conn: Any, *, include_views: bool = False) -> list[TableInfo]:
             name=name, source_type=data_type, arrow_type=arrow_type(vt), nullable=bool(nullable),
             properties=properties(vt, {"column_default": default, "is_identity": identity}),
         ))
+    if include_views:
+        for schema, table, name, data_type, _pos in _optional(conn, VIEW_COLUMNS_SQL):
+            vt = parse_type(data_type)
+            cols[(schema, table)].append(ColumnInfo(
+                name=name, source_type=data_type, arrow_type=arrow_type(vt), nullable=True,
+                properties=properties(vt, {}),
+            ))
     pks: dict[tuple[str, str], list[str]] = defaultdict(list)
     for schema, table, name, _pos in _optional(conn, PK_SQL):
         pks[(schema, table)].append(name)

@@ -211,6 +211,8 @@ class VerticaSource(Source):
             raise source_error(e, what) from None
         except (ConnectionLost, verrors.ConnectionError, OSError) as e:
             raise SourceError(f"{what}: connection to Vertica lost mid-export ({e})", retryable=True) from None
+        except (ValueError, pa.ArrowException, verrors.Error) as e:
+            raise SourceError(f"{what}: cannot decode the result: {e}") from None
         finally:
             if cancelled:
                 with contextlib.suppress(Exception):
