@@ -79,7 +79,8 @@ def stream_query(
     f = conn._socket_as_file()
     buf = bytearray()
     pos = 0
-    starts: list[int] = []
+    parts: list[np.ndarray] = []  # row starts found so far in this batch
+    count = 0
     columns: list[Column] | None = None
     error: Any = None
     finished = False
@@ -91,18 +92,22 @@ def stream_query(
             end = pos + 1 + size
             if end > n:
                 break
-            if kind == 0x44:  # 'D' DataRow
-                starts.append(pos)
-                if len(starts) >= batch_rows and columns is not None:
-                    yield _decode(buf, starts, columns, schema, vtypes)
-                    starts = []
-                    del buf[:end]
+            if kind == 0x44 and columns is not None:  # 'D' DataRow: take every complete one at once
+                found, pos = scan_rows(buf, pos, n, batch_rows - count)
+                parts.append(found)
+                count += found.size
+                if count >= batch_rows:
+                    yield _decode(buf, np.concatenate(parts), columns, schema, vtypes)
+                    parts, count = [], 0
+                    del buf[:pos]
                     n = len(buf)
                     pos = 0
                     if should_stop():
                         return
-                    continue
-            elif kind == 0x54:  # 'T' RowDescription
+                continue
+            if kind == 0x44:
+                raise ValueError("DataRow before RowDescription")
+            if kind == 0x54:  # 'T' RowDescription
                 msg = messages.RowDescription(bytes(buf[pos + 5 : end]), conn.complex_types_enabled)
                 columns = msg.get_description()
                 if len(columns) != len(schema):
@@ -125,15 +130,53 @@ def stream_query(
         buf += chunk
     if error is not None:
         raise WireError(error)
-    if starts and columns is not None:
-        yield _decode(buf, starts, columns, schema, vtypes)
+    if count and columns is not None:
+        yield _decode(buf, np.concatenate(parts), columns, schema, vtypes)
+
+
+def scan_rows(buf: bytearray, pos: int, n: int, limit: int) -> tuple[np.ndarray, int]:
+    """Start offsets of the run of complete DataRow messages at ``pos`` (at most ``limit``).
+
+    No loop per row: every byte 'D' in ``buf[pos:n]`` is a candidate message start; each
+    candidate's successor is the candidate at ``start + 1 + length`` (found with a binary
+    search). The true chain starts at ``pos`` (a DataRow), so it is read off by pointer
+    doubling (log2(rows) vectorised steps); false candidates (a 'D' inside a value) are
+    never on it. Returns the starts and the offset just after the last one.
+    """
+    a = np.frombuffer(buf, dtype=np.uint8, count=n)
+    try:
+        region = a[pos:]
+        cand = np.flatnonzero(region == 0x44)
+        cand = cand[cand + 5 <= region.size]
+        k = cand.size
+        sizes = np.lib.stride_tricks.sliding_window_view(region, 4)[cand + 1].copy().view(">u4").reshape(-1)
+        nxt_pos = cand + 1 + sizes.astype(np.int64)
+        j = np.searchsorted(cand, nxt_pos)
+        hit = (j < k) & (cand[np.minimum(j, k - 1)] == nxt_pos)
+        jump = np.append(np.where(hit, j, k), k)  # index k: "no DataRow follows"
+        path = np.zeros(1, dtype=np.int64)
+        while path.size < limit:
+            ext = jump[path]
+            path = np.concatenate([path, ext])
+            if ext[-1] == k:
+                break
+            jump = jump[jump]
+        stop = np.flatnonzero(path == k)
+        if stop.size:
+            path = path[: stop[0]]
+        path = path[:limit]
+        if nxt_pos[path[-1]] > region.size:  # only the last one can be cut off
+            path = path[:-1]
+        return cand[path] + pos, pos + int(nxt_pos[path[-1]])
+    finally:
+        del a
 
 
 # ------------------------------------------------------------------------- decoding
 
 
 def _decode(
-    buf: bytearray, starts: list[int], columns: list[Column], schema: pa.Schema, vtypes: list[VerticaType]
+    buf: bytearray, starts: np.ndarray, columns: list[Column], schema: pa.Schema, vtypes: list[VerticaType]
 ) -> pa.RecordBatch:
     a = np.frombuffer(buf, dtype=np.uint8)
     try:
