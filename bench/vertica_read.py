@@ -10,6 +10,8 @@ uuid); it encodes DataRows with numpy. Measured, in the same run:
 
 * ``adu``: ``VerticaSource.read`` (binary transfer, vectorised decoding to Arrow), one
   partition, then 2 hash partitions read by 2 processes;
+* ``adu decoder alone``: the same decoding replayed from the recorded bytes of the
+  result (no server, no network): the client's own ceiling;
 * ``driver``: vertica-python's own ``cursor.fetchmany`` (one Python object per value), then
   ``pa.Table.from_pylist`` — what a straightforward plugin would do.
 
@@ -71,6 +73,63 @@ def _read_partition(url: str, index: int, count: int, batch_rows: int) -> int:
     return n
 
 
+class _Recorder:
+    """Wraps the driver's socket file and keeps every chunk read."""
+
+    def __init__(self, f: Any) -> None:
+        self.f, self.chunks = f, []
+
+    def read1(self, n: int) -> bytes:
+        data = self.f.read1(n)
+        self.chunks.append(data)
+        return data
+
+    def close(self) -> None:
+        self.f.close()
+
+
+class _Replay:
+    """A stand-in connection replaying recorded bytes (measures the decoder alone)."""
+
+    complex_types_enabled = True
+
+    def __init__(self, data: bytes) -> None:
+        import io
+
+        self.f = io.BufferedReader(io.BytesIO(data), buffer_size=1 << 20)
+
+    def write(self, message: Any) -> None:
+        pass
+
+    def _socket_as_file(self) -> Any:
+        return self.f
+
+
+def _decoder_only(url: str, batch_rows: int) -> tuple[int, float]:
+    """Rows/s of ``stream_query`` on a recorded result, without server or network."""
+    from adu_vertica import VerticaSource
+    from adu_vertica.connect import connect
+    from adu_vertica.decode import stream_query
+    from adu_vertica.types import parse_type
+
+    src = VerticaSource(url)
+    table = next(t for t in src.discover() if t.qualified_name == "bench.mixed")
+    src.close()
+    schema = table.arrow_schema()
+    vtypes = [parse_type(c.source_type) for c in table.columns]
+    sql = VerticaSource.partition_sql(src.partitions(table, target=1)[0], None)
+    conn = connect(url)
+    rec = _Recorder(conn._socket_as_file())
+    conn._socket_as_file = lambda: rec
+    n = sum(b.num_rows for b in stream_query(conn, sql, schema, vtypes, batch_rows=batch_rows))
+    conn.close()
+    data = b"".join(rec.chunks)
+    t0 = time.perf_counter()
+    m = sum(b.num_rows for b in stream_query(_Replay(data), sql, schema, vtypes, batch_rows=batch_rows))
+    assert m == n
+    return n, time.perf_counter() - t0
+
+
 def _warm(url: str) -> None:
     from adu_vertica import VerticaSource
 
@@ -114,6 +173,8 @@ def main() -> None:
         t0 = time.perf_counter()
         n = _read_partition(url, 0, 1, args.batch_rows)
         results["adu, 1 connection"] = n / (time.perf_counter() - t0)
+        n, secs = _decoder_only(url, args.batch_rows)
+        results["adu decoder alone (recorded stream)"] = n / secs
         with ProcessPoolExecutor(2, mp_context=ctx) as pool:
             list(pool.map(_warm, [url] * 2))  # imports and first connection outside the timing
             t0 = time.perf_counter()
