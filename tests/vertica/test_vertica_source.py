@@ -422,3 +422,33 @@ def test_views_when_asked(vertica: VerticaEnv) -> None:
     finally:
         src.close()
     assert sorted(got.column("id").to_pylist()) == list(range(19990, 20000))
+
+
+def test_infinite_timestamps_follow_the_policy(vertica: VerticaEnv) -> None:
+    from vertica_engine import ColumnDef, TableDef
+
+    server = vertica.require_fake("writes infinity straight into the test server's tables")
+    t = TableDef(SCHEMA, "forever", [ColumnDef("id", "int", False), ColumnDef("ts", "timestamp"),
+                                      ColumnDef("tz", "timestamptz")], primary_key=("id",), segmented_by=("id",))
+    vertica.create(t)
+    server.engine.db.execute(
+        f"INSERT INTO {SCHEMA}.forever VALUES (1, 'infinity', '-infinity', 0), (2, '2020-01-01', NULL, 0)")
+    results = {}
+    for policy in ("error", "null", "clamp"):
+        src = VerticaSource(vertica.url, {"infinity": policy})
+        try:
+            table = _table(src, "forever")
+            if policy == "error":
+                with pytest.raises(SourceError, match="infinity") as info:
+                    _read_all(src, table)
+                assert "'ts'" in str(info.value) and not info.value.retryable
+                continue
+            results[policy] = _read_all(src, table).sort_by("id").to_pylist()
+        finally:
+            src.close()
+    assert results["null"][0]["ts"] is None and results["null"][0]["tz"] is None
+    assert results["null"][1]["ts"] == dt.datetime(2020, 1, 1)
+    assert results["clamp"][0]["ts"] == dt.datetime(9999, 12, 31, 23, 59, 59, 999999)
+    assert results["clamp"][0]["tz"] == dt.datetime(1, 1, 1, tzinfo=dt.UTC)
+    with pytest.raises(UsageError):
+        VerticaSource(vertica.url, {"infinity": "zero"})

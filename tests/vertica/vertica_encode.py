@@ -119,7 +119,10 @@ def encode_binary(arr: pa.Array, vt: VType) -> Encoded:
         return _fixed(packed.astype(">i8"), valid, 8)
     if k in ("timestamp", "timestamptz"):
         us = _int64(arr.cast(pa.timestamp("us", tz=arr.type.tz)).cast(pa.int64()))
-        return _fixed((us - UNIX_TO_2000_US).astype(">i8"), valid, 8)
+        # DuckDB's ±infinity (±(2^63-1) us) go out as the int64 extremes, as PostgreSQL does
+        big = np.iinfo(np.int64)
+        wire = np.where(us == big.max, big.max, np.where(us <= -big.max, big.min, us - UNIX_TO_2000_US))
+        return _fixed(wire.astype(">i8"), valid, 8)
     if k in ("interval ds", "interval ym"):
         if pa.types.is_interval(arr.type):
             items = arr.to_pylist()

@@ -55,6 +55,16 @@ class WireError(Exception):
         self.response = response
 
 
+class InfiniteValue(ValueError):
+    """A ±infinity timestamp met the ``infinity="error"`` policy."""
+
+
+INT64_MAX = np.iinfo(np.int64).max
+INT64_MIN = np.iinfo(np.int64).min
+CLAMP_LOW_US = -62_135_596_800_000_000  # 0001-01-01 00:00:00 UTC, microseconds since 1970
+CLAMP_HIGH_US = 253_402_300_799_999_999  # 9999-12-31 23:59:59.999999
+
+
 class ConnectionLost(Exception):
     """The connection ended in the middle of a result."""
 
@@ -68,12 +78,18 @@ def stream_query(
     batch_rows: int,
     should_stop: Callable[[], bool] = lambda: False,
     read_size: int = 1 << 20,
+    infinity: str = "error",
 ) -> Iterator[pa.RecordBatch]:
     """Run ``sql`` on a vertica-python connection and yield batches of ``schema``.
 
     Stops (returning) when ``should_stop()`` is true between batches; the caller then
     cancels the server-side query. Raises :class:`WireError` for an ErrorResponse and
     :class:`ConnectionLost` when the stream ends early.
+
+    ``infinity`` says what becomes of TIMESTAMP/TIMESTAMPTZ ``±infinity`` (sent as the
+    largest/smallest 64-bit integer, as PostgreSQL, which Vertica's protocol descends
+    from, does): ``error`` (raise :class:`InfiniteValue`), ``null`` or ``clamp`` (to
+    0001-01-01 00:00:00 / 9999-12-31 23:59:59.999999).
     """
     conn.write(messages.Query(sql))
     f = conn._socket_as_file()
@@ -97,7 +113,7 @@ def stream_query(
                 parts.append(found)
                 count += found.size
                 if count >= batch_rows:
-                    yield _decode(buf, np.concatenate(parts), columns, schema, vtypes)
+                    yield _decode(buf, np.concatenate(parts), columns, schema, vtypes, infinity)
                     parts, count = [], 0
                     del buf[:pos]
                     n = len(buf)
@@ -131,7 +147,7 @@ def stream_query(
     if error is not None:
         raise WireError(error)
     if count and columns is not None:
-        yield _decode(buf, np.concatenate(parts), columns, schema, vtypes)
+        yield _decode(buf, np.concatenate(parts), columns, schema, vtypes, infinity)
 
 
 def scan_rows(buf: bytearray, pos: int, n: int, limit: int) -> tuple[np.ndarray, int]:
@@ -176,7 +192,8 @@ def scan_rows(buf: bytearray, pos: int, n: int, limit: int) -> tuple[np.ndarray,
 
 
 def _decode(
-    buf: bytearray, starts: np.ndarray, columns: list[Column], schema: pa.Schema, vtypes: list[VerticaType]
+    buf: bytearray, starts: np.ndarray, columns: list[Column], schema: pa.Schema, vtypes: list[VerticaType],
+    infinity: str = "error",
 ) -> pa.RecordBatch:
     a = np.frombuffer(buf, dtype=np.uint8)
     try:
@@ -186,7 +203,10 @@ def _decode(
             lens = _be(a, pos, 4, ">i4").astype(np.int64)
             vpos = pos + 4
             pos = vpos + np.maximum(lens, 0)
-            arrays.append(_column(a, vpos, lens, field.type, col, vt))
+            if vt.kind in ("timestamp", "timestamptz") and col.format_code == FormatCode.BINARY:
+                arrays.append(_timestamp(a, vpos, lens, field, infinity))
+            else:
+                arrays.append(_column(a, vpos, lens, field.type, col, vt))
         return pa.RecordBatch.from_arrays(arrays, schema=schema)
     finally:
         del a
@@ -299,6 +319,26 @@ def _column(
             or pa.types.is_large_binary(typ):
         return _varlen(a, vpos, lens, typ)
     return _slow(a, vpos, lens, typ, col, vt)
+
+
+def _timestamp(a: np.ndarray, vpos: np.ndarray, lens: np.ndarray, field: pa.Field, infinity: str) -> pa.Array:
+    """Microseconds since 2000-01-01 to Arrow timestamps, applying the ±infinity policy."""
+    valid = lens >= 0
+    raw = _fixed_values(a, vpos, lens, 8, ">i8")
+    pos_inf = (raw == INT64_MAX) & valid
+    neg_inf = (raw == INT64_MIN) & valid
+    us = (raw + UNIX_TO_2000_US) * valid
+    if pos_inf.any() or neg_inf.any():
+        if infinity == "null":
+            valid = valid & ~pos_inf & ~neg_inf
+            us = us * valid
+        elif infinity == "clamp":
+            us = np.where(pos_inf, CLAMP_HIGH_US, np.where(neg_inf, CLAMP_LOW_US, us))
+        else:
+            raise InfiniteValue(
+                f"column {field.name!r} holds {'+' if pos_inf.any() else '-'}infinity, which Parquet "
+                "cannot hold; set the source option infinity to 'null' or 'clamp'")
+    return _from_numpy(us, valid, field.type)
 
 
 def _numeric(a: np.ndarray, vpos: np.ndarray, lens: np.ndarray, typ: Any, col: Column, vt: VerticaType) -> pa.Array:

@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 EPOCH_SQL = "SELECT current_epoch FROM v_monitor.system"
 _OPTIONS = {"password_env", "password_file", "tlsmode", "tls_cafile", "tls_certfile", "tls_keyfile",
             "connection_load_balance", "backup_server_node", "connection_timeout", "workload",
-            "session_label", "partitioning", "binary_transfer",
+            "session_label", "partitioning", "binary_transfer", "infinity",
             # read by the engine itself (plan_tables)
             "include_views", "include_foreign"}
 
@@ -35,7 +35,9 @@ class VerticaSource(Source):
 
     Source options (besides the connection options of :mod:`adu_vertica.connect`):
     ``partitioning``: ``auto`` (segmentation hash ranges, else primary-key hash ranges,
-    else integer key ranges), ``hash``, ``range`` or ``none``.
+    else integer key ranges), ``hash``, ``range`` or ``none``; ``infinity``: what
+    TIMESTAMP ``±infinity`` becomes: ``error`` (default: the table fails, naming the
+    column), ``null`` or ``clamp`` (to 0001-01-01 / 9999-12-31 23:59:59.999999).
     """
 
     name: ClassVar[str] = "vertica"
@@ -50,6 +52,9 @@ class VerticaSource(Source):
         self.partitioning = str(self.options.get("partitioning", "auto"))
         if self.partitioning not in ("auto", "hash", "range", "none"):
             raise UsageError("partitioning must be auto, hash, range or none")
+        self.infinity = str(self.options.get("infinity", "error"))
+        if self.infinity not in ("error", "null", "clamp"):
+            raise UsageError("infinity must be error, null or clamp")
         connection_options(url, self.options)  # validate the URL early (and remember the secret)
         self._conn: Any = None
         self._server_version: str | None = None
@@ -202,7 +207,7 @@ class VerticaSource(Source):
         cancelled = False
         try:
             for batch in stream_query(conn, sql, schema, vtypes, batch_rows=max(1, batch_rows),
-                                      should_stop=cancel.is_set):
+                                      should_stop=cancel.is_set, infinity=self.infinity):
                 yield batch
                 if cancel.is_set():
                     break
