@@ -269,6 +269,7 @@ def test_wrong_password_is_a_connect_error(vertica: VerticaEnv) -> None:
         src.discover()
     assert info.value.sqlstate == "28000"
     assert "Wr0ng-Pa55" not in str(info.value) and "credentials" in str(info.value)
+    assert "Wr0ng-Pa55" not in repr(src) and "Wr0ng-Pa55" not in str(src.info.__self__)
     assert isinstance(info.value, UsageError)  # exit code 2
 
 

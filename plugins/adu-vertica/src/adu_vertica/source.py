@@ -59,6 +59,9 @@ class VerticaSource(Source):
         self._conn: Any = None
         self._server_version: str | None = None
 
+    def __repr__(self) -> str:
+        return f"VerticaSource({redact_url(self.url)!r})"
+
     # ----------------------------------------------------------------- connections
     def _connection(self) -> Any:
         if self._conn is None or self._conn.closed():
