@@ -20,7 +20,7 @@ def _export(store, url: str, password: str, out: Path, tables: tuple[str, ...], 
         validate=False,
         **kw,
     )
-    return submit_and_run(store, spec, password=password, mp_start="fork")
+    return submit_and_run(store, spec, password=password, mp_start="forkserver")
 
 
 def _read(out: Path, schema: str, name: str) -> pa.Table:

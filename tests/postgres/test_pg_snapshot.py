@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 
 import pyarrow as pa
@@ -47,7 +48,7 @@ def test_concurrent_writes_do_not_show(two_tables) -> None:
         )
         parts = source.partitions(ta, target=3) + source.partitions(tb, target=3)
         assert len(parts) > 2
-        with ProcessPoolExecutor(2) as pool:
+        with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("forkserver")) as pool:
             results = list(
                 pool.map(_read_partition, [db.dsn] * len(parts), [options] * len(parts), parts, [snap] * len(parts))
             )
