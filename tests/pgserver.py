@@ -101,6 +101,8 @@ class PgServer:
     :ivar socket_dir: directory of the Unix socket (None for an external server).
     :ivar port: the TCP port.
     :ivar password: the password of both roles.
+    :ivar ssl_root_cert: the server's self-signed certificate (SSL is on when openssl is
+        installed; None otherwise and for an external server).
     """
 
     def __init__(self) -> None:
@@ -120,6 +122,7 @@ class PgServer:
         self._user: pwd.struct_passwd | None = None
         self._db_counter = itertools.count(1)
         self._running = False
+        self.ssl_root_cert: str | None = None
 
     # -- life cycle ------------------------------------------------------------------------
 
@@ -192,6 +195,7 @@ class PgServer:
             ]
         )  # fmt: skip
         pwfile.unlink()
+        ssl_conf = self._make_certificate()
         for attempt in range(5):
             self.port = _free_port()
             conf = [
@@ -207,6 +211,7 @@ class PgServer:
                 "log_min_messages = warning",
                 "logging_collector = off",
                 "timezone = 'UTC'",
+                *ssl_conf,
             ]
             with open(self.datadir / "postgresql.auto.conf", "w") as f:
                 f.write("\n".join(conf) + "\n")
@@ -226,6 +231,31 @@ class PgServer:
         pw = quote(self.password, safe="")
         self.dsn = f"postgresql://{self.role}:{pw}@{host}:{self.port}/{self.dbname}"
 
+    def _make_certificate(self) -> list[str]:
+        """A self-signed certificate for 127.0.0.1 so SSL can be tested (none without openssl).
+
+        The server then accepts both SSL and plain connections; :attr:`ssl_root_cert` is the
+        file a client verifies the server with (``sslmode=verify-full``).
+        """
+        if shutil.which("openssl") is None or self.datadir is None:
+            return []
+        cert, key = self.datadir / "server.crt", self.datadir / "server.key"
+        try:
+            self._run(
+                [
+                    "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert),
+                ]
+            )  # fmt: skip
+        except subprocess.CalledProcessError:
+            return []
+        key.chmod(0o600)
+        self.ssl_root_cert = str(self.base / "root.crt")  # type: ignore[operator]
+        shutil.copyfile(cert, self.ssl_root_cert)
+        os.chmod(self.ssl_root_cert, 0o644)
+        return ["ssl = on", "ssl_cert_file = 'server.crt'", "ssl_key_file = 'server.key'"]
+
     def _pg_ctl(self, *args: str) -> None:
         assert self.bin is not None and self.datadir is not None
         self._run([str(self.bin / "pg_ctl"), "-D", str(self.datadir), *args])
@@ -235,9 +265,7 @@ class PgServer:
             cur.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (self.role,))
             if cur.fetchone() is None:
                 cur.execute(
-                    sql.SQL("CREATE ROLE {} LOGIN CREATEDB CREATEROLE PASSWORD %s").format(
-                        sql.Identifier(self.role)
-                    ),
+                    sql.SQL("CREATE ROLE {} LOGIN CREATEDB CREATEROLE PASSWORD %s").format(sql.Identifier(self.role)),
                     (self.password,),
                 )
             cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (self.dbname,))

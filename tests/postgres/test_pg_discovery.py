@@ -171,3 +171,20 @@ def test_partitions_are_picklable(pg_db) -> None:
             pa.field("microseconds", pa.int64(), nullable=False),
         ]
     )
+
+
+def test_ssl_parameters_reach_libpq(pg) -> None:
+    if pg.ssl_root_cert is None:
+        pytest.skip("the test server has no certificate (no openssl)")
+    check = "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()"
+    verified = open_source(f"{pg.dsn}?sslmode=verify-full&sslrootcert={pg.ssl_root_cert}")
+    assert verified.info().server_version
+    with verified._coordinator().cursor() as cur:
+        cur.execute(check)
+        assert cur.fetchone() == (True,)
+    plain = open_source(f"{pg.dsn}?sslmode=disable")
+    with plain._coordinator().cursor() as cur:
+        cur.execute(check)
+        assert cur.fetchone() == (False,)
+    with pytest.raises(ConnectError, match=r"certificate|verify|root"):
+        open_source(f"{pg.dsn}?sslmode=verify-full&sslrootcert=/nonexistent/root.crt").info()
