@@ -74,3 +74,44 @@ def test_one_failing_table_does_not_stop_the_others(pg, zoo_db, adu_store, tmp_p
     assert "infinity" in failed.error.message and "'d'" in failed.error.message
     assert pg.password not in failed.error.message
     assert pg.password not in (failed.error.traceback or "")
+
+
+def test_terminated_backend_is_retried_without_duplicates(pg, pg_db, adu_store, tmp_path, monkeypatch) -> None:
+    import threading
+
+    from adu_core import config as config_mod
+    from pgserver import wait_for
+
+    rows = 400_000
+    pg_db.execute(f"CREATE TABLE t AS SELECT g AS id, repeat('x', 100) AS pad FROM generate_series(1, {rows}) g")
+    monkeypatch.setenv("ADU_BATCH_ROWS", "500")
+    settings = config_mod.load()
+    out = tmp_path / "export"
+    spec = JobSpec(source=pg_db.dsn, target=str(out), selection=TableSelection(tables=("public.t",)),
+                   parallel=1, validate=False)  # fmt: skip
+    result: list = []
+    job = threading.Thread(
+        target=lambda: result.append(
+            submit_and_run(adu_store, spec, password=pg.password, settings=settings, executor="thread")
+        )
+    )
+    job.start()
+    kill = (
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+        " WHERE datname = %s AND query LIKE 'COPY%%' AND state = 'active'"
+    )
+    killed: list = []
+    with pg.connect(pg.superuser_dsn) as conn, conn.cursor() as cur:
+
+        def try_kill() -> bool:
+            cur.execute(kill, (pg_db.name,))
+            killed.extend(cur.fetchall())
+            return bool(killed)
+
+        assert wait_for(try_kill, timeout=30, interval=0.001)
+    job.join(120)
+    assert killed == [(True,)]  # the COPY was really cut mid-way
+    (res,) = result
+    assert res.status == JobStatus.SUCCEEDED, [t.error for t in res.tables]
+    ids = _read(out, "public", "t").column("id").to_pylist()
+    assert len(ids) == len(set(ids)) == rows
