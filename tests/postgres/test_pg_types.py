@@ -271,3 +271,30 @@ def test_bad_options_are_refused() -> None:
         open_source("postgresql://u@h/db", colour="red")
     with pytest.raises(UsageError, match="numeric"):
         open_source("postgresql://u@h/db", numeric="float")
+
+
+def test_text_output_does_not_depend_on_session_defaults(pg, pg_db) -> None:
+    pg_db.execute(
+        "CREATE TABLE s (id int, r tstzrange, ds date[], iv interval[], f float8[], b bytea[]);"
+        "INSERT INTO s VALUES (1, tstzrange('2020-01-02 03:04:05+00', NULL), ARRAY[date '2020-01-02'],"
+        " ARRAY[interval '-1 day 02:00:00'], ARRAY[0.1::float8], ARRAY[decode('00ff', 'hex')])"
+    )
+    for setting in (
+        "DateStyle = 'SQL, DMY'",
+        "IntervalStyle = 'sql_standard'",
+        "TimeZone = 'Asia/Tokyo'",
+        "extra_float_digits = -3",
+        "bytea_output = 'escape'",
+    ):
+        pg_db.execute(f"ALTER ROLE {pg.role} IN DATABASE {pg_db.name} SET {setting}", superuser=True)
+    assert pg_db.execute("SELECT ds::text, r::text FROM s") != [("{2020-01-02}", '["2020-01-02 03:04:05+00",)')]
+    source = open_source(pg_db.dsn)
+    row = read_table(source, find(source.discover(), "public.s")).to_pylist()[0]
+    assert row == {
+        "id": 1,
+        "r": '["2020-01-02 03:04:05+00",)',
+        "ds": "{2020-01-02}",
+        "iv": '{"-1 days +02:00:00"}',
+        "f": "{0.1}",
+        "b": '{"\\\\x00ff"}',
+    }

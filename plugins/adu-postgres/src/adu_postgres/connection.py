@@ -42,6 +42,15 @@ RETRYABLE_STATES = {
 }
 
 
+#: Output settings fixed for every session, so values exported as PostgreSQL text
+#: (arrays, ranges, composites, timetz...) do not depend on the role's or database's
+#: defaults: ISO dates, PostgreSQL interval style, shortest exact floats, UTC, hex bytea.
+SESSION_SETTINGS = (
+    "SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'postgres'; SET extra_float_digits = 3;"
+    " SET TimeZone = 'UTC'; SET bytea_output = 'hex'; SET idle_in_transaction_session_timeout = 0"
+)
+
+
 def split_url(url: str) -> tuple[str, dict[str, str]]:
     """``url`` without ADU's own query parameters, and those parameters."""
     parts = urlsplit(url)
@@ -105,7 +114,7 @@ def connect(url: str, options: Mapping[str, Any], *, application_name: str = "ad
             for name in ("statement_timeout", "lock_timeout"):
                 if options.get(name) is not None:
                     cur.execute("SELECT set_config(%s, %s, false)", (name, str(options[name])))
-            cur.execute("SET idle_in_transaction_session_timeout = 0")
+            cur.execute(SESSION_SETTINGS)
     except psycopg2.Error as exc:
         conn.close()
         raise UsageError("bad source option: " + clean_message(exc, password)) from None
