@@ -443,3 +443,29 @@ def test_retry_of_a_failed_table_merges_into_a_verified_export(tmp_path) -> None
     assert [(t.qualified_name, t.rows) for t in report.tables] == [("public.a", 10), ("public.b", 20)]
     m = json.loads((target / "manifest.json").read_bytes())
     assert [t["job_id"] for t in m["tables"]] == ["job-1", "job-2"]
+
+
+def test_unsigned_overwrite_of_a_signed_export_leaves_no_stale_signature(tmp_path) -> None:
+    from adu_core import signing
+
+    priv, pub, _ = signing.write_key_pair(tmp_path / "k")
+    t = int_table()
+    target = tmp_path / "out"
+    export_tables(target, [(t, [make_batches(t, 10)])], sign_key=str(priv))
+    assert verify_export(target, public_key=pub).signature == "valid"
+    export_tables(target, [(t, [make_batches(t, 20)])], overwrite=True, job_id="j2")
+    assert not (target / "manifest.sig").exists()
+    assert verify_export(target).ok
+    assert verify_export(target, public_key=pub).signature == "missing"
+
+
+def test_a_bad_signing_key_fails_before_the_manifest_is_written(tmp_path) -> None:
+    t = int_table()
+    sink = ParquetSink(str(tmp_path / "out"), None, job_id="j")
+    sink.prepare(overwrite=False)
+    sink.publish_table(t, [_stage(sink, t, 5)])
+    (tmp_path / "bad.key").write_text("not a key")
+    with pytest.raises(UsageError, match="not an unencrypted PEM private key"):
+        sink.finalize({"format": "adu-manifest", "tables": []}, sign_key=str(tmp_path / "bad.key"))
+    assert not (tmp_path / "out" / "manifest.json").exists()
+    sink.close()
