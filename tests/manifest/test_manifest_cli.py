@@ -101,3 +101,18 @@ def test_inspect_unknown_table_and_not_an_export(export, tmp_path) -> None:
     assert result.exit_code == 2 and "public.items" in result.output
     result = CliRunner().invoke(inspect_cmd.command, [str(tmp_path)])
     assert result.exit_code == 2 and "not an export" in result.output
+
+
+def test_inspect_quarantined_rows(tmp_path) -> None:
+    import pyarrow as pa
+    from adu_core.plugin.components import FAILED_CHECKS_COLUMN
+
+    t = int_table()
+    bad = make_batches(t, 4, start=900)[0]
+    bad = bad.append_column(FAILED_CHECKS_COLUMN, pa.array([["price <= 5"]] * 4, pa.list_(pa.string())))
+    target = tmp_path / "q"
+    export_tables(target, [(t, [make_batches(t, 10)])], quarantine={t.qualified_name: [[bad]]})
+    result = CliRunner().invoke(inspect_cmd.command, [str(target), "--table", "public.items", "--quarantine"])
+    assert result.exit_code == 0, result.output
+    assert "quarantined rows: 4 in 1 file(s)" in result.output
+    assert "price <= 5" in result.output and "item 901" in result.output

@@ -55,7 +55,7 @@ def _summary(manifest: dict[str, Any]) -> None:
     click.echo(f"{totals.get('tables', len(tables))} table(s), {totals.get('rows', 0):,} rows")
 
 
-def _show_table(directory: str, table: dict[str, Any], limit: int) -> None:
+def _show_table(directory: str, table: dict[str, Any], limit: int, quarantine: bool = False) -> None:
     import duckdb  # imported here: only this command needs it
 
     click.echo(f"table {table.get('schema')}.{table.get('name')}: {table.get('rows', 0):,} rows "
@@ -69,8 +69,14 @@ def _show_table(directory: str, table: dict[str, Any], limit: int) -> None:
     if table.get("ddl"):
         click.echo("source DDL:")
         click.echo("  " + str(table["ddl"]).strip().replace("\n", "\n  "))
+    listed = table.get("files") or []
+    if quarantine:
+        validation = table.get("validation") if isinstance(table.get("validation"), dict) else {}
+        listed = (validation or {}).get("quarantine_files") or []
+        click.echo(f"quarantined rows: {sum(int(f.get('rows') or 0) for f in listed if isinstance(f, dict)):,} "
+                   f"in {len(listed)} file(s) (column _adu_failed_checks names the broken checks)")
     files = []
-    for f in table.get("files") or []:
+    for f in listed:
         rel = safe_relpath(f.get("path") if isinstance(f, dict) else None)
         if rel is None:
             raise click.UsageError(f"unsafe file path in the manifest: {f!r}")
@@ -97,7 +103,8 @@ def _show_table(directory: str, table: dict[str, Any], limit: int) -> None:
 @click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=str))
 @click.option("--table", "table_name", metavar="S.T", help="Show this table's schema and first rows.")
 @click.option("--limit", type=click.IntRange(min=0), default=10, show_default=True, help="Rows to show.")
-def command(directory: str, table_name: str | None, limit: int) -> None:
+@click.option("--quarantine", is_flag=True, help="With --table: show the quarantined rows instead.")
+def command(directory: str, table_name: str | None, limit: int, quarantine: bool) -> None:
     """Show what an export holds: its tables and row counts, or one table's schema
     (source and Arrow types), DDL and first rows (read through DuckDB). No database
     needed. Use adu verify to check the files."""
@@ -105,4 +112,4 @@ def command(directory: str, table_name: str | None, limit: int) -> None:
     if table_name is None:
         _summary(manifest)
     else:
-        _show_table(directory, _find_table(manifest, table_name), limit)
+        _show_table(directory, _find_table(manifest, table_name), limit, quarantine)
