@@ -469,3 +469,31 @@ def test_a_bad_signing_key_fails_before_the_manifest_is_written(tmp_path) -> Non
         sink.finalize({"format": "adu-manifest", "tables": []}, sign_key=str(tmp_path / "bad.key"))
     assert not (tmp_path / "out" / "manifest.json").exists()
     sink.close()
+
+
+def test_republishing_swaps_the_table_folder_in_one_step(tmp_path) -> None:
+    import sys
+
+    t = int_table()
+    sink = ParquetSink(str(tmp_path / "out"), None, job_id="j")
+    sink.prepare(overwrite=False)
+    sink.publish_table(t, [_stage(sink, t, 30)])
+    folder = tmp_path / "out" / "public" / "items"
+    before = folder.stat().st_ino
+    sink.publish_table(t, [_stage(sink, t, 40, attempt=2)])
+    assert pq.read_metadata(folder / "part-00000.parquet").num_rows == 40
+    if sys.platform == "linux":
+        assert folder.stat().st_ino != before  # the new folder took the old one's place
+    assert os.listdir(tmp_path / "out" / STAGING / "j" / "build") == []  # the old table is gone
+    sink.close()
+
+
+def test_exchange_swaps_two_folders_atomically(tmp_path) -> None:
+    from adu_parquet.sink import _exchange
+
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir(), b.mkdir()
+    (a / "from_a").touch(), (b / "from_b").touch()
+    if not _exchange(a, b):
+        pytest.skip("renameat2(RENAME_EXCHANGE) unavailable on this platform or file system")
+    assert os.listdir(a) == ["from_b"] and os.listdir(b) == ["from_a"]

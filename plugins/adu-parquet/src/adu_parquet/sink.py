@@ -19,9 +19,11 @@ staging, which :meth:`ParquetSink.close` removes.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import json
 import os
 import shutil
+import sys
 import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -77,6 +79,23 @@ def file_schema(table: TableInfo, job_id: str) -> pa.Schema:
             ).encode(),
         }
     )
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths in one atomic step (Linux ``renameat2(RENAME_EXCHANGE)``).
+
+    False when the platform or file system cannot (the caller then renames in two steps).
+    """
+    if sys.platform != "linux":
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    rc = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange)
+    return bool(rc == 0)
 
 
 def _fsync_dir(path: Path) -> None:
@@ -283,6 +302,12 @@ class ParquetSink(Sink):
             )
         _fsync_dir(build)
         final = self.root / final_rel
+        if published and final.is_dir() and not final.is_symlink() and _exchange(build, final):
+            # a retry: readers see the old table or the new one, never neither
+            shutil.rmtree(build, ignore_errors=True)
+            self._published.append(final)
+            _fsync_dir(final.parent)
+            return published
         self._remove_published(final)
         if published:
             final.parent.mkdir(parents=True, exist_ok=True)
