@@ -11,8 +11,9 @@ Layout of an export directory ``DIR``::
 Folder names come from :mod:`adu_parquet.naming`. Workers write into the job's staging
 folder; :meth:`ParquetSink.publish_table` gathers a complete table's files into a fresh
 folder inside staging and renames that folder into place in one step, so a reader sees
-either no folder or the whole table, never a part of it; a retry renames the old
-folder away first, so rows are never duplicated. A killed worker leaves files only in
+either no folder or the whole table, never a part of it; a retry swaps the new folder
+with the old one (Linux ``renameat2``; elsewhere the old one is renamed away first), so
+rows are never duplicated. A killed worker leaves files only in
 staging, which :meth:`ParquetSink.close` removes.
 """
 
