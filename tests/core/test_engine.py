@@ -80,6 +80,9 @@ def test_one_failing_table_does_not_stop_the_others(demo_db, tmp_path, adu_store
     assert failed.error.sqlstate == "42501" and "SELECT privilege" in failed.error.message
     assert failed.error.context["table"] == "shop.orders" and "Traceback" in failed.error.traceback
     assert not (out / "shop" / "orders").exists()
+    # the manifest lists the failed table, so the far side cannot take the export for whole
+    partial = verify_export(str(out))
+    assert not partial.ok and any("shop.orders" in line for line in partial.lines())
     assert _rows_in(out, "shop/customers") == 2000
     rows = adu_store.list_tables(result.job_id)
     assert {r.qualified_name: r.status.value for r in rows}["shop.orders"] == "failed"

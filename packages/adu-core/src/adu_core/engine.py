@@ -406,6 +406,10 @@ class _JobRunner:
             selected = plan_tables(source, spec)
             sink = self.plugins.sink_class(spec.sink)(spec.target, dict(spec.sink_options), job_id=self.job_id)
             validators = self._validators(selected)
+            if spec.sign_key:
+                from adu_core.signing import load_private_key
+
+                load_private_key(spec.sign_key)  # a bad key is bad input, found before any data moves
             sink.prepare(overwrite=spec.overwrite, retry=bool(spec.retry_tables))
             base_info = source.info()
             with source.snapshot() as token:
@@ -686,9 +690,15 @@ class _JobRunner:
         from adu_core.manifest import build_manifest, merge_manifest
 
         assert self.source_info is not None
-        ok = [(r.info, r.result) for r in runs if r.result.status == TableStatus.SUCCEEDED]
+        # failed tables are listed too (no rows, no files, their error), so the far side's
+        # verify reports them missing instead of taking a partial export for a whole one
+        entries = [
+            (r.info, r.result if r.result.status == TableStatus.SUCCEEDED
+             else attrs.evolve(r.result, rows=0, bytes=0, files=[]))
+            for r in runs
+        ]
         manifest = build_manifest(job_id=self.job_id, adu_version=__version__, source=self.source_info,
-                                  sink=self.spec.sink, tables=ok, created_at=datetime.now(UTC))
+                                  sink=self.spec.sink, tables=entries, created_at=datetime.now(UTC))
         if self.spec.retry_tables:
             old = sink.read_manifest()
             if old is not None:
