@@ -22,6 +22,11 @@ Paths:
   pool, Parquet sink with SHA-256, manifest, job store).
 * ``adu-validate``: the same with the inferred validation rules on (the default).
 
+Optional paths (``--paths``): ``adu-read-psycopg2`` (the source reading the COPY through
+psycopg2's ``copy_expert`` instead of libpq directly), ``adu-engine-fork`` and
+``adu-engine-forkserver`` (the engine called from a small script, no CLI imports, pool
+started with that method: shows what the CLI's imports and ``fork`` cost in memory).
+
 Wall time is measured around each subprocess (interpreter start-up included for every
 path). Peak memory is sampled every 20 ms over the whole process tree, as the sum of RSS
 (pages shared by a forked pool counted once per process: an overestimate) and the sum of
@@ -172,6 +177,29 @@ def _adu_read_partition(url: str, part, out: str) -> int:
     return n
 
 
+def worker_adu_engine(url: str, tables: list[str], out: str, mp_start: str) -> None:
+    """The engine without the CLI: only what an export needs is imported before the pool
+    starts, and the pool starts with ``mp_start``."""
+    from adu_core import config
+    from adu_core.engine import submit_and_run
+    from adu_core.models import JobSpec, TableSelection
+    from adu_core.secrets import url_password
+    from adu_core.store import Store
+
+    settings = config.load()
+    store = Store.from_settings(settings)
+    spec = JobSpec(
+        source=url,
+        target=str(Path(out) / "export"),
+        selection=TableSelection(tables=tuple(tables)),
+        parallel=2,
+        validate=False,
+    )
+    result = submit_and_run(store, spec, password=url_password(url), settings=settings, mp_start=mp_start)
+    if result.status.value != "succeeded":
+        raise SystemExit(f"job {result.status.value}")
+
+
 def worker_adu_read(url: str, tables: list[str], out: str) -> None:
     from concurrent.futures import ProcessPoolExecutor
 
@@ -232,7 +260,10 @@ def main() -> None:
 
     if a.worker:
         tables = a.tables.split(",")
-        {"duckdb": worker_duckdb, "adu-read": worker_adu_read}[a.worker](a.url, tables, a.out)
+        if a.worker.startswith("adu-engine-"):
+            worker_adu_engine(a.url, tables, a.out, a.worker.removeprefix("adu-engine-"))
+        else:
+            {"duckdb": worker_duckdb, "adu-read": worker_adu_read}[a.worker](a.url, tables, a.out)
         return
 
     from pgserver import PgServer
@@ -283,10 +314,13 @@ def run_path(path: str, url: str, tables: list[str], pg) -> tuple[float, int, in
                 for cond in (f"ctid < '({half},0)'", f"ctid >= '({half},0)'")
             )
             return measure(["bash", "-c", script + " & wait"])
-        if path in ("duckdb", "adu-read"):
-            return measure(
-                [sys.executable, __file__, "--worker", path, "--url", url, "--out", out, "--tables", ",".join(tables)]
-            )
+        if path in ("duckdb", "adu-read", "adu-read-psycopg2", "adu-engine-fork", "adu-engine-forkserver"):
+            worker = "adu-read" if path == "adu-read-psycopg2" else path
+            env = dict(os.environ, ADU_DATA_DIR=str(Path(out) / "data"))
+            if path == "adu-read-psycopg2":
+                env["ADU_PG_COPY"] = "psycopg2"
+            cmd = [sys.executable, __file__, "--worker", worker, "--url", url, "--out", out]
+            return measure([*cmd, "--tables", ",".join(tables)], env=env)
         env = dict(os.environ, ADU_DATA_DIR=str(Path(out) / "data"))
         args = [str(VENV_BIN / "adu"), "export", url, "--out", str(Path(out) / "export"), "--parallel", "2"]
         for t in tables:
