@@ -391,6 +391,10 @@ class _JobRunner:
         self.started = time.time()
         self.tables: dict[str, _TableRun] = {}
         self.source_info: SourceInfo | None = None
+        # store writes buffered between two progress ticks (see _flush)
+        self._table_updates: dict[tuple[str, str], dict[str, Any]] = {}
+        self._partition_records: list[dict[str, Any]] = []
+        self._events: list[dict[str, Any]] = []
 
     # -- the whole job ----------------------------------------------------------------
 
@@ -435,6 +439,7 @@ class _JobRunner:
                     if run.result.status != TableStatus.SUCCEEDED:
                         _quiet(sink.discard_table, run.info)
                 _quiet(sink.close)
+            _quiet(self._flush)
             self.store.finish_job(self.job_id, JobStatus.FAILED, error=info)
             result = JobResult(job_id=self.job_id, status=JobStatus.FAILED, error=info,
                                tables=[r.result for r in self.tables.values()], source=self.source_info)
@@ -488,7 +493,8 @@ class _JobRunner:
         for run in self.tables.values():
             run.result.started_at = now
             run.result.status = TableStatus.RUNNING
-            self.store.update_table(self.job_id, run.info.schema, run.info.name, status="running", started_at=now)
+            self._update_table(run, status="running", started_at=now)
+        self._flush()
         try:
             if kind == "thread":
                 futures = {pool.submit(run_partition, t, cancel, progress): t for t in tasks}
@@ -526,6 +532,7 @@ class _JobRunner:
                 if now - last_write >= PROGRESS_INTERVAL or not pending:
                     last_write = now
                     self._write_progress()
+                    self._flush()
         finally:
             cancel.set() if any(r.result.status == TableStatus.RUNNING for r in self.tables.values()) else None
             pool.shutdown(wait=True, cancel_futures=True)
@@ -543,15 +550,24 @@ class _JobRunner:
             if run is not None and index not in run.done:
                 run.progress[index] = (rows, nbytes)
 
+    def _update_table(self, run: _TableRun, **fields: Any) -> None:
+        self._table_updates.setdefault((run.info.schema, run.info.name), {}).update(fields)
+
+    def _flush(self) -> None:
+        """Write the buffered table updates, partition records and events in one go."""
+        if not (self._table_updates or self._partition_records or self._events):
+            return
+        tables, parts, events = self._table_updates, self._partition_records, self._events
+        self._table_updates, self._partition_records, self._events = {}, [], []
+        self.store.record_batch(self.job_id, tables=tables, partitions=parts, log_events=events)
+
     def _write_progress(self) -> None:
-        update = {}
         for run in self.tables.values():
             if run.result.status == TableStatus.RUNNING:
                 rows = sum(r for r, _ in run.progress.values())
                 nbytes = sum(b for _, b in run.progress.values())
-                update[(run.info.schema, run.info.name)] = (rows, nbytes)
                 run.result.rows, run.result.bytes = rows, nbytes
-        self.store.update_progress(self.job_id, update)
+                self._update_table(run, rows=rows, bytes=nbytes)
         if self.on_progress is not None:
             results = [r.result for r in self.tables.values()]
             est = sum((r.info.row_estimate or 0) for r in self.tables.values()) or None
@@ -571,11 +587,10 @@ class _JobRunner:
         run.done[res.index] = res
         run.progress[res.index] = (res.rows, res.bytes)
         status = "cancelled" if res.cancelled else "failed" if res.error else "succeeded"
-        self.store.record_partition(self.job_id, run.info.schema, run.info.name, res.index, status=status,
-                                    rows=res.rows, attempts=res.attempts,
-                                    spec=dict(run.partitions[res.index].spec), error=res.error)
-        self.store.update_table(self.job_id, run.info.schema, run.info.name,
-                                partitions_done=len(run.done))
+        self._partition_records.append(dict(
+            schema=run.info.schema, name=run.info.name, index=res.index, status=status, rows=res.rows,
+            attempts=res.attempts, spec=dict(run.partitions[res.index].spec), error=res.error))
+        self._update_table(run, partitions_done=len(run.done))
         if run.complete:
             self._table_done(run, sink)
 
@@ -620,14 +635,14 @@ class _JobRunner:
         level = logging.INFO if tr.status == TableStatus.SUCCEEDED else logging.ERROR
         self.log.log(level, "table %s %s: %d rows", run.info.qualified_name, tr.status.value, tr.rows,
                      extra={"table": run.info.qualified_name})
-        self.store.update_table(
-            self.job_id, run.info.schema, run.info.name, status=tr.status.value, rows=tr.rows, bytes=tr.bytes,
-            finished_at=tr.finished_at, error=tr.error, validation=tr.validation,
-            files=[f.to_dict() for f in tr.files],
+        self._update_table(
+            run, status=tr.status.value, rows=tr.rows, bytes=tr.bytes, finished_at=tr.finished_at,
+            error=tr.error, validation=tr.validation, files=[f.to_dict() for f in tr.files],
         )
-        self.store.add_event(self.job_id, "INFO" if tr.status == TableStatus.SUCCEEDED else "ERROR",
-                             f"table {run.info.qualified_name} {tr.status.value}", table=run.info.qualified_name,
-                             data={"rows": tr.rows, "bytes": tr.bytes})
+        self._events.append(dict(
+            level="INFO" if tr.status == TableStatus.SUCCEEDED else "ERROR",
+            message=f"table {run.info.qualified_name} {tr.status.value}", table=run.info.qualified_name,
+            data={"rows": tr.rows, "bytes": tr.bytes}, ts=time.time()))
         self.plugins.table_finished(job_id=self.job_id, result=tr)
 
     def _validate_table(self, run: _TableRun, results: Sequence[PartitionResult],
@@ -678,6 +693,7 @@ class _JobRunner:
             first = next((r.error for r in results if r.error is not None), None)
             error = first
         _quiet(sink.close)
+        self._flush()
         self.store.finish_job(self.job_id, status, error=error, manifest_path=manifest_path)
         self.log.info("job %s: %d table(s), %d rows", status.value, len(results), sum(r.rows for r in results))
         result = JobResult(job_id=self.job_id, status=status, tables=results, source=self.source_info,

@@ -511,6 +511,78 @@ class Store:
     def update_table(self, job_id: str, schema: str, name: str, **fields: Any) -> None:
         """Update a table's row: status, rows, bytes, partitions_done, started_at,
         finished_at, error (ErrorInfo or dict), validation (dict), files (list)."""
+        values = self._table_values(fields)
+        with self._tx() as conn:
+            conn.execute(
+                job_tables.update()
+                .where(job_tables.c.job_id == job_id, job_tables.c.schema == schema, job_tables.c.name == name)
+                .values(**values)
+            )
+            conn.execute(jobs.update().where(jobs.c.id == job_id).values(**self._table_totals(conn, job_id)))
+
+    def record_batch(
+        self,
+        job_id: str,
+        *,
+        tables: Mapping[tuple[str, str], Mapping[str, Any]] | None = None,
+        partitions: Sequence[Mapping[str, Any]] = (),
+        log_events: Sequence[Mapping[str, Any]] = (),
+    ) -> None:
+        """Apply many table updates, partition records and events in one transaction.
+
+        The engine buffers what happens between two progress ticks and writes it here, so a
+        job of hundreds of small tables costs a few commits, not thousands.
+
+        :param tables: ``{(schema, name): fields}`` as for :meth:`update_table`.
+        :param partitions: keyword arguments of :meth:`record_partition` plus ``schema``,
+            ``name`` and ``index``.
+        :param log_events: keyword arguments of :meth:`add_event` plus ``level`` and ``message``.
+        """
+        from adu_core.secrets import redact_text
+
+        with self._tx() as conn:
+            for (schema, name), fields in (tables or {}).items():
+                values = self._table_values(fields)
+                if values:
+                    conn.execute(
+                        job_tables.update()
+                        .where(job_tables.c.job_id == job_id, job_tables.c.schema == schema,
+                               job_tables.c.name == name)
+                        .values(**values)
+                    )
+            if partitions:
+                ids = {
+                    (r.schema, r.name): r.id
+                    for r in conn.execute(
+                        sa.select(job_tables.c.id, job_tables.c.schema, job_tables.c.name).where(
+                            job_tables.c.job_id == job_id
+                        )
+                    )
+                }
+                for part in partitions:
+                    table_id = ids.get((part["schema"], part["name"]))
+                    if table_id is None:
+                        continue
+                    conn.execute(job_partitions.delete().where(
+                        job_partitions.c.table_id == table_id, job_partitions.c.idx == part["index"]))
+                    error = part.get("error")
+                    conn.execute(job_partitions.insert().values(
+                        job_id=job_id, table_id=table_id, idx=part["index"], status=part["status"],
+                        rows=part.get("rows", 0), attempts=part.get("attempts", 1),
+                        spec=json.dumps(part["spec"], default=str) if part.get("spec") else None,
+                        error=json.dumps(error.to_dict()) if error is not None else None,
+                    ))
+            for ev in log_events:
+                data = ev.get("data")
+                conn.execute(events.insert().values(
+                    job_id=job_id, ts=ev.get("ts", time.time()), level=str(ev["level"]).upper(),
+                    table_name=ev.get("table"), message=redact_text(ev["message"]),
+                    data=redact_text(json.dumps(data, default=str)) if data else None,
+                ))
+            conn.execute(jobs.update().where(jobs.c.id == job_id).values(**self._table_totals(conn, job_id)))
+
+    @staticmethod
+    def _table_values(fields: Mapping[str, Any]) -> dict[str, Any]:
         values: dict[str, Any] = {}
         for key, value in fields.items():
             if key == "status" and value is not None:
@@ -520,13 +592,7 @@ class Store:
                     value = value.to_dict()
                 value = json.dumps(value, default=str)
             values[key] = value
-        with self._tx() as conn:
-            conn.execute(
-                job_tables.update()
-                .where(job_tables.c.job_id == job_id, job_tables.c.schema == schema, job_tables.c.name == name)
-                .values(**values)
-            )
-            conn.execute(jobs.update().where(jobs.c.id == job_id).values(**self._table_totals(conn, job_id)))
+        return values
 
     def update_progress(self, job_id: str, progress: Mapping[tuple[str, str], tuple[int, int]]) -> None:
         """Set rows and bytes of running tables at once: ``{(schema, name): (rows, bytes)}``."""
