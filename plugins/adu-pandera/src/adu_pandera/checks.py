@@ -15,6 +15,7 @@ the check for them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -226,14 +227,29 @@ def _convert(check: str, pname: str, pkind: str, value: Any, arrow_type: pa.Data
     raise AssertionError(pkind)  # pragma: no cover
 
 
+#: what Python's ``re`` accepts and Rust's ``regex`` (what polars runs) does not.
+_NOT_IN_RUST = (
+    (re.compile(r"\(\?<?[=!]"), "look-around is not supported"),
+    (re.compile(r"\\[1-9]"), "backreferences are not supported"),
+    (re.compile(r"\(\?>"), "atomic groups are not supported"),
+    (re.compile(r"\(\?P=|\(\?P>"), "backreferences are not supported"),
+)
+
+
 def _check_regex(pattern: str) -> None:
-    """Refuse a pattern polars (Rust ``regex`` syntax) would refuse."""
+    """Refuse a pattern polars (Rust ``regex`` syntax) would refuse.
+
+    Checked with Python's ``re`` plus the constructs Rust's syntax lacks, not by polars
+    itself: this runs in the coordinator, and polars' thread pool must not be started
+    there (a process pool forked afterwards could deadlock in polars).
+    """
     try:
-        pl.select(pl.lit("").str.contains(pattern))
-    except pl.exceptions.PolarsError as exc:
-        first = str(exc).strip().splitlines()
-        reason = next((ln.strip() for ln in first if "error:" in ln), first[-1] if first else "")
-        raise kinds.ArgError(f"expected a regular expression, got {pattern!r} ({reason})") from None
+        re.compile(pattern)
+    except re.error as exc:
+        raise kinds.ArgError(f"expected a regular expression, got '{pattern}' ({exc})") from None
+    for construct, reason in _NOT_IN_RUST:
+        if construct.search(pattern):
+            raise kinds.ArgError(f"expected a regular expression in Rust syntax, got '{pattern}' ({reason})")
 
 
 # ------------------------------------------------------------------ compiled expressions
