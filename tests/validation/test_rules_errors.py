@@ -37,6 +37,8 @@ tables:
         ("      age: {str_matches: '^1'}\n", 5, "str_matches applies to text columns, and this column is int32"),
         ("      email: {str_matches: 5}\n", 5, "str_matches: expected a string, got the number 5"),
         ("      email: {str_matches: '(ab'}\n", 5, "expected a regular expression, got '(ab'"),
+        ("      email: {str_matches: 'a(?=b)'}\n", 5,
+         "expected a regular expression in Rust syntax, got 'a(?=b)' (look-around is not supported)"),
         ("      email: {str_length: {max_value: -1}}\n", 5, "str_length max_value: expected a whole number >= 0"),
         ("      email: {str_length: {maximum: 3}}\n", 5,
          "unknown argument 'maximum' for str_length (expected: min_value, max_value, exact_value)"),

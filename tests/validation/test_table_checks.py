@@ -3,13 +3,17 @@ partitions, row counts, unique_values_eq completeness."""
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 from adu_core.models import ColumnInfo, TableInfo
-from validation_kit import check_of, people_table, table_validator
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from validation_kit import batch_of, check_of, people_table, table_validator
 
 
 def stage(tmp_path: Path, table: TableInfo, partitions: list[dict[str, list[Any]]]) -> list[str]:
@@ -111,3 +115,72 @@ def _report(tv: Any, files: list[str]) -> Any:
     report = tv.merge([tv.partial()])
     report.checks.extend(tv.check_table(files))
     return report
+
+
+# -------------------------------------- the fast path: keys seen strictly increasing
+
+
+def _feed_and_stage(tmp_path: Path, table: TableInfo, partitions: list[list[int]], rules: str | None = None
+                    ) -> tuple[Any, list[Any], list[str]]:
+    """Each partition through its own worker copy (batches of 2 rows), then staged."""
+    coordinator = table_validator(table, rules)
+    partials = []
+    for ids in partitions:
+        worker = table_validator(table, rules)
+        for start in range(0, len(ids), 2):
+            worker.validate(batch_of(table, {"id": ids[start:start + 2]}))
+        partials.append(worker.partial())
+    files = stage(tmp_path, table, [{"id": ids} for ids in partitions])
+    return coordinator, partials, files
+
+
+def test_increasing_disjoint_keys_need_no_pass_over_the_files(tmp_path: Path, monkeypatch: Any) -> None:
+    from adu_pandera import table_checks
+
+    ran: list[str] = []
+    real = table_checks.run
+
+    def spy(specs: Any, files: Any) -> Any:
+        ran.extend(s.name for s in specs)
+        return real(specs, files)
+
+    monkeypatch.setattr(table_checks, "run", spy)
+    table = people_table()
+    tv, partials, files = _feed_and_stage(tmp_path, table, [[10, 11, 12, 15], [1, 2, 3], [20]])
+    tv.merge(partials)
+    assert check_of_list(tv.check_table(files), "primary_key").failed_rows == 0
+    assert "primary_key" not in ran
+
+
+@pytest.mark.parametrize(
+    ("partitions", "failed"),
+    [
+        ([[1, 2, 3], [3, 4]], 2),  # each increasing, ranges touch
+        ([[1, 3, 2, 3]], 2),  # not increasing
+        ([[1, 2], [5, 6], [2, 9]], 2),  # ranges overlap
+    ],
+)
+def test_duplicates_are_found_when_the_runs_prove_nothing(tmp_path: Path, partitions: list[list[int]],
+                                                          failed: int) -> None:
+    tv, partials, files = _feed_and_stage(tmp_path, people_table(), partitions)
+    tv.merge(partials)
+    assert check_of_list(tv.check_table(files), "primary_key").failed_rows == failed
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(partitions=st.lists(st.lists(st.integers(0, 30), max_size=8), min_size=1, max_size=4), sort=st.booleans())
+def test_key_uniqueness_matches_brute_force(tmp_path_factory: Any, partitions: list[list[int]], sort: bool) -> None:
+    if sort:
+        partitions = [sorted(set(p)) for p in partitions]
+    tmp = tmp_path_factory.mktemp("keys")
+    tv, partials, files = _feed_and_stage(tmp, people_table(), partitions)
+    tv.merge(partials)
+    counts = Counter(k for p in partitions for k in p)
+    expected = sum(n for n in counts.values() if n > 1)
+    assert check_of_list(tv.check_table(files), "primary_key").failed_rows == expected
+
+
+def check_of_list(results: list[Any], check: str) -> Any:
+    found = [r for r in results if r.check == check]
+    assert len(found) == 1
+    return found[0]

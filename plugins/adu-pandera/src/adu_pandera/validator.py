@@ -17,11 +17,13 @@ and they stand in the report as failed checks (warnings).
 from __future__ import annotations
 
 import copy
+import itertools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
 from adu_core.errors import UsageError
 from adu_core.models import CheckResult, TableInfo, ValidationReport
 from adu_core.plugin.components import BatchVerdict, TableValidator, Validator
@@ -75,6 +77,16 @@ class PanderaTableValidator(TableValidator):
         for col, ident in model_checks:
             self._declare(f"{col}:{ident}", ident, col)
         self._compiled: list[pl.Expr] | None = None
+        # single-column keys whose values arrive strictly increasing (ctid order of a table
+        # loaded in key order, the common case) are unique without a pass over the files
+        self._runs: dict[str, dict[str, Any]] = {
+            col: {"ok": True, "first": None, "last": None}
+            for spec in self.table_specs
+            if len(spec.kwargs.get("columns", ())) == 1
+            and _orderable(self.dtypes.get(col := str(spec.kwargs["columns"][0])))
+        }
+        self._proven_unique: set[str] = set()
+        self._published_rows: int | None = None
 
     # -- pickling: compiled polars expressions stay in the process that built them -------
 
@@ -114,6 +126,8 @@ class PanderaTableValidator(TableValidator):
         n = batch.num_rows
         if n == 0:
             return BatchVerdict()
+        if self._runs:
+            self._follow_key_runs(batch)
         failing: list[tuple[str, pl.Series | None]] = []  # None: every row of the batch
         broken_columns: set[str] = set()
         schema = batch.schema
@@ -163,24 +177,38 @@ class PanderaTableValidator(TableValidator):
             series = pl.repeat(True, n, eager=True) if mask is None else mask
             cols_failing.append(series.alias(f"_f{j}"))
         fdf = pl.DataFrame(cols_failing)
-        out = fdf.select(
-            pl.any_horizontal(pl.all()).alias("failed"),
-            pl.concat_list(
-                [pl.when(pl.col(f"_f{j}")).then(pl.lit(key)) for j, (key, _m) in enumerate(failing)]
-            )
-            .list.drop_nulls()
-            .alias("reasons"),
-        )
-        failed_series = out.get_column("failed")
+        failed_series = fdf.select(pl.any_horizontal(pl.all())).to_series()
         self._failed_rows += int(failed_series.sum())
         for j, (key, _mask) in enumerate(failing):
             self._account(key, fdf.get_column(f"_f{j}"), batch)
         self._rows += n
         failed = pa.array(failed_series.to_arrow(), pa.bool_())
-        reasons = out.get_column("reasons").to_arrow().cast(_LIST_OF_STRINGS)
-        if isinstance(reasons, pa.ChunkedArray):
-            reasons = reasons.combine_chunks()
-        return BatchVerdict(failed=failed, reasons=reasons)
+        return BatchVerdict(failed=failed, reasons=_reasons(fdf, [key for key, _m in failing]))
+
+    def _follow_key_runs(self, batch: pa.RecordBatch) -> None:
+        """Track whether each single-column key is strictly increasing (cheap: one Arrow
+        comparison of the column with itself shifted by one)."""
+        for col, run in self._runs.items():
+            if not run["ok"]:
+                continue
+            idx = batch.schema.get_field_index(col)
+            if idx < 0 or not batch.schema.field(idx).type.equals(self.dtypes[col]):
+                run["ok"] = False
+                continue
+            arr = batch.column(idx)
+            if arr.null_count:
+                run["ok"] = False
+                continue
+            if len(arr) > 1 and not pc.all(pc.greater(arr.slice(1), arr.slice(0, len(arr) - 1))).as_py():
+                run["ok"] = False
+                continue
+            first, last = arr[0].as_py(), arr[len(arr) - 1].as_py()
+            if run["last"] is not None and not first > run["last"]:
+                run["ok"] = False
+                continue
+            if run["first"] is None:
+                run["first"] = first
+            run["last"] = last
 
     def _account(self, key: str, mask: pl.Series, batch: pa.RecordBatch) -> None:
         entry = self._checks.get(key)
@@ -251,6 +279,7 @@ class PanderaTableValidator(TableValidator):
             "rows": self._rows,
             "failed_rows": self._failed_rows,
             "checks": copy.deepcopy(self._checks),
+            "key_runs": copy.deepcopy(self._runs),
         }
 
     # -- coordinator -----------------------------------------------------------------------
@@ -262,6 +291,10 @@ class PanderaTableValidator(TableValidator):
             {k: {**v, "failed_rows": 0, "samples": []} for k, v in self._checks.items()}
         )
         failed_rows = 0
+        self._proven_unique = _proven_unique(list(self._runs), partials)
+        seen = sum(int((p or {}).get("rows", 0)) for p in partials)
+        quarantined = sum(int((p or {}).get("failed_rows", 0)) for p in partials) if self.mode == "quarantine" else 0
+        self._published_rows = seen - quarantined
         for part_no, part in enumerate(partials):
             if not part:
                 continue
@@ -291,7 +324,75 @@ class PanderaTableValidator(TableValidator):
     def check_table(self, files: Sequence[str]) -> list[CheckResult]:
         """Key uniqueness, ``unique: true`` columns, ``rows`` and ``unique_values_eq``
         completeness, over the staged Parquet ``files`` (DuckDB)."""
-        return table_checks.run(self.table_specs, files)
+        proven = self._proven_unique
+        if proven and self._published_rows != _rows_in(files):
+            proven = set()  # the files are not the rows this validator saw: prove nothing
+        skip = {
+            i: CheckResult(check=spec.label, column=spec.column)
+            for i, spec in enumerate(self.table_specs)
+            if spec.name in ("primary_key", "unique_key", "unique")
+            and len(spec.kwargs["columns"]) == 1
+            and spec.kwargs["columns"][0] in proven
+        }
+        rest = [s for i, s in enumerate(self.table_specs) if i not in skip]
+        found = iter(table_checks.run(rest, files))
+        return [skip[i] if i in skip else next(found) for i in range(len(self.table_specs))]
+
+
+def _rows_in(files: Sequence[str]) -> int:
+    import pyarrow.parquet as pq
+
+    return sum(pq.read_metadata(f).num_rows for f in files)
+
+
+def _orderable(arrow_type: pa.DataType | None) -> bool:
+    """Types whose Arrow order is Python's order too (floats are left out: NaN)."""
+    if arrow_type is None:
+        return False
+    t = arrow_type
+    return bool(
+        pa.types.is_integer(t)
+        or pa.types.is_decimal(t)
+        or pa.types.is_string(t)
+        or pa.types.is_large_string(t)
+        or pa.types.is_date(t)
+        or pa.types.is_timestamp(t)
+    )
+
+
+def _proven_unique(columns: Sequence[str], partials: Sequence[Any]) -> set[str]:
+    """The key columns every partition saw strictly increasing, over disjoint ranges."""
+    proven = set()
+    for col in columns:
+        ranges = []
+        ok = True
+        for part in partials:
+            run = (part or {}).get("key_runs", {}).get(col)
+            if run is None or not run["ok"]:
+                ok = False
+                break
+            if run["first"] is not None:
+                ranges.append((run["first"], run["last"]))
+        if not ok:
+            continue
+        ranges.sort()
+        if all(later[0] > earlier[1] for earlier, later in itertools.pairwise(ranges)):
+            proven.add(col)
+    return proven
+
+
+def _reasons(masks: pl.DataFrame, keys: Sequence[str]) -> pa.ListArray:
+    """For each row, the keys of the masks that are true for it (in mask order), built
+    as Arrow offsets + values: the work follows the failures, not the rows."""
+    parts = []
+    for j, name in enumerate(masks.columns):
+        rows = masks.get_column(name).arg_true()
+        parts.append(pl.DataFrame({"row": rows, "j": pl.repeat(j, len(rows), eager=True, dtype=pl.UInt32)}))
+    which = pl.concat(parts).sort(["row", "j"]).get_column("j").to_arrow()
+    counts = masks.select(pl.sum_horizontal(pl.all().cast(pl.Int32))).to_series()
+    offsets = pl.concat([pl.Series([0], dtype=pl.Int32), counts.cum_sum().cast(pl.Int32)])
+    values = pa.array(list(keys), pa.string()).take(which)
+    return pa.ListArray.from_arrays(pa.array(offsets.to_arrow(), pa.int32()), values, type=_LIST_OF_STRINGS)
 
 
 def _frame(batch: pa.RecordBatch) -> pl.DataFrame:
