@@ -182,3 +182,46 @@ def test_a_bad_rules_file_stops_the_job_before_it_starts(demo_db: str, tmp_path:
     with pytest.raises(UsageError, match=r"rules\.yaml:4: unknown column 'agee'"):
         _run(demo_db, out, rules, ("shop.customers",), adu_store, adu_settings)
     assert not (out / "shop").exists()
+
+
+MODEL = '''
+import pandera.polars as pa
+import polars as pl
+
+
+class Customers(pa.DataFrameModel):
+    age: pl.Int32 = pa.Field(le=60, nullable=True)
+
+    @pa.dataframe_check
+    def gb_customers_have_email(cls, data) -> pl.LazyFrame:
+        return data.lazyframe.select((pl.col("country") != "GB") | pl.col("email").is_not_null())
+
+    class Config:
+        name = "shop.customers"
+        metadata = {"adu": {"on_failure": "quarantine"}}
+'''
+
+
+def test_a_dataframe_model_through_the_engine(demo_db: str, tmp_path: Path, adu_store: Any,
+                                              adu_settings: Any) -> None:
+    model = tmp_path / "customer_rules.py"
+    model.write_text(MODEL)
+    out = tmp_path / "out"
+    result = _run(demo_db, out, f"{model}:Customers", ("shop.customers", "shop.products"), adu_store, adu_settings)
+    assert result.status == JobStatus.SUCCEEDED, [t.error for t in result.tables]
+    by = {t.qualified_name: t for t in result.tables}
+    expected = _source_count(
+        demo_db,
+        "SELECT count(*) FROM shop.customers WHERE coalesce(age > 60, false) OR (country = 'GB' AND email IS NULL)",
+    )
+    assert expected > 0
+    report = by["shop.customers"].validation
+    assert report.mode == "quarantine" and report.quarantined_rows == expected
+    bad = _read_dir(out / "_quarantine" / "shop" / "customers")
+    assert bad.num_rows == expected
+    assert {r for rs in bad.column("_adu_failed_checks").to_pylist() for r in rs} == {
+        "age:less_than_or_equal_to(60)",
+        "shop.customers:gb_customers_have_email",
+    }
+    # the model is bound to shop.customers: products only get the inferred checks, in fail mode
+    assert by["shop.products"].validation.mode == "fail"
