@@ -89,6 +89,8 @@ class PostgresSource(Source):
         if self.partition_bytes < PAGE:
             raise UsageError("source option partition_mb is too small")
         self._conn: Any = None
+        #: a connection kept (idle, no transaction) between partitions read by this process
+        self._reader: Any = None
         self._version: tuple[str, int] | None = None
 
     # -- coordinator -----------------------------------------------------------------------
@@ -271,16 +273,28 @@ class PostgresSource(Source):
             raise SourceError(f"{table.qualified_name}: no read plan (was the table discovered by this plugin?)")
         specs = [(int(p[0]), int(p[1]), int(p[2]), int(p[3])) for p in plan]
         schema = table.arrow_schema()
-        conn = connect(self.url, self.options, application_name=f"adu {partition.label}"[:63])
-        user = conn.info.user if hasattr(conn, "info") else None
+        key = str(snapshot.get("snapshot") or "")
+        # a worker reads many partitions over one connection (connecting costs more than a
+        # small table); each read is its own transaction on the job's snapshot, so no lock
+        # outlives the partition that took it
+        reused, self._reader = self._reader, None
+        conn = None
+        user = None
         context = f"reading {partition.label}"
+        done = False
         try:
+            conn = reused if reused is not None and not reused.closed else None
+            if conn is None:
+                close_quietly(reused)
+                conn = connect(self.url, self.options, application_name="adu reader")
             with conn.cursor() as cur:
                 cur.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-                if snapshot.get("snapshot"):
-                    cur.execute("SET TRANSACTION SNAPSHOT %s", (str(snapshot["snapshot"]),))
-                query = self.copy_query(partition).as_string(conn)
+                if key:
+                    cur.execute("SET TRANSACTION SNAPSHOT %s", (key,))
+            user = conn.info.user if hasattr(conn, "info") else None
+            query = self.copy_query(partition).as_string(conn)
             yield from stream_copy(conn, query, schema, specs, batch_rows=batch_rows, cancel=cancel)
+            done = True
         except CopyCancelled:
             raise Cancelled(f"{partition.label} cancelled") from None
         except (psycopg2.Error, PgCopyError) as exc:
@@ -288,7 +302,16 @@ class PostgresSource(Source):
         except OverflowError as exc:
             raise SourceError(f"{context}: {self._column_message(table, str(exc))}") from None
         finally:
-            close_quietly(conn)
+            kept = False
+            if done and conn is not None and not conn.closed:
+                try:
+                    with conn.cursor() as cur:
+                        cur.execute("COMMIT")
+                    self._reader, kept = conn, True  # for this process's next partition
+                except psycopg2.Error:
+                    pass
+            if not kept:
+                close_quietly(conn)
 
     @staticmethod
     def _column_message(table: TableInfo, message: str) -> str:
@@ -301,6 +324,8 @@ class PostgresSource(Source):
     def close(self) -> None:
         close_quietly(self._conn)
         self._conn = None
+        close_quietly(self._reader)
+        self._reader = None
 
 
 def table_by_name(tables: Sequence[TableInfo], qualified_name: str) -> TableInfo:

@@ -541,15 +541,21 @@ class Store:
         from adu_core.secrets import redact_text
 
         with self._tx() as conn:
+            groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
             for (schema, name), fields in (tables or {}).items():
                 values = self._table_values(fields)
                 if values:
-                    conn.execute(
-                        job_tables.update()
-                        .where(job_tables.c.job_id == job_id, job_tables.c.schema == schema,
-                               job_tables.c.name == name)
-                        .values(**values)
+                    groups.setdefault(tuple(sorted(values)), []).append(
+                        {"b_schema": schema, "b_name": name, **{f"v_{k}": v for k, v in values.items()}}
                     )
+            for keys, rows in groups.items():  # one executemany per shape of update
+                conn.execute(
+                    job_tables.update()
+                    .where(job_tables.c.job_id == job_id, job_tables.c.schema == sa.bindparam("b_schema"),
+                           job_tables.c.name == sa.bindparam("b_name"))
+                    .values({k: sa.bindparam(f"v_{k}") for k in keys}),
+                    rows,
+                )
             if partitions:
                 ids = {
                     (r.schema, r.name): r.id
