@@ -11,22 +11,40 @@ import click
 
 from adu_cli.context import Env
 
-#: command modules, each exposing ``command`` (or ``group``); missing ones are skipped
-COMMAND_MODULES = (
-    "adu_cli.commands.discover",
-    "adu_cli.commands.export",
-    "adu_cli.commands.jobs",
-    "adu_cli.commands.plugins",
-    "adu_cli.commands.demo",
-    "adu_cli.commands.verify",
-    "adu_cli.commands.inspect",
-    "adu_cli.commands.keys",
-    "adu_cli.commands.serve",
-    "adu_cli.commands.users",
-)
+#: command name -> (module, attribute); a module is imported only when its command runs,
+#: so ``adu export`` does not pay for the web server's imports
+COMMANDS: dict[str, tuple[str, str]] = {
+    "demo": ("adu_cli.commands.demo", "command"),
+    "discover": ("adu_cli.commands.discover", "command"),
+    "export": ("adu_cli.commands.export", "command"),
+    "inspect": ("adu_cli.commands.inspect", "command"),
+    "jobs": ("adu_cli.commands.jobs", "group"),
+    "keys": ("adu_cli.commands.keys", "group"),
+    "plugins": ("adu_cli.commands.plugins", "command"),
+    "serve": ("adu_cli.commands.serve", "command"),
+    "users": ("adu_cli.commands.users", "group"),
+    "verify": ("adu_cli.commands.verify", "command"),
+    "worker": ("adu_cli.commands.serve", "worker_command"),
+}
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class LazyGroup(click.Group):
+    """A click group whose commands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        entry = COMMANDS.get(cmd_name)
+        if entry is None:
+            return None
+        module = importlib.import_module(entry[0])
+        command = getattr(module, entry[1])
+        assert isinstance(command, click.Command)
+        return command
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="adu-cli", prog_name="adu")
 @click.pass_context
 def cli(ctx: click.Context) -> None:
@@ -37,26 +55,6 @@ def cli(ctx: click.Context) -> None:
     2 bad usage or input.
     """
     ctx.ensure_object(Env)
-
-
-def _load_commands() -> None:
-    for name in COMMAND_MODULES:
-        try:
-            mod = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:
-                continue
-            raise
-        for attr in ("command", "group", "commands"):
-            obj = getattr(mod, attr, None)
-            if isinstance(obj, click.Command):
-                cli.add_command(obj)
-            elif isinstance(obj, (list, tuple)):
-                for c in obj:
-                    cli.add_command(c)
-
-
-_load_commands()
 
 
 def main() -> None:

@@ -327,8 +327,8 @@ def _executor(kind: str, workers: int, cancel: Any, progress: Any, job_id: str, 
     return cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init, initargs=args)
 
 
-def plan_tables(source: Source, spec: JobSpec) -> list[TableInfo]:
-    """Discover the source and keep the tables the spec selects (UsageError when none)."""
+def plan_tables(source: Source, spec: JobSpec) -> tuple[list[TableInfo], list[TableInfo]]:
+    """Discover the source: every table, and those the spec selects (UsageError when none)."""
     opts = spec.source_options
     tables = source.discover(include_views=bool(opts.get("include_views")),
                              include_foreign=bool(opts.get("include_foreign")))
@@ -338,7 +338,7 @@ def plan_tables(source: Source, spec: JobSpec) -> list[TableInfo]:
         selected = [t for t in selected if t.qualified_name in wanted]
     if not selected:
         raise UsageError("no table matches the selection")
-    return selected
+    return tables, selected
 
 
 def run_job(
@@ -350,17 +350,18 @@ def run_job(
     plugins: Plugins | None = None,
     on_progress: ProgressCallback | None = None,
     executor: str = "process",
-    mp_start: str | None = None,
+    mp_start: str | None = "forkserver",
     worker_id: str | None = None,
 ) -> JobResult:
     """Run the claimed (``running``) job ``job_id`` to its end and return its result.
 
     :param password: the source password, when it is not in the store (CLI jobs).
     :param executor: ``process`` (a local process pool, the default) or ``thread``.
-    :param mp_start: multiprocessing start method for the pool (default: the platform's).
-        ``fork`` is fastest and safe in a fresh single-threaded process (the CLI);
-        a long-lived process that ran polars, DuckDB or other threads must use
-        ``forkserver`` (the worker does), since their thread pools do not survive a fork.
+    :param mp_start: multiprocessing start method for the pool; ``forkserver`` by default.
+        ``fork`` is faster and safe only in a fresh process that has started no thread
+        pools (the CLI passes it): polars' and DuckDB's thread pools do not survive a
+        fork, and a long-lived process (a notebook, the worker, a test run) may have
+        started them.
     :raises UsageError: bad input found while planning (the job is recorded failed first).
     """
     settings = settings or config_mod.load()
@@ -407,9 +408,11 @@ class _JobRunner:
         try:
             url = resolve_source(spec.source, password=password, connections_file=self.settings.connections_file)
             source = self.plugins.open_source(url, dict(spec.source_options))
-            selected = plan_tables(source, spec)
+            discovered, selected = plan_tables(source, spec)
             sink = self.plugins.sink_class(spec.sink)(spec.target, dict(spec.sink_options), job_id=self.job_id)
-            validators = self._validators(selected)
+            # rules are checked against every table of the source: a shared rules file may
+            # name tables this job (or this retry) does not export
+            validators = self._validators(discovered)
             if spec.sign_key:
                 from adu_core.signing import load_private_key
 
