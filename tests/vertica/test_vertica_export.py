@@ -29,7 +29,7 @@ def test_export_job_is_epoch_consistent_and_verifiable(vertica: VerticaEnv, tmp_
     spec = JobSpec(source=vertica.url, target=str(out), parallel=2,
                    selection=TableSelection(tables=(f"{SCHEMA}.events", f"{SCHEMA}.all_types")))
     result = submit_and_run(adu_store, spec, password=url_password(spec.source), settings=adu_settings,
-                            mp_start="fork")
+                            mp_start="forkserver")
     assert result.status == JobStatus.SUCCEEDED, [t.error for t in result.tables]
     assert {t.qualified_name: t.rows for t in result.tables} == {
         f"{SCHEMA}.events": BIG_ROWS, f"{SCHEMA}.all_types": len(TYPES_ROWS)}
@@ -50,7 +50,7 @@ def test_lost_node_is_retried_by_the_engine_without_duplicates(vertica: VerticaE
     spec = JobSpec(source=vertica.url, target=str(out), parallel=2,
                    selection=TableSelection(tables=(f"{SCHEMA}.events",)))
     result = submit_and_run(adu_store, spec, password=url_password(spec.source), settings=adu_settings,
-                            mp_start="fork")
+                            mp_start="forkserver")
     assert server.cluster.faults.drop_after_rows is None  # the fault fired
     assert result.status == JobStatus.SUCCEEDED, [t.error for t in result.tables]
     ids = _rows(out, "events")
@@ -66,7 +66,7 @@ def test_table_without_privilege_fails_and_the_others_go_on(vertica: VerticaEnv,
     spec = JobSpec(source=url, target=str(out), parallel=2,
                    selection=TableSelection(tables=(f"{SCHEMA}.payroll", f"{SCHEMA}.plain")))
     result = submit_and_run(adu_store, spec, password=url_password(spec.source), settings=adu_settings,
-                            mp_start="fork")
+                            mp_start="forkserver")
     assert result.status == JobStatus.PARTIAL
     by = {t.qualified_name: t for t in result.tables}
     failed = by[f"{SCHEMA}.payroll"]
