@@ -10,12 +10,11 @@ from typing import Any
 
 import duckdb
 
-OFFLINE_CONFIG: dict[str, Any] = {
-    "autoinstall_known_extensions": False,
-    "autoload_known_extensions": False,
-}
-
 
 def connect(database: str = ":memory:", *, read_only: bool = False, **config: Any) -> duckdb.DuckDBPyConnection:
     """``duckdb.connect`` with extension downloads and autoloading switched off."""
-    return duckdb.connect(database, read_only=read_only, config={**OFFLINE_CONFIG, **config})
+    return duckdb.connect(
+        database,
+        read_only=read_only,
+        config={"autoinstall_known_extensions": False, "autoload_known_extensions": False, **config},
+    )

@@ -40,9 +40,9 @@ def run(specs: Sequence[CheckSpec], files: Sequence[str]) -> list[CheckResult]:
     """Run the whole-table ``specs`` over the Parquet ``files`` of one table."""
     if not specs:
         return []
-    import duckdb
+    from adu_core import duck
 
-    con = duckdb.connect(":memory:", config={"threads": 2})
+    con = duck.connect(":memory:", threads=2)
     try:
         return [_one(con, spec, list(files)) for spec in specs]
     finally:
