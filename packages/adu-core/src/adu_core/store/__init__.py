@@ -511,18 +511,11 @@ class Store:
     def update_table(self, job_id: str, schema: str, name: str, **fields: Any) -> None:
         """Update a table's row: status, rows, bytes, partitions_done, started_at,
         finished_at, error (ErrorInfo or dict), validation (dict), files (list)."""
-        values = self._table_values(fields)
-        with self._tx() as conn:
-            conn.execute(
-                job_tables.update()
-                .where(job_tables.c.job_id == job_id, job_tables.c.schema == schema, job_tables.c.name == name)
-                .values(**values)
-            )
-            conn.execute(jobs.update().where(jobs.c.id == job_id).values(**self._table_totals(conn, job_id)))
+        self.record_batch(job_id, tables={(schema, name): fields})
 
     def record_batch(
         self,
-        job_id: str,
+        job_id: str | None,
         *,
         tables: Mapping[tuple[str, str], Mapping[str, Any]] | None = None,
         partitions: Sequence[Mapping[str, Any]] = (),
@@ -585,7 +578,8 @@ class Store:
                     table_name=ev.get("table"), message=redact_text(ev["message"]),
                     data=redact_text(json.dumps(data, default=str)) if data else None,
                 ))
-            conn.execute(jobs.update().where(jobs.c.id == job_id).values(**self._table_totals(conn, job_id)))
+            if job_id is not None and (tables or partitions):
+                conn.execute(jobs.update().where(jobs.c.id == job_id).values(**self._table_totals(conn, job_id)))
 
     @staticmethod
     def _table_values(fields: Mapping[str, Any]) -> dict[str, Any]:
@@ -602,17 +596,8 @@ class Store:
 
     def update_progress(self, job_id: str, progress: Mapping[tuple[str, str], tuple[int, int]]) -> None:
         """Set rows and bytes of running tables at once: ``{(schema, name): (rows, bytes)}``."""
-        if not progress:
-            return
-        with self._tx() as conn:
-            for (schema, name), (nrows, nbytes) in progress.items():
-                conn.execute(
-                    job_tables.update()
-                    .where(job_tables.c.job_id == job_id, job_tables.c.schema == schema,
-                           job_tables.c.name == name)
-                    .values(rows=nrows, bytes=nbytes)
-                )
-            conn.execute(jobs.update().where(jobs.c.id == job_id).values(**self._table_totals(conn, job_id)))
+        if progress:
+            self.record_batch(job_id, tables={k: {"rows": r, "bytes": b} for k, (r, b) in progress.items()})
 
     def finish_job(
         self,
@@ -694,24 +679,8 @@ class Store:
     def record_partition(self, job_id: str, schema: str, name: str, index: int, *, status: str,
                          rows: int = 0, attempts: int = 1, spec: Mapping[str, Any] | None = None,
                          error: ErrorInfo | None = None) -> None:
-        with self._tx() as conn:
-            table_id = conn.execute(
-                sa.select(job_tables.c.id).where(
-                    job_tables.c.job_id == job_id, job_tables.c.schema == schema, job_tables.c.name == name
-                )
-            ).scalar()
-            if table_id is None:
-                return
-            conn.execute(
-                job_partitions.delete().where(job_partitions.c.table_id == table_id, job_partitions.c.idx == index)
-            )
-            conn.execute(
-                job_partitions.insert().values(
-                    job_id=job_id, table_id=table_id, idx=index, status=status, rows=rows, attempts=attempts,
-                    spec=json.dumps(spec, default=str) if spec else None,
-                    error=json.dumps(error.to_dict()) if error else None,
-                )
-            )
+        self.record_batch(job_id, partitions=[dict(schema=schema, name=name, index=index, status=status, rows=rows,
+                                                   attempts=attempts, spec=spec, error=error)])
 
     def list_partitions(self, job_id: str) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:
@@ -731,16 +700,7 @@ class Store:
 
     def add_event(self, job_id: str | None, level: str, message: str, *, table: str | None = None,
                   data: Mapping[str, Any] | None = None) -> None:
-        from adu_core.secrets import redact_text
-
-        with self._tx() as conn:
-            conn.execute(
-                events.insert().values(
-                    job_id=job_id, ts=time.time(), level=level.upper(), table_name=table,
-                    message=redact_text(message),
-                    data=redact_text(json.dumps(data, default=str)) if data else None,
-                )
-            )
+        self.record_batch(job_id, log_events=[dict(level=level, message=message, table=table, data=data)])
 
     def list_events(self, job_id: str, *, limit: int = 200) -> list[EventRow]:
         with self.engine.connect() as conn:
