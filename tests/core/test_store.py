@@ -97,3 +97,13 @@ def test_migrations_are_idempotent(adu_store):
     adu_store.migrate()
     version = adu_store.engine.connect().exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
     assert version == "0001"
+
+
+def test_head_revision_constant_matches_alembic(adu_store):
+    from adu_core.migrations import HEAD_REVISION
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    cfg = Config()
+    cfg.set_main_option("script_location", "adu_core:migrations")
+    assert ScriptDirectory.from_config(cfg).get_current_head() == HEAD_REVISION

@@ -226,7 +226,16 @@ class Store:
         return sa.create_engine(url, pool_pre_ping=True)
 
     def migrate(self) -> None:
-        """Bring the schema to the latest Alembic revision."""
+        """Bring the schema to the latest Alembic revision (a no-op when it is there)."""
+        from adu_core.migrations import HEAD_REVISION
+
+        try:
+            with self.engine.connect() as conn:
+                current = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+        except sa.exc.DBAPIError:
+            current = None  # a new store
+        if current == HEAD_REVISION:
+            return  # every CLI call opens the store: skip Alembic's start-up when up to date
         from alembic import command
         from alembic.config import Config
 
