@@ -12,7 +12,6 @@ import importlib
 import logging
 import os
 import threading
-from collections.abc import Iterable, Sequence
 from importlib import metadata
 from types import ModuleType
 from typing import Any
@@ -266,7 +265,3 @@ def set_plugins(plugins: Plugins | None) -> None:
     global _default
     with _lock:
         _default = plugins
-
-
-def names(records: Iterable[PluginRecord]) -> Sequence[str]:
-    return [r.name for r in records]

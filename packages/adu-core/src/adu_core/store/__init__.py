@@ -13,7 +13,7 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -26,7 +26,7 @@ from adu_core.models import ErrorInfo, JobSpec, JobStatus, SourceInfo, TableInfo
 from adu_core.passwords import check_password, hash_password
 from adu_core.secrets import redact_url
 from adu_core.store import crypto
-from adu_core.store.schema import events, job_partitions, job_tables, jobs, metadata, users, workers
+from adu_core.store.schema import events, job_partitions, job_tables, jobs, users, workers
 
 ROLES = ("admin", "operator", "viewer")
 #: failed logins before an account is locked for :data:`LOCK_SECONDS`.
@@ -603,11 +603,6 @@ class Store:
             values[key] = value
         return values
 
-    def update_progress(self, job_id: str, progress: Mapping[tuple[str, str], tuple[int, int]]) -> None:
-        """Set rows and bytes of running tables at once: ``{(schema, name): (rows, bytes)}``."""
-        if progress:
-            self.record_batch(job_id, tables={k: {"rows": r, "bytes": b} for k, (r, b) in progress.items()})
-
     def finish_job(
         self,
         job_id: str,
@@ -834,7 +829,3 @@ class Store:
 @functools.cache
 def _dummy_hash() -> str:
     return hash_password("not-a-real-password")
-
-
-def all_tables() -> Iterable[sa.Table]:
-    return metadata.sorted_tables
