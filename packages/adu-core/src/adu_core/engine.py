@@ -537,7 +537,8 @@ class _JobRunner:
                     self._write_progress()
                     self._flush()
         finally:
-            cancel.set() if any(r.result.status == TableStatus.RUNNING for r in self.tables.values()) else None
+            if any(r.result.status == TableStatus.RUNNING for r in self.tables.values()):
+                cancel.set()  # leaving early (an error, an interrupt): stop what still runs
             pool.shutdown(wait=True, cancel_futures=True)
             if kind == "process":
                 progress.close()
