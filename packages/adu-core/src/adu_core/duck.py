@@ -6,13 +6,16 @@ an air-gapped tool must not try. Every ADU module opens DuckDB through :func:`co
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import duckdb
+if TYPE_CHECKING:
+    import duckdb
 
 
 def connect(database: str = ":memory:", *, read_only: bool = False, **config: Any) -> duckdb.DuckDBPyConnection:
     """``duckdb.connect`` with extension downloads and autoloading switched off."""
+    import duckdb  # imported on first use: most jobs never open DuckDB
+
     return duckdb.connect(
         database,
         read_only=read_only,

@@ -9,15 +9,20 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
-import duckdb
 import pyarrow as pa
 from adu_core import duck
 from adu_core.errors import ConnectError, SourceError
+from adu_core.lazy import lazy_module
 from adu_core.models import ColumnInfo, Partition, SourceInfo, TableInfo
 from adu_core.plugin.components import CancelToken, Source
+
+if TYPE_CHECKING:
+    import duckdb
+else:
+    duckdb = lazy_module("duckdb")  # imported when a DuckDB file is opened
 
 #: rows per partition above which a table is split.
 SPLIT_ROWS = 1_000_000

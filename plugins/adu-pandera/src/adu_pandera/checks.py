@@ -17,13 +17,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
-import polars as pl
 import pyarrow as pa
+from adu_core.lazy import lazy_module
 
 from adu_pandera import kinds
+
+if TYPE_CHECKING:
+    import polars as pl
+else:
+    pl = lazy_module("polars")  # imported when a batch is first validated
 
 #: short names (as in ``Check.ge``) and long names, to pandera's registered name.
 ALIASES: dict[str, str] = {

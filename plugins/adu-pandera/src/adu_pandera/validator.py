@@ -19,12 +19,12 @@ from __future__ import annotations
 import copy
 import itertools
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 from adu_core.errors import UsageError
+from adu_core.lazy import lazy_module
 from adu_core.models import CheckResult, TableInfo, ValidationReport
 from adu_core.plugin.components import BatchVerdict, TableValidator, Validator
 
@@ -32,6 +32,11 @@ from adu_pandera import inferred, models, table_checks
 from adu_pandera.checks import CheckSpec, failure_expr
 from adu_pandera.rules import RulesFile, TableRules
 from adu_pandera.table_checks import MAX_SAMPLES, jsonable
+
+if TYPE_CHECKING:
+    import polars as pl
+else:
+    pl = lazy_module("polars")  # imported when a batch is first validated
 
 _LIST_OF_STRINGS = pa.list_(pa.string())
 
