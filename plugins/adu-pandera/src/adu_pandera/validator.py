@@ -17,6 +17,7 @@ and they stand in the report as failed checks (warnings).
 from __future__ import annotations
 
 import copy
+import importlib
 import itertools
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -510,6 +511,10 @@ class PanderaValidator(Validator):
                 mode = mode or models.on_failure(schema)
         if not row_specs and not table_specs and not dtypes and model_ref is None:
             return None
+        if row_specs or model_ref is not None:
+            # import (only import: no polars work runs here) before the pool forks, so the
+            # workers share one copy instead of each loading its own
+            importlib.import_module("polars")
         return PanderaTableValidator(
             table.qualified_name,
             mode=mode or "fail",
