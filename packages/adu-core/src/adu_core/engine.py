@@ -11,6 +11,7 @@ Memory stays bounded by ``batch_rows x parallel``: a worker holds one batch at a
 from __future__ import annotations
 
 import concurrent.futures as cf
+import copy
 import logging
 import multiprocessing
 import os
@@ -21,6 +22,7 @@ import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -132,7 +134,7 @@ class _WorkerState:
     progress: Any = None
     sources: dict[tuple[str, str], Source] = {}
     sinks: dict[tuple[str, str, str], Sink] = {}
-    log_stack: ExitStack | None = None
+    log_stack: ExitStack | None = None  # keeps the job log open for the process's life
 
 
 def _worker_init(cancel: CancelToken, progress: Any, job_id: str, log_path: str | None, level: str,
@@ -145,7 +147,7 @@ def _worker_init(cancel: CancelToken, progress: Any, job_id: str, log_path: str 
     remember_secret(*secrets)
     if log_path:
         stack = ExitStack()
-        stack.enter_context(job_logging(__import__("pathlib").Path(log_path), job_id, level, whole_process=True))
+        stack.enter_context(job_logging(Path(log_path), job_id, level, whole_process=True))
         _WorkerState.log_stack = stack
 
 
@@ -284,8 +286,6 @@ def run_partition(task: PartitionTask, cancel: CancelToken | None = None, progre
 
 def _fresh(validator: TableValidator) -> TableValidator:
     """A validator with no accumulated state (each attempt starts clean)."""
-    import copy
-
     return copy.deepcopy(validator)
 
 
