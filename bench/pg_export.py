@@ -18,9 +18,11 @@ Paths:
   ``COPY (SELECT * FROM pg.public.t) TO 'x.parquet' (FORMAT parquet, COMPRESSION zstd)``.
 * ``adu-read``: ADU's source alone: ``PostgresSource.read`` of two ctid partitions in two
   processes, each writing zstd Parquet with ``pyarrow.parquet.ParquetWriter``.
-* ``adu``: the real thing: ``adu export --parallel 2 --no-validate`` (engine, process
-  pool, Parquet sink with SHA-256, manifest, job store).
+* ``adu``: the real thing: ``adu export --parallel 2 --no-validate`` (engine, partitions
+  in two threads, Parquet sink with SHA-256, manifest, job store).
 * ``adu-validate``: the same with the inferred validation rules on (the default).
+* ``adu-process``, ``adu-validate-process`` (optional): the same with ``ADU_EXECUTOR=process``
+  (a forked process pool instead of threads).
 
 Optional paths (``--paths``): ``adu-read-psycopg2`` (the source reading the COPY through
 psycopg2's ``copy_expert`` instead of libpq directly), ``adu-engine-fork`` and
@@ -325,8 +327,10 @@ def run_path(path: str, url: str, tables: list[str], pg) -> tuple[float, int, in
         args = [str(VENV_BIN / "adu"), "export", url, "--out", str(Path(out) / "export"), "--parallel", "2"]
         for t in tables:
             args += ["--table", t]
-        if path == "adu":
+        if path in ("adu", "adu-process"):
             args.append("--no-validate")
+        if path.endswith("-process"):
+            env["ADU_EXECUTOR"] = "process"
         return measure(args, env=env)
     finally:
         shutil.rmtree(out, ignore_errors=True)

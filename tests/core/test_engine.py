@@ -51,7 +51,7 @@ def test_export_through_a_process_pool(demo_db, tmp_path, adu_store, adu_setting
     spec = JobSpec(source=f"duckdb://{demo_db}", target=str(out), parallel=2)
     # forkserver: this long-lived test process has run polars and DuckDB, whose thread
     # pools would not survive a plain fork
-    result = submit_and_run(adu_store, spec, settings=adu_settings, mp_start="forkserver")
+    result = submit_and_run(adu_store, spec, settings=adu_settings, executor="process", mp_start="forkserver")
     assert result.status == JobStatus.SUCCEEDED
     assert {t.qualified_name: t.rows for t in result.tables} == ROWS
     manifest = json.loads((out / "manifest.json").read_text())
@@ -65,6 +65,7 @@ def test_export_through_a_process_pool(demo_db, tmp_path, adu_store, adu_setting
     # the job log holds JSON lines of this job
     lines = [json.loads(line) for line in adu_settings.job_log_path(result.job_id).read_text().splitlines()]
     assert any("job started" in e["message"] for e in lines) and all(e["job_id"] == result.job_id for e in lines)
+    assert any("2 at a time, in a process pool" in e["message"] for e in lines)
 
 
 def test_one_failing_table_does_not_stop_the_others(demo_db, tmp_path, adu_store, adu_settings, register_plugin):

@@ -1,4 +1,4 @@
-"""The PostgreSQL source driven by the real engine: process pool, Parquet sink, manifest."""
+"""The PostgreSQL source driven by the real engine: threads or a process pool, Parquet sink, manifest."""
 
 from __future__ import annotations
 
@@ -7,11 +7,13 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 from adu_core.engine import submit_and_run
 from adu_core.models import JobSpec, JobStatus, TableSelection, TableStatus
 
 
-def _export(store, url: str, password: str, out: Path, tables: tuple[str, ...], **kw) -> object:
+def _export(store, url: str, password: str, out: Path, tables: tuple[str, ...], executor: str = "auto",
+            **kw) -> object:
     spec = JobSpec(
         source=url,
         target=str(out),
@@ -20,7 +22,7 @@ def _export(store, url: str, password: str, out: Path, tables: tuple[str, ...], 
         validate=False,
         **kw,
     )
-    return submit_and_run(store, spec, password=password, mp_start="forkserver")
+    return submit_and_run(store, spec, password=password, mp_start="forkserver", executor=executor)
 
 
 def _read(out: Path, schema: str, name: str) -> pa.Table:
@@ -29,8 +31,10 @@ def _read(out: Path, schema: str, name: str) -> pa.Table:
     return pa.concat_tables(pq.read_table(f) for f in files)
 
 
-def test_engine_exports_zoo_and_partitioned_table(pg, zoo_db, adu_store, tmp_path) -> None:
+@pytest.mark.parametrize("executor", ["auto", "process"])
+def test_engine_exports_zoo_and_partitioned_table(pg, zoo_db, adu_store, adu_settings, tmp_path, executor) -> None:
     zoo_db.execute(
+        "DROP TABLE IF EXISTS events;"  # zoo_db is shared with the other parametrization
         "CREATE TABLE events (id int, region text) PARTITION BY LIST (region);"
         "CREATE TABLE events_a PARTITION OF events FOR VALUES IN ('a');"
         "CREATE TABLE events_b PARTITION OF events FOR VALUES IN ('b');"
@@ -44,6 +48,7 @@ def test_engine_exports_zoo_and_partitioned_table(pg, zoo_db, adu_store, tmp_pat
         out,
         ("public.zoo", "public.zoo_inf", "public.events"),
         source_options={"infinity": "null"},
+        executor=executor,
     )
     assert result.status == JobStatus.SUCCEEDED, [t.error for t in result.tables]
     zoo = _read(out, "public", "zoo").sort_by("id")
@@ -60,6 +65,9 @@ def test_engine_exports_zoo_and_partitioned_table(pg, zoo_db, adu_store, tmp_pat
     assert pg.password not in text
     consistency = manifest["source"]["consistency"]
     assert consistency["snapshot"] and consistency["lsn"]
+    # auto: the C decoder reads outside the GIL, so partitions run as threads
+    log_text = adu_settings.job_log_path(result.job_id).read_text()
+    assert ("in threads" if executor == "auto" else "in a process pool") in log_text
 
 
 def test_one_failing_table_does_not_stop_the_others(pg, zoo_db, adu_store, tmp_path) -> None:

@@ -16,6 +16,9 @@ import attrs
 
 from adu_core.errors import UsageError
 
+#: the values of ADU_EXECUTOR
+EXECUTORS = ("auto", "thread", "process")
+
 #: name -> (default shown in docs, meaning)
 VARIABLES: dict[str, tuple[str, str]] = {
     "ADU_DATA_DIR": ("~/.local/share/adu", "Where the job store (adu.db), logs and keys live."),
@@ -27,6 +30,7 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "ADU_LOG_STDOUT": ("0", "1: also write the JSON service log to stdout (containers)."),
     "ADU_PARALLEL": ("number of CPUs", "Default number of partitions exported at once."),
     "ADU_WORKERS": ("1", "Jobs `adu serve` runs at once with its embedded worker (0: none)."),
+    "ADU_EXECUTOR": ("auto", "How a job runs its partitions: 'thread' (one process; for sources that decode outside the GIL), 'process' (a pool of processes), or 'auto' (threads when the source says its reads release the GIL: PostgreSQL, DuckDB)."),
     "ADU_BATCH_ROWS": ("65536", "Rows per Arrow batch read from a source (memory = batch x parallel)."),
     "ADU_HEARTBEAT_SECONDS": ("5", "How often a worker marks its running job alive."),
     "ADU_STALE_SECONDS": ("60", "A running job whose worker has not been heard from for this long is marked stale."),
@@ -54,6 +58,7 @@ class Settings:
     stale_seconds: float
     export_root: Path | None
     connections_file: Path
+    executor: str = "auto"
 
     @property
     def production(self) -> bool:
@@ -125,7 +130,11 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
     level = env.get("ADU_LOG_LEVEL", "INFO").upper()
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
         raise UsageError(f"ADU_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not {level!r}")
+    executor = env.get("ADU_EXECUTOR", "auto").strip().lower() or "auto"
+    if executor not in EXECUTORS:
+        raise UsageError(f"ADU_EXECUTOR must be auto, thread or process, not {executor!r}")
     return Settings(
+        executor=executor,
         data_dir=data_dir,
         store_url=store_url,
         secret_key=key,

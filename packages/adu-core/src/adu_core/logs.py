@@ -87,8 +87,24 @@ class JobFilter(logging.Filter):
         return getattr(record, "job_id", None) == self.job_id
 
 
+_bound = threading.local()
+
+
+@contextlib.contextmanager
+def job_thread(job_id: str) -> Iterator[None]:
+    """While open, unmarked records of the calling thread belong to ``job_id`` (a
+    partition running in a thread of the job's process: its plugins' records included)."""
+    previous = getattr(_bound, "job_id", None)
+    _bound.job_id = job_id
+    try:
+        yield
+    finally:
+        _bound.job_id = previous
+
+
 class JobContextFilter(logging.Filter):
-    """Stamps ``job_id`` on records of one thread that lack one (while a job runs there)."""
+    """Stamps ``job_id`` on records that lack one and come from the job's thread (or from
+    a thread bound to the job with :func:`job_thread`)."""
 
     def __init__(self, job_id: str, thread: int | None) -> None:
         super().__init__()
@@ -96,7 +112,9 @@ class JobContextFilter(logging.Filter):
         self.thread = thread
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not hasattr(record, "job_id") and (self.thread is None or record.thread == self.thread):
+        if not hasattr(record, "job_id") and (
+            self.thread is None or record.thread == self.thread or getattr(_bound, "job_id", None) == self.job_id
+        ):
             record.job_id = self.job_id
         return True
 

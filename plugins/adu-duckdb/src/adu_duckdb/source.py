@@ -53,6 +53,11 @@ class DuckDBSource(Source):
         self.path = path_from_url(url, self.schemes)
         self._con: duckdb.DuckDBPyConnection | None = None
 
+    @property
+    def reads_release_gil(self) -> bool:
+        """DuckDB scans and converts to Arrow in its own threads, GIL released."""
+        return True
+
     def _connect(self) -> duckdb.DuckDBPyConnection:
         if self._con is None:
             if not os.path.isfile(self.path):

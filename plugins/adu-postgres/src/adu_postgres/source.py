@@ -47,7 +47,7 @@ from adu_postgres.connection import (
     server_version,
     source_error,
 )
-from adu_postgres.copystream import CopyCancelled, PgCopyError, stream_copy
+from adu_postgres.copystream import CopyCancelled, PgCopyError, libpq_functions, stream_copy
 from adu_postgres.types import POLICIES
 
 OPTIONS = {
@@ -92,6 +92,12 @@ class PostgresSource(Source):
         #: a connection kept (idle, no transaction) between partitions read by this process
         self._reader: Any = None
         self._version: tuple[str, int] | None = None
+
+    @property
+    def reads_release_gil(self) -> bool:
+        """True when the C decoder reads the COPY straight from libpq (GIL released for
+        the whole COPY); False for the per-row psycopg2 path."""
+        return libpq_functions() is not None
 
     # -- coordinator -----------------------------------------------------------------------
 

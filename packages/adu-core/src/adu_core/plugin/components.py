@@ -74,6 +74,18 @@ class Source(abc.ABC):
         self.url = url
         self.options: Mapping[str, Any] = dict(options or {})
 
+    @property
+    def reads_release_gil(self) -> bool:
+        """Coordinator: True when :meth:`read` spends its time outside the GIL (decoding
+        in C, a native engine), so the engine's ``auto`` executor runs the partitions as
+        threads of one process: no pool start-up, no pickled results, one copy of the
+        imported libraries. False (the default) gives each partition a pool process.
+
+        With threads, each thread opens its own source object (one connection per
+        thread), exactly as a pool process would.
+        """
+        return False
+
     @abc.abstractmethod
     def info(self) -> SourceInfo:
         """Coordinator: server version and the URL without password."""
