@@ -171,7 +171,7 @@ def _adu_read_partition(url: str, part, out: str) -> int:
         use_dictionary=False,
     )
     n = 0
-    for batch in source.read(part, snapshot={}, batch_rows=65536, cancel=NeverCancelled()):
+    for batch in source.read(part, snapshot={}, batch_rows=32768, cancel=NeverCancelled()):
         writer.write_batch(batch)
         n += batch.num_rows
     writer.close()
