@@ -42,6 +42,31 @@ else:
 _LIST_OF_STRINGS = pa.list_(pa.string())
 
 
+def has_arrow_pretest(spec: CheckSpec) -> bool:
+    """Whether :func:`passes_in_arrow` can clear ``spec`` without polars: an upper bound
+    on string length only (the inferred ``max_length`` of ``varchar(n)``)."""
+    return spec.builtin == "str_length" and spec.kwargs.get("min_value") is None and isinstance(
+        spec.kwargs.get("max_value"), int
+    )
+
+
+def passes_in_arrow(spec: CheckSpec, column: pa.Array) -> bool:
+    """True when every row of ``column`` surely passes ``spec`` (then polars need not run).
+
+    Exact, not a guess: pandera's ``str_length(max_value=n)`` passes a row when its
+    length in characters is at most ``n`` and skips nulls; Arrow's ``utf8_length`` counts
+    characters and its ``max`` skips nulls. False sends the batch to the polars check,
+    which finds the failing rows.
+    """
+    if not has_arrow_pretest(spec):
+        return False
+    try:
+        longest = pc.max(pc.utf8_length(column)).as_py()
+    except (pa.ArrowNotImplementedError, pa.ArrowInvalid, pa.ArrowTypeError):
+        return False
+    return longest is None or longest <= spec.kwargs["max_value"]
+
+
 class PanderaTableValidator(TableValidator):
     """The checks of one table (picklable; one copy per partition).
 
@@ -161,6 +186,8 @@ class PanderaTableValidator(TableValidator):
                     assert isinstance(nulls, pl.Series)
                     failing.append((spec.key, nulls))
                 continue
+            if passes_in_arrow(spec, batch.column(col)):
+                continue  # no row can fail: polars need not see the batch
             active.append(i)
         if active:
             exprs = self._expressions()
@@ -511,9 +538,11 @@ class PanderaValidator(Validator):
                 mode = mode or models.on_failure(schema)
         if not row_specs and not table_specs and not dtypes and model_ref is None:
             return None
-        if row_specs or model_ref is not None:
-            # import (only import: no polars work runs here) before the pool forks, so the
-            # workers share one copy instead of each loading its own
+        if model_ref is not None or any(s.name != "nullable" and not has_arrow_pretest(s) for s in row_specs):
+            # polars will run: import it (only import: no polars work runs here) before a
+            # process pool forks, so the workers share one copy instead of each loading its
+            # own; checks Arrow clears alone (NOT NULL, varchar lengths) import it only when
+            # a batch breaks them
             importlib.import_module("polars")
         return PanderaTableValidator(
             table.qualified_name,

@@ -1,0 +1,73 @@
+"""Checks Arrow clears alone (varchar lengths): same verdicts as the polars expressions
+pandera's backend runs, and polars is not even imported when every row passes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import polars as pl
+import pyarrow as pa
+from adu_core.models import ColumnInfo, TableInfo
+from adu_pandera.checks import CheckSpec, failure_expr
+from adu_pandera.validator import has_arrow_pretest, passes_in_arrow
+from hypothesis import given
+from hypothesis import strategies as st
+from validation_kit import batch_of, failed_list, table_validator
+
+MAX_LENGTH = CheckSpec("s", "max_length", builtin="str_length", kwargs={"max_value": 3}, origin="inferred")
+
+
+@given(
+    st.lists(st.one_of(st.none(), st.text(max_size=6)), max_size=30),
+    st.sampled_from([pa.string(), pa.large_string()]),
+)
+def test_arrow_clears_exactly_what_polars_passes(values, typ):
+    column = pa.array(values, typ)
+    failing = pl.DataFrame({"s": pl.Series(values, dtype=pl.String)}).select(failure_expr(MAX_LENGTH, "s")).to_series()
+    # True only when polars finds no failing row: the pretest never hides a failure
+    assert passes_in_arrow(MAX_LENGTH, column) == (not failing.any())
+
+
+def test_only_an_upper_length_bound_has_an_arrow_pretest():
+    assert has_arrow_pretest(MAX_LENGTH)
+    both = CheckSpec("s", "str_length", builtin="str_length", kwargs={"min_value": 1, "max_value": 3})
+    assert not has_arrow_pretest(both)
+    assert not passes_in_arrow(both, pa.array(["ab"]))  # left to polars
+    assert not has_arrow_pretest(CheckSpec("s", "ge", builtin="greater_than_or_equal_to", kwargs={"min_value": 0}))
+
+
+def test_a_too_long_value_still_fails_its_row():
+    table = TableInfo("public", "t", columns=(
+        ColumnInfo("code", "character varying(3)", pa.string(), properties={"max_length": 3}),
+    ))  # fmt: skip
+    tv = table_validator(table)
+    verdict = tv.validate(batch_of(table, {"code": ["abc", "€€€", None, "abcd"]}))
+    assert failed_list(verdict, 4) == [False, False, False, True]
+
+
+PROBE = """
+import sys
+import pyarrow as pa
+from adu_core.models import ColumnInfo, TableInfo
+from adu_pandera.validator import PanderaValidator
+table = TableInfo("public", "t", columns=(
+    ColumnInfo("k", "integer", pa.int32(), nullable=False),
+    ColumnInfo("code", "character varying(3)", pa.string(), properties={"max_length": 3}),
+))
+tv = PanderaValidator({"infer": True}).for_table(table)
+ok = pa.record_batch([pa.array([1, 2], pa.int32()), pa.array(["abc", None])], schema=table.arrow_schema())
+bad = pa.record_batch([pa.array([1, 2], pa.int32()), pa.array(["abcd", "x"])], schema=table.arrow_schema())
+tv.validate(ok)
+print("polars" in sys.modules, end=" ")
+print(tv.validate(bad).failed.to_pylist(), "polars" in sys.modules)
+"""
+
+
+def test_polars_is_imported_only_when_a_batch_breaks_a_check():
+    src = Path(__file__).resolve().parent
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(src), os.environ.get("PYTHONPATH", "")]))
+    out = subprocess.run([sys.executable, "-c", PROBE], env=env, capture_output=True, text=True, check=True).stdout
+    assert out.split(" ", 1) == ["False", "[True, False] True\n"]
