@@ -137,3 +137,41 @@ def test_source_works_without_the_c_extension(zoo_db, monkeypatch) -> None:
     assert used  # the pure-Python decoder did the work
     for field in fast.schema:
         assert _bits(fast.column(field.name).combine_chunks()).equals(_bits(slow.column(field.name).combine_chunks()))
+
+
+def test_big_buffers_change_owner_and_outlive_the_next_batch(pg_db) -> None:
+    """take() hands big buffers to Arrow without a copy; a batch stays intact while the
+    decoder fills the next one (the block is the batch's, not the decoder's, any more)."""
+    pg_db.execute(
+        "CREATE TABLE big AS SELECT g::bigint AS id, repeat('x', g % 10) AS s FROM generate_series(1, 60000) g"
+    )
+    source = open_source(pg_db.dsn)
+    table = find(source.discover(), "public.big")
+    (part,) = source.partitions(table, target=1)
+    conn = psycopg2.connect(pg_db.dsn)
+    try:
+        buf = io.BytesIO()
+        with conn.cursor() as cur:
+            cur.copy_expert(source.copy_query(part).as_string(conn), buf)
+    finally:
+        conn.close()
+        source.close()
+    specs = [tuple(p[:4]) for p in table.properties["read_plan"]]
+    schema = table.arrow_schema()
+    data = buf.getvalue()
+    d = dec.new_decoder(specs, native=True)
+    first = None
+    for i in range(0, len(data), 1 << 16):
+        d.write(data[i : i + (1 << 16)])
+        if first is None and d.rows >= 30000:
+            taken = d.take()
+            ids_buffer = taken[1][0][2]
+            assert not isinstance(ids_buffer, bytes) and memoryview(ids_buffer).readonly  # handed over
+            first = dec.to_batch(schema, specs, taken)
+    second = dec.to_batch(schema, specs, d.take())
+    del taken, ids_buffer
+    assert first is not None and first.num_rows + second.num_rows == 60000
+    n = first.num_rows
+    assert first.column("id").to_pylist() == list(range(1, n + 1))
+    assert first.column("s").to_pylist() == ["x" * (g % 10) for g in range(1, n + 1)]
+    assert second.column("id").to_pylist() == list(range(n + 1, 60001))

@@ -47,11 +47,12 @@ typedef struct {
     char *data;
     size_t len;
     size_t cap;
+    size_t hint; /* capacity of the block last handed over by take(): the next batch's first size */
 } Buf;
 
 static int buf_reserve(Buf *b, size_t extra) {
     if (b->len + extra <= b->cap) return 0;
-    size_t cap = b->cap ? b->cap : 4096;
+    size_t cap = b->cap ? b->cap : (b->hint > 4096 ? b->hint : 4096);
     while (cap < b->len + extra) cap *= 2;
     char *p = realloc(b->data, cap);
     if (!p) return -1; /* the caller reports it (ERR_NOMEM) */
@@ -638,7 +639,54 @@ static PyObject *Decoder_copy(Decoder *self, PyObject *args) {
     return Py_BuildValue("(iss)", status, state, msg);
 }
 
-static PyObject *bytes_of(Buf *b) { return PyBytes_FromStringAndSize(b->data ? b->data : "", (Py_ssize_t)b->len); }
+/*
+ * Owned: a read-only Python buffer over a malloc'd block it frees when released. take()
+ * hands a batch's big buffers over this way instead of copying them into bytes objects;
+ * pyarrow.py_buffer() wraps it without a copy and keeps it alive as long as Arrow does.
+ */
+typedef struct {
+    PyObject_HEAD
+    char *data;
+    Py_ssize_t len;
+} Owned;
+
+static void Owned_dealloc(Owned *self) {
+    free(self->data);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static int Owned_getbuffer(Owned *self, Py_buffer *view, int flags) {
+    return PyBuffer_FillInfo(view, (PyObject *)self, self->data, self->len, 1, flags);
+}
+
+static PyBufferProcs Owned_as_buffer = {.bf_getbuffer = (getbufferproc)Owned_getbuffer};
+
+static PyTypeObject OwnedType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "adu_postgres._copydec.Owned",
+    .tp_basicsize = sizeof(Owned),
+    .tp_dealloc = (destructor)Owned_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "A decoded buffer handed over without a copy (read-only buffer protocol)",
+    .tp_as_buffer = &Owned_as_buffer,
+};
+
+/* below this size a copy is cheaper than a new block for the next batch */
+#define HANDOVER_MIN 65536
+
+/* The contents of `b` as a Python buffer object; big blocks change owner (no copy). */
+static PyObject *bytes_of(Buf *b) {
+    if (b->len < HANDOVER_MIN || !b->data)
+        return PyBytes_FromStringAndSize(b->data ? b->data : "", (Py_ssize_t)b->len);
+    Owned *o = PyObject_New(Owned, &OwnedType);
+    if (!o) return NULL;
+    o->data = b->data;
+    o->len = (Py_ssize_t)b->len;
+    b->hint = b->cap;
+    b->data = NULL;
+    b->len = b->cap = 0;
+    return (PyObject *)o;
+}
 
 /* Pad the validity bitmap (and bool values) to cover `rows` rows. */
 static int pad_bitmap(Buf *b, int64_t rows) {
@@ -725,7 +773,7 @@ static PyTypeObject DecoderType = {
 static struct PyModuleDef moddef = {PyModuleDef_HEAD_INIT, "_copydec", "Binary COPY decoder", -1, NULL};
 
 PyMODINIT_FUNC PyInit__copydec(void) {
-    if (PyType_Ready(&DecoderType) < 0) return NULL;
+    if (PyType_Ready(&DecoderType) < 0 || PyType_Ready(&OwnedType) < 0) return NULL;
     PyObject *m = PyModule_Create(&moddef);
     if (!m) return NULL;
     Py_INCREF(&DecoderType);
