@@ -9,9 +9,14 @@ import pyarrow as pa
 import pytest
 from adu_postgres import decoder as dec
 from adu_postgres import types as t
+from needs import skip_or_fail
 from pg_helpers import find, open_source
 
-pytestmark = pytest.mark.skipif(not dec.NATIVE, reason="the C decoder is not built")
+
+@pytest.fixture(autouse=True)
+def _needs_the_c_decoder() -> None:
+    if not dec.NATIVE:
+        skip_or_fail("the C decoder is not built (no C compiler when it was installed?)")
 
 
 @pytest.fixture(scope="module")
