@@ -5,11 +5,14 @@ Commands stay thin: they parse options, call :mod:`adu_core`, and print.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import logging
+import signal
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import click
@@ -21,6 +24,9 @@ from adu_core.secrets import redact_text
 F = TypeVar("F", bound=Callable[..., Any])
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+#: exit codes of a command stopped by Ctrl-C (SIGINT) or SIGTERM, as shells report them
+EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
+_TERMINATED = "terminated (SIGTERM)"
 
 
 class Env:
@@ -56,21 +62,44 @@ def fail(message: str, code: int = EXIT_USAGE) -> None:
     sys.exit(code)
 
 
+def _raise_terminated(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt(_TERMINATED)
+
+
+@contextlib.contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """SIGTERM (``kill``, ``timeout``, a service manager) stops a command the way Ctrl-C
+    does: a running job cancels its partitions (the server-side COPY too), removes what it
+    staged and is recorded ``cancelled``, instead of the process dying mid-write. Commands
+    with their own handler (``adu worker``) replace this one while they run."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def handle_errors(fn: F) -> F:
     """Turn ADU's errors into one clear line and the documented exit code."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return fn(*args, **kwargs)
+            with _sigterm_interrupts():
+                return fn(*args, **kwargs)
         except UsageError as exc:
             fail(str(exc), EXIT_USAGE)
         except JobFailed as exc:
             fail(str(exc), EXIT_FAILED)
         except AduError as exc:
             fail(str(exc), EXIT_FAILED)
-        except KeyboardInterrupt:
-            fail("interrupted", 130)
+        except KeyboardInterrupt as exc:
+            if str(exc) == _TERMINATED:
+                fail(_TERMINATED, EXIT_TERMINATED)
+            fail("interrupted", EXIT_INTERRUPTED)
         except OSError as exc:
             fail(f"{exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else ""), EXIT_USAGE)
         except Exception as exc:

@@ -387,12 +387,52 @@ def choose_executor(kind: str, source: Source, workers: int, partitions: int) ->
     return kind
 
 
+#: job options about what discovery lists, not about how the source reads: the engine
+#: keeps them, the source never sees them
+DISCOVERY_OPTIONS = frozenset({"include_views", "include_foreign"})
+
+
+def _flag(value: Any) -> bool:
+    """An option's truth: ``True``, or the strings ``true``/``1``/``yes``/``on`` (a
+    ``--source-option include_views=false`` must not read as true)."""
+    if isinstance(value, str):
+        return value.strip().lower() in ("true", "1", "yes", "on")
+    return bool(value)
+
+
+#: kinds of relation discovery leaves out unless asked: (what to call it, how to ask)
+_HIDDEN_KINDS = {
+    "view": ("view", "--views (source option include_views=true)"),
+    "matview": ("materialized view", "--views (source option include_views=true)"),
+    "foreign": ("foreign table", "--foreign (source option include_foreign=true)"),
+}
+
+
+def reader_options(spec: JobSpec) -> dict[str, Any]:
+    """The spec's source options without :data:`DISCOVERY_OPTIONS` (what the source gets)."""
+    return {k: v for k, v in spec.source_options.items() if k not in DISCOVERY_OPTIONS}
+
+
 def plan_tables(source: Source, spec: JobSpec) -> tuple[list[TableInfo], list[TableInfo]]:
-    """Discover the source: every table, and those the spec selects (UsageError when none)."""
+    """Discover the source: every table (views and foreign tables when the spec's
+    ``include_views`` / ``include_foreign`` options ask), and those the spec selects
+    (UsageError when none)."""
     opts = spec.source_options
-    tables = source.discover(include_views=bool(opts.get("include_views")),
-                             include_foreign=bool(opts.get("include_foreign")))
-    selected = spec.selection.select(tables)
+    views, foreign = _flag(opts.get("include_views")), _flag(opts.get("include_foreign"))
+    tables = source.discover(include_views=views, include_foreign=foreign)
+    try:
+        selected = spec.selection.select(tables)
+    except UsageError as exc:
+        if views and foreign:
+            raise
+        # a view or a foreign table named without asking for them: say so
+        everything = {t.qualified_name: t for t in source.discover(include_views=True, include_foreign=True)}
+        for name in spec.selection.tables:
+            hidden = everything.get(name)
+            what = _HIDDEN_KINDS.get(hidden.kind) if hidden is not None else None
+            if what is not None:
+                raise UsageError(f"{name} is a {what[0]}: add {what[1]} to export it") from exc
+        raise
     if spec.retry_tables:
         wanted = set(spec.retry_tables)
         selected = [t for t in selected if t.qualified_name in wanted]
@@ -468,7 +508,7 @@ class _JobRunner:
         source: Source | None = None
         try:
             url = resolve_source(spec.source, password=password, connections_file=self.settings.connections_file)
-            source = self.plugins.open_source(url, dict(spec.source_options))
+            source = self.plugins.open_source(url, reader_options(spec))
             discovered, selected = plan_tables(source, spec)
             sink = self.plugins.sink_class(spec.sink)(spec.target, dict(spec.sink_options), job_id=self.job_id)
             # rules are checked against every table of the source: a shared rules file may
@@ -497,15 +537,22 @@ class _JobRunner:
             return self._finish(sink)
         except BaseException as exc:
             info = error_info(exc, stage="planning" if not self.tables else "running")
-            self.log.error("job failed: %s", info.message, exc_info=not isinstance(exc, UsageError))
+            # Ctrl-C or SIGTERM (the CLI turns it into KeyboardInterrupt): the user stopped it
+            interrupted = isinstance(exc, KeyboardInterrupt)
+            status = JobStatus.CANCELLED if interrupted else JobStatus.FAILED
+            if interrupted:
+                info = attrs.evolve(info, message=f"interrupted: {info.message}" if str(exc) else "interrupted")
+                self.log.warning("job %s", info.message)
+            else:
+                self.log.error("job failed: %s", info.message, exc_info=not isinstance(exc, UsageError))
             if sink is not None:
                 for run in self.tables.values():
                     if run.result.status != TableStatus.SUCCEEDED:
                         _quiet(sink.discard_table, run.info)
                 _quiet(sink.close)
             _quiet(self._flush)
-            self.store.finish_job(self.job_id, JobStatus.FAILED, error=info)
-            result = JobResult(job_id=self.job_id, status=JobStatus.FAILED, error=info,
+            self.store.finish_job(self.job_id, status, error=info)
+            result = JobResult(job_id=self.job_id, status=status, error=info,
                                tables=[r.result for r in self.tables.values()], source=self.source_info)
             self.plugins.job_finished(job_id=self.job_id, result=result)
             raise
@@ -529,7 +576,7 @@ class _JobRunner:
         spec = self.spec
         tasks = [
             PartitionTask(
-                job_id=self.job_id, source_url=url, source_options=dict(spec.source_options),
+                job_id=self.job_id, source_url=url, source_options=reader_options(spec),
                 sink_name=spec.sink, target=spec.target, sink_options=dict(spec.sink_options),
                 partition=p, snapshot=dict(token), batch_rows=self.settings.batch_rows,
                 validators=tuple(run.validators),

@@ -71,6 +71,8 @@ def print_result(result: JobResult, elapsed: float) -> None:
 @click.option("--sink-option", "sink_opts", multiple=True, metavar="KEY=VALUE", help="A sink option (repeatable).")
 @click.option("--source-option", "source_opts", multiple=True, metavar="KEY=VALUE",
               help="A source option, e.g. infinity=null (repeatable).")
+@click.option("--views", is_flag=True, help="Also select views and materialized views.")
+@click.option("--foreign", is_flag=True, help="Also select foreign tables.")
 @click.option("--name", help="A label for the job.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @pass_env
@@ -78,7 +80,7 @@ def print_result(result: JobResult, elapsed: float) -> None:
 def command(env: Env, source: str, target: str, schemas: tuple[str, ...], tables: tuple[str, ...],
             exclude: tuple[str, ...], parallel: int | None, rules: str | None, no_validate: bool, overwrite: bool,
             sign_key: str | None, compression: str | None, sink_opts: tuple[str, ...], source_opts: tuple[str, ...],
-            name: str | None, as_json: bool) -> None:
+            views: bool, foreign: bool, name: str | None, as_json: bool) -> None:
     """Export tables of SOURCE to Parquet files in --out, with a manifest."""
     import os
     import time
@@ -90,10 +92,15 @@ def command(env: Env, source: str, target: str, schemas: tuple[str, ...], tables
     sink_options = parse_options(sink_opts, "--sink-option")
     if compression:
         sink_options["compression"] = compression
+    source_options = parse_options(source_opts, "--source-option")
+    if views:
+        source_options["include_views"] = True
+    if foreign:
+        source_options["include_foreign"] = True
     spec = JobSpec(
         source=source, target=os.path.abspath(target),
         selection=TableSelection(schemas=schemas, tables=tables, exclude=exclude),
-        sink_options=sink_options, source_options=parse_options(source_opts, "--source-option"),
+        sink_options=sink_options, source_options=source_options,
         rules=os.path.abspath(rules) if rules and ":" not in rules and os.path.exists(rules) else rules,
         validate=not no_validate, parallel=parallel or env.settings.parallel, overwrite=overwrite,
         sign_key=os.path.abspath(sign_key) if sign_key else None, name=name,
