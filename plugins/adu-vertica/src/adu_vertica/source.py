@@ -26,7 +26,7 @@ EPOCH_SQL = "SELECT current_epoch FROM v_monitor.system"
 _OPTIONS = {"password_env", "password_file", "tlsmode", "tls_cafile", "tls_certfile", "tls_keyfile",
             "connection_load_balance", "backup_server_node", "connection_timeout", "workload",
             "session_label", "partitioning", "binary_transfer", "infinity",
-            # read by the engine itself (plan_tables)
+            # read by the engine itself (adu_core.planning)
             "include_views", "include_foreign"}
 
 

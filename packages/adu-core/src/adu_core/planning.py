@@ -1,0 +1,67 @@
+"""Planning a job: what discovery lists and which tables the job's selection takes.
+
+The job's ``include_views`` / ``include_foreign`` options are about discovery, not about
+how the source reads, so the engine keeps them (:data:`DISCOVERY_OPTIONS`) and the source
+is opened with the rest (:func:`reader_options`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from adu_core.errors import UsageError
+from adu_core.models import JobSpec, TableInfo
+from adu_core.plugin.components import Source
+
+#: job options about what discovery lists, not about how the source reads: the engine
+#: keeps them, the source never sees them
+DISCOVERY_OPTIONS = frozenset({"include_views", "include_foreign"})
+
+
+def _flag(value: Any) -> bool:
+    """An option's truth: ``True``, or the strings ``true``/``1``/``yes``/``on`` (a
+    ``--source-option include_views=false`` must not read as true)."""
+    if isinstance(value, str):
+        return value.strip().lower() in ("true", "1", "yes", "on")
+    return bool(value)
+
+
+#: kinds of relation discovery leaves out unless asked: (what to call it, how to ask)
+_HIDDEN_KINDS = {
+    "view": ("view", "--views (source option include_views=true)"),
+    "matview": ("materialized view", "--views (source option include_views=true)"),
+    "foreign": ("foreign table", "--foreign (source option include_foreign=true)"),
+}
+
+
+def reader_options(spec: JobSpec) -> dict[str, Any]:
+    """The spec's source options without :data:`DISCOVERY_OPTIONS` (what the source gets)."""
+    return {k: v for k, v in spec.source_options.items() if k not in DISCOVERY_OPTIONS}
+
+
+def plan_tables(source: Source, spec: JobSpec) -> tuple[list[TableInfo], list[TableInfo]]:
+    """Discover the source: every table (views and foreign tables when the spec's
+    ``include_views`` / ``include_foreign`` options ask), and those the spec selects
+    (UsageError when none)."""
+    opts = spec.source_options
+    views, foreign = _flag(opts.get("include_views")), _flag(opts.get("include_foreign"))
+    tables = source.discover(include_views=views, include_foreign=foreign)
+    try:
+        selected = spec.selection.select(tables)
+    except UsageError as exc:
+        if views and foreign:
+            raise
+        # a view or a foreign table named without asking for them: say so
+        everything = {t.qualified_name: t for t in source.discover(include_views=True, include_foreign=True)}
+        for name in spec.selection.tables:
+            hidden = everything.get(name)
+            what = _HIDDEN_KINDS.get(hidden.kind) if hidden is not None else None
+            if what is not None:
+                raise UsageError(f"{name} is a {what[0]}: add {what[1]} to export it") from exc
+        raise
+    if spec.retry_tables:
+        wanted = set(spec.retry_tables)
+        selected = [t for t in selected if t.qualified_name in wanted]
+    if not selected:
+        raise UsageError("no table matches the selection")
+    return tables, selected
