@@ -25,7 +25,7 @@ import functools
 import os
 import queue
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 from typing import Any
 
 import psycopg2
@@ -111,7 +111,7 @@ def stream_copy(
     cancel: Any = None,
     max_batch_bytes: int = MAX_BATCH_BYTES,
     native: bool | None = None,
-) -> Iterator[pa.RecordBatch]:
+) -> Generator[pa.RecordBatch, None, None]:
     """Yield the rows of ``copy_sql`` (run on psycopg2 ``conn``) as batches of ``schema``.
 
     Raises :class:`CopyCancelled` when ``cancel`` is set, after cancelling the COPY on

@@ -41,6 +41,7 @@ from adu_core.secrets import redact_url
 from psycopg2 import sql
 
 from adu_postgres import catalog
+from adu_postgres.arrays import LIST_ENCODING, ArrayShapeError, convert_batch, wire_schema
 from adu_postgres.connection import (
     close_quietly,
     connect,
@@ -51,6 +52,7 @@ from adu_postgres.copystream import CopyCancelled, PgCopyError, libpq_functions,
 from adu_postgres.types import POLICIES
 
 OPTIONS = {
+    "arrays",
     "infinity",
     "numeric",
     "statement_timeout",
@@ -80,6 +82,8 @@ class PostgresSource(Source):
             )
         if str(self.options.get("infinity", "error")) not in POLICIES:
             raise UsageError("source option infinity must be one of: error, null, clamp")
+        if str(self.options.get("arrays", "text")) not in ("text", "list"):
+            raise UsageError("source option arrays must be one of: text, list")
         if str(self.options.get("numeric", "decimal")) not in ("decimal", "text"):
             raise UsageError("source option numeric must be one of: decimal, text")
         try:
@@ -279,6 +283,7 @@ class PostgresSource(Source):
             raise SourceError(f"{table.qualified_name}: no read plan (was the table discovered by this plugin?)")
         specs = [(int(p[0]), int(p[1]), int(p[2]), int(p[3])) for p in plan]
         schema = table.arrow_schema()
+        lists = [i for i, c in enumerate(table.columns) if (c.properties or {}).get("encoding") == LIST_ENCODING]
         key = str(snapshot.get("snapshot") or "")
         # a worker reads many partitions over one connection (connecting costs more than a
         # small table); each read is its own transaction on the job's snapshot, so no lock
@@ -299,7 +304,14 @@ class PostgresSource(Source):
                     cur.execute("SET TRANSACTION SNAPSHOT %s", (key,))
             user = conn.info.user if hasattr(conn, "info") else None
             query = self.copy_query(partition).as_string(conn)
-            yield from stream_copy(conn, query, schema, specs, batch_rows=batch_rows, cancel=cancel)
+            if lists:  # arrays=list: the COPY sends text, each batch becomes lists
+                wire = wire_schema(schema, lists)
+                copy = stream_copy(conn, query, wire, specs, batch_rows=batch_rows, cancel=cancel)
+                with contextlib.closing(copy):  # stopped early: the COPY stops before the connection goes
+                    for batch in copy:
+                        yield convert_batch(batch, schema, lists)
+            else:
+                yield from stream_copy(conn, query, schema, specs, batch_rows=batch_rows, cancel=cancel)
             done = True
         except CopyCancelled:
             raise Cancelled(f"{partition.label} cancelled") from None
@@ -307,6 +319,8 @@ class PostgresSource(Source):
             raise source_error(exc, context=context, user=user) from None
         except OverflowError as exc:
             raise SourceError(f"{context}: {self._column_message(table, str(exc))}") from None
+        except ArrayShapeError as exc:
+            raise SourceError(f"{context}: {exc}; source option arrays=text (the default) exports it exactly") from None
         finally:
             kept = False
             if done and conn is not None and not conn.closed:

@@ -31,7 +31,8 @@ Everything else (unbounded numeric, timetz, xml, inet/cidr/macaddr, bit/varbit,
 tsvector, ranges, hstore, geometric types, arrays of any dimension, composite types, ...)
 is exported as ``string`` holding PostgreSQL's text output of the value (lossless, never
 flattened), with ``properties["encoding"] = "postgresql-text"``. Domains are exported as
-their base type.
+their base type. With the source option ``arrays=list``, one-dimensional arrays of
+integers, floats, oids and booleans are ``list<T>`` instead (see :mod:`adu_postgres.arrays`).
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ from typing import Any
 
 import attrs
 import pyarrow as pa
+
+from adu_postgres.arrays import ELEMENT_TYPES, LIST_ENCODING
 
 # decoder kinds (must match _copydec.c)
 KIND_BOOL = 0
@@ -126,6 +129,9 @@ def plan_column(
     numeric_mode = str(options.get("numeric", "decimal"))
     text = ColumnPlan(pa.string(), KIND_TEXT, as_text=True, properties={"encoding": TEXT_ENCODING})
     if category == "A":
+        element = ELEMENT_TYPES.get(base_type) if str(options.get("arrays", "text")) == "list" else None
+        if element is not None:  # read as text, turned into a list per batch (adu_postgres.arrays)
+            return ColumnPlan(pa.list_(element), KIND_TEXT, as_text=True, properties={"encoding": LIST_ENCODING})
         return text
     if typtype == "e":
         return ColumnPlan(pa.string(), KIND_TEXT)
