@@ -24,7 +24,7 @@ def _spec(url, **options):
 
 def test_reader_options_leave_out_what_discovery_needs():
     spec = _spec("duckdb:///x", include_views="true", include_foreign=True, infinity="null")
-    assert reader_options(spec) == {"infinity": "null"}
+    assert reader_options(spec.source_options) == {"infinity": "null"}
 
 
 @pytest.mark.parametrize("asked", [None, False, "false", "0", "no", ""])

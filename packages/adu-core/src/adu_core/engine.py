@@ -455,7 +455,7 @@ class _JobRunner:
         source: Source | None = None
         try:
             url = resolve_source(spec.source, password=password, connections_file=self.settings.connections_file)
-            source = self.plugins.open_source(url, reader_options(spec))
+            source = self.plugins.open_source(url, reader_options(spec.source_options))
             discovered, selected = plan_tables(source, spec)
             sink = self.plugins.sink_class(spec.sink)(spec.target, dict(spec.sink_options), job_id=self.job_id)
             # rules are checked against every table of the source: a shared rules file may
@@ -523,7 +523,7 @@ class _JobRunner:
         spec = self.spec
         tasks = [
             PartitionTask(
-                job_id=self.job_id, source_url=url, source_options=reader_options(spec),
+                job_id=self.job_id, source_url=url, source_options=reader_options(spec.source_options),
                 sink_name=spec.sink, target=spec.target, sink_options=dict(spec.sink_options),
                 partition=p, snapshot=dict(token), batch_rows=self.settings.batch_rows,
                 validators=tuple(run.validators),

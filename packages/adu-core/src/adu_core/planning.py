@@ -7,6 +7,7 @@ is opened with the rest (:func:`reader_options`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from adu_core.errors import UsageError
@@ -34,17 +35,21 @@ _HIDDEN_KINDS = {
 }
 
 
-def reader_options(spec: JobSpec) -> dict[str, Any]:
-    """The spec's source options without :data:`DISCOVERY_OPTIONS` (what the source gets)."""
-    return {k: v for k, v in spec.source_options.items() if k not in DISCOVERY_OPTIONS}
+def reader_options(options: Mapping[str, Any]) -> dict[str, Any]:
+    """A job's source options without :data:`DISCOVERY_OPTIONS` (what the source gets)."""
+    return {k: v for k, v in options.items() if k not in DISCOVERY_OPTIONS}
+
+
+def discovery_flags(options: Mapping[str, Any]) -> tuple[bool, bool]:
+    """``(include_views, include_foreign)`` of a job's source options."""
+    return _flag(options.get("include_views")), _flag(options.get("include_foreign"))
 
 
 def plan_tables(source: Source, spec: JobSpec) -> tuple[list[TableInfo], list[TableInfo]]:
     """Discover the source: every table (views and foreign tables when the spec's
     ``include_views`` / ``include_foreign`` options ask), and those the spec selects
     (UsageError when none)."""
-    opts = spec.source_options
-    views, foreign = _flag(opts.get("include_views")), _flag(opts.get("include_foreign"))
+    views, foreign = discovery_flags(spec.source_options)
     tables = source.discover(include_views=views, include_foreign=foreign)
     try:
         selected = spec.selection.select(tables)

@@ -14,8 +14,8 @@ GET      /api/jobs/<id>                  viewer    the job with its tables
 POST     /api/jobs/<id>/cancel           operator  ask a queued or running job to stop
 POST     /api/jobs/<id>/retry            operator  queue the failed tables again
                                                    (optional ``password``)
-POST     /api/discover                   operator  ``{"source": url-or-@name, "password"}``:
-                                                   the tables of a source
+POST     /api/discover                   operator  ``{"source": url-or-@name, "password",
+                                                   "source_options"}``: the tables of a source
 GET      /api/me                         viewer    who am I (user name and role)
 =======  ==============================  ========  ===========================================
 """
@@ -136,13 +136,16 @@ def discover() -> Any:
     data = _body()
     source = data.get("source")
     password = data.get("password")
+    options = data.get("source_options") or {}
     if not isinstance(source, str) or not source.strip():
         return _bad("give 'source': a URL or @name of a named connection")
     if password is not None and not isinstance(password, str):
         return _bad("password must be a string")
+    if not isinstance(options, dict):
+        return _bad("source_options must be an object")
     try:
         source, password = services.split_password(source, password)
-        tables = services.discover(source, password)
+        tables = services.discover(source, password, options)
     except UsageError as exc:
         return _bad(str(exc))
     return jsonify(tables=[t.to_dict() for t in tables])

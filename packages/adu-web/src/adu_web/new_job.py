@@ -14,11 +14,12 @@ from typing import Any
 
 from adu_core.errors import UsageError
 from adu_core.models import JobSpec, TableInfo, TableSelection
+from adu_core.options import parse_option_lines
 from adu_core.secrets import redact_url
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, IntegerField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from adu_web import services
@@ -42,6 +43,11 @@ class NewJobForm(FlaskForm):  # type: ignore[misc]
     connection = StringField("Named connection", validators=[Optional(), Length(max=200)])
     url = StringField("or source URL", validators=[Optional(), Length(max=2000)])
     password = PasswordField("Password", validators=[Optional(), Length(max=1024)])
+    source_options = TextAreaField(
+        "Source options", validators=[Optional(), Length(max=4000)],
+        description="One KEY=VALUE per line, e.g. include_views=true, infinity=null, arrays=list "
+                    "(the source's options are listed in the README).",
+    )
     target = StringField("Output directory", validators=[Optional(), Length(max=4000)])
     parallel = IntegerField("Parallel partitions", validators=[InputRequired(), NumberRange(1, services.MAX_PARALLEL)])
     compression = SelectField("Compression", choices=list(services.COMPRESSIONS), default="zstd")
@@ -61,6 +67,10 @@ class NewJobForm(FlaskForm):  # type: ignore[misc]
         if not url:
             raise UsageError("choose a named connection or type a source URL")
         return url
+
+    def options(self) -> dict[str, Any]:
+        """The source options typed into the form."""
+        return parse_option_lines(self.source_options.data or "", "a source option")
 
 
 def _form() -> NewJobForm:
@@ -89,7 +99,7 @@ def _names(field: str) -> list[str]:
 def _discover(form: NewJobForm) -> tuple[list[tuple[str, list[TableInfo]]], str | None]:
     try:
         source, password = services.split_password(form.source(), form.password.data)
-        tables = services.discover(source, password)
+        tables = services.discover(source, password, form.options())
     except UsageError as exc:
         return [], str(exc)
     if not tables:
@@ -154,6 +164,7 @@ def _submit(form: NewJobForm) -> str:
         ),
         sink="parquet",
         sink_options={"compression": form.compression.data},
+        source_options=form.options(),
         rules=form.rules.data or None,
         validate=bool(form.validate_data.data),
         parallel=int(form.parallel.data or 1),

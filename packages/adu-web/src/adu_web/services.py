@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import glob
 import logging
+import urllib.parse
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -82,20 +83,50 @@ def split_password(source: str, password: str | None) -> tuple[str, str | None]:
     return source, password or None
 
 
-def discover(source: str, password: str | None) -> list[TableInfo]:
+def _reads_the_server(key: str) -> bool:
+    """Whether a source option or URL parameter makes the server read one of its own
+    files or environment variables (``password_file``, ``password_env``, libpq's
+    ``passfile`` and ``service``...): a path or name taken from a request."""
+    k = key.strip().lower()
+    return k in ("passfile", "service", "servicefile") or k.endswith(("_file", "_env"))
+
+
+def check_source_inputs(source: str, options: Mapping[str, Any]) -> None:
+    """Refuse what would make the server read its own files or environment for a web
+    user: such a credential belongs in a named connection, which only an admin writes.
+    (Otherwise a typed URL to one's own server with ``?password_file=/data/...`` would
+    send the server's file to it as a password.)"""
+    bad = [k for k in options if _reads_the_server(str(k))]
+    if "://" in source and not source.startswith("@"):
+        query = urllib.parse.urlsplit(source).query
+        bad += [k for k, _v in urllib.parse.parse_qsl(query, keep_blank_values=True) if _reads_the_server(k)]
+    if bad:
+        raise UsageError(
+            f"{', '.join(sorted(set(bad)))} cannot be set from the web (the server would read its own files or "
+            "environment); ask an admin for a named connection"
+        )
+
+
+def discover(source: str, password: str | None, options: Mapping[str, Any] | None = None) -> list[TableInfo]:
     """The tables of ``source`` (``@name`` or a URL), sorted by schema and name.
 
+    :param options: the job's source options (``include_views`` and ``include_foreign``
+        widen the list; the others are checked by the source).
     :raises UsageError: with a message safe to show (no secret, no traceback).
     """
+    from adu_core.planning import discovery_flags, reader_options
     from adu_core.plugin.manager import get_plugins
 
+    options = dict(options or {})
+    check_source_inputs(source, options)
     url = resolve_source(source, password)
+    views, foreign = discovery_flags(options)
     try:
-        src = get_plugins().open_source(url)
+        src = get_plugins().open_source(url, reader_options(options))
     except AduError as exc:
         raise UsageError(redact_text(str(exc), [password or ""])) from None
     try:
-        tables = src.discover()
+        tables = src.discover(include_views=views, include_foreign=foreign)
     except AduError as exc:
         raise UsageError(redact_text(str(exc), [password or ""]).splitlines()[0]) from None
     except Exception:
@@ -156,6 +187,7 @@ def submit(spec: JobSpec, *, password: str | None, user: str) -> str:
     source, password = split_password(spec.source, password)
     if not source:
         raise UsageError("give a source: a named connection or a URL")
+    check_source_inputs(source, spec.source_options)
     if source.startswith("@"):
         if source[1:] not in load_connections():
             raise UsageError(f"no named connection {source[1:]!r}")

@@ -3,38 +3,14 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
 
 import click
-from adu_core.errors import UsageError
 from adu_core.models import JobResult, JobSpec, JobStatus, TableSelection
+from adu_core.options import parse_options
 from adu_core.secrets import remember_secret, url_password
 
 from adu_cli.context import EXIT_FAILED, Env, echo_json, handle_errors, human_bytes, human_duration, pass_env
 from adu_cli.progress import ProgressPrinter
-
-
-def parse_options(pairs: tuple[str, ...], what: str) -> dict[str, Any]:
-    """``key=value`` pairs into a dict (ints, floats and booleans recognised)."""
-    out: dict[str, Any] = {}
-    for pair in pairs:
-        if "=" not in pair:
-            raise UsageError(f"{what} must look like key=value, not {pair!r}")
-        key, value = pair.split("=", 1)
-        v: Any = value
-        if value.lower() in ("true", "yes", "on"):
-            v = True
-        elif value.lower() in ("false", "no", "off"):
-            v = False
-        else:
-            for conv in (int, float):
-                try:
-                    v = conv(value)
-                    break
-                except ValueError:
-                    continue
-        out[key.strip()] = v
-    return out
 
 
 def print_result(result: JobResult, elapsed: float) -> None:
