@@ -497,3 +497,19 @@ def test_exchange_swaps_two_folders_atomically(tmp_path) -> None:
     if not _exchange(a, b):
         pytest.skip("renameat2(RENAME_EXCHANGE) unavailable on this platform or file system")
     assert os.listdir(a) == ["from_b"] and os.listdir(b) == ["from_a"]
+
+
+def test_dictionary_choice_on_a_full_row_group() -> None:
+    """A column whose first 1,024 values all differ is taken as unique without counting
+    the whole sample (even if it repeats later: the price of the shortcut); the others
+    are counted on the whole sample."""
+    from adu_parquet.writer import choose_dictionary_columns
+
+    n = 30_000
+    group = pa.table({
+        "ts": pa.array(range(n), pa.timestamp("us")),
+        "few": pa.array([f"v{i % 300}" for i in range(n)]),
+        "late": pa.array([f"u{i}" if i < 1024 else "same" for i in range(n)]),  # unique only at first
+        "empty": pa.nulls(n, pa.int64()),
+    })
+    assert choose_dictionary_columns(group) == ["few", "empty"]

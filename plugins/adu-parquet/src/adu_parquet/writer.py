@@ -27,6 +27,11 @@ from adu_parquet.options import ParquetOptions
 DICTIONARY_SAMPLE_ROWS = 20_000
 #: a column is dictionary-encoded when at most this share of its sampled values differ
 DICTIONARY_MAX_DISTINCT = 0.5
+#: rows looked at first: a column whose values all (nearly) differ there is taken as
+#: unique without counting the whole sample (ids, timestamps, floats, free text: the
+#: columns whose distinct count is the dearest)
+DICTIONARY_PROBE_ROWS = 1024
+DICTIONARY_UNIQUE_SHARE = 0.98
 
 
 def open_parquet_writer(
@@ -82,8 +87,10 @@ def choose_dictionary_columns(group: pa.Table) -> list[str]:
             continue  # booleans are bit-packed; a dictionary never helps
         if isinstance(typ, pa.BaseExtensionType):
             column = pa.chunked_array([c.storage for c in column.chunks], typ.storage_type)
-        valid = len(column) - column.null_count
         try:
+            if len(column) > DICTIONARY_PROBE_ROWS and _looks_unique(column.slice(0, DICTIONARY_PROBE_ROWS)):
+                continue
+            valid = len(column) - column.null_count
             distinct = pc.count_distinct(column).as_py()
         except (pa.ArrowNotImplementedError, pa.ArrowInvalid):
             chosen.extend(paths)
@@ -91,6 +98,12 @@ def choose_dictionary_columns(group: pa.Table) -> list[str]:
         if valid == 0 or distinct <= valid * DICTIONARY_MAX_DISTINCT:
             chosen.extend(paths)
     return chosen
+
+
+def _looks_unique(probe: pa.ChunkedArray) -> bool:
+    """Whether (nearly) every non-null value of ``probe`` differs (nulls do not count)."""
+    valid = len(probe) - probe.null_count
+    return valid >= DICTIONARY_PROBE_ROWS // 2 and pc.count_distinct(probe).as_py() >= valid * DICTIONARY_UNIQUE_SHARE
 
 
 def write_empty_file(path: Path, schema: pa.Schema, options: ParquetOptions) -> FileResult:
