@@ -290,3 +290,16 @@ def test_unlistable_directory_is_reported(export) -> None:
         hidden.chmod(0o755)
     assert any(p.startswith("public/sneaky: cannot be listed") for p in report.problems)
     assert report.exit_code == 1
+
+
+@pytest.mark.parametrize("size", [0, 1, 999, 1000, 1001, 4321])
+def test_sha256_file_matches_hashlib_whatever_the_size(tmp_path, monkeypatch, size):
+    import hashlib
+
+    from adu_core import verify
+
+    monkeypatch.setattr(verify, "CHUNK", 1000)  # several reads, and reads that end exactly on a chunk
+    data = os.urandom(size)
+    path = tmp_path / "f.bin"
+    path.write_bytes(data)
+    assert verify.sha256_file(path) == (hashlib.sha256(data).hexdigest(), size)

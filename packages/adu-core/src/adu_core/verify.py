@@ -45,11 +45,12 @@ def sha256_file(path: str | os.PathLike[str], *, fsync: bool = False) -> tuple[s
         report a file as done).
     """
     h = hashlib.sha256()
-    buf = bytearray(CHUNK)
-    view = memoryview(buf)
     size = 0
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
     try:
+        # no bigger than the file: a fresh 4 MiB buffer costs more than hashing a small file
+        buf = bytearray(min(CHUNK, os.fstat(fd).st_size + 1))
+        view = memoryview(buf)
         while True:
             n = os.readv(fd, [buf]) if hasattr(os, "readv") else _read_into(fd, buf)
             if n == 0:
