@@ -103,7 +103,10 @@ def choose_dictionary_columns(group: pa.Table) -> list[str]:
 def _looks_unique(probe: pa.ChunkedArray) -> bool:
     """Whether (nearly) every non-null value of ``probe`` differs (nulls do not count)."""
     valid = len(probe) - probe.null_count
-    return valid >= DICTIONARY_PROBE_ROWS // 2 and pc.count_distinct(probe).as_py() >= valid * DICTIONARY_UNIQUE_SHARE
+    if valid < DICTIONARY_PROBE_ROWS // 2:
+        return False
+    distinct: int = pc.count_distinct(probe).as_py()
+    return distinct >= valid * DICTIONARY_UNIQUE_SHARE
 
 
 def write_empty_file(path: Path, schema: pa.Schema, options: ParquetOptions) -> FileResult:
