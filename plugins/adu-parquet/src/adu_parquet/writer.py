@@ -105,8 +105,8 @@ def _looks_unique(probe: pa.ChunkedArray) -> bool:
     valid = len(probe) - probe.null_count
     if valid < DICTIONARY_PROBE_ROWS // 2:
         return False
-    distinct: int = pc.count_distinct(probe).as_py()
-    return distinct >= valid * DICTIONARY_UNIQUE_SHARE
+    distinct = pc.count_distinct(probe).as_py()
+    return bool(distinct >= valid * DICTIONARY_UNIQUE_SHARE)
 
 
 def write_empty_file(path: Path, schema: pa.Schema, options: ParquetOptions) -> FileResult:
