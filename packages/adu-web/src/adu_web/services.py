@@ -20,6 +20,7 @@ from adu_core import connections
 from adu_core.connections import NamedConnection
 from adu_core.errors import AduError, UsageError
 from adu_core.models import JobSpec, TableInfo
+from adu_core.planning import discovery_flags, reader_options
 from adu_core.secrets import redact_text, redact_url, remember_secret, url_password
 
 from adu_web.state import settings, store
@@ -114,7 +115,6 @@ def discover(source: str, password: str | None, options: Mapping[str, Any] | Non
         widen the list; the others are checked by the source).
     :raises UsageError: with a message safe to show (no secret, no traceback).
     """
-    from adu_core.planning import discovery_flags, reader_options
     from adu_core.plugin.manager import get_plugins
 
     options = dict(options or {})

@@ -304,14 +304,12 @@ class PostgresSource(Source):
                     cur.execute("SET TRANSACTION SNAPSHOT %s", (key,))
             user = conn.info.user if hasattr(conn, "info") else None
             query = self.copy_query(partition).as_string(conn)
-            if lists:  # arrays=list: the COPY sends text, each batch becomes lists
-                wire = wire_schema(schema, lists)
-                copy = stream_copy(conn, query, wire, specs, batch_rows=batch_rows, cancel=cancel)
-                with contextlib.closing(copy):  # stopped early: the COPY stops before the connection goes
-                    for batch in copy:
-                        yield convert_batch(batch, schema, lists)
-            else:
-                yield from stream_copy(conn, query, schema, specs, batch_rows=batch_rows, cancel=cancel)
+            # arrays=list: the COPY sends those columns as text, each batch makes them lists
+            wire = wire_schema(schema, lists) if lists else schema
+            copy = stream_copy(conn, query, wire, specs, batch_rows=batch_rows, cancel=cancel)
+            with contextlib.closing(copy):  # stopped early: the COPY stops before the connection goes
+                for batch in copy:
+                    yield convert_batch(batch, schema, lists) if lists else batch
             done = True
         except CopyCancelled:
             raise Cancelled(f"{partition.label} cancelled") from None
