@@ -61,19 +61,26 @@ def make_data() -> pa.Table:
     for lo in range(0, ROWS, BATCH):
         n = min(BATCH, ROWS - lo)
         ids = range(lo, lo + n)
-        batches.append(pa.record_batch([
-            pa.array(ids, pa.int64()),
-            pa.array([rnd.randint(0, 1000) for _ in ids], pa.int32()),
-            pa.array([Decimal(rnd.randint(0, 10_000_000)) / 100 for _ in ids], pa.decimal128(12, 2)),
-            pa.array([" ".join(rnd.choices(words, k=rnd.randint(2, 8))) for _ in ids]),
-            pa.array([f"C{rnd.randint(0, 5000):05d}" for _ in ids]),
-            pa.array([base + dt.timedelta(seconds=rnd.randint(0, 10**8)) for _ in ids], pa.timestamp("us", tz="UTC")),
-            pa.array([dt.date(2020, 1, 1) + dt.timedelta(days=rnd.randint(0, 2000)) for _ in ids], pa.date32()),
-            pa.array([rnd.random() < 0.5 for _ in ids]),
-            pa.array([str(uuid.UUID(int=rnd.getrandbits(128))) for _ in ids]),
-            pa.array([f'{{"k": {rnd.randint(0, 99)}, "w": "{rnd.choice(words)}"}}' for _ in ids]),
-            pa.array([rnd.random() * 1000 for _ in ids]),
-        ], schema=TABLE.arrow_schema()))
+        batches.append(
+            pa.record_batch(
+                [
+                    pa.array(ids, pa.int64()),
+                    pa.array([rnd.randint(0, 1000) for _ in ids], pa.int32()),
+                    pa.array([Decimal(rnd.randint(0, 10_000_000)) / 100 for _ in ids], pa.decimal128(12, 2)),
+                    pa.array([" ".join(rnd.choices(words, k=rnd.randint(2, 8))) for _ in ids]),
+                    pa.array([f"C{rnd.randint(0, 5000):05d}" for _ in ids]),
+                    pa.array(
+                        [base + dt.timedelta(seconds=rnd.randint(0, 10**8)) for _ in ids], pa.timestamp("us", tz="UTC")
+                    ),
+                    pa.array([dt.date(2020, 1, 1) + dt.timedelta(days=rnd.randint(0, 2000)) for _ in ids], pa.date32()),
+                    pa.array([rnd.random() < 0.5 for _ in ids]),
+                    pa.array([str(uuid.UUID(int=rnd.getrandbits(128))) for _ in ids]),
+                    pa.array([f'{{"k": {rnd.randint(0, 99)}, "w": "{rnd.choice(words)}"}}' for _ in ids]),
+                    pa.array([rnd.random() * 1000 for _ in ids]),
+                ],
+                schema=TABLE.arrow_schema(),
+            )
+        )
     table = pa.Table.from_batches(batches)
     with pa.OSFile(str(CACHE), "wb") as sink, pa.ipc.new_file(sink, table.schema) as w:
         w.write_table(table)
@@ -148,10 +155,19 @@ def _verify_bench(table: pa.Table, root: Path, mb: float) -> None:
     for b in table.to_batches(max_chunksize=BATCH):
         w.write(b)
     files, _ = sink.publish_table(TABLE, [PartitionResult("public.bench", 0, files=w.close())])
-    tr = TableResult("public", "bench", TableStatus.SUCCEEDED, rows=ROWS, bytes=sum(f.bytes for f in files),
-                     files=files)
-    sink.finalize(build_manifest(job_id="bench", adu_version="0", source=SourceInfo("x://", "x"), sink="parquet",
-                                 tables=[(TABLE, tr)], created_at=_dt.datetime.now(_dt.UTC)))
+    tr = TableResult(
+        "public", "bench", TableStatus.SUCCEEDED, rows=ROWS, bytes=sum(f.bytes for f in files), files=files
+    )
+    sink.finalize(
+        build_manifest(
+            job_id="bench",
+            adu_version="0",
+            source=SourceInfo("x://", "x"),
+            sink="parquet",
+            tables=[(TABLE, tr)],
+            created_at=_dt.datetime.now(_dt.UTC),
+        )
+    )
     sink.close()
     size = sum(f.bytes for f in files) / 1e6
     for workers in (1, 2, 4):

@@ -77,8 +77,13 @@ def main() -> None:
         times: dict[str, list[float]] = {k: [] for k in variants}
         for _ in range(args.repeat):
             for label, opts in variants.items():
-                spec = JobSpec(source=f"duckdb://{db}", target=os.path.join(tmp, "out"), overwrite=True,
-                               parallel=args.parallel, **opts)  # type: ignore[arg-type]
+                spec = JobSpec(
+                    source=f"duckdb://{db}",
+                    target=os.path.join(tmp, "out"),
+                    overwrite=True,
+                    parallel=args.parallel,
+                    **opts,
+                )  # type: ignore[arg-type]
                 start = time.perf_counter()
                 result = submit_and_run(store, spec, settings=settings, mp_start="forkserver")
                 times[label].append(time.perf_counter() - start)
@@ -88,8 +93,10 @@ def main() -> None:
         base = statistics.median(times["no validation"])
         for label, values in times.items():
             med = statistics.median(values)
-            print(f"{label:30s} {med:7.2f} s (runs: {', '.join(f'{v:.2f}' for v in values)})"
-                  f"  overhead {med / base - 1:+.1%}")
+            print(
+                f"{label:30s} {med:7.2f} s (runs: {', '.join(f'{v:.2f}' for v in values)})"
+                f"  overhead {med / base - 1:+.1%}"
+            )
 
 
 if __name__ == "__main__":

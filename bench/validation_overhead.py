@@ -78,9 +78,7 @@ def make_batch(offset: int, n: int, failing_every: int = 0) -> pa.RecordBatch:
         ts=(pl.lit(1_700_000_000_000_000) + pl.col("id") * 1_000_000).cast(pl.Datetime("us", "UTC")),
         day=(pl.lit(19000) + pl.col("id") % 3000).cast(pl.Int32).cast(pl.Date),
         flag=(pl.col("id") % 3 == 0),
-        uid=pl.concat_str(
-            (pl.col("id") + 10_000_000).cast(pl.String), pl.lit("-0000-4000-8000-000000000000")
-        ),
+        uid=pl.concat_str((pl.col("id") + 10_000_000).cast(pl.String), pl.lit("-0000-4000-8000-000000000000")),
         doc=pl.concat_str(pl.lit('{"k": '), pl.col("id").cast(pl.String), pl.lit(', "tags": ["a", "b"]}')),
         score=pl.col("id").cast(pl.Float64).sin(),
     )

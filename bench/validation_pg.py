@@ -62,8 +62,18 @@ def main() -> None:
             for label, extra in variants.items():
                 out = work / "out"
                 env = dict(pg_export.os.environ, ADU_DATA_DIR=str(work / "data"))
-                cmd = [str(pg_export.VENV_BIN / "adu"), "export", pg.superuser_dsn, "--out", str(out),
-                       "--parallel", "2", "--table", table, *extra]
+                cmd = [
+                    str(pg_export.VENV_BIN / "adu"),
+                    "export",
+                    pg.superuser_dsn,
+                    "--out",
+                    str(out),
+                    "--parallel",
+                    "2",
+                    "--table",
+                    table,
+                    *extra,
+                ]
                 wall, rss, _pss, rc = pg_export.measure(cmd, env=env)
                 shutil.rmtree(out, ignore_errors=True)
                 assert rc == 0, f"{label}: exit {rc}"

@@ -33,9 +33,16 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "vertica"))
 
 COLUMNS = [
-    ("id", "int"), ("n", "int"), ("amount", "numeric(12,2)"), ("label", "varchar(40)"),
-    ("code", "varchar(10)"), ("at", "timestamptz"), ("day", "date"), ("flag", "boolean"),
-    ("u", "uuid"), ("x", "float"),
+    ("id", "int"),
+    ("n", "int"),
+    ("amount", "numeric(12,2)"),
+    ("label", "varchar(40)"),
+    ("code", "varchar(10)"),
+    ("at", "timestamptz"),
+    ("day", "date"),
+    ("flag", "boolean"),
+    ("u", "uuid"),
+    ("x", "float"),
 ]
 FILL = """
 INSERT INTO bench.mixed
@@ -51,8 +58,11 @@ def _serve(rows: int, q: Any, stop: Any) -> None:
     from vertica_wire import VerticaTestServer
 
     server = VerticaTestServer(nodes=2).start()
-    server.engine.create_table(TableDef("bench", "mixed", [ColumnDef(n, t, n != "u") for n, t in COLUMNS],
-                                        primary_key=("id",), segmented_by=("id",)))
+    server.engine.create_table(
+        TableDef(
+            "bench", "mixed", [ColumnDef(n, t, n != "u") for n, t in COLUMNS], primary_key=("id",), segmented_by=("id",)
+        )
+    )
     server.engine.db.execute(FILL, [rows])
     server.engine.insert("bench", "mixed", [])  # close the epoch, refresh the row counts
     q.put(server.url())

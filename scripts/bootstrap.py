@@ -22,8 +22,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 VENV = ROOT / ".venv"
 DISTS = [
-    "packages/adu-core", "packages/adu-cli", "packages/adu-web",
-    "plugins/adu-parquet", "plugins/adu-duckdb", "plugins/adu-postgres", "plugins/adu-pandera",
+    "packages/adu-core",
+    "packages/adu-cli",
+    "packages/adu-web",
+    "plugins/adu-parquet",
+    "plugins/adu-duckdb",
+    "plugins/adu-postgres",
+    "plugins/adu-pandera",
     "plugins/adu-vertica",
 ]
 

@@ -26,8 +26,15 @@ from needs import skip_or_fail
 from werkzeug.serving import make_server
 
 CHROMIUM = os.environ.get("ADU_TEST_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+]
 PASSWORDS = {"admin": "admin-password-1", "operator": "operator-password-1", "viewer": "viewer-password-1"}
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
@@ -75,14 +82,24 @@ def _history(store: Store, root: Path) -> None:
     """Two finished jobs from before, so the dashboard shows more than one status."""
     from adu_core.models import ErrorInfo, JobSpec, JobStatus
 
-    failed = store.create_job(JobSpec(source="postgresql://exporter@db.internal:5432/crm", target=str(root / "crm"),
-                                      name="crm weekly"), created_by="admin")
+    failed = store.create_job(
+        JobSpec(source="postgresql://exporter@db.internal:5432/crm", target=str(root / "crm"), name="crm weekly"),
+        created_by="admin",
+    )
     store.claim_job("earlier-worker", job_id=failed)
-    store.finish_job(failed, JobStatus.FAILED, error=ErrorInfo(
-        message="cannot connect to db.internal:5432: connection refused", kind="ConnectError"))
-    cancelled = store.create_job(JobSpec(source="vertica://dbadmin@vertica.internal:5433/analytics",
-                                         target=str(root / "analytics"), name="analytics backfill"),
-                                 created_by="operator")
+    store.finish_job(
+        failed,
+        JobStatus.FAILED,
+        error=ErrorInfo(message="cannot connect to db.internal:5432: connection refused", kind="ConnectError"),
+    )
+    cancelled = store.create_job(
+        JobSpec(
+            source="vertica://dbadmin@vertica.internal:5433/analytics",
+            target=str(root / "analytics"),
+            name="analytics backfill",
+        ),
+        created_by="operator",
+    )
     store.request_cancel(cancelled)
 
 
@@ -97,11 +114,21 @@ def live(pg: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServ
     db = pg.create_database("web")
     db.execute(SEED_SQL)
     # a table the export role cannot read: its export fails, the others go on
-    db.execute("CREATE TABLE public.payroll (id int, salary numeric); INSERT INTO public.payroll VALUES (1, 100);"
-               "REVOKE ALL ON public.payroll FROM PUBLIC; ANALYZE public.payroll;", superuser=True)
+    db.execute(
+        "CREATE TABLE public.payroll (id int, salary numeric); INSERT INTO public.payroll VALUES (1, 100);"
+        "REVOKE ALL ON public.payroll FROM PUBLIC; ANALYZE public.payroll;",
+        superuser=True,
+    )
     (root / "exports").mkdir()
-    settings = config.load({"ADU_DATA_DIR": str(root / "data"), "ADU_ENV": "test", "ADU_PARALLEL": "2",
-                            "ADU_EXPORT_ROOT": str(root / "exports"), "ADU_HEARTBEAT_SECONDS": "1"})
+    settings = config.load(
+        {
+            "ADU_DATA_DIR": str(root / "data"),
+            "ADU_ENV": "test",
+            "ADU_PARALLEL": "2",
+            "ADU_EXPORT_ROOT": str(root / "exports"),
+            "ADU_HEARTBEAT_SECONDS": "1",
+        }
+    )
     setup_service_logging(settings.log_dir, "INFO")
     store = Store.from_settings(settings)
     for role, pw in PASSWORDS.items():
@@ -119,8 +146,14 @@ def live(pg: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServ
     user = userinfo.split(":", 1)[0]
     shots = Path(tempfile.mkdtemp(prefix="adu-shots-"))
     try:
-        yield LiveServer(url=f"http://127.0.0.1:{port}", settings=settings, store=store,
-                         pg_url=f"postgresql://{user}@{host}", pg_password=pg.password, shots=shots)
+        yield LiveServer(
+            url=f"http://127.0.0.1:{port}",
+            settings=settings,
+            store=store,
+            pg_url=f"postgresql://{user}@{host}",
+            pg_password=pg.password,
+            shots=shots,
+        )
     finally:
         stop.set()
         for t in workers:
@@ -163,8 +196,9 @@ def sign_in(browser: Any, live: LiveServer) -> Iterator[Any]:
     sessions: list[Session] = []
 
     def make(role: str | None, *, scripts: bool = True) -> Session:
-        context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="en-GB",
-                                      timezone_id="UTC", java_script_enabled=scripts)
+        context = browser.new_context(
+            viewport={"width": 1280, "height": 800}, locale="en-GB", timezone_id="UTC", java_script_enabled=scripts
+        )
         page = context.new_page()
         problems: list[str] = []
         page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)

@@ -122,12 +122,15 @@ def test_viewer_cannot_start_a_job(live: Any, sign_in: Any) -> None:
     response = page.goto(live.url + "/jobs/new")
     assert response.status == 403
     assert "This needs the operator role." in page.content()
-    status = page.evaluate("""async (url) => {
+    status = page.evaluate(
+        """async (url) => {
         const token = document.querySelector('meta[name="csrf-token"]').content;
         const r = await fetch(url, {method: 'POST', headers: {'Content-Type': 'application/json',
                                                              'X-CSRFToken': token},
                                     body: JSON.stringify({source: 'duckdb:///x.duckdb', target: 'x'})});
-        return r.status; }""", live.url + "/api/jobs")
+        return r.status; }""",
+        live.url + "/api/jobs",
+    )
     assert status == 403
     assert live.store.count_jobs() == before
 

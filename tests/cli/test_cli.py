@@ -25,8 +25,13 @@ def demo(tmp_path_factory):
     data = base / "data"
     res = adu("demo", "--dir", str(base / "demo"), data_dir=data)
     assert res.returncode == 0, res.stderr + res.stdout
-    return {"base": base, "data": data, "db": base / "demo" / "adu-demo.duckdb", "out": base / "demo" / "export",
-            "stdout": res.stdout}
+    return {
+        "base": base,
+        "data": data,
+        "db": base / "demo" / "adu-demo.duckdb",
+        "out": base / "demo" / "export",
+        "stdout": res.stdout,
+    }
 
 
 def test_demo_exports_verifies_and_records_the_job(demo):
@@ -40,13 +45,24 @@ def test_demo_exports_verifies_and_records_the_job(demo):
     show = adu("jobs", "show", jobs[0]["id"][:10], data_dir=demo["data"])
     assert show.returncode == 0 and "shop.orders: succeeded, 20,000 rows" in show.stdout
     logs = adu("jobs", "logs", jobs[0]["id"], "--json", data_dir=demo["data"])
-    assert logs.returncode == 0 and all(json.loads(line)["job_id"] == jobs[0]["id"]
-                                        for line in logs.stdout.splitlines())
+    assert logs.returncode == 0 and all(
+        json.loads(line)["job_id"] == jobs[0]["id"] for line in logs.stdout.splitlines()
+    )
 
 
 def test_export_select_and_json(demo, tmp_path):
-    res = adu("export", str(demo["db"]), "--out", str(tmp_path / "o"), "--table", "shop.customers",
-              "--schema", "telemetry", "--json", data_dir=demo["data"])
+    res = adu(
+        "export",
+        str(demo["db"]),
+        "--out",
+        str(tmp_path / "o"),
+        "--table",
+        "shop.customers",
+        "--schema",
+        "telemetry",
+        "--json",
+        data_dir=demo["data"],
+    )
     assert res.returncode == 0, res.stderr
     data = json.loads(res.stdout)
     assert data["status"] == "succeeded"
@@ -65,10 +81,16 @@ def _one_line_error(res, code, *needles):
 
 def test_bad_input_is_one_line_and_exit_2(demo, tmp_path):
     data = demo["data"]
-    _one_line_error(adu("export", "mysql://u:hunter2@h/db", "--out", str(tmp_path / "a"), data_dir=data), 2,
-                    "unknown source scheme 'mysql'")
-    _one_line_error(adu("export", str(demo["db"]), "--out", str(tmp_path / "b"), "--table", "shop.nope",
-                        data_dir=data), 2, "shop.nope")
+    _one_line_error(
+        adu("export", "mysql://u:hunter2@h/db", "--out", str(tmp_path / "a"), data_dir=data),
+        2,
+        "unknown source scheme 'mysql'",
+    )
+    _one_line_error(
+        adu("export", str(demo["db"]), "--out", str(tmp_path / "b"), "--table", "shop.nope", data_dir=data),
+        2,
+        "shop.nope",
+    )
     _one_line_error(adu("export", str(demo["db"]), "--out", str(demo["out"]), data_dir=data), 2, "already")
     blocker = tmp_path / "file"
     blocker.write_text("x")
@@ -76,8 +98,11 @@ def test_bad_input_is_one_line_and_exit_2(demo, tmp_path):
     _one_line_error(adu("jobs", "show", "0123456789abcdef", data_dir=data), 2, "no job")
     rules = tmp_path / "rules.yaml"
     rules.write_text("tables:\n  shop.customers:\n    columns:\n      age: {between_ages: 3}\n")
-    _one_line_error(adu("export", str(demo["db"]), "--out", str(tmp_path / "c"), "--rules", str(rules),
-                        data_dir=data), 2, "rules.yaml")
+    _one_line_error(
+        adu("export", str(demo["db"]), "--out", str(tmp_path / "c"), "--rules", str(rules), data_dir=data),
+        2,
+        "rules.yaml",
+    )
     _one_line_error(adu("export", str(tmp_path / "missing.duckdb"), "--out", str(tmp_path / "d"), data_dir=data), 2)
 
 
@@ -95,10 +120,13 @@ def test_unwritable_output_directory(demo, tmp_path):
 
 def test_overwrite_replaces_the_export(demo, tmp_path):
     out = tmp_path / "o"
-    assert adu("export", str(demo["db"]), "--out", str(out), "--table", "shop.products", data_dir=demo["data"]) \
-        .returncode == 0
-    res = adu("export", str(demo["db"]), "--out", str(out), "--table", "shop.customers", "--overwrite",
-              data_dir=demo["data"])
+    assert (
+        adu("export", str(demo["db"]), "--out", str(out), "--table", "shop.products", data_dir=demo["data"]).returncode
+        == 0
+    )
+    res = adu(
+        "export", str(demo["db"]), "--out", str(out), "--table", "shop.customers", "--overwrite", data_dir=demo["data"]
+    )
     assert res.returncode == 0, res.stderr
     manifest = json.loads((out / "manifest.json").read_text())
     assert [t["name"] for t in manifest["tables"]] == ["customers"]
@@ -116,7 +144,16 @@ def test_plugins_lists_versions_and_components(demo):
 def test_job_failure_exit_code_1(demo, tmp_path):
     rules = tmp_path / "rules.yaml"
     rules.write_text("tables:\n  shop.customers:\n    on_failure: fail\n    columns:\n      age: {le: 20}\n")
-    res = adu("export", str(demo["db"]), "--out", str(tmp_path / "o"), "--table", "shop.customers",
-              "--rules", str(rules), data_dir=demo["data"])
+    res = adu(
+        "export",
+        str(demo["db"]),
+        "--out",
+        str(tmp_path / "o"),
+        "--table",
+        "shop.customers",
+        "--rules",
+        str(rules),
+        data_dir=demo["data"],
+    )
     assert res.returncode == 1, res.stderr
     assert "FAILED" in res.stdout and "validation" in res.stdout

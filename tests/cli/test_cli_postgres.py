@@ -25,8 +25,10 @@ def test_wrong_password_and_unreachable_host(pg, tmp_path):
 
 def test_export_and_discover_json(pg, tmp_path):
     db = pg.create_database("cli")
-    db.execute("CREATE TABLE public.t (id int PRIMARY KEY, name text NOT NULL); "
-               "INSERT INTO public.t SELECT g, 'n' || g FROM generate_series(1, 1000) g; ANALYZE public.t")
+    db.execute(
+        "CREATE TABLE public.t (id int PRIMARY KEY, name text NOT NULL); "
+        "INSERT INTO public.t SELECT g, 'n' || g FROM generate_series(1, 1000) g; ANALYZE public.t"
+    )
     data = tmp_path / "data"
     import json
 
@@ -43,15 +45,26 @@ def test_export_and_discover_json(pg, tmp_path):
 
 def test_views_are_exported_only_when_asked(pg, tmp_path):
     db = pg.create_database("cliviews")
-    db.execute("CREATE TABLE public.t (id int); INSERT INTO public.t SELECT generate_series(1, 10);"
-               "CREATE VIEW public.v AS SELECT id * 2 AS twice FROM public.t")
+    db.execute(
+        "CREATE TABLE public.t (id int); INSERT INTO public.t SELECT generate_series(1, 10);"
+        "CREATE VIEW public.v AS SELECT id * 2 AS twice FROM public.t"
+    )
     data = tmp_path / "data"
     said = "adu: error: public.v is a view: add --views (source option include_views=true) to export it\n"
     res = adu("export", db.dsn, "--out", str(tmp_path / "a"), "--table", "public.v", data_dir=data)
     assert (res.returncode, res.stderr) == (2, said)
     # a string option that says false is false
-    res = adu("export", db.dsn, "--out", str(tmp_path / "b"), "--table", "public.v",
-              "--source-option", "include_views=false", data_dir=data)
+    res = adu(
+        "export",
+        db.dsn,
+        "--out",
+        str(tmp_path / "b"),
+        "--table",
+        "public.v",
+        "--source-option",
+        "include_views=false",
+        data_dir=data,
+    )
     assert (res.returncode, res.stderr) == (2, said)
     assert not (tmp_path / "a").exists() or not any((tmp_path / "a").iterdir())
     res = adu("export", db.dsn, "--out", str(tmp_path / "c"), "--table", "public.v", "--views", data_dir=data)
@@ -60,6 +73,15 @@ def test_views_are_exported_only_when_asked(pg, tmp_path):
 
     (f,) = (tmp_path / "c" / "public" / "v").glob("*.parquet")
     assert sorted(pq.read_table(f).column("twice").to_pylist()) == list(range(2, 21, 2))
-    res = adu("export", db.dsn, "--out", str(tmp_path / "d"), "--table", "public.v",
-              "--source-option", "include_views=true", data_dir=data)
+    res = adu(
+        "export",
+        db.dsn,
+        "--out",
+        str(tmp_path / "d"),
+        "--table",
+        "public.v",
+        "--source-option",
+        "include_views=true",
+        data_dir=data,
+    )
     assert res.returncode == 0, res.stderr

@@ -18,16 +18,18 @@ print(os.environ.get("OPENBLAS_NUM_THREADS"), names.count("python"))  # OpenBLAS
 @pytest.mark.parametrize("module", ["adu_cli", "adu_web"])
 def test_no_blas_threads_are_started(module):
     env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
-    out = subprocess.run([sys.executable, "-c", PROBE.format(module=module)], env=env, capture_output=True,
-                         text=True, check=True).stdout.split()
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE.format(module=module)], env=env, capture_output=True, text=True, check=True
+    ).stdout.split()
     # OpenBLAS would start a thread per core (busy-waiting ~0.1 s of CPU on every start)
     assert out == ["1", "1"]  # the main thread alone
 
 
 def test_a_users_blas_setting_wins():
     env = dict(os.environ, OPENBLAS_NUM_THREADS="2")
-    out = subprocess.run([sys.executable, "-c", PROBE.format(module="adu_cli")], env=env, capture_output=True,
-                         text=True, check=True).stdout.split()
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE.format(module="adu_cli")], env=env, capture_output=True, text=True, check=True
+    ).stdout.split()
     assert out == ["2", "2"]  # the main thread and the one extra thread asked for
 
 
@@ -57,6 +59,7 @@ def test_the_console_script_imports_its_command_without_collecting_then_freezes(
 
 def test_the_console_script_runs_a_command(tmp_path):
     env = dict(os.environ, ADU_DATA_DIR=str(tmp_path))
-    out = subprocess.run([sys.executable, "-m", "adu_cli.entry", "plugins"], env=env, capture_output=True,
-                         text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "adu_cli.entry", "plugins"], env=env, capture_output=True, text=True, check=True
+    ).stdout
     assert "postgresql" in out and "parquet" in out

@@ -28,8 +28,7 @@ class FlakySource(DuckDBSource):
                 marker = os.path.join(opts["marker_dir"], f"dropped-{partition.index}")
                 if not os.path.exists(marker):
                     open(marker, "w").close()
-                    raise SourceError("server closed the connection unexpectedly", sqlstate="08006",
-                                      retryable=True)
+                    raise SourceError("server closed the connection unexpectedly", sqlstate="08006", retryable=True)
             if fault == "slow":
                 time.sleep(0.2)
             yield batch

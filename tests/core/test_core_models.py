@@ -52,8 +52,14 @@ def test_selection_names_a_missing_table():
 
 
 def test_arrow_schema_carries_source_types():
-    t = TableInfo("s", "t", (ColumnInfo("n", "numeric(20,6)", pa.decimal128(20, 6)),
-                             ColumnInfo("m", "mood", pa.string(), properties={"enum": ["a"]})))
+    t = TableInfo(
+        "s",
+        "t",
+        (
+            ColumnInfo("n", "numeric(20,6)", pa.decimal128(20, 6)),
+            ColumnInfo("m", "mood", pa.string(), properties={"enum": ["a"]}),
+        ),
+    )
     schema = t.arrow_schema()
     assert schema.field("n").metadata[SOURCE_TYPE_KEY] == b"numeric(20,6)"
     assert schema.field("m").metadata[SOURCE_TYPE_KEY] == b"mood"

@@ -71,8 +71,12 @@ def test_export_through_a_process_pool(demo_db, tmp_path, adu_store, adu_setting
 def test_one_failing_table_does_not_stop_the_others(demo_db, tmp_path, adu_store, adu_settings, register_plugin):
     register_plugin(FlakyPlugin(), name="flaky")
     out = tmp_path / "out"
-    spec = JobSpec(source=f"flaky://{demo_db}", target=str(out), parallel=2,
-                   source_options={"fail_table": "shop.orders", "fault": "error"})
+    spec = JobSpec(
+        source=f"flaky://{demo_db}",
+        target=str(out),
+        parallel=2,
+        source_options={"fail_table": "shop.orders", "fault": "error"},
+    )
     result = submit_and_run(adu_store, spec, settings=adu_settings, executor="thread")
     assert result.status == JobStatus.PARTIAL
     by = {t.qualified_name: t for t in result.tables}
@@ -109,18 +113,22 @@ def test_one_failing_table_does_not_stop_the_others(demo_db, tmp_path, adu_store
     assert verify_export(str(out)).ok
 
 
-def test_retryable_error_retries_without_duplicates(demo_db, tmp_path, adu_store, adu_settings, register_plugin,
-                                                     monkeypatch):
+def test_retryable_error_retries_without_duplicates(
+    demo_db, tmp_path, adu_store, adu_settings, register_plugin, monkeypatch
+):
     monkeypatch.setenv("ADU_BATCH_ROWS", "5000")
     from adu_core import config
 
     settings = config.load()
     register_plugin(FlakyPlugin(), name="flaky")
     out = tmp_path / "out"
-    spec = JobSpec(source=f"flaky://{demo_db}", target=str(out), parallel=2,
-                   selection=TableSelection(tables=("telemetry.*",)),
-                   source_options={"fail_table": "telemetry.sensor readings", "fault": "drop_once",
-                                   "marker_dir": str(tmp_path)})
+    spec = JobSpec(
+        source=f"flaky://{demo_db}",
+        target=str(out),
+        parallel=2,
+        selection=TableSelection(tables=("telemetry.*",)),
+        source_options={"fail_table": "telemetry.sensor readings", "fault": "drop_once", "marker_dir": str(tmp_path)},
+    )
     result = submit_and_run(adu_store, spec, settings=settings, executor="thread")
     assert result.status == JobStatus.SUCCEEDED
     assert os.path.exists(tmp_path / "dropped-0")  # the fault did happen
@@ -130,8 +138,9 @@ def test_retryable_error_retries_without_duplicates(demo_db, tmp_path, adu_store
     assert parts[0]["attempts"] == 2
 
 
-def test_cancel_stops_the_job_and_publishes_nothing(demo_db, tmp_path, adu_store, adu_settings, register_plugin,
-                                                    monkeypatch):
+def test_cancel_stops_the_job_and_publishes_nothing(
+    demo_db, tmp_path, adu_store, adu_settings, register_plugin, monkeypatch
+):
     monkeypatch.setenv("ADU_BATCH_ROWS", "1000")
     from adu_core import config
 
@@ -160,8 +169,9 @@ def test_cancel_stops_the_job_and_publishes_nothing(demo_db, tmp_path, adu_store
 
 
 def test_bad_input_is_a_usage_error_and_recorded(demo_db, tmp_path, adu_store, adu_settings):
-    spec = JobSpec(source=f"duckdb://{demo_db}", target=str(tmp_path / "o"),
-                   selection=TableSelection(tables=("shop.nope",)))
+    spec = JobSpec(
+        source=f"duckdb://{demo_db}", target=str(tmp_path / "o"), selection=TableSelection(tables=("shop.nope",))
+    )
     with pytest.raises(UsageError, match=r"shop\.nope"):
         submit_and_run(adu_store, spec, settings=adu_settings)
     (job,) = adu_store.list_jobs()

@@ -80,8 +80,9 @@ def test_adu_executor_setting(tmp_path):
         config_mod.load({**env, "ADU_EXECUTOR": "fork"})
 
 
-def test_threaded_job_keeps_one_source_per_thread_and_logs_to_the_job(demo_db, tmp_path, adu_store, adu_settings,
-                                                                     register_plugin):
+def test_threaded_job_keeps_one_source_per_thread_and_logs_to_the_job(
+    demo_db, tmp_path, adu_store, adu_settings, register_plugin
+):
     register_plugin(CountingPlugin(), name="counting")
     CountingSource.readers.clear()
     CountingSource.closed.clear()

@@ -12,7 +12,9 @@ def test_values_are_typed_and_trimmed():
 
 def test_lines_skip_blanks_and_comments():
     assert parse_option_lines("# note\n\ninfinity=null\n  arrays = list  \n", "a source option") == {
-        "infinity": "null", "arrays": "list"}
+        "infinity": "null",
+        "arrays": "list",
+    }
 
 
 @pytest.mark.parametrize(("pair", "message"), [("novalue", "must look like key=value"), ("=1", "needs a key")])

@@ -18,8 +18,9 @@ def db_with_a_view(tmp_path):
 
 
 def _spec(url, **options):
-    return JobSpec(source=url, target="/tmp/unused", selection=TableSelection(tables=("main.v",)),
-                   source_options=options)
+    return JobSpec(
+        source=url, target="/tmp/unused", selection=TableSelection(tables=("main.v",)), source_options=options
+    )
 
 
 def test_reader_options_leave_out_what_discovery_needs():

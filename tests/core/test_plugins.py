@@ -83,8 +83,13 @@ def test_block_env_and_broken_entrypoint(tmp_path, monkeypatch):
         print("ERR", pm.errors)
         print("OK", sorted(pm.registry.sources))
     """)
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         env={"PYTHONPATH": str(dist), "PATH": "/usr/bin"}, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(dist), "PATH": "/usr/bin"},
+        check=True,
+    ).stdout
     assert "plugin 'bad' failed to load: ImportError: needs libfoo" in out
     assert "duckdb" in out.split("OK", 1)[1]
 
@@ -102,6 +107,11 @@ def test_core_never_imports_a_frontend_or_plugin():
             "flask", "click"))
         print(bad)
     """)
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         env={"ADU_BLOCK_PLUGINS": "duckdb,parquet,postgres,pandera,vertica", "PATH": "/usr/bin"})
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"ADU_BLOCK_PLUGINS": "duckdb,parquet,postgres,pandera,vertica", "PATH": "/usr/bin"},
+    )
     assert out.stdout.strip() == "[]", out.stdout + out.stderr

@@ -43,8 +43,11 @@ def test_no_remembered_secret_survives_formatting(secret, prefix, suffix):
 
 
 @settings(max_examples=200)
-@given(password=st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126), min_size=4, max_size=30)
-       .filter(lambda p: "@" not in p and "/" not in p and "*" not in p))
+@given(
+    password=st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126), min_size=4, max_size=30).filter(
+        lambda p: "@" not in p and "/" not in p and "*" not in p
+    )
+)
 def test_url_passwords_are_masked_without_knowing_them(password):
     forget_secrets()
     from urllib.parse import quote

@@ -23,7 +23,7 @@ def keypair(tmp_path):
 
 @pytest.fixture
 def export(tmp_path, keypair):
-    t, u = int_table("public", "items"), int_table("Sales", "Q1 \"Totals\"")
+    t, u = int_table("public", "items"), int_table("Sales", 'Q1 "Totals"')
     target = tmp_path / "export"
     export_tables(target, [(t, [make_batches(t, 1200)]), (u, [make_batches(u, 30)])], sign_key=str(keypair[0]))
     return target
@@ -41,7 +41,7 @@ def test_verify_ok(export, keypair) -> None:
     result = CliRunner().invoke(verify_cmd.command, [str(export), "--public-key", str(keypair[1])])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert lines[0].startswith("ok") and "Sales.Q1 \"Totals\"" in lines[0]
+    assert lines[0].startswith("ok") and 'Sales.Q1 "Totals"' in lines[0]
     assert lines[1].startswith("ok    public.items: 1 file(s), 1,200 rows")
     assert "valid signature" in result.output and lines[-1].startswith("OK:")
 

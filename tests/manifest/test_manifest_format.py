@@ -36,13 +36,15 @@ from hypothesis import strategies as st
 
 def _result(t: TableInfo, rows: int, *paths: str, **kw) -> TableResult:
     files = [FileResult(path=p, rows=rows, bytes=10, sha256="ab" * 32) for p in paths]
-    return TableResult(t.schema, t.name, TableStatus.SUCCEEDED, rows=rows * len(files), bytes=10 * len(files),
-                       files=files, **kw)
+    return TableResult(
+        t.schema, t.name, TableStatus.SUCCEEDED, rows=rows * len(files), bytes=10 * len(files), files=files, **kw
+    )
 
 
 def _build(tables, job_id="job-1", created=CREATED):
-    return build_manifest(job_id=job_id, adu_version="0.1.0", source=SOURCE, sink="parquet",
-                          tables=tables, created_at=created)
+    return build_manifest(
+        job_id=job_id, adu_version="0.1.0", source=SOURCE, sink="parquet", tables=tables, created_at=created
+    )
 
 
 def test_fields_of_issue_3() -> None:
@@ -59,13 +61,14 @@ def test_fields_of_issue_3() -> None:
     assert entry["schema"] == "public" and entry["name"] == "orders"
     assert entry["ddl"].startswith("CREATE TABLE")
     assert entry["columns"][2] == {
-        "name": "price", "source_type": "numeric(12,2)", "arrow_type": "decimal128(12, 2)", "nullable": True
+        "name": "price",
+        "source_type": "numeric(12,2)",
+        "arrow_type": "decimal128(12, 2)",
+        "nullable": True,
     }
     assert entry["columns"][0]["nullable"] is False
     assert entry["rows"] == 5
-    assert entry["files"] == [
-        {"path": "public/orders/part-00000.parquet", "rows": 5, "bytes": 10, "sha256": "ab" * 32}
-    ]
+    assert entry["files"] == [{"path": "public/orders/part-00000.parquet", "rows": 5, "bytes": 10, "sha256": "ab" * 32}]
     assert entry["validation"]["checks"][0]["check"] == "not_null"
     assert m["totals"] == {"tables": 1, "rows": 5, "bytes": 10, "files": 1}
 
@@ -99,8 +102,9 @@ def test_same_export_gives_the_same_manifest_apart_from_times_and_ids(tmp_path) 
     m1, _ = export_tables(tmp_path / "a", [(t, [make_batches(t, 3000), make_batches(t, 10, start=3000)])])
     m2, _ = export_tables(tmp_path / "b", [(t, [make_batches(t, 3000), make_batches(t, 10, start=3000)])])
     assert canonical_json(m1) == canonical_json(m2)  # same job id and time: identical, file hashes too
-    m3, _ = export_tables(tmp_path / "c", [(t, [make_batches(t, 3000), make_batches(t, 10, start=3000)])],
-                          job_id="job-2")
+    m3, _ = export_tables(
+        tmp_path / "c", [(t, [make_batches(t, 3000), make_batches(t, 10, start=3000)])], job_id="job-2"
+    )
 
     def strip(m):
         m = json.loads(canonical_json(m))
@@ -117,13 +121,24 @@ def test_same_export_gives_the_same_manifest_apart_from_times_and_ids(tmp_path) 
 
 def test_merge_for_a_retry_replaces_rerun_tables_only() -> None:
     a, b, c = int_table("s", "a"), int_table("s", "b"), int_table("s", "c")
-    old = seal(_build([(a, _result(a, 1, "s/a/part-00000.parquet")),
-                       (b, TableResult("s", "b", TableStatus.FAILED, error=ErrorInfo("boom")))]))
-    new = _build([(b, _result(b, 7, "s/b/part-00000.parquet")), (c, _result(c, 2, "s/c/part-00000.parquet"))],
-                 job_id="job-2", created=CREATED + dt.timedelta(hours=1))
+    old = seal(
+        _build(
+            [
+                (a, _result(a, 1, "s/a/part-00000.parquet")),
+                (b, TableResult("s", "b", TableStatus.FAILED, error=ErrorInfo("boom"))),
+            ]
+        )
+    )
+    new = _build(
+        [(b, _result(b, 7, "s/b/part-00000.parquet")), (c, _result(c, 2, "s/c/part-00000.parquet"))],
+        job_id="job-2",
+        created=CREATED + dt.timedelta(hours=1),
+    )
     m = merge_manifest(old, new)
     assert [(t["name"], t["status"], t["rows"], t["job_id"]) for t in m["tables"]] == [
-        ("a", "succeeded", 1, "job-1"), ("b", "succeeded", 7, "job-2"), ("c", "succeeded", 2, "job-2")
+        ("a", "succeeded", 1, "job-1"),
+        ("b", "succeeded", 7, "job-2"),
+        ("c", "succeeded", 2, "job-2"),
     ]
     assert m["job_id"] == "job-2"
     assert [r["job_id"] for r in m["runs"]] == ["job-1", "job-2"]
@@ -133,10 +148,26 @@ def test_merge_for_a_retry_replaces_rerun_tables_only() -> None:
 
 
 def test_normalize_keeps_values_json_cannot_hold() -> None:
-    out = normalize({"nan": math.nan, "inf": -math.inf, "d": Decimal("1.10"), "b": b"\x00\xff",
-                     "t": (1, 2), "when": dt.date(2020, 1, 2), 3: {"x"}})
-    assert out == {"nan": "NaN", "inf": "-Infinity", "d": "1.10", "b": "AP8=", "t": [1, 2],
-                   "when": "2020-01-02", "3": ["x"]}
+    out = normalize(
+        {
+            "nan": math.nan,
+            "inf": -math.inf,
+            "d": Decimal("1.10"),
+            "b": b"\x00\xff",
+            "t": (1, 2),
+            "when": dt.date(2020, 1, 2),
+            3: {"x"},
+        }
+    )
+    assert out == {
+        "nan": "NaN",
+        "inf": "-Infinity",
+        "d": "1.10",
+        "b": "AP8=",
+        "t": [1, 2],
+        "when": "2020-01-02",
+        "3": ["x"],
+    }
     canonical_json(out)  # strict JSON: no NaN literal
 
 
@@ -148,11 +179,13 @@ def test_validation_samples_with_awkward_values_serialise() -> None:
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
-    lambda kids: st.lists(kids, max_size=4) | st.dictionaries(st.text(max_size=5), kids, max_size=4),
-    max_leaves=20,
-))
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+        lambda kids: st.lists(kids, max_size=4) | st.dictionaries(st.text(max_size=5), kids, max_size=4),
+        max_leaves=20,
+    )
+)
 def test_canonical_json_is_a_fixed_point(value) -> None:
     data = canonical_json({"v": value})
     assert canonical_json(json.loads(data)) == data

@@ -70,7 +70,8 @@ def test_bad_key_files(tmp_path) -> None:
     from cryptography.hazmat.primitives.asymmetric import ec
 
     other = ec.generate_private_key(ec.SECP256R1())
-    (tmp_path / "ec.key").write_bytes(other.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    (tmp_path / "ec.key").write_bytes(
+        other.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     with pytest.raises(UsageError, match="not an Ed25519"):
         signing.load_private_key(tmp_path / "ec.key")

@@ -172,8 +172,12 @@ def test_signature_by_another_key_is_caught(export, tmp_path) -> None:
 def test_swapped_file_with_consistent_manifest_is_caught_by_schema(export) -> None:
     """Replace a file by one with another schema and fix sha, bytes and checksum."""
     path = export / A_FILE
-    pq.write_table(pa.table({"id": pa.array(range(2000), pa.int64()), "label": pa.array(["x"] * 2000),
-                             "price": pa.array([1.0] * 2000)}), path)
+    pq.write_table(
+        pa.table(
+            {"id": pa.array(range(2000), pa.int64()), "label": pa.array(["x"] * 2000), "price": pa.array([1.0] * 2000)}
+        ),
+        path,
+    )
     digest, size = sha256_file(path)
 
     def edit(m):
@@ -255,13 +259,28 @@ _json = st.recursive(
     lambda kids: st.lists(kids, max_size=3) | st.dictionaries(st.text(max_size=6), kids, max_size=3),
     max_leaves=12,
 )
-_file = st.fixed_dictionaries({}, optional={"path": _json | st.sampled_from(["a/b.parquet", "../x", "/etc/passwd"]),
-                                            "rows": _json, "bytes": _json, "sha256": _json})
-_entry = st.fixed_dictionaries({}, optional={
-    "schema": _json, "name": _json, "rows": _json, "status": _json, "error": _json,
-    "files": st.lists(_file, max_size=3) | _json, "columns": _json,
-    "validation": st.fixed_dictionaries({}, optional={"quarantine_files": st.lists(_file, max_size=2) | _json}),
-})
+_file = st.fixed_dictionaries(
+    {},
+    optional={
+        "path": _json | st.sampled_from(["a/b.parquet", "../x", "/etc/passwd"]),
+        "rows": _json,
+        "bytes": _json,
+        "sha256": _json,
+    },
+)
+_entry = st.fixed_dictionaries(
+    {},
+    optional={
+        "schema": _json,
+        "name": _json,
+        "rows": _json,
+        "status": _json,
+        "error": _json,
+        "files": st.lists(_file, max_size=3) | _json,
+        "columns": _json,
+        "validation": st.fixed_dictionaries({}, optional={"quarantine_files": st.lists(_file, max_size=2) | _json}),
+    },
+)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -32,8 +32,9 @@ def wheelhouse() -> Path:
     ready = os.environ.get("ADU_TEST_WHEELHOUSE")
     if ready:
         return Path(ready)
-    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "build-wheelhouse")],
-                          capture_output=True, text=True, timeout=1500)
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "build-wheelhouse")], capture_output=True, text=True, timeout=1500
+    )
     if proc.returncode != 0:
         noise = "WARNING: Location"
         err = "\n".join(line for line in proc.stderr.splitlines() if noise not in line)
@@ -50,9 +51,23 @@ def offline_bundle(wheelhouse: Path, tmp_path_factory: pytest.TempPathFactory) -
     out = tmp_path_factory.mktemp("bundle")
     env = dict(os.environ)
     env.pop("SOURCE_DATE_EPOCH", None)
-    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "build-offline-bundle"), "--no-wheelhouse-build",
-                           "--wheelhouse", str(wheelhouse), "--image", "no", "--out-dir", str(out)],
-                          capture_output=True, text=True, timeout=900, env=env)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "build-offline-bundle"),
+            "--no-wheelhouse-build",
+            "--wheelhouse",
+            str(wheelhouse),
+            "--image",
+            "no",
+            "--out-dir",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env=env,
+    )
     if proc.returncode != 0:
         pytest.fail(f"scripts/build-offline-bundle failed ({proc.returncode}):\n{proc.stderr[-8000:]}", pytrace=False)
     tarball = Path(proc.stdout.strip().splitlines()[-1])

@@ -53,17 +53,31 @@ class Steps:
         self.cwd = cwd
         self.records: list[dict[str, Any]] = []
 
-    def run(self, name: str, cmd: list[str], *, stdin: str | None = None, timeout: float = 600,
-            env: dict[str, str] | None = None) -> dict[str, Any]:
+    def run(
+        self,
+        name: str,
+        cmd: list[str],
+        *,
+        stdin: str | None = None,
+        timeout: float = 600,
+        env: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
         t0 = time.monotonic()
         try:
-            proc = subprocess.run(cmd, input=stdin, capture_output=True, text=True, timeout=timeout,
-                                  env=env or self.env, cwd=self.cwd)
+            proc = subprocess.run(
+                cmd, input=stdin, capture_output=True, text=True, timeout=timeout, env=env or self.env, cwd=self.cwd
+            )
             rc, out, err = proc.returncode, proc.stdout, proc.stderr
         except subprocess.TimeoutExpired as exc:
             rc, out, err = -999, str(exc.stdout or ""), f"timed out after {timeout} s\n{exc.stderr or ''}"
-        rec = {"name": name, "cmd": cmd, "returncode": rc, "seconds": round(time.monotonic() - t0, 1),
-               "stdout": out[-TAIL:], "stderr": err[-TAIL:]}
+        rec = {
+            "name": name,
+            "cmd": cmd,
+            "returncode": rc,
+            "seconds": round(time.monotonic() - t0, 1),
+            "stdout": out[-TAIL:],
+            "stderr": err[-TAIL:],
+        }
         self.records.append(rec)
         return rec
 
@@ -88,8 +102,12 @@ def serve_and_fetch(steps: Steps, adu: str, work: Path, healthcheck: list[str]) 
     must exit 0)."""
     port = free_port()
     log_path = work / "serve.log"
-    rec: dict[str, Any] = {"name": "serve", "cmd": [adu, "serve", "--host", "127.0.0.1", "--port", str(port)],
-                           "returncode": None, "pages": {}}
+    rec: dict[str, Any] = {
+        "name": "serve",
+        "cmd": [adu, "serve", "--host", "127.0.0.1", "--port", str(port)],
+        "returncode": None,
+        "pages": {},
+    }
     steps.records.append(rec)
     with log_path.open("w") as log:
         proc = subprocess.Popen(rec["cmd"], stdout=log, stderr=subprocess.STDOUT, env=steps.env, cwd=steps.cwd)
@@ -113,8 +131,7 @@ def serve_and_fetch(steps: Steps, adu: str, work: Path, healthcheck: list[str]) 
             rec["pages"][path] = {"status": code, "body": body[:20000]}
         # the image's HEALTHCHECK command, as written in the Dockerfile, with this venv's python
         check = [str(Path(adu).with_name("python")) if a == "python" else a for a in healthcheck]
-        hc = subprocess.run(check, capture_output=True, text=True, timeout=30,
-                            env={**steps.env, "ADU_PORT": str(port)})
+        hc = subprocess.run(check, capture_output=True, text=True, timeout=30, env={**steps.env, "ADU_PORT": str(port)})
         rec["healthcheck"] = {"cmd": check, "returncode": hc.returncode, "stderr": hc.stderr[-2000:]}
     finally:
         if proc.poll() is None:
@@ -127,8 +144,13 @@ def serve_and_fetch(steps: Steps, adu: str, work: Path, healthcheck: list[str]) 
                 rec["killed"] = True
         rec["returncode"] = proc.returncode
         if "healthcheck" in rec:  # and once the server is gone, the same check fails
-            hc = subprocess.run(rec["healthcheck"]["cmd"], capture_output=True, text=True, timeout=30,
-                                env={**steps.env, "ADU_PORT": str(port)})
+            hc = subprocess.run(
+                rec["healthcheck"]["cmd"],
+                capture_output=True,
+                text=True,
+                timeout=30,
+                env={**steps.env, "ADU_PORT": str(port)},
+            )
             rec["healthcheck_after_stop"] = hc.returncode
         rec["stdout"] = log_path.read_text(errors="replace")[-TAIL:]
         rec["stderr"] = ""
@@ -176,8 +198,23 @@ def main(config_path: str, result_path: str) -> int:
         ("unpack", ["tar", "-xzf", str(bundle), "-C", str(unpacked)], {}),
         ("bundle files", ["sh", "-c", f'cd "{top}" && sha256sum --check --quiet SHA256SUMS'], {}),
         ("venv", [cfg["python"], "-m", "venv", str(venv)], {}),
-        ("pip install", [str(venv / "bin" / "python"), "-m", "pip", "install", "--isolated", "--no-index",
-                         "--find-links", str(wheelhouse), "--progress-bar", "off", "adu"], {}),
+        (
+            "pip install",
+            [
+                str(venv / "bin" / "python"),
+                "-m",
+                "pip",
+                "install",
+                "--isolated",
+                "--no-index",
+                "--find-links",
+                str(wheelhouse),
+                "--progress-bar",
+                "off",
+                "adu",
+            ],
+            {},
+        ),
         ("pip check", [str(venv / "bin" / "python"), "-m", "pip", "check"], {}),
         ("adu --version", [adu, "--version"], {}),
         ("adu plugins", [adu, "plugins"], {}),
@@ -185,8 +222,11 @@ def main(config_path: str, result_path: str) -> int:
         ("adu verify", [adu, "verify", str(out_dir)], {}),
         ("adu inspect", [adu, "inspect", str(out_dir)], {}),
         ("adu demo", [adu, "demo", "--dir", str(work / "demo")], {}),
-        ("adu users add", [adu, "users", "add", "admin", "--role", "admin", "--password-stdin"],
-         {"stdin": "offline-test-password-1\n"}),
+        (
+            "adu users add",
+            [adu, "users", "add", "admin", "--role", "admin", "--password-stdin"],
+            {"stdin": "offline-test-password-1\n"},
+        ),
     ]
     ok = True
     for name, cmd, kw in plan:

@@ -123,8 +123,9 @@ def test_every_variable_is_one_adu_reads(compose: dict[str, Any]) -> None:
 
 
 def test_make_secrets_writes_private_files(tmp_path: Path) -> None:
-    proc = subprocess.run(["sh", str(ROOT / "secrets.example" / "make-secrets"), str(tmp_path / "s")],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        ["sh", str(ROOT / "secrets.example" / "make-secrets"), str(tmp_path / "s")], capture_output=True, text=True
+    )
     assert proc.returncode == 0, proc.stderr
     s = tmp_path / "s"
     key = (s / "adu_secret_key").read_text().strip()
@@ -156,8 +157,13 @@ def test_docker_compose_config_accepts_it(tmp_path: Path, profile: str | None) -
     assert proc.returncode == 0, proc.stderr
     want = {"web", "worker"} | ({"store", "worker-2"} if profile else set())
     assert set(proc.stdout.split()) == want
-    full = subprocess.run([binary, *(["--profile", profile] if profile else []), "config", "--format", "json"],
-                          cwd=tmp_path, capture_output=True, text=True, env=env)
+    full = subprocess.run(
+        [binary, *(["--profile", profile] if profile else []), "config", "--format", "json"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     assert full.returncode == 0, full.stderr
     assert '"adu_secret_key"' in full.stdout
 

@@ -57,8 +57,12 @@ def stages(path: Path) -> list[list[tuple[str, str]]]:
 
 
 def test_hadolint_passes() -> None:
-    proc = subprocess.run([_hadolint(), "--config", str(ROOT / ".hadolint.yaml"), "--no-color", "Dockerfile"],
-                          cwd=ROOT, capture_output=True, text=True)
+    proc = subprocess.run(
+        [_hadolint(), "--config", str(ROOT / ".hadolint.yaml"), "--no-color", "Dockerfile"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
@@ -66,8 +70,9 @@ def test_hadolint_fails_a_bad_dockerfile(tmp_path: Path) -> None:
     # the lint is real: a root image with an unpinned base and `cd` fails it
     bad = tmp_path / "Dockerfile"
     bad.write_text("FROM python\nRUN cd /tmp && pip install flask\n")
-    proc = subprocess.run([_hadolint(), "--config", str(ROOT / ".hadolint.yaml"), "--no-color", str(bad)],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [_hadolint(), "--config", str(ROOT / ".hadolint.yaml"), "--no-color", str(bad)], capture_output=True, text=True
+    )
     assert proc.returncode != 0
     assert "DL3006" in proc.stdout and "DL3003" in proc.stdout
 
@@ -103,7 +108,7 @@ def test_final_stage_installs_offline_as_a_non_root_user() -> None:
 def test_healthcheck_is_python_against_healthz() -> None:
     final = stages(ROOT / "Dockerfile")[-1]
     (check,) = [args for word, args in final if word == "HEALTHCHECK"]
-    cmd = json.loads(check[check.index("CMD") + 3:].strip())
+    cmd = json.loads(check[check.index("CMD") + 3 :].strip())
     assert cmd[0] == "python"
     assert "/healthz" in cmd[-1]
     assert "curl" not in check and "wget" not in check
@@ -112,17 +117,31 @@ def test_healthcheck_is_python_against_healthz() -> None:
 def test_settings_come_from_the_environment_and_no_secret_is_baked_in() -> None:
     text = (ROOT / "Dockerfile").read_text()
     env = " ".join(args for word, args in instructions(ROOT / "Dockerfile") if word == "ENV")
-    for name in ("ADU_ENV=production", "ADU_DATA_DIR=/data", "ADU_EXPORT_ROOT=/exports", "ADU_LOG_STDOUT=1",
-                 "ADU_HOST=0.0.0.0", "ADU_PORT=8080", "ADU_SECRET_KEY_FILE=/run/secrets/adu_secret_key"):
+    for name in (
+        "ADU_ENV=production",
+        "ADU_DATA_DIR=/data",
+        "ADU_EXPORT_ROOT=/exports",
+        "ADU_LOG_STDOUT=1",
+        "ADU_HOST=0.0.0.0",
+        "ADU_PORT=8080",
+        "ADU_SECRET_KEY_FILE=/run/secrets/adu_secret_key",
+    ):
         assert name in env
     assert not re.search(r"ADU_SECRET_KEY=", text)
     assert "PASSWORD" not in text.upper().replace("PASSWORD-STDIN", "")
 
 
 def test_dockerignore_lets_in_only_what_the_build_needs() -> None:
-    lines = [ln.strip() for ln in (ROOT / ".dockerignore").read_text().splitlines()
-             if ln.strip() and not ln.startswith("#")]
+    lines = [
+        ln.strip() for ln in (ROOT / ".dockerignore").read_text().splitlines() if ln.strip() and not ln.startswith("#")
+    ]
     assert lines[0] == "**"
     allowed = {ln[1:] for ln in lines if ln.startswith("!")}
-    assert allowed == {"pyproject.toml", "README.md", "packages/", "plugins/", "scripts/build-wheelhouse",
-                       "dist/wheelhouse/"}
+    assert allowed == {
+        "pyproject.toml",
+        "README.md",
+        "packages/",
+        "plugins/",
+        "scripts/build-wheelhouse",
+        "dist/wheelhouse/",
+    }

@@ -26,8 +26,13 @@ PENDING: set[str] = set()
 def _connect_calls(tree: ast.AST) -> list[ast.Call]:
     calls = []
     for node in ast.walk(tree):
-        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "connect"
-                and isinstance(node.func.value, ast.Name) and node.func.value.id == "duckdb"):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "connect"
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id == "duckdb"
+        ):
             calls.append(node)
     return calls
 
@@ -35,8 +40,11 @@ def _connect_calls(tree: ast.AST) -> list[ast.Call]:
 def _turns_off_extensions(call: ast.Call) -> bool:
     for kw in call.keywords:
         if kw.arg == "config" and isinstance(kw.value, ast.Dict):
-            off = {k.value for k, v in zip(kw.value.keys, kw.value.values, strict=True)
-                   if isinstance(k, ast.Constant) and isinstance(v, ast.Constant) and v.value is False}
+            off = {
+                k.value
+                for k, v in zip(kw.value.keys, kw.value.values, strict=True)
+                if isinstance(k, ast.Constant) and isinstance(v, ast.Constant) and v.value is False
+            }
             return off >= OFF
     return False
 
@@ -45,8 +53,9 @@ def test_duckdb_defaults_would_fetch_extensions() -> None:
     # why the settings matter: DuckDB's own defaults allow it
     con = duckdb.connect()
     try:
-        row = con.sql("SELECT current_setting('autoinstall_known_extensions'), "
-                      "current_setting('autoload_known_extensions')").fetchone()
+        row = con.sql(
+            "SELECT current_setting('autoinstall_known_extensions'), current_setting('autoload_known_extensions')"
+        ).fetchone()
     finally:
         con.close()
     assert row == (True, True)
@@ -55,8 +64,12 @@ def test_duckdb_defaults_would_fetch_extensions() -> None:
 def test_extensions_adu_uses_are_built_in() -> None:
     con = duckdb.connect(config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
     try:
-        linked = dict(con.sql("SELECT extension_name, install_mode FROM duckdb_extensions() "
-                              "WHERE extension_name IN ('parquet', 'json', 'icu')").fetchall())
+        linked = dict(
+            con.sql(
+                "SELECT extension_name, install_mode FROM duckdb_extensions() "
+                "WHERE extension_name IN ('parquet', 'json', 'icu')"
+            ).fetchall()
+        )
     finally:
         con.close()
     assert linked == {"parquet": "STATICALLY_LINKED", "json": "STATICALLY_LINKED", "icu": "STATICALLY_LINKED"}
@@ -73,8 +86,10 @@ def test_every_duckdb_connection_turns_extension_downloads_off() -> None:
             if not _turns_off_extensions(call) and rel not in PENDING:
                 bad.append(f"{rel}:{call.lineno}")
     assert checked > 0
-    assert bad == [], ("duckdb.connect(...) without config={'autoinstall_known_extensions': False, "
-                       f"'autoload_known_extensions': False}}: {bad}")
+    assert bad == [], (
+        "duckdb.connect(...) without config={'autoinstall_known_extensions': False, "
+        f"'autoload_known_extensions': False}}: {bad}"
+    )
 
 
 def test_templates_load_nothing_from_elsewhere() -> None:

@@ -92,10 +92,15 @@ def _ok(rec: dict[str, Any]) -> None:
     if rec["returncode"] != 0:
         hint = ""
         if rec["name"] == "pip install":
-            hint = ("\n(pip cannot install from the wheelhouse alone: a wheel is missing, or something tried "
-                    "to download; there is no network here)")
-        pytest.fail(f"{rec['name']} exited {rec['returncode']}{hint}\n$ {' '.join(map(str, rec['cmd']))}\n"
-                    f"--- stdout\n{rec['stdout']}\n--- stderr\n{rec['stderr']}", pytrace=False)
+            hint = (
+                "\n(pip cannot install from the wheelhouse alone: a wheel is missing, or something tried "
+                "to download; there is no network here)"
+            )
+        pytest.fail(
+            f"{rec['name']} exited {rec['returncode']}{hint}\n$ {' '.join(map(str, rec['cmd']))}\n"
+            f"--- stdout\n{rec['stdout']}\n--- stderr\n{rec['stderr']}",
+            pytrace=False,
+        )
 
 
 def _dockerfile_healthcheck() -> list[str]:
@@ -128,11 +133,18 @@ def offline_run(offline_bundle: Path, pg: Any, tmp_path_factory: pytest.TempPath
         cfg_path = work / "config.json"
         cfg_path.write_text(json.dumps(cfg))
         result_path = work / "result.json"
-        proc = subprocess.run([*prefix, cfg["python"], str(DRIVER), str(cfg_path), str(result_path)],
-                              capture_output=True, text=True, timeout=1200, env={"PATH": os.environ["PATH"]})
+        proc = subprocess.run(
+            [*prefix, cfg["python"], str(DRIVER), str(cfg_path), str(result_path)],
+            capture_output=True,
+            text=True,
+            timeout=1200,
+            env={"PATH": os.environ["PATH"]},
+        )
         if proc.returncode != 0 or not result_path.exists():
-            pytest.fail(f"the offline driver failed ({proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}",
-                        pytrace=False)
+            pytest.fail(
+                f"the offline driver failed ({proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}",
+                pytrace=False,
+            )
         result: dict[str, Any] = json.loads(result_path.read_text())
         result["work"] = str(work)
         # the unpacked bundle and the venv are large; result.json and the exports stay
@@ -164,8 +176,17 @@ def test_pip_installs_everything_from_the_wheelhouse_alone(offline_run: dict[str
     _ok(rec)
     assert "Successfully installed" in rec["stdout"]
     installed = set(re.findall(r"\b(adu(?:-[a-z]+)?)-0\.1\.0\b", rec["stdout"]))
-    assert {"adu", "adu-core", "adu-cli", "adu-web", "adu-parquet", "adu-postgres", "adu-duckdb",
-            "adu-pandera", "adu-vertica"} <= installed, rec["stdout"]
+    assert {
+        "adu",
+        "adu-core",
+        "adu-cli",
+        "adu-web",
+        "adu-parquet",
+        "adu-postgres",
+        "adu-duckdb",
+        "adu-pandera",
+        "adu-vertica",
+    } <= installed, rec["stdout"]
     _ok(_step(offline_run, "pip check"))
     version = _step(offline_run, "adu --version")
     _ok(version)

@@ -43,9 +43,7 @@ while True:
 
 def _visible_parquet(root: Path) -> list[str]:
     return sorted(
-        p.relative_to(root).as_posix()
-        for p in root.rglob("*.parquet")
-        if STAGING not in p.relative_to(root).parts
+        p.relative_to(root).as_posix() for p in root.rglob("*.parquet") if STAGING not in p.relative_to(root).parts
     )
 
 

@@ -16,9 +16,7 @@ from hypothesis import strategies as st
 
 _text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=12)
 _ts = st.datetimes(min_value=dt.datetime(1, 1, 1), max_value=dt.datetime(9999, 12, 31))
-_ts_tz = st.datetimes(
-    min_value=dt.datetime(1900, 1, 1), max_value=dt.datetime(2200, 1, 1), timezones=st.just(dt.UTC)
-)
+_ts_tz = st.datetimes(min_value=dt.datetime(1900, 1, 1), max_value=dt.datetime(2200, 1, 1), timezones=st.just(dt.UTC))
 
 
 def _dec(precision: int, scale: int) -> st.SearchStrategy[Decimal]:
@@ -160,4 +158,3 @@ def test_batches_read_back_equal(tmp_path_factory, case) -> None:
     assert got.equals(want), (got.to_pylist()[:3], want.to_pylist()[:3])
     report = verify_export(target)  # footers agree with the manifest for every type
     assert report.ok, report.lines()
-

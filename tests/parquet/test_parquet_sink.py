@@ -49,8 +49,11 @@ def test_layout_metadata_and_manifest(tmp_path) -> None:
     # readers that ignore Arrow metadata find the source types in the file's key-value metadata
     import duckdb
 
-    kv = dict(duckdb.sql("SELECT decode(key), decode(value) FROM parquet_kv_metadata($p)",
-                         params={"p": str(target / files[0])}).fetchall())
+    kv = dict(
+        duckdb.sql(
+            "SELECT decode(key), decode(value) FROM parquet_kv_metadata($p)", params={"p": str(target / files[0])}
+        ).fetchall()
+    )
     assert json.loads(kv["adu.columns"])[2] == {"name": "price", "source_type": "numeric(12,2)"}
     assert kv["adu.job_id"] == "job-1"
 
@@ -105,8 +108,9 @@ def test_rotation_into_numbered_parts(tmp_path) -> None:
 def test_rotation_even_when_the_table_is_smaller_than_a_row_group(tmp_path) -> None:
     t = int_table()
     target = tmp_path / "out"
-    manifest, _ = export_tables(target, [(t, [make_batches(t, 50_000, batch_rows=50_000)])],
-                                options={"max_file_bytes": "40kB"})
+    manifest, _ = export_tables(
+        target, [(t, [make_batches(t, 50_000, batch_rows=50_000)])], options={"max_file_bytes": "40kB"}
+    )
     files = manifest["tables"][0]["files"]
     assert len(files) > 3 and all(f["bytes"] <= 52_000 for f in files)
     assert sum(f["rows"] for f in files) == 50_000
@@ -116,8 +120,11 @@ def test_slices_of_one_big_buffer_are_measured_by_what_they_hold(tmp_path) -> No
     t = int_table()
     big = pa.Table.from_batches(make_batches(t, 60_000, batch_rows=60_000))
     target = tmp_path / "out"
-    export_tables(target, [(t, [big.to_batches(max_chunksize=1000)])],
-                  options={"row_group_size": 20_000, "row_group_bytes": "1MiB"})
+    export_tables(
+        target,
+        [(t, [big.to_batches(max_chunksize=1000)])],
+        options={"row_group_size": 20_000, "row_group_bytes": "1MiB"},
+    )
     md = pq.ParquetFile(target / "public/items/part-00000.parquet").metadata
     assert [md.row_group(i).num_rows for i in range(md.num_row_groups)] == [20_000, 20_000, 20_000]
 
@@ -163,21 +170,28 @@ def test_dictionary_and_statistics_options(tmp_path) -> None:
 
 
 def test_auto_dictionary_only_where_values_repeat(tmp_path) -> None:
-    t = TableInfo("s", "t", (
-        ColumnInfo("id", "bigint", pa.int64()),
-        ColumnInfo("status", "text", pa.string()),
-        ColumnInfo("tags", "text[]", pa.list_(pa.string())),
-        ColumnInfo("nothing", "int4", pa.int32()),
-        ColumnInfo("flag", "bool", pa.bool_()),
-    ))
+    t = TableInfo(
+        "s",
+        "t",
+        (
+            ColumnInfo("id", "bigint", pa.int64()),
+            ColumnInfo("status", "text", pa.string()),
+            ColumnInfo("tags", "text[]", pa.list_(pa.string())),
+            ColumnInfo("nothing", "int4", pa.int32()),
+            ColumnInfo("flag", "bool", pa.bool_()),
+        ),
+    )
     n = 5000
-    batch = pa.record_batch([
-        pa.array(range(n), pa.int64()),
-        pa.array(["open", "closed", None][i % 3] for i in range(n)),
-        pa.array([[f"t{i}"] for i in range(n)]),
-        pa.nulls(n, pa.int32()),
-        pa.array([i % 2 == 0 for i in range(n)]),
-    ], schema=t.arrow_schema())
+    batch = pa.record_batch(
+        [
+            pa.array(range(n), pa.int64()),
+            pa.array(["open", "closed", None][i % 3] for i in range(n)),
+            pa.array([[f"t{i}"] for i in range(n)]),
+            pa.nulls(n, pa.int32()),
+            pa.array([i % 2 == 0 for i in range(n)]),
+        ],
+        schema=t.arrow_schema(),
+    )
     target = tmp_path / "out"
     export_tables(target, [(t, [[batch]])])
     path = target / "s/t/part-00000.parquet"
@@ -190,11 +204,14 @@ def test_decimals_stored_as_integers_by_default(tmp_path) -> None:
     on, off = tmp_path / "on", tmp_path / "off"
     export_tables(on, [(t, [make_batches(t, 100)])])
     export_tables(off, [(t, [make_batches(t, 100)])], options={"decimal_as_integer": False})
-    phys = [pq.ParquetFile(d / "public/items/part-00000.parquet").metadata.row_group(0).column(2).physical_type
-            for d in (on, off)]
+    phys = [
+        pq.ParquetFile(d / "public/items/part-00000.parquet").metadata.row_group(0).column(2).physical_type
+        for d in (on, off)
+    ]
     assert phys == ["INT64", "FIXED_LEN_BYTE_ARRAY"]
     assert pq.read_table(on / "public/items/part-00000.parquet").equals(
-        pq.read_table(off / "public/items/part-00000.parquet"))
+        pq.read_table(off / "public/items/part-00000.parquet")
+    )
 
 
 def test_default_options() -> None:
@@ -243,9 +260,7 @@ def test_quarantine_files_go_to_their_own_folder(tmp_path) -> None:
     target = tmp_path / "out"
     bad = make_batches(t, 10)[0]
     bad = bad.append_column(FAILED_CHECKS_COLUMN, pa.array([["price >= 0"]] * 10, pa.list_(pa.string())))
-    manifest, _ = export_tables(
-        target, [(t, [make_batches(t, 100)])], quarantine={t.qualified_name: [[bad]]}
-    )
+    manifest, _ = export_tables(target, [(t, [make_batches(t, 100)])], quarantine={t.qualified_name: [[bad]]})
     qfiles = manifest["tables"][0]["validation"]["quarantine_files"]
     assert [q["path"] for q in qfiles] == ["_quarantine/public/items/part-00000.parquet"]
     back = pq.read_table(target / qfiles[0]["path"])
@@ -425,8 +440,16 @@ def test_retry_of_a_failed_table_merges_into_a_verified_export(tmp_path) -> None
     ok = TableResult("public", "a", TableStatus.SUCCEEDED, rows=10, bytes=files[0].bytes, files=files)
     bad = TableResult("public", "b", TableStatus.FAILED, error=ErrorInfo("connection lost"))
     sink.discard_table(b)
-    sink.finalize(build_manifest(job_id="job-1", adu_version="0.1.0", source=SOURCE, sink="parquet",
-                                 tables=[(a, ok), (b, bad)], created_at=CREATED))
+    sink.finalize(
+        build_manifest(
+            job_id="job-1",
+            adu_version="0.1.0",
+            source=SOURCE,
+            sink="parquet",
+            tables=[(a, ok), (b, bad)],
+            created_at=CREATED,
+        )
+    )
     sink.close()
     assert verify_export(target).exit_code == 1  # incomplete: b failed
     # retry of b only
@@ -434,8 +457,14 @@ def test_retry_of_a_failed_table_merges_into_a_verified_export(tmp_path) -> None
     sink.prepare(overwrite=False, retry=True)
     files, _ = sink.publish_table(b, [_stage(sink, b, 20)])
     tr = TableResult("public", "b", TableStatus.SUCCEEDED, rows=20, bytes=files[0].bytes, files=files)
-    new = build_manifest(job_id="job-2", adu_version="0.1.0", source=SOURCE, sink="parquet",
-                         tables=[(b, tr)], created_at=CREATED + dt.timedelta(hours=1))
+    new = build_manifest(
+        job_id="job-2",
+        adu_version="0.1.0",
+        source=SOURCE,
+        sink="parquet",
+        tables=[(b, tr)],
+        created_at=CREATED + dt.timedelta(hours=1),
+    )
     sink.finalize(merge_manifest(sink.read_manifest() or {}, new))
     sink.close()
     report = verify_export(target)
@@ -506,10 +535,12 @@ def test_dictionary_choice_on_a_full_row_group() -> None:
     from adu_parquet.writer import choose_dictionary_columns
 
     n = 30_000
-    group = pa.table({
-        "ts": pa.array(range(n), pa.timestamp("us")),
-        "few": pa.array([f"v{i % 300}" for i in range(n)]),
-        "late": pa.array([f"u{i}" if i < 1024 else "same" for i in range(n)]),  # unique only at first
-        "empty": pa.nulls(n, pa.int64()),
-    })
+    group = pa.table(
+        {
+            "ts": pa.array(range(n), pa.timestamp("us")),
+            "few": pa.array([f"v{i % 300}" for i in range(n)]),
+            "late": pa.array([f"u{i}" if i < 1024 else "same" for i in range(n)]),  # unique only at first
+            "empty": pa.nulls(n, pa.int64()),
+        }
+    )
     assert choose_dictionary_columns(group) == ["few", "empty"]

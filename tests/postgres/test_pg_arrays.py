@@ -37,8 +37,11 @@ def _literal(values: list | None) -> str | None:
         if isinstance(v, bool):
             return "t" if v else "f"
         if isinstance(v, float):
-            return "NaN" if v != v else ("Infinity" if v == float("inf") else "-Infinity" if v == -float("inf")
-                                          else repr(v))
+            return (
+                "NaN"
+                if v != v
+                else ("Infinity" if v == float("inf") else "-Infinity" if v == -float("inf") else repr(v))
+            )
         return str(v)
 
     return "{" + ",".join(one(v) for v in values) + "}"
@@ -92,8 +95,10 @@ def test_discovery_types_lists_only_when_asked(arrays_db) -> None:
 
 
 row = st.fixed_dictionaries(
-    {name: st.one_of(st.none(), st.lists(st.one_of(st.none(), values), max_size=5))
-     for name, (_pg, _t, values) in COLUMNS.items()}
+    {
+        name: st.one_of(st.none(), st.lists(st.one_of(st.none(), values), max_size=5))
+        for name, (_pg, _t, values) in COLUMNS.items()
+    }
 )
 
 
@@ -104,8 +109,9 @@ def test_lists_round_trip_exactly(arrays_db, rows) -> None:
     names = list(COLUMNS)
     for i, r in enumerate(rows):
         casts = ", ".join(f"%s::{COLUMNS[n][0]}" for n in names)
-        arrays_db.execute(f"INSERT INTO arr (id, {', '.join(names)}) VALUES (%s, {casts})",
-                          (i, *[_literal(r[n]) for n in names]))
+        arrays_db.execute(
+            f"INSERT INTO arr (id, {', '.join(names)}) VALUES (%s, {casts})", (i, *[_literal(r[n]) for n in names])
+        )
     source = open_source(arrays_db.dsn, arrays="list")
     try:
         table = find(source.discover(), "public.arr")
@@ -130,7 +136,8 @@ def test_a_value_a_list_cannot_hold_fails_the_read_loudly(arrays_db, value) -> N
         table = find(source.discover(), "public.arr")
         with pytest.raises(SourceError, match=r"column 'm': .*arrays=text \(the default\) exports it exactly"):
             read_table(source, table)
-        assert read_table(open_source(arrays_db.dsn), find(open_source(arrays_db.dsn).discover(), "public.arr")
-                          ).sort_by("id").column("m").to_pylist() == ["{1,2}", value]
+        assert read_table(
+            open_source(arrays_db.dsn), find(open_source(arrays_db.dsn).discover(), "public.arr")
+        ).sort_by("id").column("m").to_pylist() == ["{1,2}", value]
     finally:
         source.close()

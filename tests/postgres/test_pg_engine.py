@@ -12,8 +12,7 @@ from adu_core.engine import submit_and_run
 from adu_core.models import JobSpec, JobStatus, TableSelection, TableStatus
 
 
-def _export(store, url: str, password: str, out: Path, tables: tuple[str, ...], executor: str = "auto",
-            **kw) -> object:
+def _export(store, url: str, password: str, out: Path, tables: tuple[str, ...], executor: str = "auto", **kw) -> object:
     spec = JobSpec(
         source=url,
         target=str(out),

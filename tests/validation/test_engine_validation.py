@@ -52,7 +52,10 @@ def _read_dir(path: Path) -> Any:
 
 def _run(db: str, out: Path, rules: str, tables: tuple[str, ...], store: Any, settings: Any) -> Any:
     spec = JobSpec(
-        source=f"duckdb://{db}", target=str(out), rules=rules, parallel=2,
+        source=f"duckdb://{db}",
+        target=str(out),
+        rules=rules,
+        parallel=2,
         selection=TableSelection(tables=tables),
     )
     # not fork: this pytest process has run polars (its thread pool) in other tests, and a
@@ -60,8 +63,9 @@ def _run(db: str, out: Path, rules: str, tables: tuple[str, ...], store: Any, se
     return submit_and_run(store, spec, settings=settings, mp_start="forkserver")
 
 
-def test_quarantine_mode_end_to_end(demo_db: str, tmp_path: Path, rules_file: Any, adu_store: Any,
-                                    adu_settings: Any) -> None:
+def test_quarantine_mode_end_to_end(
+    demo_db: str, tmp_path: Path, rules_file: Any, adu_store: Any, adu_settings: Any
+) -> None:
     rules = rules_file(
         f"""
         tables:
@@ -121,8 +125,9 @@ def test_quarantine_mode_end_to_end(demo_db: str, tmp_path: Path, rules_file: An
     assert entry["validation"]["quarantined_rows"] == expected_bad
 
 
-def test_fail_mode_publishes_nothing_of_the_table(demo_db: str, tmp_path: Path, rules_file: Any,
-                                                  adu_store: Any, adu_settings: Any) -> None:
+def test_fail_mode_publishes_nothing_of_the_table(
+    demo_db: str, tmp_path: Path, rules_file: Any, adu_store: Any, adu_settings: Any
+) -> None:
     rules = rules_file(
         """
         tables:
@@ -144,8 +149,9 @@ def test_fail_mode_publishes_nothing_of_the_table(demo_db: str, tmp_path: Path, 
     assert not (out / "shop" / "orders").exists() or not any((out / "shop" / "orders").iterdir())
 
 
-def test_warn_mode_publishes_everything_and_reports_duplicates(demo_db: str, tmp_path: Path, rules_file: Any,
-                                                               adu_store: Any, adu_settings: Any) -> None:
+def test_warn_mode_publishes_everything_and_reports_duplicates(
+    demo_db: str, tmp_path: Path, rules_file: Any, adu_store: Any, adu_settings: Any
+) -> None:
     rules = rules_file(
         """
         tables:
@@ -175,8 +181,9 @@ def test_warn_mode_publishes_everything_and_reports_duplicates(demo_db: str, tmp
     assert dup.samples[0]["rows"] > 1
 
 
-def test_a_bad_rules_file_stops_the_job_before_it_starts(demo_db: str, tmp_path: Path, rules_file: Any,
-                                                         adu_store: Any, adu_settings: Any) -> None:
+def test_a_bad_rules_file_stops_the_job_before_it_starts(
+    demo_db: str, tmp_path: Path, rules_file: Any, adu_store: Any, adu_settings: Any
+) -> None:
     rules = rules_file("tables:\n  shop.customers:\n    columns:\n      agee: {ge: 0}\n")
     out = tmp_path / "out"
     with pytest.raises(UsageError, match=r"rules\.yaml:4: unknown column 'agee'"):
@@ -184,7 +191,7 @@ def test_a_bad_rules_file_stops_the_job_before_it_starts(demo_db: str, tmp_path:
     assert not (out / "shop").exists()
 
 
-MODEL = '''
+MODEL = """
 import pandera.polars as pa
 import polars as pl
 
@@ -199,11 +206,10 @@ class Customers(pa.DataFrameModel):
     class Config:
         name = "shop.customers"
         metadata = {"adu": {"on_failure": "quarantine"}}
-'''
+"""
 
 
-def test_a_dataframe_model_through_the_engine(demo_db: str, tmp_path: Path, adu_store: Any,
-                                              adu_settings: Any) -> None:
+def test_a_dataframe_model_through_the_engine(demo_db: str, tmp_path: Path, adu_store: Any, adu_settings: Any) -> None:
     model = tmp_path / "customer_rules.py"
     model.write_text(MODEL)
     out = tmp_path / "out"

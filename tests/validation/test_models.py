@@ -14,7 +14,7 @@ from adu_core.models import TableInfo
 from adu_pandera import PanderaValidator
 from validation_kit import batch_of, check_of, failed_list, people_table, reasons_list
 
-MODEL = '''
+MODEL = """
 import pandera.polars as pa
 import polars as pl
 
@@ -31,7 +31,7 @@ class PeopleModel(pa.DataFrameModel):
     class Config:
         name = {table!r}
         metadata = {{"adu": {{"on_failure": "quarantine"}}}}
-'''
+"""
 
 
 def write_model(tmp_path: Path, monkeypatch: Any, table: str | None = "public.people") -> str:

@@ -37,8 +37,9 @@ def rules_text(mode: str | None = None, top: str | None = None) -> str:
     ("mode", "top", "expected"),
     [(None, None, "fail"), ("quarantine", None, "quarantine"), ("warn", "quarantine", "warn"), (None, "warn", "warn")],
 )
-def test_mode_comes_from_the_table_then_the_file(rules_file: Any, mode: str | None, top: str | None,
-                                                 expected: str) -> None:
+def test_mode_comes_from_the_table_then_the_file(
+    rules_file: Any, mode: str | None, top: str | None, expected: str
+) -> None:
     tv = table_validator(people_table(), rules_file(rules_text(mode, top)))
     assert tv.mode == expected
 
@@ -48,8 +49,13 @@ def test_each_mode_reports_the_same_failures(rules_file: Any, mode: str) -> None
     tv = table_validator(people_table(), rules_file(rules_text(mode)))
     batch = batch_of(
         people_table(),
-        {"id": [1, 2, 3], "age": [10, 200, 20], "email": ["a@b.io", "a@b.io", "x"], "score": [1.0, 2.0, None],
-         "country": ["US", "GB", "FR"]},
+        {
+            "id": [1, 2, 3],
+            "age": [10, 200, 20],
+            "email": ["a@b.io", "a@b.io", "x"],
+            "score": [1.0, 2.0, None],
+            "country": ["US", "GB", "FR"],
+        },
     )
     verdict = tv.validate(batch)
     assert verdict.failed is not None and verdict.failed.to_pylist() == [False, True, True]

@@ -120,15 +120,16 @@ def _report(tv: Any, files: list[str]) -> Any:
 # -------------------------------------- the fast path: keys seen strictly increasing
 
 
-def _feed_and_stage(tmp_path: Path, table: TableInfo, partitions: list[list[int]], rules: str | None = None
-                    ) -> tuple[Any, list[Any], list[str]]:
+def _feed_and_stage(
+    tmp_path: Path, table: TableInfo, partitions: list[list[int]], rules: str | None = None
+) -> tuple[Any, list[Any], list[str]]:
     """Each partition through its own worker copy (batches of 2 rows), then staged."""
     coordinator = table_validator(table, rules)
     partials = []
     for ids in partitions:
         worker = table_validator(table, rules)
         for start in range(0, len(ids), 2):
-            worker.validate(batch_of(table, {"id": ids[start:start + 2]}))
+            worker.validate(batch_of(table, {"id": ids[start : start + 2]}))
         partials.append(worker.partial())
     files = stage(tmp_path, table, [{"id": ids} for ids in partitions])
     return coordinator, partials, files
@@ -160,8 +161,9 @@ def test_increasing_disjoint_keys_need_no_pass_over_the_files(tmp_path: Path, mo
         ([[1, 2], [5, 6], [2, 9]], 2),  # ranges overlap
     ],
 )
-def test_duplicates_are_found_when_the_runs_prove_nothing(tmp_path: Path, partitions: list[list[int]],
-                                                          failed: int) -> None:
+def test_duplicates_are_found_when_the_runs_prove_nothing(
+    tmp_path: Path, partitions: list[list[int]], failed: int
+) -> None:
     tv, partials, files = _feed_and_stage(tmp_path, people_table(), partitions)
     tv.merge(partials)
     assert check_of_list(tv.check_table(files), "primary_key").failed_rows == failed

@@ -31,11 +31,16 @@ values = st.one_of(st.none(), st.binary(max_size=12), st.sampled_from([b"D", b"D
 
 
 @settings(max_examples=200, deadline=None)
-@given(rows=st.lists(st.lists(values, min_size=1, max_size=4), min_size=1, max_size=40),
-       prefix=st.binary(max_size=8), cut=st.integers(0, 30), tail=st.booleans(),
-       limit=st.integers(1, 50))
-def test_scan_rows_matches_a_loop(rows: list[list[bytes | None]], prefix: bytes, cut: int, tail: bool,
-                                  limit: int) -> None:
+@given(
+    rows=st.lists(st.lists(values, min_size=1, max_size=4), min_size=1, max_size=40),
+    prefix=st.binary(max_size=8),
+    cut=st.integers(0, 30),
+    tail=st.booleans(),
+    limit=st.integers(1, 50),
+)
+def test_scan_rows_matches_a_loop(
+    rows: list[list[bytes | None]], prefix: bytes, cut: int, tail: bool, limit: int
+) -> None:
     stream = b"".join(_datarow(r) for r in rows)
     if tail:
         stream += b"C" + struct.pack("!I", 11) + b"SELECT\x00"

@@ -19,8 +19,14 @@ from vertica_wire import VerticaTestServer
 
 
 def _connect(server: VerticaTestServer, **kw: object) -> vertica_python.Connection:
-    opts = {"host": "127.0.0.1", "port": server.port, "user": server.user, "password": server.password,
-            "database": server.database, "tlsmode": "disable"}
+    opts = {
+        "host": "127.0.0.1",
+        "port": server.port,
+        "user": server.user,
+        "password": server.password,
+        "database": server.database,
+        "tlsmode": "disable",
+    }
     opts.update(kw)
     return vertica_python.connect(**opts)
 

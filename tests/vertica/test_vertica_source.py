@@ -38,8 +38,14 @@ def _table(src: VerticaSource, name: str) -> TableInfo:
     return next(t for t in src.discover() if t.qualified_name == f"{SCHEMA}.{name}")
 
 
-def _read_all(src: VerticaSource, table: TableInfo, *, target: int = 1, batch_rows: int = 1000,
-              snapshot: dict[str, Any] | None = None) -> pa.Table:
+def _read_all(
+    src: VerticaSource,
+    table: TableInfo,
+    *,
+    target: int = 1,
+    batch_rows: int = 1000,
+    snapshot: dict[str, Any] | None = None,
+) -> pa.Table:
     with src.snapshot() as snap:
         snap = snapshot or snap
         batches = []
@@ -105,8 +111,9 @@ def _expected(value: Any, type_text: str) -> Any:
         return None
     k = vt.kind
     if k == "numeric" and (vt.precision or 0) > 76:
-        q = decimal.Decimal(value).quantize(decimal.Decimal(1).scaleb(-(vt.scale or 0)),
-                                            context=decimal.Context(prec=2000))
+        q = decimal.Decimal(value).quantize(
+            decimal.Decimal(1).scaleb(-(vt.scale or 0)), context=decimal.Context(prec=2000)
+        )
         return f"{q:f}"
     if k == "char":
         return value.ljust(vt.length)
@@ -241,7 +248,8 @@ def test_every_partition_reads_at_the_job_epoch(vertica: VerticaEnv, source: Ver
 def test_url_options_and_password_sources(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     opts = connection_options(
         "vertica://alice:p%40ss@db1:5444/warehouse?tlsmode=require&connection_load_balance=1"
-        "&backup_server_node=db2:5433,db3&connection_timeout=2.5")
+        "&backup_server_node=db2:5433,db3&connection_timeout=2.5"
+    )
     assert opts["host"] == "db1" and opts["port"] == 5444 and opts["database"] == "warehouse"
     assert opts["password"] == "p@ss" and "p@ss" in known_secrets()
     assert opts["tlsmode"] == "require" and opts["connection_load_balance"] is True
@@ -311,7 +319,8 @@ def test_load_balanced_connections_spread_over_nodes(vertica: VerticaEnv) -> Non
 
 
 def test_node_lost_mid_export_is_retryable_and_the_retry_has_no_duplicates(
-        vertica: VerticaEnv, source: VerticaSource) -> None:
+    vertica: VerticaEnv, source: VerticaSource
+) -> None:
     server = vertica.require_fake("drops a connection mid-result")
     table = _table(source, "events")
     part = source.partitions(table, target=1)[0]
@@ -344,8 +353,7 @@ def test_table_without_privilege_fails_alone(vertica: VerticaEnv) -> None:
             assert info.value.sqlstate == "42501" and not info.value.retryable
             assert "SELECT privilege" in str(info.value) and "payroll" in str(info.value)
             ok = src.partitions(tables["plain"], target=1)[0]
-            assert sum(b.num_rows for b in src.read(ok, snapshot=snap, batch_rows=500,
-                                                    cancel=NeverCancelled())) == 1000
+            assert sum(b.num_rows for b in src.read(ok, snapshot=snap, batch_rows=500, cancel=NeverCancelled())) == 1000
     finally:
         src.close()
 
@@ -388,13 +396,19 @@ def test_dates_before_christ_and_after_9999_survive(vertica: VerticaEnv) -> None
     from vertica_engine import ColumnDef, TableDef
 
     server = vertica.require_fake("writes BC dates straight into the test server's tables")
-    t = TableDef(SCHEMA, "ancient", [ColumnDef("id", "int", False), ColumnDef("d", "date"),
-                                      ColumnDef("ts", "timestamp")], primary_key=("id",), segmented_by=("id",))
+    t = TableDef(
+        SCHEMA,
+        "ancient",
+        [ColumnDef("id", "int", False), ColumnDef("d", "date"), ColumnDef("ts", "timestamp")],
+        primary_key=("id",),
+        segmented_by=("id",),
+    )
     vertica.create(t)
     server.engine.db.execute(
         f"INSERT INTO {SCHEMA}.ancient VALUES"
         f" (1, DATE '0044-03-15 (BC)', DATE '0044-03-15 (BC)' + INTERVAL 12 HOUR, 0),"
-        f" (2, DATE '12345-01-01', TIMESTAMP '12345-01-01 00:00:01', 0)")
+        f" (2, DATE '12345-01-01', TIMESTAMP '12345-01-01 00:00:01', 0)"
+    )
     src = VerticaSource(vertica.url)
     try:
         got = _read_all(src, _table(src, "ancient")).sort_by("id")
@@ -412,8 +426,12 @@ def test_views_when_asked(vertica: VerticaEnv) -> None:
     from vertica_engine import ColumnDef
 
     server = vertica.require_fake("creates a view in the test server")
-    server.engine.create_view(SCHEMA, "recent", f"SELECT id, name FROM {SCHEMA}.events WHERE id >= 19990",
-                              [ColumnDef("id", "int"), ColumnDef("name", "varchar(40)")])
+    server.engine.create_view(
+        SCHEMA,
+        "recent",
+        f"SELECT id, name FROM {SCHEMA}.events WHERE id >= 19990",
+        [ColumnDef("id", "int"), ColumnDef("name", "varchar(40)")],
+    )
     src = VerticaSource(vertica.url)
     try:
         assert "recent" not in {t.name for t in src.discover()}
@@ -429,11 +447,17 @@ def test_infinite_timestamps_follow_the_policy(vertica: VerticaEnv) -> None:
     from vertica_engine import ColumnDef, TableDef
 
     server = vertica.require_fake("writes infinity straight into the test server's tables")
-    t = TableDef(SCHEMA, "forever", [ColumnDef("id", "int", False), ColumnDef("ts", "timestamp"),
-                                      ColumnDef("tz", "timestamptz")], primary_key=("id",), segmented_by=("id",))
+    t = TableDef(
+        SCHEMA,
+        "forever",
+        [ColumnDef("id", "int", False), ColumnDef("ts", "timestamp"), ColumnDef("tz", "timestamptz")],
+        primary_key=("id",),
+        segmented_by=("id",),
+    )
     vertica.create(t)
     server.engine.db.execute(
-        f"INSERT INTO {SCHEMA}.forever VALUES (1, 'infinity', '-infinity', 0), (2, '2020-01-01', NULL, 0)")
+        f"INSERT INTO {SCHEMA}.forever VALUES (1, 'infinity', '-infinity', 0), (2, '2020-01-01', NULL, 0)"
+    )
     results = {}
     for policy in ("error", "null", "clamp"):
         src = VerticaSource(vertica.url, {"infinity": policy})

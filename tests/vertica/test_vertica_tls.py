@@ -22,18 +22,22 @@ def _self_signed(directory: Path, name: str) -> tuple[Path, Path]:
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
     now = dt.datetime.now(dt.UTC)
     cert = (
-        x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
-        .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=5))
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
         .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                       critical=False)
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .sign(key, hashes.SHA256())
     )
     cert_path, key_path = directory / f"{name}.pem", directory / f"{name}.key"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     return cert_path, key_path
 
 
@@ -57,16 +61,18 @@ def test_tls_required_and_verified(tls_server: tuple[VerticaTestServer, Path]) -
         assert server.cluster.startups[-1]["_tls"] == "yes"
 
 
-def test_tls_with_an_untrusted_certificate_is_refused(tls_server: tuple[VerticaTestServer, Path],
-                                                      tmp_path: Path) -> None:
+def test_tls_with_an_untrusted_certificate_is_refused(
+    tls_server: tuple[VerticaTestServer, Path], tmp_path: Path
+) -> None:
     server, _ = tls_server
     other, _ = _self_signed(tmp_path, "other-ca")
     with pytest.raises(ConnectError, match="cannot connect"):
         VerticaSource(server.url(tlsmode="verify-ca", tls_cafile=str(other))).info()
 
 
-def test_tls_preferred_but_not_offered_goes_on_in_clear(fresh_server: VerticaTestServer,
-                                                        caplog: pytest.LogCaptureFixture) -> None:
+def test_tls_preferred_but_not_offered_goes_on_in_clear(
+    fresh_server: VerticaTestServer, caplog: pytest.LogCaptureFixture
+) -> None:
     src = VerticaSource(fresh_server.url(tlsmode="prefer"))
     try:
         assert src.info().server_version

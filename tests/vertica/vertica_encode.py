@@ -99,10 +99,13 @@ def encode_binary(arr: pa.Array, vt: VType) -> Encoded:
     if k == "boolean":
         v = np.asarray(arr.fill_null(False).to_numpy(zero_copy_only=False)).astype(np.uint8)
         return _fixed(v, valid, 1)
-    if k in ("char", "varchar", "long varchar", "geometry", "geography", "binary", "varbinary",
-             "long varbinary"):
-        if not (pa.types.is_string(arr.type) or pa.types.is_binary(arr.type)
-                or pa.types.is_large_string(arr.type) or pa.types.is_large_binary(arr.type)):
+    if k in ("char", "varchar", "long varchar", "geometry", "geography", "binary", "varbinary", "long varbinary"):
+        if not (
+            pa.types.is_string(arr.type)
+            or pa.types.is_binary(arr.type)
+            or pa.types.is_large_string(arr.type)
+            or pa.types.is_large_binary(arr.type)
+        ):
             arr = arr.cast(pa.string())
         return _var(arr)
     if k == "date":
@@ -127,9 +130,12 @@ def encode_binary(arr: pa.Array, vt: VType) -> Encoded:
         if pa.types.is_interval(arr.type):
             items = arr.to_pylist()
             vals = np.array(
-                [0 if x is None else (x.months if k == "interval ym" else
-                                      x.days * DAY_US + x.nanoseconds // 1000) for x in items],
-                dtype=np.int64)
+                [
+                    0 if x is None else (x.months if k == "interval ym" else x.days * DAY_US + x.nanoseconds // 1000)
+                    for x in items
+                ],
+                dtype=np.int64,
+            )
         else:
             vals = _int64(arr.cast(pa.int64()))
         return _fixed(vals.astype(">i8"), valid, 8)
@@ -258,8 +264,7 @@ def text_value(v: object, vt: VType) -> str:
         return _time_text(((t.hour * 60 + t.minute) * 60 + t.second) * 1_000_000 + t.microsecond)
     if k == "timetz":
         t, off = v["t"], v["o"]  # type: ignore[index]
-        return _time_text(((t.hour * 60 + t.minute) * 60 + t.second) * 1_000_000 + t.microsecond) + \
-            _offset_text(off)
+        return _time_text(((t.hour * 60 + t.minute) * 60 + t.second) * 1_000_000 + t.microsecond) + _offset_text(off)
     if k == "timestamp":
         ts: dt.datetime = v  # type: ignore[assignment]
         return ts.strftime("%Y-%m-%d %H:%M:%S") + (f".{ts.microsecond:06d}" if ts.microsecond else "")

@@ -47,12 +47,13 @@ class TableDef:
 
     def ddl(self) -> str:
         """Real Vertica DDL for this table (identifiers quoted)."""
-        cols = [f'{_q(c.name)} {parse_type(c.type).sql()}{"" if c.nullable else " NOT NULL"}' for c in self.columns]
+        cols = [f"{_q(c.name)} {parse_type(c.type).sql()}{'' if c.nullable else ' NOT NULL'}" for c in self.columns]
         if self.primary_key:
             cols.append("PRIMARY KEY (" + ", ".join(_q(c) for c in self.primary_key) + ")")
         seg = (
             "SEGMENTED BY HASH(" + ", ".join(_q(c) for c in self.segmented_by) + ") ALL NODES"
-            if self.segmented_by else "UNSEGMENTED ALL NODES"
+            if self.segmented_by
+            else "UNSEGMENTED ALL NODES"
         )
         return f"CREATE TABLE {_q(self.schema)}.{_q(self.name)} ({', '.join(cols)}) {seg}"
 
@@ -143,8 +144,7 @@ class Engine:
         self._next_id = 45035996273704960  # Vertica object ids are large
         self.epoch = 1
         for i, n in enumerate(self.node_names):
-            self.db.execute("INSERT INTO v_catalog.nodes VALUES (?, ?, 'UP', '127.0.0.1', '127.0.0.1')",
-                            [i, n])
+            self.db.execute("INSERT INTO v_catalog.nodes VALUES (?, ?, 'UP', '127.0.0.1', '127.0.0.1')", [i, n])
         self.db.execute("UPDATE v_monitor.system SET node_count = ?", [len(self.node_names)])
 
     # ------------------------------------------------------------------ test table API
@@ -174,28 +174,45 @@ class Engine:
         self.vtypes[(t.schema, t.name)] = vts
         db.execute(
             "INSERT INTO v_catalog.tables VALUES (?, ?, ?, ?, 'dbadmin', false, false, false, '', now())",
-            [self.schemas[t.schema], t.schema, tid, t.name])
+            [self.schemas[t.schema], t.schema, tid, t.name],
+        )
         for i, c in enumerate(t.columns, 1):
             vt = vts[c.name]
             db.execute(
                 "INSERT INTO v_catalog.columns VALUES (?,?,?,false,?,?,?,?,?,?,?,?,?,?,?,?,NULL,false)",
-                [tid, t.schema, t.name, f"{tid}-{i}", c.name, vt.sql(), vt.oid(), vt.size(),
-                 vt.length if vt.kind in ("char", "varchar", "long varchar") else None,
-                 vt.precision if vt.kind == "numeric" else None,
-                 vt.scale if vt.kind == "numeric" else None,
-                 (6 if vt.precision is None else vt.precision)
-                 if vt.kind in ("time", "timetz", "timestamp", "timestamptz") else None,
-                 6 if vt.kind == "interval ds" else None,
-                 i, c.nullable])
+                [
+                    tid,
+                    t.schema,
+                    t.name,
+                    f"{tid}-{i}",
+                    c.name,
+                    vt.sql(),
+                    vt.oid(),
+                    vt.size(),
+                    vt.length if vt.kind in ("char", "varchar", "long varchar") else None,
+                    vt.precision if vt.kind == "numeric" else None,
+                    vt.scale if vt.kind == "numeric" else None,
+                    (6 if vt.precision is None else vt.precision)
+                    if vt.kind in ("time", "timetz", "timestamp", "timestamptz")
+                    else None,
+                    6 if vt.kind == "interval ds" else None,
+                    i,
+                    c.nullable,
+                ],
+            )
         cid = self._id()
         for i, c in enumerate(t.primary_key, 1):
-            db.execute("INSERT INTO v_catalog.primary_keys VALUES (?, ?, ?, ?, ?, ?, 'p')",
-                       [cid, f"C_PRIMARY_{t.name}", c, i, t.schema, t.name])
+            db.execute(
+                "INSERT INTO v_catalog.primary_keys VALUES (?, ?, ?, ?, ?, ?, 'p')",
+                [cid, f"C_PRIMARY_{t.name}", c, i, t.schema, t.name],
+            )
         seg = t.segmented_by
         expr = ("hash(" + ", ".join(f"{t.name}.{c}" for c in seg) + ")") if seg else ""
         pname = f"{t.name}_super"
-        db.execute("INSERT INTO v_catalog.projections VALUES (?, ?, ?, ?, 'dbadmin', ?, ?, true, ?, ?, true)",
-                   [self.schemas[t.schema], t.schema, self._id(), pname, tid, t.name, bool(seg), expr])
+        db.execute(
+            "INSERT INTO v_catalog.projections VALUES (?, ?, ?, ?, 'dbadmin', ?, ?, true, ?, ?, true)",
+            [self.schemas[t.schema], t.schema, self._id(), pname, tid, t.name, bool(seg), expr],
+        )
 
     def create_view(self, schema: str, name: str, select_sql: str, columns: list[ColumnDef]) -> None:
         """A view over test tables (Vertica lists its columns in ``v_catalog.view_columns``)."""
@@ -205,8 +222,10 @@ class Engine:
             self.db.execute("INSERT INTO v_catalog.views VALUES (?, ?, ?, ?)", [schema, name, vid, select_sql])
             for i, c in enumerate(columns, 1):
                 vt = parse_type(c.type)
-                self.db.execute("INSERT INTO v_catalog.view_columns VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                                [vid, schema, name, f"{vid}-{i}", c.name, vt.sql(), vt.oid(), i])
+                self.db.execute(
+                    "INSERT INTO v_catalog.view_columns VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    [vid, schema, name, f"{vid}-{i}", c.name, vt.sql(), vt.oid(), i],
+                )
 
     def insert(self, schema: str, name: str, rows: Sequence[tuple[Any, ...]]) -> int:
         """Insert rows and commit them in the current epoch; return that epoch."""
@@ -219,13 +238,15 @@ class Engine:
             if data:
                 self._bulk_insert(schema, name, t, conv, data, epoch)
             self.epoch += 1
-            self.db.execute("UPDATE v_monitor.system SET current_epoch = ?, last_good_epoch = ?",
-                            [self.epoch, self.epoch - 1])
+            self.db.execute(
+                "UPDATE v_monitor.system SET current_epoch = ?, last_good_epoch = ?", [self.epoch, self.epoch - 1]
+            )
             self._refresh_storage(schema, name)
             return epoch
 
-    def _bulk_insert(self, schema: str, name: str, t: TableDef, conv: list[VType],
-                     data: list[tuple[Any, ...]], epoch: int) -> None:
+    def _bulk_insert(
+        self, schema: str, name: str, t: TableDef, conv: list[VType], data: list[tuple[Any, ...]], epoch: int
+    ) -> None:
         """Through Arrow (executemany is far too slow for 20,000 rows); casts do the rest."""
         import pyarrow as pa
 
@@ -249,8 +270,9 @@ class Engine:
             self.db.execute(f"INSERT INTO {_q(schema)}.{_q(name)} SELECT {cols}, {epoch} FROM __bulk")
             self.db.unregister("__bulk")
             self.epoch += 1
-            self.db.execute("UPDATE v_monitor.system SET current_epoch = ?, last_good_epoch = ?",
-                            [self.epoch, self.epoch - 1])
+            self.db.execute(
+                "UPDATE v_monitor.system SET current_epoch = ?, last_good_epoch = ?", [self.epoch, self.epoch - 1]
+            )
             self._refresh_storage(schema, name)
             return epoch
 
@@ -263,8 +285,10 @@ class Engine:
         seg = bool(self.tables[(schema, name)].segmented_by)
         for i, node in enumerate(nodes):
             rows = (n // len(nodes) + (1 if i < n % len(nodes) else 0)) if seg else n
-            db.execute("INSERT INTO v_monitor.projection_storage VALUES (?, 0, ?, ?, ?, ?, ?, ?, ?)",
-                       [node, f"{name}_super", schema, tid, name, schema, rows, rows * 40])
+            db.execute(
+                "INSERT INTO v_monitor.projection_storage VALUES (?, 0, ?, ?, ?, ?, ?, ?, ?)",
+                [node, f"{name}_super", schema, tid, name, schema, rows, rows * 40],
+            )
 
     # ------------------------------------------------------------------ query execution
     def execute(self, sql: str, *, user: str) -> tuple[list[ResultColumn], Any] | str:
@@ -278,7 +302,7 @@ class Engine:
             epoch = self.epoch - 1 if m.group(1).upper() == "LATEST" else int(m.group(1))
             if epoch >= self.epoch:
                 raise SqlError("22V03", f"Epoch number out of range: {epoch}", 4300)
-            text = text[m.end():]
+            text = text[m.end() :]
         refs = self._user_tables(text)
         for key in refs:
             if key in self.denied:
@@ -358,8 +382,9 @@ def _store(v: Any, vt: VType) -> Any:
         return None
     k = vt.kind
     if k == "numeric" and (vt.precision or 0) > 38:  # exact text with the declared scale
-        d = decimal.Decimal(str(v)).quantize(decimal.Decimal(1).scaleb(-(vt.scale or 0)),
-                                             context=decimal.Context(prec=2000))
+        d = decimal.Decimal(str(v)).quantize(
+            decimal.Decimal(1).scaleb(-(vt.scale or 0)), context=decimal.Context(prec=2000)
+        )
         return f"{d:f}"
     if k == "numeric":
         return decimal.Decimal(str(v))

@@ -17,9 +17,24 @@ INTERVALYM, LONGVARCHAR, LONGVARBINARY, BINARY = 114, 115, 116, 117
 ROW, ARRAY = 300, 301
 #: 1-D ARRAY of primitive oid X is 1500 + offset, SET is 2700 + offset (datatypes.py).
 _COLL_OFFSET = {
-    BOOL: 5, INT8: 6, FLOAT8: 7, CHAR: 8, VARCHAR: 9, DATE: 10, TIME: 11, TIMESTAMP: 12,
-    TIMESTAMPTZ: 13, INTERVAL: 14, TIMETZ: 15, NUMERIC: 16, VARBINARY: 17,
-    LONGVARBINARY: 18, LONGVARCHAR: 19, UUID: 20, INTERVALYM: 21, BINARY: 22,
+    BOOL: 5,
+    INT8: 6,
+    FLOAT8: 7,
+    CHAR: 8,
+    VARCHAR: 9,
+    DATE: 10,
+    TIME: 11,
+    TIMESTAMP: 12,
+    TIMESTAMPTZ: 13,
+    INTERVAL: 14,
+    TIMETZ: 15,
+    NUMERIC: 16,
+    VARBINARY: 17,
+    LONGVARBINARY: 18,
+    LONGVARCHAR: 19,
+    UUID: 20,
+    INTERVALYM: 21,
+    BINARY: 22,
 }
 
 # interval range bits of the type modifier (datatypes.py INTERVAL_MASK_*)
@@ -102,12 +117,27 @@ class VType:
     def oid(self) -> int:
         k = self.kind
         simple = {
-            "boolean": BOOL, "int": INT8, "float": FLOAT8, "char": CHAR, "varchar": VARCHAR,
-            "date": DATE, "time": TIME, "timestamp": TIMESTAMP, "timestamptz": TIMESTAMPTZ,
-            "interval ds": INTERVAL, "interval ym": INTERVALYM, "timetz": TIMETZ, "numeric": NUMERIC,
-            "varbinary": VARBINARY, "uuid": UUID, "long varchar": LONGVARCHAR,
-            "long varbinary": LONGVARBINARY, "binary": BINARY, "row": ROW,
-            "geometry": LONGVARBINARY, "geography": LONGVARBINARY,
+            "boolean": BOOL,
+            "int": INT8,
+            "float": FLOAT8,
+            "char": CHAR,
+            "varchar": VARCHAR,
+            "date": DATE,
+            "time": TIME,
+            "timestamp": TIMESTAMP,
+            "timestamptz": TIMESTAMPTZ,
+            "interval ds": INTERVAL,
+            "interval ym": INTERVALYM,
+            "timetz": TIMETZ,
+            "numeric": NUMERIC,
+            "varbinary": VARBINARY,
+            "uuid": UUID,
+            "long varchar": LONGVARCHAR,
+            "long varbinary": LONGVARBINARY,
+            "binary": BINARY,
+            "row": ROW,
+            "geometry": LONGVARBINARY,
+            "geography": LONGVARBINARY,
         }
         if k in simple:
             return simple[k]
@@ -137,8 +167,17 @@ class VType:
         return -1
 
     def size(self) -> int:
-        if self.kind in ("int", "float", "date", "time", "timetz", "timestamp", "timestamptz",
-                         "interval ds", "interval ym"):
+        if self.kind in (
+            "int",
+            "float",
+            "date",
+            "time",
+            "timetz",
+            "timestamp",
+            "timestamptz",
+            "interval ds",
+            "interval ym",
+        ):
             return 8
         if self.kind == "boolean":
             return 1
@@ -154,16 +193,44 @@ class VType:
 
 
 _BASE = {
-    "int": "int", "integer": "int", "bigint": "int", "smallint": "int", "tinyint": "int", "int8": "int",
-    "float": "float", "float8": "float", "double precision": "float", "real": "float",
-    "numeric": "numeric", "decimal": "numeric", "number": "numeric", "money": "numeric",
-    "char": "char", "character": "char", "varchar": "varchar", "character varying": "varchar",
-    "long varchar": "long varchar", "binary": "binary", "varbinary": "varbinary", "bytea": "varbinary",
-    "raw": "varbinary", "long varbinary": "long varbinary", "boolean": "boolean", "bool": "boolean",
-    "date": "date", "time": "time", "timetz": "timetz", "time with time zone": "timetz",
-    "timestamp": "timestamp", "datetime": "timestamp", "smalldatetime": "timestamp",
-    "timestamptz": "timestamptz", "timestamp with time zone": "timestamptz", "uuid": "uuid",
-    "geometry": "geometry", "geography": "geography",
+    "int": "int",
+    "integer": "int",
+    "bigint": "int",
+    "smallint": "int",
+    "tinyint": "int",
+    "int8": "int",
+    "float": "float",
+    "float8": "float",
+    "double precision": "float",
+    "real": "float",
+    "numeric": "numeric",
+    "decimal": "numeric",
+    "number": "numeric",
+    "money": "numeric",
+    "char": "char",
+    "character": "char",
+    "varchar": "varchar",
+    "character varying": "varchar",
+    "long varchar": "long varchar",
+    "binary": "binary",
+    "varbinary": "varbinary",
+    "bytea": "varbinary",
+    "raw": "varbinary",
+    "long varbinary": "long varbinary",
+    "boolean": "boolean",
+    "bool": "boolean",
+    "date": "date",
+    "time": "time",
+    "timetz": "timetz",
+    "time with time zone": "timetz",
+    "timestamp": "timestamp",
+    "datetime": "timestamp",
+    "smalldatetime": "timestamp",
+    "timestamptz": "timestamptz",
+    "timestamp with time zone": "timestamptz",
+    "uuid": "uuid",
+    "geometry": "geometry",
+    "geography": "geography",
 }
 
 
@@ -228,8 +295,7 @@ def _split_top(text: str) -> list[str]:
 def from_duckdb(type_text: str) -> VType:
     """The Vertica type a computed DuckDB result column is shown as."""
     t = type_text.upper()
-    if t in ("BIGINT", "INTEGER", "SMALLINT", "TINYINT", "HUGEINT", "UBIGINT", "UINTEGER", "USMALLINT",
-             "UTINYINT"):
+    if t in ("BIGINT", "INTEGER", "SMALLINT", "TINYINT", "HUGEINT", "UBIGINT", "UINTEGER", "USMALLINT", "UTINYINT"):
         return VType("int")
     if t in ("DOUBLE", "FLOAT"):
         return VType("float")

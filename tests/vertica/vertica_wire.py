@@ -200,14 +200,15 @@ class Session(socketserver.BaseRequestHandler):
             break
         params = self._parse_startup(body[4:])
         with self.cluster.lock:
-            self.cluster.startups.append({**{k: v for k, v in params.items() if k != "password"},
-                                          "_tls": "yes" if self.tls else "no"})
+            self.cluster.startups.append(
+                {**{k: v for k, v in params.items() if k != "password"}, "_tls": "yes" if self.tls else "no"}
+            )
         self.protocol = min(int(params.get("protocol_version", str(3 << 16 | 5))), SERVER_PROTOCOL)
         self.binary = params.get("binary_data_protocol") == "1"
         self.complex = '"request_complex_types":true' in params.get("protocol_features", "").replace(" ", "")
         user = params.get("user", "")
         if not self._authenticate(user):
-            self._error("28000", 'Invalid username or password', 3781, "FATAL")
+            self._error("28000", "Invalid username or password", 3781, "FATAL")
             return False
         self._send(_msg(b"R", struct.pack("!I", AUTH_OK)))
         status = {
@@ -369,8 +370,16 @@ class Session(socketserver.BaseRequestHandler):
                 user_defined, oid = 1, len(pool) - 1
             else:
                 user_defined, oid = 0, vt.oid()
-            out += struct.pack("!BIhHHiH", user_defined, oid, vt.size(), 1 if col.nullable else 0, 0,
-                               vt.typmod(), 1 if self.binary else 0)
+            out += struct.pack(
+                "!BIhHHiH",
+                user_defined,
+                oid,
+                vt.size(),
+                1 if col.nullable else 0,
+                0,
+                vt.typmod(),
+                1 if self.binary else 0,
+            )
             fields.append(out)
             if vt.kind == "row" and self.complex:
                 for fname, ftype in vt.fields:
@@ -413,8 +422,9 @@ class Node:
         self.thread: threading.Thread | None = None
 
     def start(self) -> None:
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
-                                       daemon=True, name=f"vertica-{self.name}")
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True, name=f"vertica-{self.name}"
+        )
         self.thread.start()
         self.running = True
 
@@ -433,8 +443,15 @@ class Node:
 class VerticaTestServer:
     """A fake Vertica cluster of ``nodes`` nodes sharing one DuckDB engine."""
 
-    def __init__(self, *, user: str = "dbadmin", password: str = "s3cret", nodes: int = 2,
-                 auth: str = "sha512", database: str = "testdb") -> None:
+    def __init__(
+        self,
+        *,
+        user: str = "dbadmin",
+        password: str = "s3cret",
+        nodes: int = 2,
+        auth: str = "sha512",
+        database: str = "testdb",
+    ) -> None:
         names = [f"v_{database}_node{i + 1:04d}" for i in range(nodes)]
         self.engine = Engine(names)
         self.cluster = Cluster(self.engine, {user: password}, auth=auth)
@@ -459,8 +476,10 @@ class VerticaTestServer:
         from urllib.parse import quote, urlencode
 
         q = {"tlsmode": "disable", **query}
-        return (f"vertica://{self.user}:{quote(self.password, safe='')}@127.0.0.1:{self.nodes[node].port}/"
-                f"{self.database}?{urlencode(q)}")
+        return (
+            f"vertica://{self.user}:{quote(self.password, safe='')}@127.0.0.1:{self.nodes[node].port}/"
+            f"{self.database}?{urlencode(q)}"
+        )
 
     def __enter__(self) -> VerticaTestServer:
         return self.start()

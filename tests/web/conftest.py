@@ -35,15 +35,21 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         "    password_env: ADU_TEST_WAREHOUSE_PW\n    description: production\n"
     )
     w = World(root=root, settings=settings, store=store, demo_db=demo, export_root=root / "exports")
-    w.queued = store.create_job(JobSpec(source="postgresql://exporter@db.example/prod",
-                                        target=str(root / "exports" / "q")), created_by="operator",
-                                password=JOB_PASSWORD)
-    w.running = store.create_job(JobSpec(source="postgresql://exporter@db.example/prod",
-                                         target=str(root / "exports" / "r")), created_by="operator")
+    w.queued = store.create_job(
+        JobSpec(source="postgresql://exporter@db.example/prod", target=str(root / "exports" / "q")),
+        created_by="operator",
+        password=JOB_PASSWORD,
+    )
+    w.running = store.create_job(
+        JobSpec(source="postgresql://exporter@db.example/prod", target=str(root / "exports" / "r")),
+        created_by="operator",
+    )
     store.claim_job("test-worker", job_id=w.running)
     w.partial = add_partial_job(store, settings, root / "exports" / "p")
-    w.exported = store.create_job(JobSpec(source=f"duckdb://{demo}", target=str(root / "exports" / "demo"),
-                                          name="demo export"), created_by="admin")
+    w.exported = store.create_job(
+        JobSpec(source=f"duckdb://{demo}", target=str(root / "exports" / "demo"), name="demo export"),
+        created_by="admin",
+    )
     store.claim_job("test-worker", job_id=w.exported)
     result = run_job(store, w.exported, settings=settings, executor="thread")
     assert result.status == JobStatus.SUCCEEDED, result

@@ -49,8 +49,9 @@ def _url(template: str, world: World) -> str:
 
 @pytest.mark.parametrize(("template", "need"), GET_ROUTES)
 @pytest.mark.parametrize("role", [None, "viewer", "operator", "admin"])
-def test_get_routes_by_role(clients: dict[str | None, Client], world: World, role: str | None,
-                            template: str, need: str) -> None:
+def test_get_routes_by_role(
+    clients: dict[str | None, Client], world: World, role: str | None, template: str, need: str
+) -> None:
     url = _url(template, world)
     r = clients[role].get(url)
     if role is None:
@@ -66,13 +67,15 @@ def test_get_routes_by_role(clients: dict[str | None, Client], world: World, rol
         assert r.status_code == 200, (url, r.data[:500])
 
 
-REFUSED_POSTS = [(role, t, need) for t, need in POST_ROUTES for role in (None, "viewer", "operator")
-                 if LEVEL[role] < NEED[need]]
+REFUSED_POSTS = [
+    (role, t, need) for t, need in POST_ROUTES for role in (None, "viewer", "operator") if LEVEL[role] < NEED[need]
+]
 
 
 @pytest.mark.parametrize(("role", "template", "need"), REFUSED_POSTS)
-def test_post_routes_refused_below_role(clients: dict[str | None, Client], world: World, role: str | None,
-                                        template: str, need: str) -> None:
+def test_post_routes_refused_below_role(
+    clients: dict[str | None, Client], world: World, role: str | None, template: str, need: str
+) -> None:
     url = _url(template, world)
     c = clients[role]
     if url.startswith("/api/"):

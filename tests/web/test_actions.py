@@ -19,8 +19,9 @@ def admin(clients: dict[str | None, Client]) -> Client:
 
 
 def _queued(world: World) -> str:
-    return world.store.create_job(JobSpec(source="duckdb:///x.duckdb", target=str(world.export_root / "c")),
-                                  created_by="operator")
+    return world.store.create_job(
+        JobSpec(source="duckdb:///x.duckdb", target=str(world.export_root / "c")), created_by="operator"
+    )
 
 
 def test_cancel_a_queued_job(operator: Client, world: World) -> None:
@@ -63,8 +64,9 @@ def test_retry_failed_tables(operator: Client, world: World) -> None:
     world.store.delete_job(job_id)
 
 
-def test_admin_page_lists_users_and_connection_references(admin: Client, world: World,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_admin_page_lists_users_and_connection_references(
+    admin: Client, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("ADU_TEST_WAREHOUSE_PW", "warehouse-secret-pw")
     page = admin.get("/admin/").data.decode()
     for role in ("viewer", "operator", "admin"):
@@ -87,8 +89,9 @@ def test_admin_shows_a_broken_connections_file(admin: Client, world: World) -> N
 
 
 def test_admin_manages_users(admin: Client, app: Flask, world: World) -> None:
-    r = admin.post("/admin/users", {"username": "carol", "role": "operator", "password": "carol-pw-123",
-                                    "confirm": "carol-pw-123"})
+    r = admin.post(
+        "/admin/users", {"username": "carol", "role": "operator", "password": "carol-pw-123", "confirm": "carol-pw-123"}
+    )
     assert r.status_code == 302
     assert world.store.get_user("carol").role == "operator"
     assert Client(app, None).login("carol", "carol-pw-123").status_code == 302
@@ -104,11 +107,14 @@ def test_admin_manages_users(admin: Client, app: Flask, world: World) -> None:
 def test_admin_form_errors(admin: Client, world: World) -> None:
     admin.post("/admin/users", {"username": "dave", "role": "viewer", "password": "short", "confirm": "short"})
     assert "dave" not in [u.username for u in world.store.list_users()]
-    admin.post("/admin/users", {"username": "dave", "role": "viewer", "password": "long-enough-1",
-                                "confirm": "different-1"})
+    admin.post(
+        "/admin/users", {"username": "dave", "role": "viewer", "password": "long-enough-1", "confirm": "different-1"}
+    )
     assert "dave" not in [u.username for u in world.store.list_users()]
-    admin.post("/admin/users", {"username": "viewer", "role": "viewer", "password": "long-enough-1",
-                                "confirm": "long-enough-1"})
+    admin.post(
+        "/admin/users",
+        {"username": "viewer", "role": "viewer", "password": "long-enough-1", "confirm": "long-enough-1"},
+    )
     assert "already exists" in admin.get("/admin/").data.decode()
     assert admin.post("/admin/users/viewer/role", {"role": "root"}).status_code == 400
     assert admin.post("/admin/users/no%20such/role", {"role": "viewer"}).status_code == 404

@@ -41,8 +41,14 @@ def test_show_job_with_tables(http: FlaskClient, world: World) -> None:
 
 
 def test_create_cancel_and_retry(http: FlaskClient, world: World) -> None:
-    body = {"source": "postgresql://exporter@db.example/prod", "target": "api-out", "password": "api-pw-1",
-            "selection": {"tables": ["public.t"]}, "parallel": 2, "sink_options": {"compression": "lz4"}}
+    body = {
+        "source": "postgresql://exporter@db.example/prod",
+        "target": "api-out",
+        "password": "api-pw-1",
+        "selection": {"tables": ["public.t"]},
+        "parallel": 2,
+        "sink_options": {"compression": "lz4"},
+    }
     r = http.post("/api/jobs", json=body, headers=_basic("operator"))
     assert r.status_code == 201, r.get_json()
     job = r.get_json()
@@ -63,16 +69,19 @@ def test_create_cancel_and_retry(http: FlaskClient, world: World) -> None:
     world.store.delete_job(partial)
 
 
-@pytest.mark.parametrize(("body", "message"), [
-    ({"target": "x"}, "needs 'source' and 'target'"),
-    ({"source": "duckdb:///x", "target": "/elsewhere"}, "must be inside"),
-    ({"source": "duckdb:///x", "target": "x", "bogus": 1}, "unknown job spec field"),
-    ({"source": "duckdb:///x", "target": "x", "parallel": 0}, "parallel must be at least 1"),
-    ({"source": "duckdb:///x", "target": "x", "parallel": 999}, "parallel must be between"),
-    ({"source": "duckdb:///x", "target": "x", "sink_options": {"compression": "zip"}}, "compression must be"),
-    ({"source": "@ghost", "target": "x"}, "no named connection"),
-    ({"source": "duckdb:///x", "target": "x", "password": 5}, "password must be a string"),
-])
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"target": "x"}, "needs 'source' and 'target'"),
+        ({"source": "duckdb:///x", "target": "/elsewhere"}, "must be inside"),
+        ({"source": "duckdb:///x", "target": "x", "bogus": 1}, "unknown job spec field"),
+        ({"source": "duckdb:///x", "target": "x", "parallel": 0}, "parallel must be at least 1"),
+        ({"source": "duckdb:///x", "target": "x", "parallel": 999}, "parallel must be between"),
+        ({"source": "duckdb:///x", "target": "x", "sink_options": {"compression": "zip"}}, "compression must be"),
+        ({"source": "@ghost", "target": "x"}, "no named connection"),
+        ({"source": "duckdb:///x", "target": "x", "password": 5}, "password must be a string"),
+    ],
+)
 def test_create_rejects_bad_specs(http: FlaskClient, world: World, body: dict[str, object], message: str) -> None:
     before = world.store.count_jobs()
     r = http.post("/api/jobs", json=body, headers=_basic("operator"))

@@ -74,8 +74,10 @@ def test_worker_once_runs_a_queued_job(env: dict[str, str], tmp_path: Path) -> N
 
     make_demo_database(str(tmp_path / "demo.duckdb"))
     store = Store.from_settings(config.load(env))
-    job_id = store.create_job(JobSpec(source=f"duckdb://{tmp_path / 'demo.duckdb'}", target=str(tmp_path / "out"),
-                                      parallel=1), created_by="test")
+    job_id = store.create_job(
+        JobSpec(source=f"duckdb://{tmp_path / 'demo.duckdb'}", target=str(tmp_path / "out"), parallel=1),
+        created_by="test",
+    )
     code, out = _run(env, "worker", "--once")
     assert code == 0 and "ran one job" in out
     assert store.get_job(job_id).status.value == "succeeded"
@@ -106,8 +108,13 @@ def test_serve_runs_the_app_and_an_embedded_worker(env: dict[str, str], tmp_path
     _run(env, "users", "add", "op", "--role", "operator", "--password-stdin", stdin="op-password-1\n")
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
-    proc = subprocess.Popen([ADU, "serve", "--port", str(port), "--workers", "1"], env={**os.environ, **env},
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [ADU, "serve", "--port", str(port), "--workers", "1"],
+        env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         for _ in range(300):
             try:
@@ -116,10 +123,13 @@ def test_serve_runs_the_app_and_an_embedded_worker(env: dict[str, str], tmp_path
             except OSError:
                 time.sleep(0.1)
         assert _get(base + "/readyz") == (200, {"status": "ok", "store": "ok"})
-        auth = {"Authorization": "Basic " + base64.b64encode(b"op:op-password-1").decode(),
-                "Content-Type": "application/json"}
-        body = json.dumps({"source": f"duckdb://{tmp_path / 'demo.duckdb'}", "target": str(tmp_path / "out"),
-                           "parallel": 1}).encode()
+        auth = {
+            "Authorization": "Basic " + base64.b64encode(b"op:op-password-1").decode(),
+            "Content-Type": "application/json",
+        }
+        body = json.dumps(
+            {"source": f"duckdb://{tmp_path / 'demo.duckdb'}", "target": str(tmp_path / "out"), "parallel": 1}
+        ).encode()
         code, job = _get(base + "/api/jobs", auth, body)
         assert code == 201, job
         status = None
@@ -142,24 +152,43 @@ GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
 
 def test_gunicorn_config_and_wsgi_entry_point(env: dict[str, str]) -> None:
     run_env = {**os.environ, **env, "ADU_BIND": "127.0.0.1:0", "ADU_WEB_PROCESSES": "3"}
-    out = subprocess.run([GUNICORN, "-c", "python:adu_web.gunicorn_conf", "--print-config", "adu_web.wsgi:app"],
-                         env=run_env, capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [GUNICORN, "-c", "python:adu_web.gunicorn_conf", "--print-config", "adu_web.wsgi:app"],
+        env=run_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert out.returncode == 0, out.stderr
     pairs = (line.split(" = ", 1) for line in out.stdout.splitlines() if " = " in line)
     config_lines = {k.strip(): v.strip() for k, v in pairs}
     assert config_lines["workers"] == "3" and config_lines["worker_class"] == "gthread"
     assert config_lines["control_socket_disable"] == "True"
-    check = subprocess.run([GUNICORN, "-c", "python:adu_web.gunicorn_conf", "--check-config", "adu_web.wsgi:app"],
-                           env=run_env, capture_output=True, text=True, timeout=60)
+    check = subprocess.run(
+        [GUNICORN, "-c", "python:adu_web.gunicorn_conf", "--check-config", "adu_web.wsgi:app"],
+        env=run_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert check.returncode == 0, check.stderr
 
 
 def test_wsgi_refuses_production_without_a_real_key(env: dict[str, str]) -> None:
     for extra in ({"ADU_ENV": "production"}, {"ADU_ENV": "production", "ADU_SECRET_KEY": "too-short"}):
-        out = subprocess.run([sys.executable, "-c", "import adu_web.wsgi"], env={**os.environ, **env, **extra},
-                             capture_output=True, text=True, timeout=60)
+        out = subprocess.run(
+            [sys.executable, "-c", "import adu_web.wsgi"],
+            env={**os.environ, **env, **extra},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert out.returncode != 0 and "ADU_SECRET_KEY" in out.stderr
-    ok = subprocess.run([sys.executable, "-c", "import adu_web.wsgi; print(adu_web.wsgi.app.name)"],
-                        env={**os.environ, **env, "ADU_ENV": "production", "ADU_SECRET_KEY": "k" * 32},
-                        capture_output=True, text=True, timeout=60)
+    ok = subprocess.run(
+        [sys.executable, "-c", "import adu_web.wsgi; print(adu_web.wsgi.app.name)"],
+        env={**os.environ, **env, "ADU_ENV": "production", "ADU_SECRET_KEY": "k" * 32},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert ok.returncode == 0 and ok.stdout.strip() == "adu_web.app", ok.stderr

@@ -17,15 +17,24 @@ def operator(clients: dict[str | None, Client]) -> Client:
 
 
 def _form(world: World, **extra: object) -> dict[str, object]:
-    data: dict[str, object] = {"connection": "", "url": f"duckdb://{world.demo_db}", "password": "",
-                               "target": "web-out", "parallel": "2", "compression": "zstd", "rules": "",
-                               "validate_data": "y", "name": "from the form"}
+    data: dict[str, object] = {
+        "connection": "",
+        "url": f"duckdb://{world.demo_db}",
+        "password": "",
+        "target": "web-out",
+        "parallel": "2",
+        "compression": "zstd",
+        "rules": "",
+        "validate_data": "y",
+        "name": "from the form",
+    }
     data.update(extra)
     return data
 
 
-def test_new_job_page_offers_named_connections_as_references(operator: Client, world: World,
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_new_job_page_offers_named_connections_as_references(
+    operator: Client, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("ADU_TEST_WAREHOUSE_PW", "warehouse-secret-pw")
     page = operator.get("/jobs/new").data.decode()
     assert '<option value="demo">@demo' in page and '<option value="warehouse">@warehouse' in page
@@ -66,8 +75,17 @@ def test_discover_without_script_renders_the_whole_page(operator: Client, world:
 
 
 def test_submit_queues_a_job_with_the_chosen_tables(operator: Client, world: World) -> None:
-    r = operator.post("/jobs/new", _form(world, action="submit", table=["shop.orders", "telemetry.sensor readings"],
-                                         schema=[], compression="snappy", parallel="3"))
+    r = operator.post(
+        "/jobs/new",
+        _form(
+            world,
+            action="submit",
+            table=["shop.orders", "telemetry.sensor readings"],
+            schema=[],
+            compression="snappy",
+            parallel="3",
+        ),
+    )
     assert r.status_code == 302, r.data
     job_id = re.search(r"/job/([0-9a-f]{32})", r.headers["Location"]).group(1)  # type: ignore[union-attr]
     job = world.store.get_job(job_id)
@@ -85,16 +103,19 @@ def test_submit_escapes_glob_characters_in_table_names(operator: Client, world: 
     world.store.delete_job(job_id)
 
 
-@pytest.mark.parametrize(("extra", "message"), [
-    ({"table": []}, b"choose at least one table"),
-    ({"table": ["shop.orders"], "target": "/etc/adu"}, b"must be inside"),
-    ({"table": ["shop.orders"], "target": "../../escape"}, b"must be inside"),
-    ({"table": ["shop.orders"], "target": ""}, b"give an output directory"),
-    ({"table": ["shop.orders"], "parallel": "0"}, b"Check the fields"),
-    ({"table": ["shop.orders"], "compression": "brotli"}, b"Check the fields"),
-    ({"table": ["shop.orders"], "rules": "/etc/shadow"}, b"rules file must be inside"),
-    ({"table": ["shop.orders"], "connection": "demo"}, b"not both"),
-])
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"table": []}, b"choose at least one table"),
+        ({"table": ["shop.orders"], "target": "/etc/adu"}, b"must be inside"),
+        ({"table": ["shop.orders"], "target": "../../escape"}, b"must be inside"),
+        ({"table": ["shop.orders"], "target": ""}, b"give an output directory"),
+        ({"table": ["shop.orders"], "parallel": "0"}, b"Check the fields"),
+        ({"table": ["shop.orders"], "compression": "brotli"}, b"Check the fields"),
+        ({"table": ["shop.orders"], "rules": "/etc/shadow"}, b"rules file must be inside"),
+        ({"table": ["shop.orders"], "connection": "demo"}, b"not both"),
+    ],
+)
 def test_submit_rejects_bad_input(operator: Client, world: World, extra: dict[str, object], message: bytes) -> None:
     before = world.store.count_jobs()
     r = operator.post("/jobs/new", _form(world, action="submit", **extra))
@@ -105,8 +126,12 @@ def test_submit_rejects_bad_input(operator: Client, world: World, extra: dict[st
 
 def test_typed_password_is_encrypted_and_never_shown(operator: Client, world: World) -> None:
     secret = "Typed-In-The-Form-Pw-42"
-    r = operator.post("/jobs/new", _form(world, action="submit", table=["shop.orders"],
-                                         url="postgresql://exporter@db.example/prod", password=secret))
+    r = operator.post(
+        "/jobs/new",
+        _form(
+            world, action="submit", table=["shop.orders"], url="postgresql://exporter@db.example/prod", password=secret
+        ),
+    )
     job_id = re.search(r"/job/([0-9a-f]{32})", r.headers["Location"]).group(1)  # type: ignore[union-attr]
     job = world.store.get_job(job_id)
     assert job.has_secret and world.store.job_secret(job_id) == secret
@@ -126,8 +151,10 @@ def test_typed_password_is_encrypted_and_never_shown(operator: Client, world: Wo
 
 
 def test_password_inside_the_url_moves_to_the_secret(operator: Client, world: World) -> None:
-    r = operator.post("/jobs/new", _form(world, action="submit", table=["shop.orders"],
-                                         url="postgresql://exporter:In-Url-Pw-77@db.example/prod"))
+    r = operator.post(
+        "/jobs/new",
+        _form(world, action="submit", table=["shop.orders"], url="postgresql://exporter:In-Url-Pw-77@db.example/prod"),
+    )
     job_id = re.search(r"/job/([0-9a-f]{32})", r.headers["Location"]).group(1)  # type: ignore[union-attr]
     job = world.store.get_job(job_id)
     assert job.source == "postgresql://exporter@db.example/prod"

@@ -42,14 +42,14 @@ def test_dashboard_filters_by_status_and_pages(viewer: Client, world: World) -> 
 def test_jobs_partial_is_the_live_region(viewer: Client, world: World) -> None:
     r = viewer.get("/partials/jobs?status=succeeded")
     body = r.data.decode()
-    assert r.status_code == 200 and body.lstrip().startswith("<div id=\"jobs\"")
+    assert r.status_code == 200 and body.lstrip().startswith('<div id="jobs"')
     assert 'data-active="0"' in body and world.exported in body
 
 
 def test_job_page_shows_summary_tables_and_folded_errors(viewer: Client, world: World) -> None:
     page = viewer.get(f"/job/{world.partial}").data.decode()
     assert "public.good" in page and "public.bad" in page
-    assert 'permission denied for table &#34;bad&#34;' in page or 'permission denied for table "bad"' in page
+    assert "permission denied for table &#34;bad&#34;" in page or 'permission denied for table "bad"' in page
     assert "SQLSTATE 42501" in page
     assert "<details><summary>Traceback</summary><pre>Traceback (most recent call last)" in page
     assert "1 succeeded" in page and "1 failed" in page
@@ -77,8 +77,14 @@ def test_configuration_is_shown_without_secrets(clients: dict[str | None, Client
 
 
 def test_unknown_or_malformed_job_ids_are_404(viewer: Client, world: World) -> None:
-    for url in ("/job/" + "0" * 32, "/job/" + world.partial[:8], "/job/" + world.partial.upper(),
-                "/job/..%2f..%2fetc", f"/job/{world.partial}x/log", "/api/jobs/nothex"):
+    for url in (
+        "/job/" + "0" * 32,
+        "/job/" + world.partial[:8],
+        "/job/" + world.partial.upper(),
+        "/job/..%2f..%2fetc",
+        f"/job/{world.partial}x/log",
+        "/api/jobs/nothex",
+    ):
         r = viewer.get(url)
         assert r.status_code == 404, url
         assert b"Traceback" not in r.data
@@ -130,7 +136,7 @@ def test_export_browser_shows_manifest_files_and_preview(viewer: Client, world: 
     manifest = json.loads((world.export_root / "demo" / "manifest.json").read_text())
     index = [f"{t['schema']}.{t['name']}" for t in manifest["tables"]].index("shop.products")
     preview = viewer.get(f"/job/{world.exported}/export/table/{index}?rows=5").data.decode()
-    assert "<th scope=\"col\">" in preview
+    assert '<th scope="col">' in preview
     assert preview.count("<tr>") == 1 + 5  # header + rows
     assert viewer.get(f"/job/{world.exported}/export/table/999").status_code == 404
 
@@ -148,9 +154,20 @@ def _fake_export(world: World, name: str, path: str) -> str:
     target = world.export_root / name
     shutil.rmtree(target, ignore_errors=True)
     target.mkdir()
-    manifest = {"format": "adu-manifest", "format_version": 1, "tables": [
-        {"schema": "s", "name": "t", "rows": 1, "bytes": 1, "status": "succeeded",
-         "files": [{"path": path, "rows": 1, "bytes": 1, "sha256": "0" * 64}]}]}
+    manifest = {
+        "format": "adu-manifest",
+        "format_version": 1,
+        "tables": [
+            {
+                "schema": "s",
+                "name": "t",
+                "rows": 1,
+                "bytes": 1,
+                "status": "succeeded",
+                "files": [{"path": path, "rows": 1, "bytes": 1, "sha256": "0" * 64}],
+            }
+        ],
+    }
     (target / "manifest.json").write_text(json.dumps(manifest))
     return world.store.create_job(JobSpec(source="duckdb:///x.duckdb", target=str(target)), created_by="t")
 

@@ -19,8 +19,13 @@ WEB_ROOT = Path(adu_web.__file__).parent
 
 
 def test_security_headers_on_every_kind_of_response(clients: dict[str | None, Client], world: World) -> None:
-    for c, url in ((clients[None], "/login"), (clients["viewer"], "/"), (clients["viewer"], "/api/jobs"),
-                   (clients[None], "/nope"), (clients["viewer"], f"/job/{world.partial}/log/download")):
+    for c, url in (
+        (clients[None], "/login"),
+        (clients["viewer"], "/"),
+        (clients["viewer"], "/api/jobs"),
+        (clients[None], "/nope"),
+        (clients["viewer"], f"/job/{world.partial}/log/download"),
+    ):
         r = c.get(url)
         r.close()
         csp = r.headers["Content-Security-Policy"]
@@ -70,8 +75,12 @@ def test_session_cookie_flags(app: Flask, world: World) -> None:
     https = app.test_client()
     page = https.get("/login", base_url="https://localhost").data.decode()
     token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)  # type: ignore[union-attr]
-    r = https.post("/login", data={"username": "viewer", "password": PASSWORDS["viewer"], "csrf_token": token},
-                   base_url="https://localhost", headers={"Referer": "https://localhost/login"})
+    r = https.post(
+        "/login",
+        data={"username": "viewer", "password": PASSWORDS["viewer"], "csrf_token": token},
+        base_url="https://localhost",
+        headers={"Referer": "https://localhost/login"},
+    )
     assert r.status_code == 302
     assert "Secure" in r.headers["Set-Cookie"]
     assert r.headers["Strict-Transport-Security"].startswith("max-age=")
@@ -91,8 +100,11 @@ def test_trusted_proxy_makes_cookies_secure_behind_tls(world: World) -> None:
     http = app.test_client()
     page = http.get("/login").data.decode()
     token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)  # type: ignore[union-attr]
-    r = http.post("/login", data={"username": "viewer", "password": PASSWORDS["viewer"], "csrf_token": token},
-                  headers={"X-Forwarded-Proto": "https", "Referer": "https://localhost/login"})
+    r = http.post(
+        "/login",
+        data={"username": "viewer", "password": PASSWORDS["viewer"], "csrf_token": token},
+        headers={"X-Forwarded-Proto": "https", "Referer": "https://localhost/login"},
+    )
     assert r.status_code == 302 and "Secure" in r.headers["Set-Cookie"]
 
 
@@ -169,19 +181,23 @@ def test_sign_in_throttled_per_address(app: Flask, world: World) -> None:
     assert r.status_code == 429
 
 
-@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", "/\\evil.example",
-                                    "javascript:alert(1)"])
+@pytest.mark.parametrize(
+    "target", ["https://evil.example/", "//evil.example/x", "/\\evil.example", "javascript:alert(1)"]
+)
 def test_login_next_never_leaves_the_site(app: Flask, target: str) -> None:
     c = Client(app)
-    r = c.http.post(f"/login?next={target}", data={"username": "viewer", "password": PASSWORDS["viewer"],
-                                                   "csrf_token": c.token()})
+    r = c.http.post(
+        f"/login?next={target}", data={"username": "viewer", "password": PASSWORDS["viewer"], "csrf_token": c.token()}
+    )
     assert r.status_code == 302 and r.headers["Location"] == "/"
 
 
 def test_login_next_keeps_a_local_path(app: Flask, world: World) -> None:
     c = Client(app)
-    r = c.http.post(f"/login?next=/job/{world.partial}", data={"username": "viewer", "password": PASSWORDS["viewer"],
-                                                               "csrf_token": c.token()})
+    r = c.http.post(
+        f"/login?next=/job/{world.partial}",
+        data={"username": "viewer", "password": PASSWORDS["viewer"], "csrf_token": c.token()},
+    )
     assert r.headers["Location"] == f"/job/{world.partial}"
 
 

@@ -27,8 +27,17 @@ def db_with_a_view(tmp_path) -> str:
 
 
 def _form(url: str, **extra: object) -> dict[str, object]:
-    data: dict[str, object] = {"connection": "", "url": url, "password": "", "target": "opts-out", "parallel": "2",
-                               "compression": "zstd", "rules": "", "validate_data": "y", "name": "options"}
+    data: dict[str, object] = {
+        "connection": "",
+        "url": url,
+        "password": "",
+        "target": "opts-out",
+        "parallel": "2",
+        "compression": "zstd",
+        "rules": "",
+        "validate_data": "y",
+        "name": "options",
+    }
     data.update(extra)
     return data
 
@@ -42,24 +51,27 @@ def test_the_form_discovers_views_when_asked(operator: Client, db_with_a_view: s
 
 def test_the_form_records_the_options_in_the_job(operator: Client, world: World, db_with_a_view: str) -> None:
     text = "# asked for by the analysts\ninclude_views = true\n\ninfinity=null\n"
-    r = operator.post("/jobs/new", _form(db_with_a_view, action="submit", table=["main.v_double"],
-                                         source_options=text))
+    r = operator.post("/jobs/new", _form(db_with_a_view, action="submit", table=["main.v_double"], source_options=text))
     assert r.status_code == 302, r.data.decode()[-1500:]
     job_id = re.search(r"/job/([0-9a-f]{32})", r.headers["Location"]).group(1)  # type: ignore[union-attr]
     assert world.store.get_job(job_id).spec.source_options == {"include_views": True, "infinity": "null"}
     world.store.delete_job(job_id)
 
 
-@pytest.mark.parametrize(("extra", "message"), [
-    ({"source_options": "password_file=/data/adu/secret"}, b"password_file cannot be set from the web"),
-    ({"source_options": "PASSWORD_ENV=ADU_SECRET_KEY"}, b"PASSWORD_ENV cannot be set from the web"),
-    ({"url": "postgresql://me@db.example/x?password_file=%2Fdata%2Fsecret"}, b"password_file cannot be set"),
-    ({"url": "postgresql://me@db.example/x?passfile=/root/.pgpass"}, b"passfile cannot be set"),
-    ({"url": "vertica://me@db.example/x?password_env=ADU_SECRET_KEY"}, b"password_env cannot be set"),
-    ({"source_options": "no equals sign"}, b"a source option must look like key=value"),
-])
-def test_the_form_refuses_options_that_read_the_server(operator: Client, world: World, extra: dict[str, object],
-                                                       message: bytes) -> None:
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"source_options": "password_file=/data/adu/secret"}, b"password_file cannot be set from the web"),
+        ({"source_options": "PASSWORD_ENV=ADU_SECRET_KEY"}, b"PASSWORD_ENV cannot be set from the web"),
+        ({"url": "postgresql://me@db.example/x?password_file=%2Fdata%2Fsecret"}, b"password_file cannot be set"),
+        ({"url": "postgresql://me@db.example/x?passfile=/root/.pgpass"}, b"passfile cannot be set"),
+        ({"url": "vertica://me@db.example/x?password_env=ADU_SECRET_KEY"}, b"password_env cannot be set"),
+        ({"source_options": "no equals sign"}, b"a source option must look like key=value"),
+    ],
+)
+def test_the_form_refuses_options_that_read_the_server(
+    operator: Client, world: World, extra: dict[str, object], message: bytes
+) -> None:
     before = world.store.count_jobs()
     form = {**_form("postgresql://me@db.example/x", table=["public.t"]), **extra}
     r = operator.post("/jobs/new", {**form, "action": "submit"})
@@ -75,8 +87,11 @@ def _basic(role: str) -> dict[str, str]:
 
 def test_the_api_takes_options_and_refuses_the_same(app: Flask, world: World, db_with_a_view: str) -> None:
     http = app.test_client()
-    r = http.post("/api/discover", json={"source": db_with_a_view, "source_options": {"include_views": True}},
-                  headers=_basic("operator"))
+    r = http.post(
+        "/api/discover",
+        json={"source": db_with_a_view, "source_options": {"include_views": True}},
+        headers=_basic("operator"),
+    )
     assert r.status_code == 200 and "v_double" in [t["name"] for t in r.get_json()["tables"]]
     before = world.store.count_jobs()
     for body in (
@@ -86,7 +101,8 @@ def test_the_api_takes_options_and_refuses_the_same(app: Flask, world: World, db
     ):
         r = http.post("/api/jobs", json=body, headers=_basic("operator"))
         assert r.status_code == 400 and "cannot be set from the web" in r.get_json()["message"], body
-        r = http.post("/api/discover", json={k: v for k, v in body.items() if k != "target"},
-                      headers=_basic("operator"))
+        r = http.post(
+            "/api/discover", json={k: v for k, v in body.items() if k != "target"}, headers=_basic("operator")
+        )
         assert r.status_code == 400 and "cannot be set from the web" in r.get_json()["message"], body
     assert world.store.count_jobs() == before

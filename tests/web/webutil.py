@@ -48,21 +48,57 @@ def make_settings(root: Path, **extra: str) -> config.Settings:
 
 def add_partial_job(store: Store, settings: config.Settings, target: Path) -> str:
     """A finished job with one succeeded and one failed table, and a log file."""
-    spec = JobSpec(source="postgresql://exporter@db.example:5432/prod", target=str(target),
-                   selection=TableSelection(tables=("public.good", "public.bad")), name="nightly")
+    spec = JobSpec(
+        source="postgresql://exporter@db.example:5432/prod",
+        target=str(target),
+        selection=TableSelection(tables=("public.good", "public.bad")),
+        name="nightly",
+    )
     job_id = store.create_job(spec, created_by="operator")
     store.claim_job("test-worker", job_id=job_id)
     col = ColumnInfo("id", "bigint", __import__("pyarrow").int64())
-    store.set_job_plan(job_id, SourceInfo(url=spec.source, kind="postgresql"),
-                       [(TableInfo("public", "good", (col,), row_estimate=100), 1),
-                        (TableInfo("public", "bad", (col,), row_estimate=50), 1)])
-    store.update_table(job_id, "public", "good", status="succeeded", rows=100, bytes=4096, started_at=1.0,
-                       finished_at=3.0, validation={"mode": "fail", "passed": True, "failed_rows": 0,
-                                                    "quarantined_rows": 0, "checks": [], "quarantine_files": []})
-    store.update_table(job_id, "public", "bad", status="failed", rows=0, started_at=1.0, finished_at=2.0,
-                       error=ErrorInfo(message='permission denied for table "bad"', kind="SourceError",
-                                       traceback='Traceback (most recent call last):\n  File "x.py"\nSourceError: boom',
-                                       context={"table": "public.bad", "partition": 0}, sqlstate="42501"))
+    store.set_job_plan(
+        job_id,
+        SourceInfo(url=spec.source, kind="postgresql"),
+        [
+            (TableInfo("public", "good", (col,), row_estimate=100), 1),
+            (TableInfo("public", "bad", (col,), row_estimate=50), 1),
+        ],
+    )
+    store.update_table(
+        job_id,
+        "public",
+        "good",
+        status="succeeded",
+        rows=100,
+        bytes=4096,
+        started_at=1.0,
+        finished_at=3.0,
+        validation={
+            "mode": "fail",
+            "passed": True,
+            "failed_rows": 0,
+            "quarantined_rows": 0,
+            "checks": [],
+            "quarantine_files": [],
+        },
+    )
+    store.update_table(
+        job_id,
+        "public",
+        "bad",
+        status="failed",
+        rows=0,
+        started_at=1.0,
+        finished_at=2.0,
+        error=ErrorInfo(
+            message='permission denied for table "bad"',
+            kind="SourceError",
+            traceback='Traceback (most recent call last):\n  File "x.py"\nSourceError: boom',
+            context={"table": "public.bad", "partition": 0},
+            sqlstate="42501",
+        ),
+    )
     store.finish_job(job_id, JobStatus.PARTIAL)
     log_path = settings.job_log_path(job_id)
     log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -70,8 +106,14 @@ def add_partial_job(store: Store, settings: config.Settings, target: Path) -> st
     for i in range(450):
         level = ("DEBUG", "INFO", "WARNING", "ERROR")[i % 4]
         table = ("public.good", "public.bad", None)[i % 3]
-        entry: dict[str, Any] = {"ts": 1000.0 + i, "time": f"2026-01-01T00:00:{i % 60:02d}.000Z", "level": level,
-                                 "logger": "adu.engine", "message": f"entry number {i}", "job_id": job_id}
+        entry: dict[str, Any] = {
+            "ts": 1000.0 + i,
+            "time": f"2026-01-01T00:00:{i % 60:02d}.000Z",
+            "level": level,
+            "logger": "adu.engine",
+            "message": f"entry number {i}",
+            "job_id": job_id,
+        }
         if table:
             entry["table"] = table
         if i == 449:
@@ -100,8 +142,9 @@ class Client:
         return m.group(1)
 
     def login(self, username: str, password: str, **kw: Any) -> Any:
-        return self.http.post("/login", data={"username": username, "password": password,
-                                              "csrf_token": self.token()}, **kw)
+        return self.http.post(
+            "/login", data={"username": username, "password": password, "csrf_token": self.token()}, **kw
+        )
 
     def get(self, url: str, **kw: Any) -> Any:
         return self.http.get(url, **kw)
@@ -116,5 +159,3 @@ class Client:
         if method != "GET":
             headers.setdefault("X-CSRFToken", self.token())
         return self.http.open(url, method=method, json=body, headers=headers, **kw)
-
-

@@ -40,8 +40,7 @@ class Env:
     def settings(self) -> config_mod.Settings:
         if self._settings is None:
             self._settings = config_mod.load()
-            setup_service_logging(self._settings.log_dir, self._settings.log_level,
-                                  stdout=self._settings.log_stdout)
+            setup_service_logging(self._settings.log_dir, self._settings.log_level, stdout=self._settings.log_stdout)
         return self._settings
 
     @property
@@ -104,8 +103,11 @@ def handle_errors(fn: F) -> F:
             fail(f"{exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else ""), EXIT_USAGE)
         except Exception as exc:
             logging.getLogger("adu.cli").exception("unexpected error")
-            fail(f"unexpected {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''} "
-                 "(details in the service log)", EXIT_FAILED)
+            fail(
+                f"unexpected {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''} "
+                "(details in the service log)",
+                EXIT_FAILED,
+            )
 
     return wrapper  # type: ignore[return-value]
 

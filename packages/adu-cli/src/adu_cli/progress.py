@@ -23,8 +23,10 @@ class ProgressPrinter:
     def line(self, p: Progress) -> str:
         eta = f", ETA {human_duration(p.eta)}" if p.eta is not None else ""
         failed = f", {p.tables_failed} failed" if p.tables_failed else ""
-        return (f"tables {p.tables_done}/{p.tables_total}{failed} | {p.rows:,} rows | "
-                f"{human_bytes(p.bytes)} | {p.rows_per_second:,.0f} rows/s | {human_duration(p.elapsed)}{eta}")
+        return (
+            f"tables {p.tables_done}/{p.tables_total}{failed} | {p.rows:,} rows | "
+            f"{human_bytes(p.bytes)} | {p.rows_per_second:,.0f} rows/s | {human_duration(p.elapsed)}{eta}"
+        )
 
     def __call__(self, p: Progress) -> None:
         text = self.line(p)

@@ -22,20 +22,32 @@ EXECUTORS = ("auto", "thread", "process")
 #: name -> (default shown in docs, meaning)
 VARIABLES: dict[str, tuple[str, str]] = {
     "ADU_DATA_DIR": ("~/.local/share/adu", "Where the job store (adu.db), logs and keys live."),
-    "ADU_STORE_URL": ("sqlite:///$ADU_DATA_DIR/adu.db", "SQLAlchemy URL of the job store; a postgresql:// URL lets several hosts share it."),
-    "ADU_SECRET_KEY": ("generated in development", "Signs web sessions and encrypts passwords typed into the web form. Required when ADU_ENV=production."),
+    "ADU_STORE_URL": (
+        "sqlite:///$ADU_DATA_DIR/adu.db",
+        "SQLAlchemy URL of the job store; a postgresql:// URL lets several hosts share it.",
+    ),
+    "ADU_SECRET_KEY": (
+        "generated in development",
+        "Signs web sessions and encrypts passwords typed into the web form. Required when ADU_ENV=production.",
+    ),
     "ADU_SECRET_KEY_FILE": ("unset", "A file holding ADU_SECRET_KEY (Docker secrets)."),
     "ADU_ENV": ("development", "'production' enforces a real secret key and secure cookies."),
     "ADU_LOG_LEVEL": ("INFO", "Level of the service log and the job logs."),
     "ADU_LOG_STDOUT": ("0", "1: also write the JSON service log to stdout (containers)."),
     "ADU_PARALLEL": ("number of CPUs", "Default number of partitions exported at once."),
     "ADU_WORKERS": ("1", "Jobs `adu serve` runs at once with its embedded worker (0: none)."),
-    "ADU_EXECUTOR": ("auto", "How a job runs its partitions: 'thread' (one process; for sources that decode outside the GIL), 'process' (a pool of processes), or 'auto' (threads when the source says its reads release the GIL: PostgreSQL, DuckDB)."),
+    "ADU_EXECUTOR": (
+        "auto",
+        "How a job runs its partitions: 'thread' (one process; for sources that decode outside the GIL), 'process' (a pool of processes), or 'auto' (threads when the source says its reads release the GIL: PostgreSQL, DuckDB).",
+    ),
     "ADU_BATCH_ROWS": ("32768", "Rows per Arrow batch read from a source (memory = batch x parallel)."),
     "ADU_HEARTBEAT_SECONDS": ("5", "How often a worker marks its running job alive."),
     "ADU_STALE_SECONDS": ("60", "A running job whose worker has not been heard from for this long is marked stale."),
     "ADU_EXPORT_ROOT": ("unset", "If set, web and API jobs may only write below this directory."),
-    "ADU_CONNECTIONS_FILE": ("$ADU_DATA_DIR/connections.yaml", "Admin-managed named connections (credentials by env var or secret file)."),
+    "ADU_CONNECTIONS_FILE": (
+        "$ADU_DATA_DIR/connections.yaml",
+        "Admin-managed named connections (credentials by env var or secret file).",
+    ),
     "ADU_BLOCK_PLUGINS": ("unset", "Comma-separated plugin names not to load."),
 }
 

@@ -54,8 +54,13 @@ class NamedConnection:
         return {
             "name": self.name,
             "url": redact_url(self.url),
-            "password_from": (f"env:{self.password_env}" if self.password_env
-                              else f"file:{self.password_file}" if self.password_file else None),
+            "password_from": (
+                f"env:{self.password_env}"
+                if self.password_env
+                else f"file:{self.password_file}"
+                if self.password_file
+                else None
+            ),
             "description": self.description,
         }
 

@@ -174,8 +174,9 @@ class _WorkerState:
     log_stack: ExitStack | None = None  # keeps the job log open for the process's life
 
 
-def _worker_init(cancel: CancelToken, progress: Any, job_id: str, log_path: str | None, level: str,
-                 secrets: Sequence[str]) -> None:
+def _worker_init(
+    cancel: CancelToken, progress: Any, job_id: str, log_path: str | None, level: str, secrets: Sequence[str]
+) -> None:
     """Pool initializer: the shared cancel flag and progress queue, the job's log file."""
     _WorkerState.cancel = cancel
     _WorkerState.progress = progress
@@ -231,8 +232,9 @@ def _combine(verdicts: Sequence[Any], n: int) -> tuple[pa.Array | None, pa.Array
     return failed, reasons
 
 
-def run_partition(task: PartitionTask, cancel: CancelToken | None = None, progress: Any = None,
-                  caches: _ThreadCaches | None = None) -> PartitionResult:
+def run_partition(
+    task: PartitionTask, cancel: CancelToken | None = None, progress: Any = None, caches: _ThreadCaches | None = None
+) -> PartitionResult:
     """Worker: read one partition, validate, write; retry retryable source errors.
 
     In a pool process ``cancel`` and ``progress`` come from the pool initializer; in a
@@ -245,8 +247,9 @@ def run_partition(task: PartitionTask, cancel: CancelToken | None = None, progre
     return _run_partition(task, _WorkerState.cancel, _WorkerState.progress, _WorkerState.caches)
 
 
-def _run_partition(task: PartitionTask, cancel: CancelToken | None, progress: Any,
-                   caches: _Caches | None) -> PartitionResult:
+def _run_partition(
+    task: PartitionTask, cancel: CancelToken | None, progress: Any, caches: _Caches | None
+) -> PartitionResult:
     part = task.partition
     table = part.table.qualified_name
     own = caches is None
@@ -296,9 +299,14 @@ def _run_partition(task: PartitionTask, cancel: CancelToken | None, progress: An
                 total_bytes = sum(f.bytes for f in files)
                 progress.put((table, part.index, rows, total_bytes))
                 return PartitionResult(
-                    table=table, index=part.index, rows=rows + sum(f.rows for f in qfiles), bytes=total_bytes,
-                    files=files, quarantine_files=qfiles,
-                    validation=[v.partial() for v in validators], attempts=attempt,
+                    table=table,
+                    index=part.index,
+                    rows=rows + sum(f.rows for f in qfiles),
+                    bytes=total_bytes,
+                    files=files,
+                    quarantine_files=qfiles,
+                    validation=[v.partial() for v in validators],
+                    attempts=attempt,
                 )
             except Cancelled:
                 _abort(writer, qwriter)
@@ -309,17 +317,21 @@ def _run_partition(task: PartitionTask, cancel: CancelToken | None, progress: An
                 retryable = isinstance(exc, SourceError) and exc.retryable
                 if retryable and attempt < MAX_ATTEMPTS and not cancel.is_set():
                     delay = min(8.0, 0.5 * 2 ** (attempt - 1))
-                    logger.warning("partition %s attempt %d failed (%s); retrying in %.1fs",
-                                   part.label, attempt, exc, delay)
+                    logger.warning(
+                        "partition %s attempt %d failed (%s); retrying in %.1fs", part.label, attempt, exc, delay
+                    )
                     _quiet_close(cache.sources)  # reconnect on the next attempt
                     if cancel.wait(delay):
                         return PartitionResult(table=table, index=part.index, cancelled=True, attempts=attempt)
                     continue
                 logger.error("partition %s failed: %s", part.label, exc, exc_info=True)
                 return PartitionResult(
-                    table=table, index=part.index, attempts=attempt,
-                    error=error_info(exc, table=table, partition=part.label, attempt=attempt,
-                                     partition_spec=dict(part.spec)),
+                    table=table,
+                    index=part.index,
+                    attempts=attempt,
+                    error=error_info(
+                        exc, table=table, partition=part.label, attempt=attempt, partition_spec=dict(part.spec)
+                    ),
                 )
     finally:
         if own:
@@ -357,8 +369,17 @@ class _TableRun:
         return len(self.done) == len(self.partitions)
 
 
-def _executor(kind: str, workers: int, cancel: Any, progress: Any, job_id: str, log_path: str | None,
-              level: str, secrets: Sequence[str], mp_start: str | None) -> cf.Executor:
+def _executor(
+    kind: str,
+    workers: int,
+    cancel: Any,
+    progress: Any,
+    job_id: str,
+    log_path: str | None,
+    level: str,
+    secrets: Sequence[str],
+    mp_start: str | None,
+) -> cf.Executor:
     args = (cancel, progress, job_id, log_path, level, tuple(s for s in secrets if s))
     if kind == "thread":
         return cf.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="adu-part")
@@ -418,15 +439,33 @@ def run_job(
     spec = job.spec
     log_path = settings.job_log_path(job.id)
     with job_logging(log_path, job.id, settings.log_level):
-        runner = _JobRunner(store, job.id, spec, settings, plugins, on_progress, executor or settings.executor,
-                            mp_start, worker_id or job.worker_id)
+        runner = _JobRunner(
+            store,
+            job.id,
+            spec,
+            settings,
+            plugins,
+            on_progress,
+            executor or settings.executor,
+            mp_start,
+            worker_id or job.worker_id,
+        )
         return runner.run(password if password is not None else store.job_secret(job.id))
 
 
 class _JobRunner:
-    def __init__(self, store: Store, job_id: str, spec: JobSpec, settings: config_mod.Settings,
-                 plugins: Plugins, on_progress: ProgressCallback | None, executor: str,
-                 mp_start: str | None, worker_id: str | None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        job_id: str,
+        spec: JobSpec,
+        settings: config_mod.Settings,
+        plugins: Plugins,
+        on_progress: ProgressCallback | None,
+        executor: str,
+        mp_start: str | None,
+        worker_id: str | None,
+    ) -> None:
         self.store = store
         self.job_id = job_id
         self.spec = spec
@@ -474,7 +513,9 @@ class _JobRunner:
                     parts = source.partitions(t, target=spec.parallel)
                     tvs = [tv for v in validators if (tv := v.for_table(t)) is not None]
                     self.tables[t.qualified_name] = _TableRun(
-                        info=t, partitions=parts, validators=tvs,
+                        info=t,
+                        partitions=parts,
+                        validators=tvs,
                         result=TableResult(schema=t.schema, name=t.name),
                     )
                     plan.append((t, len(parts)))
@@ -499,8 +540,13 @@ class _JobRunner:
                 _quiet(sink.close)
             _quiet(self._flush)
             self.store.finish_job(self.job_id, status, error=info)
-            result = JobResult(job_id=self.job_id, status=status, error=info,
-                               tables=[r.result for r in self.tables.values()], source=self.source_info)
+            result = JobResult(
+                job_id=self.job_id,
+                status=status,
+                error=info,
+                tables=[r.result for r in self.tables.values()],
+                source=self.source_info,
+            )
             self.plugins.job_finished(job_id=self.job_id, result=result)
             raise
         finally:
@@ -523,9 +569,15 @@ class _JobRunner:
         spec = self.spec
         tasks = [
             PartitionTask(
-                job_id=self.job_id, source_url=url, source_options=reader_options(spec.source_options),
-                sink_name=spec.sink, target=spec.target, sink_options=dict(spec.sink_options),
-                partition=p, snapshot=dict(token), batch_rows=self.settings.batch_rows,
+                job_id=self.job_id,
+                source_url=url,
+                source_options=reader_options(spec.source_options),
+                sink_name=spec.sink,
+                target=spec.target,
+                sink_options=dict(spec.sink_options),
+                partition=p,
+                snapshot=dict(token),
+                batch_rows=self.settings.batch_rows,
                 validators=tuple(run.validators),
             )
             for run in self.tables.values()
@@ -533,8 +585,12 @@ class _JobRunner:
         ]
         workers = max(1, min(spec.parallel, len(tasks)))
         kind = choose_executor(self.executor_kind, source, workers, len(tasks))
-        self.log.info("running %d partition(s), %d at a time, %s", len(tasks), workers,
-                      "in threads" if kind == "thread" else "in a process pool")
+        self.log.info(
+            "running %d partition(s), %d at a time, %s",
+            len(tasks),
+            workers,
+            "in threads" if kind == "thread" else "in a process pool",
+        )
         caches = _ThreadCaches()
         if kind == "thread":
             cancel: Any = threading.Event()
@@ -546,8 +602,17 @@ class _JobRunner:
         from adu_core.secrets import known_secrets
 
         log_path = str(self.settings.job_log_path(self.job_id))
-        pool = _executor(kind, workers, cancel, progress, self.job_id, log_path, self.settings.log_level,
-                         sorted(known_secrets()), self.mp_start)
+        pool = _executor(
+            kind,
+            workers,
+            cancel,
+            progress,
+            self.job_id,
+            log_path,
+            self.settings.log_level,
+            sorted(known_secrets()),
+            self.mp_start,
+        )
         now = time.time()
         for run in self.tables.values():
             run.result.started_at = now
@@ -571,9 +636,11 @@ class _JobRunner:
                         res = fut.result()
                     except Exception as exc:  # noqa: BLE001 - a worker died (killed, out of memory)
                         res = PartitionResult(
-                            table=task.partition.table.qualified_name, index=task.partition.index,
-                            error=error_info(exc, table=task.partition.table.qualified_name,
-                                             partition=task.partition.label),
+                            table=task.partition.table.qualified_name,
+                            index=task.partition.index,
+                            error=error_info(
+                                exc, table=task.partition.table.qualified_name, partition=task.partition.label
+                            ),
                         )
                     self._partition_done(res, sink)
                 now = time.monotonic()
@@ -633,13 +700,19 @@ class _JobRunner:
             results = [r.result for r in self.tables.values()]
             est = sum((r.info.row_estimate or 0) for r in self.tables.values()) or None
             try:
-                self.on_progress(Progress(
-                    tables_total=len(results),
-                    tables_done=sum(1 for r in results if r.status == TableStatus.SUCCEEDED),
-                    tables_failed=sum(1 for r in results if r.status in (TableStatus.FAILED, TableStatus.CANCELLED)),
-                    rows=sum(r.rows for r in results), bytes=sum(r.bytes for r in results),
-                    rows_estimate=est, elapsed=time.time() - self.started,
-                ))
+                self.on_progress(
+                    Progress(
+                        tables_total=len(results),
+                        tables_done=sum(1 for r in results if r.status == TableStatus.SUCCEEDED),
+                        tables_failed=sum(
+                            1 for r in results if r.status in (TableStatus.FAILED, TableStatus.CANCELLED)
+                        ),
+                        rows=sum(r.rows for r in results),
+                        bytes=sum(r.bytes for r in results),
+                        rows_estimate=est,
+                        elapsed=time.time() - self.started,
+                    )
+                )
             except Exception:
                 log.debug("progress callback failed", exc_info=True)
 
@@ -648,9 +721,18 @@ class _JobRunner:
         run.done[res.index] = res
         run.progress[res.index] = (res.rows, res.bytes)
         status = "cancelled" if res.cancelled else "failed" if res.error else "succeeded"
-        self._partition_records.append(dict(
-            schema=run.info.schema, name=run.info.name, index=res.index, status=status, rows=res.rows,
-            attempts=res.attempts, spec=dict(run.partitions[res.index].spec), error=res.error))
+        self._partition_records.append(
+            dict(
+                schema=run.info.schema,
+                name=run.info.name,
+                index=res.index,
+                status=status,
+                rows=res.rows,
+                attempts=res.attempts,
+                spec=dict(run.partitions[res.index].spec),
+                error=res.error,
+            )
+        )
         self._update_table(run, partitions_done=len(run.done))
         if run.complete:
             self._table_done(run, sink)
@@ -676,8 +758,9 @@ class _JobRunner:
                     tr.status = TableStatus.FAILED
                     tr.error = ErrorInfo(
                         message=f"validation failed: {report.failed_rows} row(s) broke "
-                                + ", ".join(sorted({c.check for c in report.checks if c.failed_rows})),
-                        kind="ValidationFailed", context={"table": run.info.qualified_name},
+                        + ", ".join(sorted({c.check for c in report.checks if c.failed_rows})),
+                        kind="ValidationFailed",
+                        context={"table": run.info.qualified_name},
                     )
                     sink.discard_table(run.info)
                 else:
@@ -694,20 +777,38 @@ class _JobRunner:
             tr.error = error_info(exc, table=run.info.qualified_name, stage="publish")
             _quiet(sink.discard_table, run.info)
         level = logging.INFO if tr.status == TableStatus.SUCCEEDED else logging.ERROR
-        self.log.log(level, "table %s %s: %d rows", run.info.qualified_name, tr.status.value, tr.rows,
-                     extra={"table": run.info.qualified_name})
-        self._update_table(
-            run, status=tr.status.value, rows=tr.rows, bytes=tr.bytes, finished_at=tr.finished_at,
-            error=tr.error, validation=tr.validation, files=[f.to_dict() for f in tr.files],
+        self.log.log(
+            level,
+            "table %s %s: %d rows",
+            run.info.qualified_name,
+            tr.status.value,
+            tr.rows,
+            extra={"table": run.info.qualified_name},
         )
-        self._events.append(dict(
-            level="INFO" if tr.status == TableStatus.SUCCEEDED else "ERROR",
-            message=f"table {run.info.qualified_name} {tr.status.value}", table=run.info.qualified_name,
-            data={"rows": tr.rows, "bytes": tr.bytes}, ts=time.time()))
+        self._update_table(
+            run,
+            status=tr.status.value,
+            rows=tr.rows,
+            bytes=tr.bytes,
+            finished_at=tr.finished_at,
+            error=tr.error,
+            validation=tr.validation,
+            files=[f.to_dict() for f in tr.files],
+        )
+        self._events.append(
+            dict(
+                level="INFO" if tr.status == TableStatus.SUCCEEDED else "ERROR",
+                message=f"table {run.info.qualified_name} {tr.status.value}",
+                table=run.info.qualified_name,
+                data={"rows": tr.rows, "bytes": tr.bytes},
+                ts=time.time(),
+            )
+        )
         self.plugins.table_finished(job_id=self.job_id, result=tr)
 
-    def _validate_table(self, run: _TableRun, results: Sequence[PartitionResult],
-                        sink: Sink) -> ValidationReport | None:
+    def _validate_table(
+        self, run: _TableRun, results: Sequence[PartitionResult], sink: Sink
+    ) -> ValidationReport | None:
         if not run.validators:
             return None
         reports = []
@@ -757,8 +858,14 @@ class _JobRunner:
         self._flush()
         self.store.finish_job(self.job_id, status, error=error, manifest_path=manifest_path)
         self.log.info("job %s: %d table(s), %d rows", status.value, len(results), sum(r.rows for r in results))
-        result = JobResult(job_id=self.job_id, status=status, tables=results, source=self.source_info,
-                           error=error, manifest_path=manifest_path)
+        result = JobResult(
+            job_id=self.job_id,
+            status=status,
+            tables=results,
+            source=self.source_info,
+            error=error,
+            manifest_path=manifest_path,
+        )
         self.plugins.job_finished(job_id=self.job_id, result=result)
         return result
 
@@ -770,12 +877,22 @@ class _JobRunner:
         # failed tables are listed too (no rows, no files, their error), so the far side's
         # verify reports them missing instead of taking a partial export for a whole one
         entries = [
-            (r.info, r.result if r.result.status == TableStatus.SUCCEEDED
-             else attrs.evolve(r.result, rows=0, bytes=0, files=[]))
+            (
+                r.info,
+                r.result
+                if r.result.status == TableStatus.SUCCEEDED
+                else attrs.evolve(r.result, rows=0, bytes=0, files=[]),
+            )
             for r in runs
         ]
-        manifest = build_manifest(job_id=self.job_id, adu_version=__version__, source=self.source_info,
-                                  sink=self.spec.sink, tables=entries, created_at=datetime.now(UTC))
+        manifest = build_manifest(
+            job_id=self.job_id,
+            adu_version=__version__,
+            source=self.source_info,
+            sink=self.spec.sink,
+            tables=entries,
+            created_at=datetime.now(UTC),
+        )
         if self.spec.retry_tables:
             old = sink.read_manifest()
             if old is not None:

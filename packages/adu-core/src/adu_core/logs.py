@@ -59,8 +59,7 @@ class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
             "ts": round(record.created, 6),
-            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
-            + f".{int(record.msecs):03d}Z",
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
@@ -126,8 +125,9 @@ def _handler(handler: logging.Handler, level: int | str) -> logging.Handler:
     return handler
 
 
-def setup_service_logging(log_dir: Path | None, level: str = "INFO", *, stdout: bool = False,
-                          stderr_level: str | None = None) -> None:
+def setup_service_logging(
+    log_dir: Path | None, level: str = "INFO", *, stdout: bool = False, stderr_level: str | None = None
+) -> None:
     """Configure the root logger: the service log file, and stdout/stderr if asked.
 
     Safe to call more than once (handlers installed by an earlier call are replaced).

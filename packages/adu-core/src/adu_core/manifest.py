@@ -82,7 +82,6 @@ def type_name(typ: pa.DataType | str) -> str:
     return str(comparable_type(typ))
 
 
-
 # ------------------------------------------------------------------------------ building
 
 

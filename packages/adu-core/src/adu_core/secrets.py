@@ -17,7 +17,9 @@ _lock = threading.Lock()
 _known: set[str] = set()
 
 # scheme://user:password@host  (password up to the last '@' before the host part)
-_URL_PASSWORD = re.compile(r"(?P<pre>\b[a-zA-Z][a-zA-Z0-9+.\-]*://[^\s:/@]*:)(?P<pw>[^\s@/]*(?:@[^\s@/]*)*?)(?P<post>@[^\s@/]+)")
+_URL_PASSWORD = re.compile(
+    r"(?P<pre>\b[a-zA-Z][a-zA-Z0-9+.\-]*://[^\s:/@]*:)(?P<pw>[^\s@/]*(?:@[^\s@/]*)*?)(?P<post>@[^\s@/]+)"
+)
 # key=value and "key": "value" forms (libpq conninfo, JSON, query strings, reprs)
 _KEY_VALUE = re.compile(
     r"(?P<key>\b[\w\-]*(?:password|passwd|pwd|secret|token|api[_\-]?key|private[_\-]?key)[\w\-]*)"

@@ -145,8 +145,7 @@ def check(data: bytes, signature_doc: bytes, key: Ed25519PublicKey) -> tuple[boo
     except InvalidSignature:
         if signer and signer != expected:
             return False, (
-                f"manifest.sig was made with key {str(signer)[:16]}…, not with the given public key "
-                f"{expected[:16]}…"
+                f"manifest.sig was made with key {str(signer)[:16]}…, not with the given public key {expected[:16]}…"
             )
         return False, "signature does not match manifest.json (the manifest was altered after signing)"
     return True, f"valid signature by key {expected[:16]}…"

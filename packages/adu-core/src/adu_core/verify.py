@@ -225,9 +225,7 @@ def safe_relpath(path: Any) -> str | None:
 
 
 def _schema_problem(schema: pa.Schema, columns: Sequence[Mapping[str, Any]], quarantine: bool) -> str | None:
-    expected = [
-        (str(c.get("name")), str(c.get("arrow_type")), c.get("source_type")) for c in columns
-    ]
+    expected = [(str(c.get("name")), str(c.get("arrow_type")), c.get("source_type")) for c in columns]
     fields = list(schema)
     if quarantine:
         if not fields or fields[-1].name != FAILED_CHECKS_COLUMN:

@@ -26,9 +26,15 @@ class Worker:
         threaded server process (``fork`` is not).
     """
 
-    def __init__(self, store: Store, settings: config_mod.Settings | None = None, *,
-                 plugins: Plugins | None = None, worker_id: str | None = None,
-                 mp_start: str | None = "forkserver") -> None:
+    def __init__(
+        self,
+        store: Store,
+        settings: config_mod.Settings | None = None,
+        *,
+        plugins: Plugins | None = None,
+        worker_id: str | None = None,
+        mp_start: str | None = "forkserver",
+    ) -> None:
         self.store = store
         self.settings = settings or config_mod.load()
         self.plugins = plugins or get_plugins()
@@ -45,8 +51,14 @@ class Worker:
         self.current_job = job.id
         log.info("worker %s runs job %s", self.worker_id, job.id, extra={"job_id": job.id})
         try:
-            run_job(self.store, job.id, settings=self.settings, plugins=self.plugins,
-                    mp_start=self.mp_start, worker_id=self.worker_id)
+            run_job(
+                self.store,
+                job.id,
+                settings=self.settings,
+                plugins=self.plugins,
+                mp_start=self.mp_start,
+                worker_id=self.worker_id,
+            )
         except AduError as exc:
             log.warning("job %s failed: %s", job.id, exc, extra={"job_id": job.id})
         except Exception:
@@ -68,8 +80,9 @@ class Worker:
             self.store.unregister_worker(self.worker_id)
 
 
-def start_embedded_workers(store: Store, settings: config_mod.Settings, count: int,
-                           stop: threading.Event) -> list[threading.Thread]:
+def start_embedded_workers(
+    store: Store, settings: config_mod.Settings, count: int, stop: threading.Event
+) -> list[threading.Thread]:
     """Start ``count`` worker threads (the zero-setup mode of ``adu serve``)."""
     threads = []
     for i in range(count):

@@ -52,9 +52,17 @@ def _admins() -> int:
 @role_required("admin")
 def index() -> Any:
     refs, conn_error = services.connection_refs()
-    return render_template("admin.html", users=store().list_users(), add_form=AddUserForm(), role_form=RoleForm(),
-                           password_form=PasswordForm(), remove_form=RemoveForm(), connections=refs,
-                           conn_error=conn_error, workers=store().list_workers())
+    return render_template(
+        "admin.html",
+        users=store().list_users(),
+        add_form=AddUserForm(),
+        role_form=RoleForm(),
+        password_form=PasswordForm(),
+        remove_form=RemoveForm(),
+        connections=refs,
+        conn_error=conn_error,
+        workers=store().list_workers(),
+    )
 
 
 @bp.route("/users", methods=["POST"])

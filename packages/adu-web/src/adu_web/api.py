@@ -82,8 +82,7 @@ def list_jobs() -> Any:
     limit = _int("limit", 50, 500) or 50
     offset = _int("offset", 0, 10**9)
     jobs = store().list_jobs(status=status, limit=limit, offset=offset)
-    return jsonify(jobs=[_job(j) for j in jobs], total=store().count_jobs(status=status), limit=limit,
-                   offset=offset)
+    return jsonify(jobs=[_job(j) for j in jobs], total=store().count_jobs(status=status), limit=limit, offset=offset)
 
 
 @bp.route("/jobs", methods=["POST"])

@@ -238,8 +238,7 @@ def login() -> Any:
             if row is None:
                 throttle.failed(addr)
                 log.warning("sign-in failed", extra={"user": (form.username.data or "")[:128], "addr": addr})
-                error = ("Wrong user name or password. After repeated failures an account is locked "
-                         "for a few minutes.")
+                error = "Wrong user name or password. After repeated failures an account is locked for a few minutes."
                 status = 401
             else:
                 throttle.reset(addr)

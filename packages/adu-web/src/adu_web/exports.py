@@ -74,8 +74,9 @@ def preview_rows(root: Path, files: list[Path], limit: int) -> tuple[list[str], 
     to ``root``."""
     import duckdb
 
-    con = duckdb.connect(":memory:", config={"autoinstall_known_extensions": False,
-                                             "autoload_known_extensions": False, "threads": 1})
+    con = duckdb.connect(
+        ":memory:", config={"autoinstall_known_extensions": False, "autoload_known_extensions": False, "threads": 1}
+    )
     try:
         with contextlib.suppress(duckdb.Error):
             con.execute("SET TimeZone = 'UTC'")  # timestamps shown in UTC, as everywhere in the dashboard
@@ -105,8 +106,16 @@ def show(job_id: str) -> Any:
     manifest, error = read_manifest(root)
     sealed = bool(manifest) and is_sealed(manifest or {})
     signed = (root / SIGNATURE_NAME).is_file()
-    return render_template("export.html", job=job, manifest=manifest, error=error, sealed=sealed,
-                           signed=signed, form=VerifyForm(), report=None)
+    return render_template(
+        "export.html",
+        job=job,
+        manifest=manifest,
+        error=error,
+        sealed=sealed,
+        signed=signed,
+        form=VerifyForm(),
+        report=None,
+    )
 
 
 @bp.route("/job/<jobid:job_id>/export/verify", methods=["POST"])
@@ -115,9 +124,16 @@ def verify(job_id: str) -> Any:
     root = _root(job.target)
     manifest, error = read_manifest(root)
     report = verify_export(root) if manifest else None
-    return render_template("export.html", job=job, manifest=manifest, error=error,
-                           sealed=bool(manifest) and is_sealed(manifest or {}),
-                           signed=(root / SIGNATURE_NAME).is_file(), form=VerifyForm(), report=report)
+    return render_template(
+        "export.html",
+        job=job,
+        manifest=manifest,
+        error=error,
+        sealed=bool(manifest) and is_sealed(manifest or {}),
+        signed=(root / SIGNATURE_NAME).is_file(),
+        form=VerifyForm(),
+        report=report,
+    )
 
 
 @bp.route("/job/<jobid:job_id>/export/table/<int:index>")
@@ -142,5 +158,6 @@ def preview(job_id: str, index: int) -> Any:
         except Exception as exc:
             log.warning("preview failed", extra={"job_id": job.id}, exc_info=True)
             problem = f"DuckDB cannot read these files: {str(exc).splitlines()[0][:200]}"
-    return render_template("preview.html", job=job, entry=entry, index=index, columns=columns, rows=rows,
-                           limit=limit, problem=problem)
+    return render_template(
+        "preview.html", job=job, entry=entry, index=index, columns=columns, rows=rows, limit=limit, problem=problem
+    )

@@ -57,8 +57,12 @@ if os.environ.get("ADU_LOG_STDOUT", "0").lower() in ("1", "true", "yes"):
         "formatters": {"json": {"()": "adu_core.logs.JsonFormatter"}},
         "filters": {"redact": {"()": "adu_core.logs.RedactingFilter"}},
         "handlers": {
-            "stdout": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["redact"],
-                       "stream": "ext://sys.stdout"},
+            "stdout": {
+                "class": "logging.StreamHandler",
+                "formatter": "json",
+                "filters": ["redact"],
+                "stream": "ext://sys.stdout",
+            },
         },
         "loggers": {
             "gunicorn.error": {"level": "INFO", "handlers": ["stdout"], "propagate": False},

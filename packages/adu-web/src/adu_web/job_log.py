@@ -57,17 +57,34 @@ def show(job_id: str) -> Any:
         total += 1
     pages = max(1, -(-total // size))
     if wanted is not None and wanted > pages:
-        return redirect(url_for("logs.show", job_id=job.id, level=level or None, table=table or None,
-                                size=size if size != PAGE_SIZE else None, page=pages))
+        return redirect(
+            url_for(
+                "logs.show",
+                job_id=job.id,
+                level=level or None,
+                table=table or None,
+                size=size if size != PAGE_SIZE else None,
+                page=pages,
+            )
+        )
     if wanted is None:  # newest last: open on the last page
         page = Page(number=pages, size=size, total=total)
         kept = list(window)
-        shown = kept[len(kept) - (total - page.offset):]
+        shown = kept[len(kept) - (total - page.offset) :]
     else:
         page = Page(number=wanted, size=size, total=total)
         shown = list(window)
-    return render_template("log.html", job=job, entries=shown, page=page, level=level, table=table,
-                           tables=sorted(tables), levels=LEVELS, exists=path.is_file())
+    return render_template(
+        "log.html",
+        job=job,
+        entries=shown,
+        page=page,
+        level=level,
+        table=table,
+        tables=sorted(tables),
+        levels=LEVELS,
+        exists=path.is_file(),
+    )
 
 
 @bp.route("/job/<jobid:job_id>/log/download")

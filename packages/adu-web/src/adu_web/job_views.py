@@ -54,8 +54,12 @@ def show(job_id: str) -> Any:
     job = ctx["job"]
     retryable = job.status.finished and job.status != JobStatus.SUCCEEDED
     return render_template(
-        "job.html", cancel_form=CancelForm(), retry_form=RetryForm(), retryable=retryable,
-        needs_password=not job.spec.source.startswith("@") and "@" in job.spec.source, **ctx,
+        "job.html",
+        cancel_form=CancelForm(),
+        retry_form=RetryForm(),
+        retryable=retryable,
+        needs_password=not job.spec.source.startswith("@") and "@" in job.spec.source,
+        **ctx,
     )
 
 

@@ -44,9 +44,10 @@ class NewJobForm(FlaskForm):  # type: ignore[misc]
     url = StringField("or source URL", validators=[Optional(), Length(max=2000)])
     password = PasswordField("Password", validators=[Optional(), Length(max=1024)])
     source_options = TextAreaField(
-        "Source options", validators=[Optional(), Length(max=4000)],
+        "Source options",
+        validators=[Optional(), Length(max=4000)],
         description="One KEY=VALUE per line, e.g. include_views=true, infinity=null, arrays=list "
-                    "(the source's options are listed in the README).",
+        "(the source's options are listed in the README).",
     )
     target = StringField("Output directory", validators=[Optional(), Length(max=4000)])
     parallel = IntegerField("Parallel partitions", validators=[InputRequired(), NumberRange(1, services.MAX_PARALLEL)])
@@ -80,8 +81,9 @@ def _form() -> NewJobForm:
     if request.method == "GET":
         form.parallel.data = min(settings().parallel, services.MAX_PARALLEL)
     root = settings().export_root
-    form.target.description = (f"Inside {root} (relative paths start there)." if root
-                               else "An absolute path on the server.")
+    form.target.description = (
+        f"Inside {root} (relative paths start there)." if root else "An absolute path on the server."
+    )
     return form
 
 
@@ -132,9 +134,15 @@ def new() -> Any:
     if form.url.data:  # a password typed inside the URL is never sent back in a page
         form.url.data = redact_url(form.url.data.strip(), mask="")
     status = 400 if error and request.method == "POST" else 200
-    return render_template("new_job.html", form=form, groups=groups, error=error, discovered=discovered,
-                           chosen=set(request.form.getlist("table")),
-                           chosen_schemas=set(request.form.getlist("schema"))), status
+    return render_template(
+        "new_job.html",
+        form=form,
+        groups=groups,
+        error=error,
+        discovered=discovered,
+        chosen=set(request.form.getlist("table")),
+        chosen_schemas=set(request.form.getlist("schema")),
+    ), status
 
 
 @bp.route("/jobs/new/discover", methods=["POST"])
@@ -143,11 +151,18 @@ def discover_partial() -> Any:
     """The table chooser alone (fetched by the page's script)."""
     form = _form()
     if not form.validate_on_submit():
-        return render_template("_tables.html", groups=[], error="Check the form fields first.", discovered=True,
-                               chosen=set(), chosen_schemas=set()), 400
+        return render_template(
+            "_tables.html",
+            groups=[],
+            error="Check the form fields first.",
+            discovered=True,
+            chosen=set(),
+            chosen_schemas=set(),
+        ), 400
     groups, error = _discover(form)
-    return render_template("_tables.html", groups=groups, error=error, discovered=True, chosen=set(),
-                           chosen_schemas=set()), (400 if error else 200)
+    return render_template(
+        "_tables.html", groups=groups, error=error, discovered=True, chosen=set(), chosen_schemas=set()
+    ), (400 if error else 200)
 
 
 def _submit(form: NewJobForm) -> str:

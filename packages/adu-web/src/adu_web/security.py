@@ -103,8 +103,9 @@ def _error(code: int, title: str, message: str) -> tuple[Any, int]:
 
 def _http_error(exc: HTTPException) -> Any:
     if isinstance(exc, CSRFError):
-        return _error(400, "Form expired",
-                      "The form's security token is missing or stale. Reload the page and try again.")
+        return _error(
+            400, "Form expired", "The form's security token is missing or stale. Reload the page and try again."
+        )
     # werkzeug's descriptions are generic and never hold request data; ours are set on purpose.
     # No WWW-Authenticate on 401: a browser must never pop up a Basic prompt (and then
     # replay those credentials cross-site); scripts send Basic credentials up front.
@@ -115,8 +116,11 @@ def _server_error(exc: Exception) -> Any:
     original = getattr(exc, "original_exception", None) or exc
     # the service log gets the traceback (through the redaction filter); the page gets nothing
     log.error("unhandled error on %s %s", request.method, request.path, exc_info=original)
-    return _error(500, "Internal error",
-                  "Something went wrong on the server. The administrator can find the details in the service log.")
+    return _error(
+        500,
+        "Internal error",
+        "Something went wrong on the server. The administrator can find the details in the service log.",
+    )
 
 
 def init_app(app: Flask) -> None:

@@ -20,8 +20,7 @@ log = logging.getLogger("adu.web.serve")
 class ServeApplication(BaseApplication):  # type: ignore[misc]
     """gunicorn running :func:`adu_web.create_app` with ``workers`` embedded workers."""
 
-    def __init__(self, settings: config.Settings, *, host: str, port: int, workers: int,
-                 threads: int = 8) -> None:
+    def __init__(self, settings: config.Settings, *, host: str, port: int, workers: int, threads: int = 8) -> None:
         self.settings = settings
         self.embedded = workers
         self.options = {

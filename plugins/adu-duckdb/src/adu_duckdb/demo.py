@@ -83,8 +83,7 @@ FROM range(0, {readings}) t(i);
 
 def make_demo_database(path: str, *, scale: int = 1) -> dict[str, int]:
     """Create the demo database at ``path`` (replacing it); return row counts by table."""
-    counts = {"customers": 2000 * scale, "products": 500 * scale, "orders": 20000 * scale,
-              "readings": 50000 * scale}
+    counts = {"customers": 2000 * scale, "products": 500 * scale, "orders": 20000 * scale, "readings": 50000 * scale}
     for p in (path, path + ".wal"):
         if os.path.exists(p):
             os.remove(p)

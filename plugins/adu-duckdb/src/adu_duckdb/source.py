@@ -71,8 +71,11 @@ class DuckDBSource(Source):
     def info(self) -> SourceInfo:
         con = self._connect()
         version = con.execute("SELECT version()").fetchone()
-        return SourceInfo(url=f"duckdb://{os.path.abspath(self.path)}", kind=self.name,
-                          server_version=f"DuckDB {version[0] if version else '?'}")
+        return SourceInfo(
+            url=f"duckdb://{os.path.abspath(self.path)}",
+            kind=self.name,
+            server_version=f"DuckDB {version[0] if version else '?'}",
+        )
 
     def discover(self, *, include_views: bool = False, include_foreign: bool = False) -> list[TableInfo]:
         con = self._connect()
@@ -105,10 +108,12 @@ class DuckDBSource(Source):
                 if maxlen:
                     props["max_length"] = maxlen
                 if dtype.startswith("ENUM("):
-                    props["enum"] = [r[0] for r in con.execute(
-                        f"SELECT unnest(enum_range(NULL::{dtype}))").fetchall()]
-                columns.append(ColumnInfo(name=cname, source_type=dtype, arrow_type=field.type,
-                                          nullable=bool(nullable), properties=props))
+                    props["enum"] = [r[0] for r in con.execute(f"SELECT unnest(enum_range(NULL::{dtype}))").fetchall()]
+                columns.append(
+                    ColumnInfo(
+                        name=cname, source_type=dtype, arrow_type=field.type, nullable=bool(nullable), properties=props
+                    )
+                )
             pk: tuple[str, ...] = ()
             uniques: list[tuple[str, ...]] = []
             for ctype, ccols in con.execute(
@@ -121,8 +126,18 @@ class DuckDBSource(Source):
                     pk = tuple(ccols)
                 else:
                     uniques.append(tuple(ccols))
-            out.append(TableInfo(schema=schema, name=name, columns=tuple(columns), kind=kind, primary_key=pk,
-                                 unique_keys=tuple(uniques), row_estimate=est, ddl=sql))
+            out.append(
+                TableInfo(
+                    schema=schema,
+                    name=name,
+                    columns=tuple(columns),
+                    kind=kind,
+                    primary_key=pk,
+                    unique_keys=tuple(uniques),
+                    row_estimate=est,
+                    ddl=sql,
+                )
+            )
         return out
 
     @contextlib.contextmanager
@@ -140,13 +155,19 @@ class DuckDBSource(Source):
         n = min(target * 2, max(1, rows // SPLIT_ROWS))
         step = (hi - lo + n) // n
         return [
-            Partition(table=table, index=i, count=n, spec={"rowid": [lo + i * step, lo + (i + 1) * step]},
-                      estimated_rows=rows // n)
+            Partition(
+                table=table,
+                index=i,
+                count=n,
+                spec={"rowid": [lo + i * step, lo + (i + 1) * step]},
+                estimated_rows=rows // n,
+            )
             for i in range(n)
         ]
 
-    def read(self, partition: Partition, *, snapshot: Mapping[str, Any], batch_rows: int,
-             cancel: CancelToken) -> Iterator[pa.RecordBatch]:
+    def read(
+        self, partition: Partition, *, snapshot: Mapping[str, Any], batch_rows: int, cancel: CancelToken
+    ) -> Iterator[pa.RecordBatch]:
         table = partition.table
         con = self._connect().cursor()
         cols = ", ".join(quote_ident(c.name) for c in table.columns)

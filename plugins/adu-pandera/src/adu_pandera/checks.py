@@ -115,9 +115,7 @@ class CheckSpec:
     @property
     def label(self) -> str:
         """``ge(0)``: the name and the arguments, as reports and reasons show it."""
-        shown = {
-            k: v for k, v in self.kwargs.items() if v is not None and not k.startswith("_") and k != "columns"
-        }
+        shown = {k: v for k, v in self.kwargs.items() if v is not None and not k.startswith("_") and k != "columns"}
         if not shown and self.scope == "table":
             return self.name
         if len(shown) == 1 and self.name not in ("in_range", "between", "str_length", "rows"):
@@ -171,9 +169,7 @@ def bind_arguments(name: str, raw: Any, arrow_type: pa.DataType) -> dict[str, An
     if isinstance(raw, Mapping):
         unknown = [k for k in raw if k not in names]
         if unknown:
-            raise kinds.ArgError(
-                f"unknown argument {unknown[0]!r} for {name} (expected: {', '.join(names)})"
-            )
+            raise kinds.ArgError(f"unknown argument {unknown[0]!r} for {name} (expected: {', '.join(names)})")
         bound = dict(raw)
     elif len(params) == 1:
         bound = {names[0]: raw}

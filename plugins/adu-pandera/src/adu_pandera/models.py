@@ -82,8 +82,7 @@ def load_schema(ref: str) -> Any:
     if isinstance(obj, DataFrameSchema):
         return obj
     raise UsageError(
-        f"rules {ref!r}: expected a pandera.polars DataFrameModel class or DataFrameSchema, "
-        f"got {type(obj).__name__}"
+        f"rules {ref!r}: expected a pandera.polars DataFrameModel class or DataFrameSchema, got {type(obj).__name__}"
     )
 
 
@@ -155,9 +154,7 @@ def check_columns(ref: str, schema: Any, table: TableInfo) -> None:
             continue
         if col_name not in names:
             hint = "" if bound_table(schema) else " (set Config.name = 'schema.table' to bind the model to one table)"
-            raise UsageError(
-                f"rules {ref!r}: column {col_name!r} is not in table {table.qualified_name}{hint}"
-            )
+            raise UsageError(f"rules {ref!r}: column {col_name!r} is not in table {table.qualified_name}{hint}")
 
 
 def declared_checks(schema: Any) -> list[tuple[str, str]]:

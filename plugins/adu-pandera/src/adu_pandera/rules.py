@@ -171,8 +171,7 @@ class RulesFile:
             if col_name not in names:
                 self._fail(
                     line,
-                    f"unknown column {col_name!r} in table {table.qualified_name} "
-                    f"(expected one of: {_some(names)})",
+                    f"unknown column {col_name!r} in table {table.qualified_name} (expected one of: {_some(names)})",
                 )
             col = table.column(col_name)
             if spec is None:
@@ -200,9 +199,7 @@ class RulesFile:
                 builtin = ALIASES[check]
                 checks.append(CheckSpec(col_name, check, builtin=builtin, kwargs=kwargs, line=cline))
                 if builtin == "unique_values_eq":
-                    checks.append(
-                        CheckSpec(col_name, check, builtin=builtin, kwargs=kwargs, scope="table", line=cline)
-                    )
+                    checks.append(CheckSpec(col_name, check, builtin=builtin, kwargs=kwargs, scope="table", line=cline))
 
     def _rows(self, rows: Any, line: int) -> CheckSpec:
         if not isinstance(rows, MarkedMap):

@@ -90,8 +90,7 @@ def _duplicates(con: Any, spec: CheckSpec, files: list[str]) -> CheckResult:
         return CheckResult(check=spec.label, column=spec.column)
     total = int(rows[0][0])
     samples = [
-        {"key": {c: jsonable(v) for c, v in zip(cols, row[1:-1], strict=True)}, "rows": int(row[-1])}
-        for row in rows
+        {"key": {c: jsonable(v) for c, v in zip(cols, row[1:-1], strict=True)}, "rows": int(row[-1])} for row in rows
     ]
     return CheckResult(check=spec.label, column=spec.column, failed_rows=total, samples=samples)
 

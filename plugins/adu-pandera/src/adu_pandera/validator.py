@@ -45,8 +45,10 @@ _LIST_OF_STRINGS = pa.list_(pa.string())
 def has_arrow_pretest(spec: CheckSpec) -> bool:
     """Whether :func:`passes_in_arrow` can clear ``spec`` without polars: an upper bound
     on string length only (the inferred ``max_length`` of ``varchar(n)``)."""
-    return spec.builtin == "str_length" and spec.kwargs.get("min_value") is None and isinstance(
-        spec.kwargs.get("max_value"), int
+    return (
+        spec.builtin == "str_length"
+        and spec.kwargs.get("min_value") is None
+        and isinstance(spec.kwargs.get("max_value"), int)
     )
 
 

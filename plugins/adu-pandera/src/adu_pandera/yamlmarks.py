@@ -48,13 +48,11 @@ class _Loader(yaml.SafeLoader):
                 raise UsageError(f"{self.source_name}:{line}: a mapping key must be a plain value") from None
             if key in result:
                 raise UsageError(
-                    f"{self.source_name}:{line}: duplicate key {key!r} "
-                    f"(first given on line {result.key_lines[key]})"
+                    f"{self.source_name}:{line}: duplicate key {key!r} (first given on line {result.key_lines[key]})"
                 )
             result[key] = self.construct_object(value_node, deep=True)
             result.key_lines[key] = line
         return result
-
 
     def construct_lenient_timestamp(self, node: yaml.ScalarNode) -> Any:
         """A date-looking scalar that is no date (2024-13-01) stays a string, so the

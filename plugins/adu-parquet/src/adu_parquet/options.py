@@ -42,11 +42,20 @@ _LEVELS = {"zstd": (1, 22), "gzip": (1, 9)}
 DEFAULT_ZSTD_LEVEL = 1
 
 _UNITS = {
-    "": 1, "b": 1,
-    "k": 1000, "kb": 1000, "kib": 1024,
-    "m": 1000**2, "mb": 1000**2, "mib": 1024**2,
-    "g": 1000**3, "gb": 1000**3, "gib": 1024**3,
-    "t": 1000**4, "tb": 1000**4, "tib": 1024**4,
+    "": 1,
+    "b": 1,
+    "k": 1000,
+    "kb": 1000,
+    "kib": 1024,
+    "m": 1000**2,
+    "mb": 1000**2,
+    "mib": 1024**2,
+    "g": 1000**3,
+    "gb": 1000**3,
+    "gib": 1024**3,
+    "t": 1000**4,
+    "tb": 1000**4,
+    "tib": 1024**4,
 }
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$")
 
@@ -124,9 +133,7 @@ class ParquetOptions:
         if compression in ("uncompressed", ""):
             compression = "none"
         if compression not in COMPRESSIONS:
-            raise UsageError(
-                f"sink option compression: expected one of {', '.join(COMPRESSIONS)}, got {compression!r}"
-            )
+            raise UsageError(f"sink option compression: expected one of {', '.join(COMPRESSIONS)}, got {compression!r}")
         level: int | None
         raw_level = options.get("compression_level")
         if raw_level is None:
@@ -142,9 +149,7 @@ class ParquetOptions:
             compression=compression,
             compression_level=level,
             row_group_size=_int("row_group_size", options.get("row_group_size", 122_880), 1),
-            row_group_bytes=max(
-                1, parse_size("row_group_bytes", options.get("row_group_bytes", 64 * 1024**2))
-            ),
+            row_group_bytes=max(1, parse_size("row_group_bytes", options.get("row_group_bytes", 64 * 1024**2))),
             max_file_bytes=parse_size("max_file_bytes", options.get("max_file_bytes", 1024**3)),
             dictionary=_auto_bool("dictionary", options.get("dictionary", "auto")),
             statistics=_bool("statistics", options.get("statistics", True)),

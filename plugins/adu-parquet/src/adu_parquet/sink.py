@@ -197,9 +197,7 @@ class ParquetSink(Sink):
                 continue
             fd = self._try_lock(entry)
             if fd is None:
-                raise UsageError(
-                    f"another ADU job ({entry.name}) is writing into {self.root}; wait for it to end"
-                )
+                raise UsageError(f"another ADU job ({entry.name}) is writing into {self.root}; wait for it to end")
             try:
                 shutil.rmtree(entry, ignore_errors=True)
             finally:
@@ -279,9 +277,7 @@ class ParquetSink(Sink):
     def _table_staging(self, table: TableInfo) -> Path:
         return self.staging / "tables" / table_dir(table.schema, table.name)
 
-    def open_partition(
-        self, partition: Partition, *, attempt: int = 1, quarantine: bool = False
-    ) -> PartitionWriter:
+    def open_partition(self, partition: Partition, *, attempt: int = 1, quarantine: bool = False) -> PartitionWriter:
         kind = "q" if quarantine else "p"
         stem = f"{kind}{partition.index:05d}-a{attempt}-{uuid.uuid4().hex[:8]}"
         return ParquetPartitionWriter(

@@ -123,9 +123,7 @@ def conform(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
     if batch.schema.equals(schema, check_metadata=False):
         return pa.RecordBatch.from_arrays(batch.columns, schema=schema)
     if batch.schema.names != schema.names:
-        raise ValueError(
-            f"batch columns {batch.schema.names} differ from the table's columns {schema.names}"
-        )
+        raise ValueError(f"batch columns {batch.schema.names} differ from the table's columns {schema.names}")
     try:
         return pa.RecordBatch.from_arrays(
             [col.cast(field.type) for col, field in zip(batch.columns, schema, strict=True)], schema=schema

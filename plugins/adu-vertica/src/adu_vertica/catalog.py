@@ -119,17 +119,27 @@ def discover(conn: Any, *, include_views: bool = False) -> list[TableInfo]:
     cols: dict[tuple[str, str], list[ColumnInfo]] = defaultdict(list)
     for schema, table, name, data_type, nullable, _pos, default, identity in query(conn, COLUMNS_SQL):
         vt = parse_type(data_type)
-        cols[(schema, table)].append(ColumnInfo(
-            name=name, source_type=data_type, arrow_type=arrow_type(vt), nullable=bool(nullable),
-            properties=properties(vt, {"column_default": default, "is_identity": identity}),
-        ))
+        cols[(schema, table)].append(
+            ColumnInfo(
+                name=name,
+                source_type=data_type,
+                arrow_type=arrow_type(vt),
+                nullable=bool(nullable),
+                properties=properties(vt, {"column_default": default, "is_identity": identity}),
+            )
+        )
     if include_views:
         for schema, table, name, data_type, _pos in _optional(conn, VIEW_COLUMNS_SQL):
             vt = parse_type(data_type)
-            cols[(schema, table)].append(ColumnInfo(
-                name=name, source_type=data_type, arrow_type=arrow_type(vt), nullable=True,
-                properties=properties(vt, {}),
-            ))
+            cols[(schema, table)].append(
+                ColumnInfo(
+                    name=name,
+                    source_type=data_type,
+                    arrow_type=arrow_type(vt),
+                    nullable=True,
+                    properties=properties(vt, {}),
+                )
+            )
     pks: dict[tuple[str, str], list[str]] = defaultdict(list)
     for schema, table, name, _pos in _optional(conn, PK_SQL):
         pks[(schema, table)].append(name)
@@ -163,8 +173,13 @@ def discover(conn: Any, *, include_views: bool = False) -> list[TableInfo]:
         }
         size = sizes.get(key)
         info = TableInfo(
-            schema=schema, name=table, columns=columns, kind=kind, primary_key=tuple(pks.get(key, ())),
-            row_estimate=size[0] if size else None, size_bytes=size[1] if size else None,
+            schema=schema,
+            name=table,
+            columns=columns,
+            kind=kind,
+            primary_key=tuple(pks.get(key, ())),
+            row_estimate=size[0] if size else None,
+            size_bytes=size[1] if size else None,
             properties=props,
         )
         out.append(_with_ddl(info))

@@ -36,10 +36,24 @@ from vertica_python import errors as verrors
 
 DEFAULT_PORT = 5433
 _BOOL = {"1": True, "true": True, "on": True, "yes": True, "0": False, "false": False, "off": False, "no": False}
-_PASSTHROUGH = {"tlsmode", "tls_cafile", "tls_certfile", "tls_keyfile", "workload", "session_label",
-                "kerberos_service_name", "kerberos_host_name"}
-_KNOWN = _PASSTHROUGH | {"password_env", "password_file", "connection_load_balance", "backup_server_node",
-                         "connection_timeout", "binary_transfer"}
+_PASSTHROUGH = {
+    "tlsmode",
+    "tls_cafile",
+    "tls_certfile",
+    "tls_keyfile",
+    "workload",
+    "session_label",
+    "kerberos_service_name",
+    "kerberos_host_name",
+}
+_KNOWN = _PASSTHROUGH | {
+    "password_env",
+    "password_file",
+    "connection_load_balance",
+    "backup_server_node",
+    "connection_timeout",
+    "binary_transfer",
+}
 
 
 def connection_options(url: str, options: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -145,7 +159,9 @@ def connect(url: str, options: Mapping[str, Any] | None = None) -> Any:
             if "28000" in text or "28P01" in text or "password" in text.lower():
                 raise ConnectError(
                     f"Vertica refused the credentials of user {opts['user']!r} at {where} "
-                    "(SQLSTATE 28000: invalid username or password)", sqlstate="28000") from None
+                    "(SQLSTATE 28000: invalid username or password)",
+                    sqlstate="28000",
+                ) from None
             raise ConnectError(f"cannot connect to Vertica at {where}: {_clean(text)}") from None
         except (OSError, verrors.Error) as e:
             close_failed_connection(e)
@@ -188,11 +204,15 @@ def source_error(e: BaseException, what: str) -> SourceError:
     message = getattr(response, "message", None) if response is not None else None
     message = message or _clean(str(e))
     if sqlstate == "42501":
-        return SourceError(f"{what}: permission denied — the user lacks the SELECT privilege "
-                           f"(and USAGE on the schema) ({message}; SQLSTATE 42501)", sqlstate=sqlstate)
+        return SourceError(
+            f"{what}: permission denied — the user lacks the SELECT privilege "
+            f"(and USAGE on the schema) ({message}; SQLSTATE 42501)",
+            sqlstate=sqlstate,
+        )
     if sqlstate == "57014":
         return SourceError(f"{what}: the query was cancelled ({message})", sqlstate=sqlstate)
-    if sqlstate in ("08006", "V1001", "57P01", "57P02", "57P03", "53000", "53200") or \
-            isinstance(e, (verrors.ConnectionError, OSError, ConnectionError)):
+    if sqlstate in ("08006", "V1001", "57P01", "57P02", "57P03", "53000", "53200") or isinstance(
+        e, (verrors.ConnectionError, OSError, ConnectionError)
+    ):
         return SourceError(f"{what}: connection to Vertica lost ({message})", sqlstate=sqlstate, retryable=True)
     return SourceError(f"{what}: {message}" + (f" (SQLSTATE {sqlstate})" if sqlstate else ""), sqlstate=sqlstate)

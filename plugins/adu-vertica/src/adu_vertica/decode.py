@@ -39,11 +39,27 @@ _HEADER = struct.Struct("!BI")
 
 #: Vertica type oids (vertica_python.datatypes.VerticaType) each fast decoder accepts.
 _OIDS = {
-    "int": {6}, "float": {7}, "boolean": {5}, "numeric": {16}, "date": {10}, "time": {11},
-    "timetz": {15}, "timestamp": {12}, "timestamptz": {13}, "interval ds": {14}, "interval ym": {114},
-    "uuid": {20}, "char": {8, 9, 115}, "varchar": {8, 9, 115}, "long varchar": {8, 9, 115},
-    "binary": {17, 116, 117}, "varbinary": {17, 116, 117}, "long varbinary": {17, 116, 117},
-    "geometry": {8, 9, 115}, "geography": {8, 9, 115}, "unknown": {8, 9, 115},
+    "int": {6},
+    "float": {7},
+    "boolean": {5},
+    "numeric": {16},
+    "date": {10},
+    "time": {11},
+    "timetz": {15},
+    "timestamp": {12},
+    "timestamptz": {13},
+    "interval ds": {14},
+    "interval ym": {114},
+    "uuid": {20},
+    "char": {8, 9, 115},
+    "varchar": {8, 9, 115},
+    "long varchar": {8, 9, 115},
+    "binary": {17, 116, 117},
+    "varbinary": {17, 116, 117},
+    "long varbinary": {17, 116, 117},
+    "geometry": {8, 9, 115},
+    "geography": {8, 9, 115},
+    "unknown": {8, 9, 115},
 }
 
 
@@ -192,7 +208,11 @@ def scan_rows(buf: bytearray, pos: int, n: int, limit: int) -> tuple[np.ndarray,
 
 
 def _decode(
-    buf: bytearray, starts: np.ndarray, columns: list[Column], schema: pa.Schema, vtypes: list[VerticaType],
+    buf: bytearray,
+    starts: np.ndarray,
+    columns: list[Column],
+    schema: pa.Schema,
+    vtypes: list[VerticaType],
     infinity: str = "error",
 ) -> pa.RecordBatch:
     a = np.frombuffer(buf, dtype=np.uint8)
@@ -268,8 +288,7 @@ def _column(
 ) -> pa.Array:
     k = vt.kind
     fast = col.format_code == FormatCode.BINARY and col.type_code in _OIDS.get(k, ())
-    if k in ("char", "varchar", "long varchar", "geometry", "geography", "unknown") and \
-            col.type_code in _OIDS[k]:
+    if k in ("char", "varchar", "long varchar", "geometry", "geography", "unknown") and col.type_code in _OIDS[k]:
         fast = True  # text is the same in both formats
     if k == "numeric" and pa.types.is_string(typ):
         fast = col.type_code in (8, 9, 115)  # wide numeric selected as its exact text
@@ -283,8 +302,9 @@ def _column(
     if k == "boolean":
         v = _fixed_values(a, vpos, lens, 1, "u1").astype(bool)
         mask, nulls = _mask(valid)
-        return pa.Array.from_buffers(pa.bool_(), v.size, [mask, pa.py_buffer(np.packbits(v, bitorder="little"))],
-                                     null_count=nulls)
+        return pa.Array.from_buffers(
+            pa.bool_(), v.size, [mask, pa.py_buffer(np.packbits(v, bitorder="little"))], null_count=nulls
+        )
     if k == "date":
         days = (_fixed_values(a, vpos, lens, 8, ">i8") - JDN_UNIX_EPOCH) * valid
         return _from_numpy(days.astype(np.int32), valid, pa.date32())
@@ -302,8 +322,7 @@ def _column(
         mask, nulls = _mask(valid)
         t = _from_numpy(local, np.ones(v.size, bool), pa.time64("us"))
         o = _from_numpy(off.astype(np.int32), np.ones(v.size, bool), pa.int32())
-        return pa.StructArray.from_arrays([t, o], fields=list(TIMETZ_ARROW), mask=pa.array(~valid)
-                                          if nulls else None)
+        return pa.StructArray.from_arrays([t, o], fields=list(TIMETZ_ARROW), mask=pa.array(~valid) if nulls else None)
     if k == "uuid":
         good = lens[valid]
         if good.size and not (good == 16).all():
@@ -315,8 +334,12 @@ def _column(
         return pa.ExtensionArray.from_storage(typ, storage)
     if k == "numeric" and (pa.types.is_decimal128(typ) or pa.types.is_decimal256(typ)):
         return _numeric(a, vpos, lens, typ, col, vt)
-    if pa.types.is_string(typ) or pa.types.is_large_string(typ) or pa.types.is_binary(typ) \
-            or pa.types.is_large_binary(typ):
+    if (
+        pa.types.is_string(typ)
+        or pa.types.is_large_string(typ)
+        or pa.types.is_binary(typ)
+        or pa.types.is_large_binary(typ)
+    ):
         return _varlen(a, vpos, lens, typ)
     return _slow(a, vpos, lens, typ, col, vt)
 
@@ -337,7 +360,8 @@ def _timestamp(a: np.ndarray, vpos: np.ndarray, lens: np.ndarray, field: pa.Fiel
         else:
             raise InfiniteValue(
                 f"column {field.name!r} holds {'+' if pos_inf.any() else '-'}infinity, which Parquet "
-                "cannot hold; set the source option infinity to 'null' or 'clamp'")
+                "cannot hold; set the source option infinity to 'null' or 'clamp'"
+            )
     return _from_numpy(us, valid, field.type)
 
 

@@ -23,11 +23,25 @@ from adu_vertica.types import HASH_SPACE, parse_type, quote_ident, select_expr
 log = logging.getLogger(__name__)
 
 EPOCH_SQL = "SELECT current_epoch FROM v_monitor.system"
-_OPTIONS = {"password_env", "password_file", "tlsmode", "tls_cafile", "tls_certfile", "tls_keyfile",
-            "connection_load_balance", "backup_server_node", "connection_timeout", "workload",
-            "session_label", "partitioning", "binary_transfer", "infinity",
-            # read by the engine itself (adu_core.planning)
-            "include_views", "include_foreign"}
+_OPTIONS = {
+    "password_env",
+    "password_file",
+    "tlsmode",
+    "tls_cafile",
+    "tls_certfile",
+    "tls_keyfile",
+    "connection_load_balance",
+    "backup_server_node",
+    "connection_timeout",
+    "workload",
+    "session_label",
+    "partitioning",
+    "binary_transfer",
+    "infinity",
+    # read by the engine itself (adu_core.planning)
+    "include_views",
+    "include_foreign",
+}
 
 
 class VerticaSource(Source):
@@ -118,17 +132,25 @@ class VerticaSource(Source):
                 parts = self._range_partitions(table, key, target)
                 if parts:
                     return parts
-        return [Partition(table=table, index=0, count=1, spec={"kind": "whole"},
-                          estimated_rows=table.row_estimate)]
+        return [Partition(table=table, index=0, count=1, spec={"kind": "whole"}, estimated_rows=table.row_estimate)]
 
     def _hash_partitions(self, table: TableInfo, cols: list[str], target: int, basis: str) -> list[Partition]:
         bounds = [HASH_SPACE * i // target for i in range(target + 1)]
         est = table.row_estimate // target if table.row_estimate is not None else None
         return [
-            Partition(table=table, index=i, count=target, estimated_rows=est, spec={
-                "kind": "hash", "basis": basis, "columns": list(cols),
-                "lo": None if i == 0 else bounds[i], "hi": None if i == target - 1 else bounds[i + 1],
-            })
+            Partition(
+                table=table,
+                index=i,
+                count=target,
+                estimated_rows=est,
+                spec={
+                    "kind": "hash",
+                    "basis": basis,
+                    "columns": list(cols),
+                    "lo": None if i == 0 else bounds[i],
+                    "hi": None if i == target - 1 else bounds[i + 1],
+                },
+            )
             for i in range(target)
         ]
 
@@ -153,10 +175,18 @@ class VerticaSource(Source):
         bounds = [lo + step * i for i in range(target + 1)]
         est = table.row_estimate // target if table.row_estimate is not None else None
         return [
-            Partition(table=table, index=i, count=target, estimated_rows=est, spec={
-                "kind": "range", "column": key,
-                "lo": None if i == 0 else bounds[i], "hi": None if i == target - 1 else bounds[i + 1],
-            })
+            Partition(
+                table=table,
+                index=i,
+                count=target,
+                estimated_rows=est,
+                spec={
+                    "kind": "range",
+                    "column": key,
+                    "lo": None if i == 0 else bounds[i],
+                    "hi": None if i == target - 1 else bounds[i + 1],
+                },
+            )
             for i in range(target)
         ]
 
@@ -209,8 +239,15 @@ class VerticaSource(Source):
             raise SourceError(str(e), sqlstate=e.sqlstate, retryable=e.sqlstate != "28000") from None
         cancelled = False
         try:
-            for batch in stream_query(conn, sql, schema, vtypes, batch_rows=max(1, batch_rows),
-                                      should_stop=cancel.is_set, infinity=self.infinity):
+            for batch in stream_query(
+                conn,
+                sql,
+                schema,
+                vtypes,
+                batch_rows=max(1, batch_rows),
+                should_stop=cancel.is_set,
+                infinity=self.infinity,
+            ):
                 yield batch
                 if cancel.is_set():
                     break

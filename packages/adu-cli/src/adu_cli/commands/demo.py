@@ -12,8 +12,9 @@ from adu_cli.context import EXIT_FAILED, Env, handle_errors, pass_env
 
 
 @click.command(name="demo")
-@click.option("--dir", "directory", default="adu-demo", show_default=True,
-              help="Where the sample database and the export go.")
+@click.option(
+    "--dir", "directory", default="adu-demo", show_default=True, help="Where the sample database and the export go."
+)
 @click.option("--scale", type=click.IntRange(1, 1000), default=1, show_default=True, help="Size multiplier.")
 @pass_env
 @handle_errors
@@ -32,8 +33,7 @@ def command(env: Env, directory: str, scale: int) -> None:
     out = os.path.join(base, "export")
     counts = make_demo_database(db, scale=scale)
     click.echo(f"sample database: {db} ({sum(counts.values()):,} rows in {len(counts)} tables)")
-    spec = JobSpec(source=f"duckdb://{db}", target=out, overwrite=True, parallel=env.settings.parallel,
-                   name="adu demo")
+    spec = JobSpec(source=f"duckdb://{db}", target=out, overwrite=True, parallel=env.settings.parallel, name="adu demo")
     printer = ProgressPrinter()
     started = time.time()
     try:
@@ -52,8 +52,10 @@ def command(env: Env, directory: str, scale: int) -> None:
     for line in report.lines():
         click.echo(f"verify: {line}")
     click.echo(f"verify: {'OK' if report.ok else 'MISMATCH'}")
-    click.echo(f"\nexport:    {out}\njob:       {result.job_id} (adu jobs show {result.job_id[:12]})\n"
-               f"job store: {env.settings.store_url.replace('sqlite:///', '')}\n"
-               f"job log:   {env.settings.job_log_path(result.job_id)}")
+    click.echo(
+        f"\nexport:    {out}\njob:       {result.job_id} (adu jobs show {result.job_id[:12]})\n"
+        f"job store: {env.settings.store_url.replace('sqlite:///', '')}\n"
+        f"job log:   {env.settings.job_log_path(result.job_id)}"
+    )
     if not report.ok:
         sys.exit(EXIT_FAILED)

@@ -25,8 +25,10 @@ def print_result(result: JobResult, elapsed: float) -> None:
             line += f" - {t.error.message}"
         click.echo(line)
     rate = result.rows / elapsed if elapsed > 0 else 0
-    click.echo(f"job {result.job_id} {result.status.value}: {len(result.tables)} table(s), {result.rows:,} rows, "
-               f"{human_bytes(result.bytes)} in {human_duration(elapsed)} ({rate:,.0f} rows/s)")
+    click.echo(
+        f"job {result.job_id} {result.status.value}: {len(result.tables)} table(s), {result.rows:,} rows, "
+        f"{human_bytes(result.bytes)} in {human_duration(elapsed)} ({rate:,.0f} rows/s)"
+    )
     if result.manifest_path:
         click.echo(f"manifest: {result.manifest_path}")
 
@@ -42,21 +44,46 @@ def print_result(result: JobResult, elapsed: float) -> None:
 @click.option("--no-validate", is_flag=True, help="Skip the rules inferred from the source.")
 @click.option("--overwrite", is_flag=True, help="Replace an export already in --out.")
 @click.option("--sign-key", type=click.Path(dir_okay=False), help="Ed25519 private key to sign the manifest.")
-@click.option("--compression", type=click.Choice(["zstd", "snappy", "gzip", "lz4", "none"]), default=None,
-              help="Parquet compression (default zstd).")
+@click.option(
+    "--compression",
+    type=click.Choice(["zstd", "snappy", "gzip", "lz4", "none"]),
+    default=None,
+    help="Parquet compression (default zstd).",
+)
 @click.option("--sink-option", "sink_opts", multiple=True, metavar="KEY=VALUE", help="A sink option (repeatable).")
-@click.option("--source-option", "source_opts", multiple=True, metavar="KEY=VALUE",
-              help="A source option, e.g. infinity=null (repeatable).")
+@click.option(
+    "--source-option",
+    "source_opts",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="A source option, e.g. infinity=null (repeatable).",
+)
 @click.option("--views", is_flag=True, help="Also select views and materialized views.")
 @click.option("--foreign", is_flag=True, help="Also select foreign tables.")
 @click.option("--name", help="A label for the job.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @pass_env
 @handle_errors
-def command(env: Env, source: str, target: str, schemas: tuple[str, ...], tables: tuple[str, ...],
-            exclude: tuple[str, ...], parallel: int | None, rules: str | None, no_validate: bool, overwrite: bool,
-            sign_key: str | None, compression: str | None, sink_opts: tuple[str, ...], source_opts: tuple[str, ...],
-            views: bool, foreign: bool, name: str | None, as_json: bool) -> None:
+def command(
+    env: Env,
+    source: str,
+    target: str,
+    schemas: tuple[str, ...],
+    tables: tuple[str, ...],
+    exclude: tuple[str, ...],
+    parallel: int | None,
+    rules: str | None,
+    no_validate: bool,
+    overwrite: bool,
+    sign_key: str | None,
+    compression: str | None,
+    sink_opts: tuple[str, ...],
+    source_opts: tuple[str, ...],
+    views: bool,
+    foreign: bool,
+    name: str | None,
+    as_json: bool,
+) -> None:
     """Export tables of SOURCE to Parquet files in --out, with a manifest."""
     import os
     import time
@@ -74,28 +101,48 @@ def command(env: Env, source: str, target: str, schemas: tuple[str, ...], tables
     if foreign:
         source_options["include_foreign"] = True
     spec = JobSpec(
-        source=source, target=os.path.abspath(target),
+        source=source,
+        target=os.path.abspath(target),
         selection=TableSelection(schemas=schemas, tables=tables, exclude=exclude),
-        sink_options=sink_options, source_options=source_options,
+        sink_options=sink_options,
+        source_options=source_options,
         rules=os.path.abspath(rules) if rules and ":" not in rules and os.path.exists(rules) else rules,
-        validate=not no_validate, parallel=parallel or env.settings.parallel, overwrite=overwrite,
-        sign_key=os.path.abspath(sign_key) if sign_key else None, name=name,
+        validate=not no_validate,
+        parallel=parallel or env.settings.parallel,
+        overwrite=overwrite,
+        sign_key=os.path.abspath(sign_key) if sign_key else None,
+        name=name,
     )
     printer = None if as_json else ProgressPrinter()
     started = time.time()
     try:
-        result = submit_and_run(env.store, spec, password=password, settings=env.settings, on_progress=printer,
-                                mp_start="fork")
+        result = submit_and_run(
+            env.store, spec, password=password, settings=env.settings, on_progress=printer, mp_start="fork"
+        )
     finally:
         if printer is not None:
             printer.done()
     if as_json:
-        echo_json({"job_id": result.job_id, "status": result.status.value, "rows": result.rows,
-                   "bytes": result.bytes, "manifest": result.manifest_path,
-                   "tables": [{"table": t.qualified_name, "status": t.status.value, "rows": t.rows,
-                               "bytes": t.bytes, "error": t.error.to_dict() if t.error else None,
-                               "validation": t.validation.to_dict() if t.validation else None}
-                              for t in result.tables]})
+        echo_json(
+            {
+                "job_id": result.job_id,
+                "status": result.status.value,
+                "rows": result.rows,
+                "bytes": result.bytes,
+                "manifest": result.manifest_path,
+                "tables": [
+                    {
+                        "table": t.qualified_name,
+                        "status": t.status.value,
+                        "rows": t.rows,
+                        "bytes": t.bytes,
+                        "error": t.error.to_dict() if t.error else None,
+                        "validation": t.validation.to_dict() if t.validation else None,
+                    }
+                    for t in result.tables
+                ],
+            }
+        )
     else:
         print_result(result, time.time() - started)
     if result.status != JobStatus.SUCCEEDED:

@@ -36,8 +36,9 @@ def _find_table(manifest: dict[str, Any], wanted: str) -> dict[str, Any]:
 
 
 def _summary(manifest: dict[str, Any]) -> None:
-    click.echo(f"export of job {manifest.get('job_id')} made {manifest.get('created_at')} "
-               f"by ADU {manifest.get('adu_version')}")
+    click.echo(
+        f"export of job {manifest.get('job_id')} made {manifest.get('created_at')} by ADU {manifest.get('adu_version')}"
+    )
     source = manifest.get("source") or {}
     click.echo(f"source: {source.get('url')} ({source.get('kind')} {source.get('server_version') or ''})".rstrip())
     if source.get("consistency"):
@@ -58,14 +59,18 @@ def _summary(manifest: dict[str, Any]) -> None:
 def _show_table(directory: str, table: dict[str, Any], limit: int, quarantine: bool = False) -> None:
     import duckdb  # imported here: only this command needs it
 
-    click.echo(f"table {table.get('schema')}.{table.get('name')}: {table.get('rows', 0):,} rows "
-               f"in {len(table.get('files') or [])} file(s)")
+    click.echo(
+        f"table {table.get('schema')}.{table.get('name')}: {table.get('rows', 0):,} rows "
+        f"in {len(table.get('files') or [])} file(s)"
+    )
     cols = [c for c in table.get("columns") or [] if isinstance(c, dict)]
     width = max([len(str(c.get("name"))) for c in cols] + [6])
     click.echo(f"  {'column':<{width}}  {'source type':<24}  {'arrow type':<28}  nullable")
     for c in cols:
-        click.echo(f"  {c.get('name')!s:<{width}}  {c.get('source_type')!s:<24}  "
-                   f"{c.get('arrow_type')!s:<28}  {'yes' if c.get('nullable') else 'no'}")
+        click.echo(
+            f"  {c.get('name')!s:<{width}}  {c.get('source_type')!s:<24}  "
+            f"{c.get('arrow_type')!s:<28}  {'yes' if c.get('nullable') else 'no'}"
+        )
     if table.get("ddl"):
         click.echo("source DDL:")
         click.echo("  " + str(table["ddl"]).strip().replace("\n", "\n  "))
@@ -73,8 +78,10 @@ def _show_table(directory: str, table: dict[str, Any], limit: int, quarantine: b
     if quarantine:
         validation = table.get("validation") if isinstance(table.get("validation"), dict) else {}
         listed = (validation or {}).get("quarantine_files") or []
-        click.echo(f"quarantined rows: {sum(int(f.get('rows') or 0) for f in listed if isinstance(f, dict)):,} "
-                   f"in {len(listed)} file(s) (column _adu_failed_checks names the broken checks)")
+        click.echo(
+            f"quarantined rows: {sum(int(f.get('rows') or 0) for f in listed if isinstance(f, dict)):,} "
+            f"in {len(listed)} file(s) (column _adu_failed_checks names the broken checks)"
+        )
     files = []
     for f in listed:
         rel = safe_relpath(f.get("path") if isinstance(f, dict) else None)
@@ -86,9 +93,7 @@ def _show_table(directory: str, table: dict[str, Any], limit: int, quarantine: b
     missing = [f for f in files if not Path(f).is_file()]
     if missing:
         raise click.UsageError(f"file missing: {missing[0]} (run adu verify)")
-    con = duckdb.connect(
-        config={"autoinstall_known_extensions": False, "autoload_known_extensions": False}
-    )
+    con = duckdb.connect(config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
     try:
         rows = con.sql("SELECT * FROM read_parquet($files) LIMIT $n", params={"files": files, "n": limit})
         click.echo(f"first {limit} row(s):")

@@ -37,8 +37,10 @@ def list_jobs(env: Env, status: str | None, limit: int, as_json: bool) -> None:
         return
     click.echo(f"{'id':<12} {'status':<10} {'created':<19} {'duration':>9} {'tables':>7} {'rows':>13}  source")
     for j in jobs:
-        click.echo(f"{j.id[:12]:<12} {j.status.value:<10} {_when(j.created_at):<19} {human_duration(j.duration):>9} "
-                   f"{j.tables_done:>3}/{j.tables_total:<3} {j.rows:>13,}  {j.source}")
+        click.echo(
+            f"{j.id[:12]:<12} {j.status.value:<10} {_when(j.created_at):<19} {human_duration(j.duration):>9} "
+            f"{j.tables_done:>3}/{j.tables_total:<3} {j.rows:>13,}  {j.source}"
+        )
 
 
 @group.command(name="show")
@@ -51,42 +53,58 @@ def show(env: Env, job_id: str, as_json: bool) -> None:
     job = env.store.get_job(job_id)
     tables = env.store.list_tables(job.id)
     if as_json:
-        echo_json({"job": job.to_dict(), "tables": [t.to_dict() for t in tables],
-                   "partitions": env.store.list_partitions(job.id)})
+        echo_json(
+            {
+                "job": job.to_dict(),
+                "tables": [t.to_dict() for t in tables],
+                "partitions": env.store.list_partitions(job.id),
+            }
+        )
         return
     click.echo(f"job {job.id}  {job.status.value}")
     click.echo(f"  source   {job.source}\n  target   {job.target}\n  by       {job.created_by or '-'}")
-    click.echo(f"  created  {_when(job.created_at)}  started {_when(job.started_at)}  "
-               f"finished {_when(job.finished_at)}")
-    click.echo(f"  tables   {job.tables_done}/{job.tables_total} done, {job.tables_failed} failed; {job.rows:,} rows, "
-               f"{human_bytes(job.bytes)} in {human_duration(job.duration)}")
+    click.echo(
+        f"  created  {_when(job.created_at)}  started {_when(job.started_at)}  finished {_when(job.finished_at)}"
+    )
+    click.echo(
+        f"  tables   {job.tables_done}/{job.tables_total} done, {job.tables_failed} failed; {job.rows:,} rows, "
+        f"{human_bytes(job.bytes)} in {human_duration(job.duration)}"
+    )
     if job.manifest_path:
         click.echo(f"  manifest {job.manifest_path}")
     if job.error:
         click.echo(f"  error    {job.error.get('message')}")
     for t in tables:
-        click.echo(f"\n  {t.qualified_name}: {t.status.value}, {t.rows:,} rows, {human_bytes(t.bytes)}, "
-                   f"{t.partitions_done}/{t.partitions_total} partition(s), {human_duration(t.duration)}")
+        click.echo(
+            f"\n  {t.qualified_name}: {t.status.value}, {t.rows:,} rows, {human_bytes(t.bytes)}, "
+            f"{t.partitions_done}/{t.partitions_total} partition(s), {human_duration(t.duration)}"
+        )
         if t.error:
             ctx = ", ".join(f"{k}={v}" for k, v in (t.error.get("context") or {}).items())
             state = f" [SQLSTATE {t.error['sqlstate']}]" if t.error.get("sqlstate") else ""
             click.echo(f"    error: {t.error.get('message')}{state}" + (f" ({ctx})" if ctx else ""))
         v = t.validation
         if v:
-            click.echo(f"    validation ({v.get('mode')}): {'passed' if v.get('passed') else 'FAILED'}, "
-                       f"{v.get('failed_rows', 0)} failed row(s), {v.get('quarantined_rows', 0)} quarantined")
+            click.echo(
+                f"    validation ({v.get('mode')}): {'passed' if v.get('passed') else 'FAILED'}, "
+                f"{v.get('failed_rows', 0)} failed row(s), {v.get('quarantined_rows', 0)} quarantined"
+            )
             for c in v.get("checks", []):
                 if c.get("failed_rows"):
                     col = f"{c['column']}: " if c.get("column") else ""
                     samples = ", ".join(repr(s.get("value", s)) for s in c.get("samples", [])[:5])
-                    click.echo(f"      {col}{c['check']}: {c['failed_rows']} row(s)" +
-                               (f", e.g. {samples}" if samples else ""))
+                    click.echo(
+                        f"      {col}{c['check']}: {c['failed_rows']} row(s)" + (f", e.g. {samples}" if samples else "")
+                    )
 
 
 @group.command(name="logs")
 @click.argument("job_id")
-@click.option("--level", type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
-              help="Only entries at this level or above.")
+@click.option(
+    "--level",
+    type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
+    help="Only entries at this level or above.",
+)
 @click.option("--table", help="Only entries about this schema.table.")
 @click.option("--json", "as_json", is_flag=True, help="Print the raw JSON lines.")
 @pass_env
@@ -148,8 +166,15 @@ def retry(env: Env, job_id: str, queue_only: bool, password_stdin: bool) -> None
     printer = ProgressPrinter()
     started = time.time()
     try:
-        result = run_job(env.store, job.id, password=password, settings=env.settings, on_progress=printer,
-                         worker_id=wid, mp_start="fork")
+        result = run_job(
+            env.store,
+            job.id,
+            password=password,
+            settings=env.settings,
+            on_progress=printer,
+            worker_id=wid,
+            mp_start="fork",
+        )
     finally:
         printer.done()
     print_result(result, time.time() - started)

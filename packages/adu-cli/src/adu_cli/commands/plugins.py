@@ -16,8 +16,21 @@ def command(as_json: bool) -> None:
     pm = get_plugins()
     records = pm.describe()
     if as_json:
-        echo_json({"plugins": [{"name": r.name, "module": r.module, "version": r.version, "builtin": r.builtin,
-                                "provides": r.provides} for r in records], "errors": pm.errors})
+        echo_json(
+            {
+                "plugins": [
+                    {
+                        "name": r.name,
+                        "module": r.module,
+                        "version": r.version,
+                        "builtin": r.builtin,
+                        "provides": r.provides,
+                    }
+                    for r in records
+                ],
+                "errors": pm.errors,
+            }
+        )
         return
     for r in records:
         kind = "built-in" if r.builtin else "third-party"

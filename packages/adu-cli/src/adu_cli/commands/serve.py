@@ -20,13 +20,24 @@ def _check_production(env: Env) -> None:
 
 
 @click.command(name="serve")
-@click.option("--host", default="127.0.0.1", show_default=True, envvar="ADU_HOST",
-              help="Address to listen on (0.0.0.0: every interface).")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    envvar="ADU_HOST",
+    help="Address to listen on (0.0.0.0: every interface).",
+)
 @click.option("--port", type=click.IntRange(1, 65535), default=8080, show_default=True, envvar="ADU_PORT")
-@click.option("--workers", "n_workers", type=click.IntRange(0, 64), default=None,
-              help="Embedded workers running jobs [default: ADU_WORKERS, 1].")
-@click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True,
-              help="Threads answering web requests.")
+@click.option(
+    "--workers",
+    "n_workers",
+    type=click.IntRange(0, 64),
+    default=None,
+    help="Embedded workers running jobs [default: ADU_WORKERS, 1].",
+)
+@click.option(
+    "--threads", type=click.IntRange(1, 64), default=8, show_default=True, help="Threads answering web requests."
+)
 @pass_env
 @handle_errors
 def command(env: Env, host: str, port: int, n_workers: int | None, threads: int) -> None:
@@ -44,16 +55,20 @@ def command(env: Env, host: str, port: int, n_workers: int | None, threads: int)
     _check_production(env)
     store = env.store  # migrate once, in this process, before gunicorn starts
     if not store.list_users():
-        click.echo("adu: no accounts yet; create one with: adu users add NAME --role admin --password-stdin",
-                   err=True)
+        click.echo("adu: no accounts yet; create one with: adu users add NAME --role admin --password-stdin", err=True)
     workers = env.settings.workers if n_workers is None else n_workers
     click.echo(f"ADU dashboard on http://{host}:{port}/ with {workers} embedded worker(s)", err=True)
     ServeApplication(env.settings, host=host, port=port, workers=workers, threads=threads).run()
 
 
 @click.command(name="worker")
-@click.option("--count", type=click.IntRange(1, 64), default=1, show_default=True,
-              help="Jobs this process runs at once (one thread each).")
+@click.option(
+    "--count",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Jobs this process runs at once (one thread each).",
+)
 @click.option("--once", is_flag=True, help="Run at most one queued job, then exit.")
 @pass_env
 @handle_errors

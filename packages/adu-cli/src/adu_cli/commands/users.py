@@ -64,8 +64,7 @@ def list_(env: Env, as_json: bool) -> None:
         return
     click.echo(f"{'USER':24} {'ROLE':9} {'LAST SIGN-IN':21} STATE")
     for u in users:
-        state = "locked" if u.locked_until and u.locked_until > time.time() else (
-            "inactive" if not u.active else "ok")
+        state = "locked" if u.locked_until and u.locked_until > time.time() else ("inactive" if not u.active else "ok")
         click.echo(f"{u.username:24} {u.role:9} {_when(u.last_login_at):21} {state}")
 
 
@@ -76,8 +75,7 @@ def list_(env: Env, as_json: bool) -> None:
 def remove(env: Env, name: str) -> None:
     """Delete the account NAME."""
     users = env.store.list_users()
-    if any(u.username == name and u.role == "admin" for u in users) and \
-            sum(u.role == "admin" for u in users) == 1:
+    if any(u.username == name and u.role == "admin" for u in users) and sum(u.role == "admin" for u in users) == 1:
         raise UsageError("refusing to remove the last admin")
     env.store.remove_user(name)
     click.echo(f"user {name} removed")
@@ -91,8 +89,11 @@ def remove(env: Env, name: str) -> None:
 def set_role(env: Env, name: str, role: str) -> None:
     """Give NAME the role ROLE."""
     users = env.store.list_users()
-    if role != "admin" and any(u.username == name and u.role == "admin" for u in users) and \
-            sum(u.role == "admin" for u in users) == 1:
+    if (
+        role != "admin"
+        and any(u.username == name and u.role == "admin" for u in users)
+        and sum(u.role == "admin" for u in users) == 1
+    ):
         raise UsageError("refusing to take the admin role from the last admin")
     env.store.set_role(name, role)
     click.echo(f"user {name} is now {role}")

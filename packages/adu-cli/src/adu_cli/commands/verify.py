@@ -20,9 +20,7 @@ from adu_core.verify import verify_export
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("--workers", type=click.IntRange(min=1), default=None, help="Files hashed at once (default: CPUs).")
 @click.pass_context
-def command(
-    ctx: click.Context, directory: str, public_key: str | None, as_json: bool, workers: int | None
-) -> None:
+def command(ctx: click.Context, directory: str, public_key: str | None, as_json: bool, workers: int | None) -> None:
     """Recompute every file's SHA-256, read row counts and schemas from the Parquet
     footers, and compare them with DIR/manifest.json; look for missing and unexpected
     files; check the signature when --public-key is given.

@@ -91,9 +91,7 @@ class Source(abc.ABC):
         """Coordinator: server version and the URL without password."""
 
     @abc.abstractmethod
-    def discover(
-        self, *, include_views: bool = False, include_foreign: bool = False
-    ) -> list[TableInfo]:
+    def discover(self, *, include_views: bool = False, include_foreign: bool = False) -> list[TableInfo]:
         """Coordinator: every exportable table, with columns, keys and estimates.
 
         Raise :class:`adu_core.errors.ConnectError` when the source cannot be reached or
@@ -178,9 +176,7 @@ class Sink(abc.ABC):
         attempt of the same job). Raise :class:`UsageError` otherwise."""
 
     @abc.abstractmethod
-    def open_partition(
-        self, partition: Partition, *, attempt: int = 1, quarantine: bool = False
-    ) -> PartitionWriter:
+    def open_partition(self, partition: Partition, *, attempt: int = 1, quarantine: bool = False) -> PartitionWriter:
         """Worker: a writer for ``partition`` (``quarantine``: for rows that broke checks,
         whose batches carry an extra ``_adu_failed_checks`` column)."""
 

@@ -113,9 +113,7 @@ class Plugins:
             version = ep.dist.version if ep.dist is not None else None
             self.register(plugin, name=ep.name, builtin=False, version=version)
 
-    def register(
-        self, plugin: Any, *, name: str, builtin: bool = False, version: str | None = None
-    ) -> None:
+    def register(self, plugin: Any, *, name: str, builtin: bool = False, version: str | None = None) -> None:
         """Register ``plugin`` under ``name`` (and forget the cached registry)."""
         if self.pm.is_blocked(name):
             return
@@ -149,9 +147,7 @@ class Plugins:
                     raise UsageError(f"plugin {owner!r} registered a {kind} without a name")
                 key = f"{kind}:{name}"
                 if key in reg.owners:
-                    raise UsageError(
-                        f"{kind} {name!r} is registered by both {reg.owners[key]!r} and {owner!r}"
-                    )
+                    raise UsageError(f"{kind} {name!r} is registered by both {reg.owners[key]!r} and {owner!r}")
                 reg.owners[key] = owner
                 table[name] = cls
                 rec = self.records.get(owner)

@@ -338,9 +338,7 @@ class Store:
             r = rs[0]
         return self._job_row(r)
 
-    def list_jobs(
-        self, *, status: str | Sequence[str] | None = None, limit: int = 50, offset: int = 0
-    ) -> list[JobRow]:
+    def list_jobs(self, *, status: str | Sequence[str] | None = None, limit: int = 50, offset: int = 0) -> list[JobRow]:
         q = sa.select(jobs).order_by(jobs.c.created_at.desc(), jobs.c.id).limit(limit).offset(offset)
         if status:
             q = q.where(jobs.c.status.in_([status] if isinstance(status, str) else list(status)))
@@ -410,9 +408,7 @@ class Store:
         with self._tx() as conn:
             ids = list(
                 conn.execute(
-                    sa.select(jobs.c.id).where(
-                        jobs.c.status == JobStatus.RUNNING.value, jobs.c.heartbeat_at < limit
-                    )
+                    sa.select(jobs.c.id).where(jobs.c.status == JobStatus.RUNNING.value, jobs.c.heartbeat_at < limit)
                 ).scalars()
             )
             if ids:
@@ -423,8 +419,7 @@ class Store:
                 conn.execute(
                     jobs.update()
                     .where(jobs.c.id.in_(ids), jobs.c.status == JobStatus.RUNNING.value)
-                    .values(status=JobStatus.STALE.value, finished_at=time.time(), secret=None,
-                            error=json.dumps(err))
+                    .values(status=JobStatus.STALE.value, finished_at=time.time(), secret=None, error=json.dumps(err))
                 )
                 conn.execute(
                     job_tables.update()
@@ -491,8 +486,9 @@ class Store:
                 if key in existing:
                     conn.execute(job_tables.update().where(job_tables.c.id == existing[key]).values(**values))
                 else:
-                    conn.execute(job_tables.insert().values(job_id=job_id, schema=table.schema,
-                                                            name=table.name, **values))
+                    conn.execute(
+                        job_tables.insert().values(job_id=job_id, schema=table.schema, name=table.name, **values)
+                    )
             totals = self._table_totals(conn, job_id)
             conn.execute(
                 jobs.update()
@@ -503,9 +499,7 @@ class Store:
     @staticmethod
     def _table_totals(conn: Connection, job_id: str) -> dict[str, int]:
         rows = conn.execute(
-            sa.select(job_tables.c.status, job_tables.c.rows, job_tables.c.bytes).where(
-                job_tables.c.job_id == job_id
-            )
+            sa.select(job_tables.c.status, job_tables.c.rows, job_tables.c.bytes).where(job_tables.c.job_id == job_id)
         ).all()
         done = sum(1 for r in rows if r.status == TableStatus.SUCCEEDED.value)
         failed = sum(1 for r in rows if r.status in (TableStatus.FAILED.value, TableStatus.CANCELLED.value))
@@ -553,8 +547,11 @@ class Store:
             for keys, rows in groups.items():  # one executemany per shape of update
                 conn.execute(
                     job_tables.update()
-                    .where(job_tables.c.job_id == job_id, job_tables.c.schema == sa.bindparam("b_schema"),
-                           job_tables.c.name == sa.bindparam("b_name"))
+                    .where(
+                        job_tables.c.job_id == job_id,
+                        job_tables.c.schema == sa.bindparam("b_schema"),
+                        job_tables.c.name == sa.bindparam("b_name"),
+                    )
                     .values({k: sa.bindparam(f"v_{k}") for k in keys}),
                     rows,
                 )
@@ -571,22 +568,36 @@ class Store:
                     table_id = ids.get((part["schema"], part["name"]))
                     if table_id is None:
                         continue
-                    conn.execute(job_partitions.delete().where(
-                        job_partitions.c.table_id == table_id, job_partitions.c.idx == part["index"]))
+                    conn.execute(
+                        job_partitions.delete().where(
+                            job_partitions.c.table_id == table_id, job_partitions.c.idx == part["index"]
+                        )
+                    )
                     error = part.get("error")
-                    conn.execute(job_partitions.insert().values(
-                        job_id=job_id, table_id=table_id, idx=part["index"], status=part["status"],
-                        rows=part.get("rows", 0), attempts=part.get("attempts", 1),
-                        spec=json.dumps(part["spec"], default=str) if part.get("spec") else None,
-                        error=json.dumps(error.to_dict()) if error is not None else None,
-                    ))
+                    conn.execute(
+                        job_partitions.insert().values(
+                            job_id=job_id,
+                            table_id=table_id,
+                            idx=part["index"],
+                            status=part["status"],
+                            rows=part.get("rows", 0),
+                            attempts=part.get("attempts", 1),
+                            spec=json.dumps(part["spec"], default=str) if part.get("spec") else None,
+                            error=json.dumps(error.to_dict()) if error is not None else None,
+                        )
+                    )
             for ev in log_events:
                 data = ev.get("data")
-                conn.execute(events.insert().values(
-                    job_id=job_id, ts=ev.get("ts", time.time()), level=str(ev["level"]).upper(),
-                    table_name=ev.get("table"), message=redact_text(ev["message"]),
-                    data=redact_text(json.dumps(data, default=str)) if data else None,
-                ))
+                conn.execute(
+                    events.insert().values(
+                        job_id=job_id,
+                        ts=ev.get("ts", time.time()),
+                        level=str(ev["level"]).upper(),
+                        table_name=ev.get("table"),
+                        message=redact_text(ev["message"]),
+                        data=redact_text(json.dumps(data, default=str)) if data else None,
+                    )
+                )
             if job_id is not None and (tables or partitions):
                 conn.execute(jobs.update().where(jobs.c.id == job_id).values(**self._table_totals(conn, job_id)))
 
@@ -641,8 +652,14 @@ class Store:
             conn.execute(
                 jobs.update()
                 .where(jobs.c.id == job.id)
-                .values(status=JobStatus.QUEUED.value, spec=spec.to_json(), cancel_requested=False,
-                        error=None, finished_at=None, secret=secret)
+                .values(
+                    status=JobStatus.QUEUED.value,
+                    spec=spec.to_json(),
+                    cancel_requested=False,
+                    error=None,
+                    finished_at=None,
+                    secret=secret,
+                )
             )
         return self.get_job(job.id)
 
@@ -680,11 +697,34 @@ class Store:
             for r in rs
         ]
 
-    def record_partition(self, job_id: str, schema: str, name: str, index: int, *, status: str,
-                         rows: int = 0, attempts: int = 1, spec: Mapping[str, Any] | None = None,
-                         error: ErrorInfo | None = None) -> None:
-        self.record_batch(job_id, partitions=[dict(schema=schema, name=name, index=index, status=status, rows=rows,
-                                                   attempts=attempts, spec=spec, error=error)])
+    def record_partition(
+        self,
+        job_id: str,
+        schema: str,
+        name: str,
+        index: int,
+        *,
+        status: str,
+        rows: int = 0,
+        attempts: int = 1,
+        spec: Mapping[str, Any] | None = None,
+        error: ErrorInfo | None = None,
+    ) -> None:
+        self.record_batch(
+            job_id,
+            partitions=[
+                dict(
+                    schema=schema,
+                    name=name,
+                    index=index,
+                    status=status,
+                    rows=rows,
+                    attempts=attempts,
+                    spec=spec,
+                    error=error,
+                )
+            ],
+        )
 
     def list_partitions(self, job_id: str) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:
@@ -695,15 +735,29 @@ class Store:
                 .order_by(job_partitions.c.table_id, job_partitions.c.idx)
             ).all()
         return [
-            {"table": f"{r.schema}.{r.name}", "index": r.idx, "status": r.status, "rows": r.rows,
-             "attempts": r.attempts, "spec": _loads(r.spec), "error": _loads(r.error)}
+            {
+                "table": f"{r.schema}.{r.name}",
+                "index": r.idx,
+                "status": r.status,
+                "rows": r.rows,
+                "attempts": r.attempts,
+                "spec": _loads(r.spec),
+                "error": _loads(r.error),
+            }
             for r in rs
         ]
 
     # ---------------------------------------------------------------- events
 
-    def add_event(self, job_id: str | None, level: str, message: str, *, table: str | None = None,
-                  data: Mapping[str, Any] | None = None) -> None:
+    def add_event(
+        self,
+        job_id: str | None,
+        level: str,
+        message: str,
+        *,
+        table: str | None = None,
+        data: Mapping[str, Any] | None = None,
+    ) -> None:
         self.record_batch(job_id, log_events=[dict(level=level, message=message, table=table, data=data)])
 
     def list_events(self, job_id: str, *, limit: int = 200) -> list[EventRow]:
@@ -719,8 +773,11 @@ class Store:
         now = time.time()
         with self._tx() as conn:
             conn.execute(workers.delete().where(workers.c.id == worker_id))
-            conn.execute(workers.insert().values(id=worker_id, host=socket.gethostname(), pid=os.getpid(),
-                                                 started_at=now, heartbeat_at=now))
+            conn.execute(
+                workers.insert().values(
+                    id=worker_id, host=socket.gethostname(), pid=os.getpid(), started_at=now, heartbeat_at=now
+                )
+            )
 
     def worker_heartbeat(self, worker_id: str) -> None:
         with self._tx() as conn:
@@ -737,8 +794,9 @@ class Store:
     # ----------------------------------------------------------------- users
 
     def _user_row(self, r: Any) -> UserRow:
-        return UserRow(r.id, r.username, r.role, bool(r.active), r.created_at, r.last_login_at,
-                       r.failed_logins, r.locked_until)
+        return UserRow(
+            r.id, r.username, r.role, bool(r.active), r.created_at, r.last_login_at, r.failed_logins, r.locked_until
+        )
 
     @staticmethod
     def _check_role(role: str) -> str:
@@ -756,8 +814,11 @@ class Store:
         with self._tx() as conn:
             if conn.execute(sa.select(users.c.id).where(users.c.username == username)).first():
                 raise UsageError(f"user {username!r} already exists")
-            conn.execute(users.insert().values(username=username, password_hash=hash_password(password),
-                                               role=role, created_at=time.time()))
+            conn.execute(
+                users.insert().values(
+                    username=username, password_hash=hash_password(password), role=role, created_at=time.time()
+                )
+            )
         return self.get_user(username)
 
     def get_user(self, username: str) -> UserRow:
@@ -791,8 +852,11 @@ class Store:
         if len(password) < 8:
             raise UsageError("a password needs at least 8 characters")
         with self._tx() as conn:
-            res = conn.execute(users.update().where(users.c.username == username).values(
-                password_hash=hash_password(password), failed_logins=0, locked_until=None))
+            res = conn.execute(
+                users.update()
+                .where(users.c.username == username)
+                .values(password_hash=hash_password(password), failed_logins=0, locked_until=None)
+            )
             if res.rowcount != 1:
                 raise NotFound(f"no user {username!r}")
 
@@ -813,17 +877,21 @@ class Store:
         ok = r.active and check_password(r.password_hash, password)
         with self._tx() as conn:
             if ok:
-                conn.execute(users.update().where(users.c.id == r.id).values(
-                    failed_logins=0, locked_until=None, last_login_at=now))
+                conn.execute(
+                    users.update()
+                    .where(users.c.id == r.id)
+                    .values(failed_logins=0, locked_until=None, last_login_at=now)
+                )
             else:
                 failed = r.failed_logins + 1
-                conn.execute(users.update().where(users.c.id == r.id).values(
-                    failed_logins=failed,
-                    locked_until=now + LOCK_SECONDS if failed >= MAX_FAILED_LOGINS else None))
+                conn.execute(
+                    users.update()
+                    .where(users.c.id == r.id)
+                    .values(
+                        failed_logins=failed, locked_until=now + LOCK_SECONDS if failed >= MAX_FAILED_LOGINS else None
+                    )
+                )
         return self.get_user(username) if ok else None
-
-
-
 
 
 @functools.cache
