@@ -8,6 +8,7 @@ can set variables and call :func:`load` again.
 from __future__ import annotations
 
 import os
+import re
 import secrets as _secrets
 from collections.abc import Mapping
 from pathlib import Path
@@ -16,8 +17,9 @@ import attrs
 
 from adu_core.errors import UsageError
 
-#: the values of ADU_EXECUTOR
-EXECUTORS = ("auto", "thread", "process")
+#: what an ADU_EXECUTOR value looks like: ``auto`` or an executor's registered name
+#: (``thread``, ``process`` or a plugin's), checked against the registered ones when a job runs
+EXECUTOR_NAME = re.compile(r"[a-z][a-z0-9_-]*")
 
 #: name -> (default shown in docs, meaning)
 VARIABLES: dict[str, tuple[str, str]] = {
@@ -38,10 +40,13 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "ADU_WORKERS": ("1", "Jobs `adu serve` runs at once with its embedded worker (0: none)."),
     "ADU_EXECUTOR": (
         "auto",
-        "How a job runs its partitions: 'thread' (one process; for sources that decode outside the GIL), 'process' (a pool of processes), or 'auto' (threads when the source says its reads release the GIL: PostgreSQL, DuckDB).",
+        "How a job runs its partitions: 'thread' (one process; for sources that decode outside the GIL), 'process' (a pool of processes), 'auto' (threads when the source says its reads release the GIL: PostgreSQL, DuckDB), or the name of an executor a plugin registers (see `adu plugins`).",
     ),
     "ADU_BATCH_ROWS": ("32768", "Rows per Arrow batch read from a source (memory = batch x parallel)."),
-    "ADU_HEARTBEAT_SECONDS": ("5", "How often a worker marks its running job alive."),
+    "ADU_HEARTBEAT_SECONDS": (
+        "1",
+        "How often a running job renews its heartbeat in the store and checks whether a cancel was requested (whole seconds; less than ADU_STALE_SECONDS).",
+    ),
     "ADU_STALE_SECONDS": ("60", "A running job whose worker has not been heard from for this long is marked stale."),
     "ADU_EXPORT_ROOT": ("unset", "If set, web and API jobs may only write below this directory."),
     "ADU_CONNECTIONS_FILE": (
@@ -143,8 +148,12 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
         raise UsageError(f"ADU_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not {level!r}")
     executor = env.get("ADU_EXECUTOR", "auto").strip().lower() or "auto"
-    if executor not in EXECUTORS:
-        raise UsageError(f"ADU_EXECUTOR must be auto, thread or process, not {executor!r}")
+    if not EXECUTOR_NAME.fullmatch(executor):
+        raise UsageError(f"ADU_EXECUTOR must be auto or an executor's name (thread, process, ...), not {executor!r}")
+    heartbeat = float(_int(env, "ADU_HEARTBEAT_SECONDS", 1, 1))
+    stale = float(_int(env, "ADU_STALE_SECONDS", 60, 2))
+    if heartbeat >= stale:
+        raise UsageError("ADU_HEARTBEAT_SECONDS must be less than ADU_STALE_SECONDS")
     return Settings(
         executor=executor,
         data_dir=data_dir,
@@ -157,8 +166,8 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         parallel=_int(env, "ADU_PARALLEL", os.cpu_count() or 2, 1),
         workers=_int(env, "ADU_WORKERS", 1, 0),
         batch_rows=_int(env, "ADU_BATCH_ROWS", 32768, 1),
-        heartbeat_seconds=float(_int(env, "ADU_HEARTBEAT_SECONDS", 5, 1)),
-        stale_seconds=float(_int(env, "ADU_STALE_SECONDS", 60, 2)),
+        heartbeat_seconds=heartbeat,
+        stale_seconds=stale,
         export_root=Path(export_root).resolve() if export_root else None,
         connections_file=Path(env.get("ADU_CONNECTIONS_FILE") or data_dir / "connections.yaml"),
     )

@@ -36,10 +36,6 @@ class ConnectError(SourceError, UsageError):
     """The source cannot be reached or refuses the credentials (exit code 2)."""
 
 
-class ValidationFailed(AduError):
-    """A table broke its validation rules in ``fail`` mode."""
-
-
 class Cancelled(AduError):
     """The job was cancelled; raised between batches."""
 

@@ -57,7 +57,7 @@ def show(env: Env, job_id: str, as_json: bool) -> None:
             {
                 "job": job.to_dict(),
                 "tables": [t.to_dict() for t in tables],
-                "partitions": env.store.list_partitions(job.id),
+                "partitions": [p.to_dict() for p in env.store.list_partitions(job.id)],
             }
         )
         return
