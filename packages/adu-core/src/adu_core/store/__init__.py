@@ -43,10 +43,7 @@ from adu_core.store.records import (
 from adu_core.store.schema import users
 from adu_core.store.workers import WorkerStore
 
-__all__ = [
-    "LOCK_SECONDS",
-    "MAX_FAILED_LOGINS",
-    "ROLES",
+__all__ = [  # besides the users section below
     "EventRow",
     "JobEvent",
     "JobRow",
@@ -55,7 +52,6 @@ __all__ = [
     "Store",
     "TableRow",
     "TableUpdate",
-    "UserRow",
     "WorkerRow",
     "new_job_id",
     "worker_identity",
