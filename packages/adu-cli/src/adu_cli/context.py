@@ -17,7 +17,8 @@ from typing import Any, TypeVar
 
 import click
 from adu_core import config as config_mod
-from adu_core.errors import AduError, JobFailed, UsageError
+from adu_core import signals
+from adu_core.errors import AduError, JobFailed, StoreUnavailable, UsageError
 from adu_core.logs import setup_service_logging
 from adu_core.secrets import redact_text
 
@@ -45,10 +46,14 @@ class Env:
 
     @property
     def store(self) -> Any:
+        """The job store, opened (and migrated) on first use; jobs whose process died
+        (expired leases) are reaped then, as every ADU process does."""
         if self._store is None:
+            from adu_core.reaper import reap
             from adu_core.store import Store
 
             self._store = Store.from_settings(self.settings)
+            reap(self._store, self.settings)
         return self._store
 
 
@@ -62,23 +67,33 @@ def fail(message: str, code: int = EXIT_USAGE) -> None:
 
 
 def _raise_terminated(signum: int, frame: Any) -> None:
+    signals.request_stop(_TERMINATED)
     raise KeyboardInterrupt(_TERMINATED)
+
+
+def _raise_interrupted(signum: int, frame: Any) -> None:
+    signals.request_stop("interrupted")
+    raise KeyboardInterrupt("interrupted")
 
 
 @contextlib.contextmanager
 def _sigterm_interrupts() -> Iterator[None]:
     """SIGTERM (``kill``, ``timeout``, a service manager) stops a command the way Ctrl-C
     does: a running job cancels its partitions (the server-side COPY too), removes what it
-    staged and is recorded ``cancelled``, instead of the process dying mid-write. Commands
-    with their own handler (``adu worker``) replace this one while they run."""
+    staged and is recorded ``cancelled``, instead of the process dying mid-write. Both
+    signals are remembered (:mod:`adu_core.signals`) so that no library can turn them into
+    an ordinary error. Commands with their own handler (``adu worker``) replace these
+    while they run."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
     previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    previous_int = signal.signal(signal.SIGINT, _raise_interrupted)
     try:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGINT, previous_int)
 
 
 def handle_errors(fn: F) -> F:
@@ -89,7 +104,7 @@ def handle_errors(fn: F) -> F:
         try:
             with _sigterm_interrupts():
                 return fn(*args, **kwargs)
-        except UsageError as exc:
+        except (UsageError, StoreUnavailable) as exc:
             fail(str(exc), EXIT_USAGE)
         except JobFailed as exc:
             fail(str(exc), EXIT_FAILED)

@@ -47,7 +47,26 @@ VARIABLES: dict[str, tuple[str, str]] = {
         "1",
         "How often a running job renews its heartbeat in the store and checks whether a cancel was requested (whole seconds; less than ADU_STALE_SECONDS).",
     ),
-    "ADU_STALE_SECONDS": ("60", "A running job whose worker has not been heard from for this long is marked stale."),
+    "ADU_STALE_SECONDS": (
+        "60",
+        "The lease of a running job: renewed by its heartbeat; once it has not been renewed for this long, any ADU process that opens the store requeues the job (a worker's) or marks it stale (a foreground `adu export`'s) and removes its staging.",
+    ),
+    "ADU_JOB_ATTEMPTS": (
+        "3",
+        "Times a queued job is run when the worker running it dies (lease expired); after the last it is marked stale.",
+    ),
+    "ADU_STORE_RETRY_SECONDS": (
+        "10",
+        "How long one call to the job store retries through an outage (with back-off, logged once per outage) before it fails; an idle worker then waits and tries again.",
+    ),
+    "ADU_STORE_OUTAGE_SECONDS": (
+        "300",
+        "How long a running job goes on without the job store (its data kept in staging, nothing published) before it stops cleanly and waits to be requeued.",
+    ),
+    "ADU_SHUTDOWN_SECONDS": (
+        "30",
+        "On SIGTERM, how long `adu worker` and `adu serve` let a running job finish before they stop it and requeue it.",
+    ),
     "ADU_EXPORT_ROOT": ("unset", "If set, web and API jobs may only write below this directory."),
     "ADU_CONNECTIONS_FILE": (
         "$ADU_DATA_DIR/connections.yaml",
@@ -76,6 +95,10 @@ class Settings:
     export_root: Path | None
     connections_file: Path
     executor: str = "auto"
+    job_attempts: int = 3
+    store_retry_seconds: float = 10.0
+    store_outage_seconds: float = 300.0
+    shutdown_seconds: float = 30.0
 
     @property
     def production(self) -> bool:
@@ -170,4 +193,8 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         stale_seconds=stale,
         export_root=Path(export_root).resolve() if export_root else None,
         connections_file=Path(env.get("ADU_CONNECTIONS_FILE") or data_dir / "connections.yaml"),
+        job_attempts=_int(env, "ADU_JOB_ATTEMPTS", 3, 1),
+        store_retry_seconds=float(_int(env, "ADU_STORE_RETRY_SECONDS", 10, 0)),
+        store_outage_seconds=float(_int(env, "ADU_STORE_OUTAGE_SECONDS", 300, 1)),
+        shutdown_seconds=float(_int(env, "ADU_SHUTDOWN_SECONDS", 30, 0)),
     )

@@ -36,6 +36,22 @@ class ConnectError(SourceError, UsageError):
     """The source cannot be reached or refuses the credentials (exit code 2)."""
 
 
+class SnapshotLost(SourceError):
+    """The source no longer has the snapshot the job reads from (the server restarted,
+    or the session that exported it ended): the job cannot go on at the same point in
+    time; a retry exports the remaining tables from a new snapshot."""
+
+
+class StoreUnavailable(AduError):
+    """The job store cannot be reached (wrong ``ADU_STORE_URL``, the server is down or
+    refuses connections); raised after the store's retries ran out."""
+
+
+class JobLost(AduError):
+    """The running job is no longer this process's: its lease expired and another
+    process requeued it, marked it stale or cancelled it."""
+
+
 class Cancelled(AduError):
     """The job was cancelled; raised between batches."""
 

@@ -267,7 +267,11 @@ class JobSpec:
     :param parallel: how many partitions run at once.
     :param overwrite: replace an existing export in ``target``.
     :param sign_key: path of an Ed25519 private key to sign the manifest with.
-    :param retry_tables: when set, only these tables run (a retry of failed tables).
+    :param retry_tables: the tables a retry exports again (its failed or unfinished ones).
+    :param retry: this run completes an earlier attempt of the same job: the tables that
+        attempt published are kept (checked first, exported again when they do not
+        check) and the manifest describes both; ``retry_tables`` may then be empty (only
+        the manifest was missing).
     :param name: a free label shown in the dashboard.
     """
 
@@ -284,10 +288,17 @@ class JobSpec:
     sign_key: str | None = None
     retry_tables: tuple[str, ...] = ()
     name: str | None = None
+    retry: bool = False
 
     def __attrs_post_init__(self) -> None:
         if self.parallel < 1:
             raise UsageError("parallel must be at least 1")
+
+    @property
+    def is_retry(self) -> bool:
+        """This run completes an earlier attempt (``retry``, or a retry recorded before the
+        flag existed: ``retry_tables`` alone)."""
+        return self.retry or bool(self.retry_tables)
 
     def redacted(self) -> JobSpec:
         """The spec with the password removed from the source URL: the stored form."""
@@ -312,6 +323,7 @@ class JobSpec:
             "overwrite": spec.overwrite,
             "sign_key": spec.sign_key,
             "retry_tables": list(spec.retry_tables),
+            "retry": spec.retry,
             "name": spec.name,
         }
 
@@ -343,6 +355,7 @@ class JobSpec:
             overwrite=bool(data.get("overwrite", False)),
             sign_key=data.get("sign_key"),
             retry_tables=_tuple(data.get("retry_tables")),
+            retry=bool(data.get("retry", False)),
             name=data.get("name"),
         )
 

@@ -48,7 +48,7 @@ def discovery_flags(options: Mapping[str, Any]) -> tuple[bool, bool]:
 def plan_tables(source: Source, spec: JobSpec) -> tuple[list[TableInfo], list[TableInfo]]:
     """Discover the source: every table (views and foreign tables when the spec's
     ``include_views`` / ``include_foreign`` options ask), and those the spec selects
-    (UsageError when none)."""
+    (UsageError when none; a retry selects its ``retry_tables`` only, maybe none)."""
     views, foreign = discovery_flags(spec.source_options)
     tables = source.discover(include_views=views, include_foreign=foreign)
     try:
@@ -64,9 +64,9 @@ def plan_tables(source: Source, spec: JobSpec) -> tuple[list[TableInfo], list[Ta
             if what is not None:
                 raise UsageError(f"{name} is a {what[0]}: add {what[1]} to export it") from exc
         raise
-    if spec.retry_tables:
+    if spec.is_retry:
         wanted = set(spec.retry_tables)
         selected = [t for t in selected if t.qualified_name in wanted]
-    if not selected:
+    if not selected and not spec.retry:  # a retry may only need its manifest written
         raise UsageError("no table matches the selection")
     return tables, selected

@@ -468,3 +468,20 @@ def _check_files(
     for t in report.tables:
         if t.manifest_rows is not None and not t.problems and t.rows != t.manifest_rows:
             t.problems.append(f"{t.rows:,} rows in its files, the manifest says {t.manifest_rows:,}")
+
+
+def check_entries(
+    directory: str | os.PathLike[str], entries: Sequence[Mapping[str, Any]], workers: int | None = None
+) -> dict[tuple[str, str], list[str]]:
+    """Check the files of the manifest table ``entries`` in ``directory`` as :func:`verify_export`
+    does (present, SHA-256, size, rows, schema), without looking for unexpected files.
+
+    Returns the problems of each ``(schema, name)`` whose files do not check (a retry
+    exports those tables again instead of keeping them).
+    """
+    root = Path(directory)
+    report = VerifyReport(directory=os.fspath(directory))
+    expected = _expected_files({"tables": list(entries)}, report)
+    present = {p for p in expected if (root / p).is_file() and not (root / p).is_symlink()}
+    _check_files(root, expected, present, report, workers)
+    return {(t.schema, t.name): list(t.problems) for t in report.tables if t.problems}

@@ -25,6 +25,7 @@ import json
 import os
 import shutil
 import sys
+import time
 import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -37,7 +38,7 @@ from adu_core.errors import UsageError
 from adu_core.manifest import canonical_json, seal
 from adu_core.models import FileResult, Partition, PartitionResult, TableInfo
 from adu_core.plugin.components import FAILED_CHECKS_COLUMN, PartitionWriter, Sink
-from adu_core.verify import MANIFEST_NAME, SIGNATURE_NAME, sha256_file
+from adu_core.verify import MANIFEST_NAME, SIGNATURE_NAME, check_entries, sha256_file
 
 from adu_parquet.naming import encode_name, table_dir
 from adu_parquet.options import ParquetOptions
@@ -151,6 +152,8 @@ class ParquetSink(Sink):
 
     name = "parquet"
     description = "Parquet files per table, published atomically, with a signed manifest"
+    #: how long a new attempt of a job waits for an earlier one to release its staging
+    LOCK_WAIT_SECONDS = 30.0
 
     def __init__(self, target: str, options: Mapping[str, Any] | None = None, *, job_id: str) -> None:
         super().__init__(target, options, job_id=job_id)
@@ -188,6 +191,29 @@ class ParquetSink(Sink):
             os.close(fd)
             return None
         return fd
+
+    def _lock_own_staging(self) -> int | None:
+        """The lock on this job's staging folder, waiting up to :attr:`LOCK_WAIT_SECONDS`
+        for an earlier attempt of the job that is still stopping (it lost the job: its
+        lease expired while the job store was unreachable) to let go of it."""
+        deadline = time.monotonic() + self.LOCK_WAIT_SECONDS
+        while True:
+            try:
+                self.staging.mkdir(parents=True, exist_ok=True)
+                fd = self._try_lock(self.staging)
+            except FileNotFoundError:  # the earlier attempt removed it meanwhile
+                fd = None
+            if fd is not None:
+                try:
+                    same = os.fstat(fd).st_ino == os.stat(self.staging).st_ino
+                except OSError:
+                    same = False
+                if same:
+                    return fd
+                os.close(fd)  # we locked a folder the earlier attempt removed: again
+            elif time.monotonic() >= deadline:
+                return None
+            time.sleep(0.1)
 
     def _clean_stale_staging(self) -> None:
         """Remove staging folders of jobs that died (nobody holds their lock); refuse to
@@ -247,7 +273,7 @@ class ParquetSink(Sink):
             self.staging.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise UsageError(f"cannot write into {root}: {exc.strerror}") from None
-        self._lock_fd = self._try_lock(self.staging)
+        self._lock_fd = self._lock_own_staging()
         if self._lock_fd is None:
             raise UsageError(f"job {self.job_id} is already writing into {root}")
         self._prepared = True
@@ -399,6 +425,45 @@ class ParquetSink(Sink):
         if not isinstance(data, dict):
             raise UsageError(f"{path} is not an ADU manifest")
         return data
+
+    def check_published(self, entries: Sequence[Mapping[str, Any]]) -> dict[tuple[str, str], list[str]]:
+        return check_entries(self.root, entries)
+
+    def unpublish_table(self, schema: str, name: str) -> None:
+        rel = table_dir(schema, name)
+        for final in (self.root / rel, self.root / QUARANTINE / rel):
+            self._remove_published(final)
+            for parent in (final.parent, final.parent.parent):
+                if parent != self.root and parent.is_relative_to(self.root):
+                    with contextlib.suppress(OSError):
+                        parent.rmdir()  # only when empty
+
+    def abandon(self) -> None:
+        """Remove a dead attempt's staging: its partial files, built and trashed folders.
+        An export it was overwriting (``previous``) stays until the job is retried or
+        another job cleans the folder; a staging folder whose lock a live process holds is
+        left alone."""
+        staging = self.staging
+        if not staging.is_dir() or staging.is_symlink():
+            return
+        fd = self._try_lock(staging)
+        if fd is None:
+            return  # still in use
+        try:
+            for entry in staging.iterdir():
+                if entry.name == "previous":
+                    continue
+                if entry.is_dir() and not entry.is_symlink():
+                    shutil.rmtree(entry, ignore_errors=True)
+                else:
+                    with contextlib.suppress(OSError):
+                        entry.unlink()
+            with contextlib.suppress(OSError):
+                staging.rmdir()  # only when nothing was kept
+        finally:
+            os.close(fd)
+        with contextlib.suppress(OSError):
+            (self.root / STAGING).rmdir()
 
     def _prune_empty_dirs(self) -> None:
         for entry in self.root.iterdir():

@@ -31,6 +31,10 @@ def print_result(result: JobResult, elapsed: float) -> None:
     )
     if result.manifest_path:
         click.echo(f"manifest: {result.manifest_path}")
+    if result.status.value in ("failed", "partial", "cancelled"):
+        if result.error is not None and result.status.value != "cancelled":
+            click.echo(f"reason: {result.error.message}", err=True)
+        click.echo(f"next: `adu jobs retry {result.job_id}` completes the export", err=True)
 
 
 @click.command(name="export")

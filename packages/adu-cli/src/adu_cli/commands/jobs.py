@@ -146,10 +146,12 @@ def cancel(env: Env, job_id: str) -> None:
 @click.argument("job_id")
 @click.option("--queue", "queue_only", is_flag=True, help="Queue it for a worker instead of running it here.")
 @click.option("--password-stdin", is_flag=True, help="Read the source password from standard input.")
+@click.option("--overwrite", is_flag=True, help="Export every table again, replacing what the target holds.")
 @pass_env
 @handle_errors
-def retry(env: Env, job_id: str, queue_only: bool, password_stdin: bool) -> None:
-    """Run the failed tables of a finished job again (published tables are kept)."""
+def retry(env: Env, job_id: str, queue_only: bool, password_stdin: bool, overwrite: bool) -> None:
+    """Complete a finished job: its failed and unfinished tables run again, the tables it
+    published are checked and kept, and the manifest describes them all."""
     from adu_core.engine import run_job
     from adu_core.store import worker_identity
 
@@ -157,12 +159,13 @@ def retry(env: Env, job_id: str, queue_only: bool, password_stdin: bool) -> None
     from adu_cli.progress import ProgressPrinter
 
     password = sys.stdin.readline().rstrip("\n") if password_stdin else None
-    job = env.store.retry_job(job_id, password=password if queue_only else None)
-    click.echo(f"job {job.id}: retrying {', '.join(job.spec.retry_tables) or 'all tables'}")
+    job = env.store.retry_job(job_id, password=password if queue_only else None, overwrite=overwrite)
+    what = "all tables" if not job.spec.retry else ", ".join(job.spec.retry_tables) or "the manifest"
+    click.echo(f"job {job.id}: retrying {what}")
     if queue_only:
         return
     wid = worker_identity()
-    env.store.claim_job(wid, job_id=job.id)
+    env.store.claim_job(wid, job_id=job.id, lease_seconds=env.settings.stale_seconds, foreground=True)
     printer = ProgressPrinter()
     started = time.time()
     try:

@@ -73,9 +73,10 @@ def command(env: Env, host: str, port: int, n_workers: int | None, threads: int)
 @pass_env
 @handle_errors
 def worker_command(env: Env, count: int, once: bool) -> None:
-    """Run queued jobs from the store until stopped (SIGTERM or Ctrl-C finish the
-    running job first). Any number of workers may share one store."""
-    from adu_core.worker import Worker, start_embedded_workers
+    """Run queued jobs from the store until stopped. SIGTERM or Ctrl-C let the running
+    job finish for ADU_SHUTDOWN_SECONDS, then stop it and put it back in the queue (a
+    second signal does it at once). Any number of workers may share one store."""
+    from adu_core.worker import Worker, WorkerPool
 
     _check_production(env)
     store = env.store
@@ -83,21 +84,29 @@ def worker_command(env: Env, count: int, once: bool) -> None:
         ran = Worker(store, env.settings).run_one()
         click.echo("ran one job" if ran else "no queued job", err=True)
         return
-    stop = threading.Event()
+    pool = WorkerPool(store, env.settings, count)
+    signalled = threading.Event()
 
     def _stop(signum: int, _frame: Any) -> None:
-        click.echo(f"adu worker: {signal.Signals(signum).name}, finishing the running job", err=True)
-        stop.set()
+        if signalled.is_set():
+            click.echo(f"adu worker: {signal.Signals(signum).name} again, requeuing the running job now", err=True)
+            pool.shutdown.set()
+            return
+        grace = env.settings.shutdown_seconds
+        click.echo(
+            f"adu worker: {signal.Signals(signum).name}, finishing the running job (up to {grace:.0f} s)", err=True
+        )
+        signalled.set()
+        pool.stop.set()
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    threads = start_embedded_workers(store, env.settings, count, stop)
+    pool.start()
     click.echo(f"adu worker: {count} worker thread(s) waiting for jobs", err=True)
-    while any(t.is_alive() for t in threads):
-        for t in threads:
-            t.join(timeout=0.5)
-    if not stop.is_set():
-        fail("worker threads stopped unexpectedly (see the service log)", 1)
+    while not pool.stop.wait(1.0):
+        pool.supervise()
+    if not pool.close(env.settings.shutdown_seconds):
+        fail("a job did not stop after the shutdown grace period (see the service log)", 1)
     sys.exit(0)
 
 

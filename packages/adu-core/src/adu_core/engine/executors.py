@@ -8,8 +8,12 @@ executor plugin would (see :class:`adu_core.plugin.components.Executor`).
 from __future__ import annotations
 
 import concurrent.futures as cf
+import ctypes
 import multiprocessing
+import os
 import queue
+import signal
+import sys
 import threading
 from contextlib import ExitStack
 from pathlib import Path
@@ -117,6 +121,28 @@ class _PoolProcess:
     log_stack: ExitStack | None = None  # keeps the job log open for the process's life
 
 
+#: ``prctl(2)`` option: the signal a process gets when its parent dies (Linux)
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent(parent: int) -> None:
+    """Make this pool process die when the process that started it dies (Linux
+    ``PR_SET_PDEATHSIG``; the forkserver, when pools start from one, exits with the job's
+    process). Without it a killed coordinator leaves its pool reading the source and then
+    waiting forever, holding its connections. Its own Ctrl-C is ignored: the coordinator
+    stops the partitions."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sys.platform != "linux":
+        return
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # pragma: no cover - no prctl
+        return
+    if parent > 0 and os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+
+
 def _pool_init(
     cancel: CancelToken,
     messages: Any,
@@ -125,8 +151,12 @@ def _pool_init(
     level: str,
     secrets: tuple[str, ...],
     plugin_set: PluginSet,
+    parent: int = 0,
 ) -> None:
-    """Pool initializer: the job's log file, its secrets, cancel flag, progress queue and plugins."""
+    """Pool initializer: die with the parent; the job's log file, its secrets, cancel flag,
+    progress queue and plugins."""
+    if parent:
+        die_with_parent(parent)
     remember_secret(*secrets)
     if log_path:
         stack = ExitStack()
@@ -175,7 +205,14 @@ class ProcessExecutor(Executor):
             context.log_level,
             context.secrets,
             context.plugins.portable(),
+            0,  # the parent's pid, set below once the start method is known
         )
+        # a pool process's parent: this process when it forks, the forkserver otherwise
+        # (which exits when this process dies); spawn children cannot tell, no watch
+        if ctx.get_start_method() == "fork":
+            args = (*args[:-1], os.getpid())
+        elif ctx.get_start_method() == "forkserver":
+            args = (*args[:-1], -1)
         self._pool = cf.ProcessPoolExecutor(
             max_workers=context.workers, mp_context=ctx, initializer=_pool_init, initargs=args
         )

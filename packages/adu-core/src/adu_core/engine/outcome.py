@@ -2,9 +2,15 @@
 
 A table is settled when all its partitions are back: failed or cancelled partitions
 discard it; otherwise its validators' partials are merged (plus the table-wide checks on
-the staged files) and, unless validation fails it, the sink publishes it atomically. The
-job ends with the manifest (failed tables listed, so the far side cannot take a partial
-export for a whole one), its status in the store and the ``adu_job_finished`` hook.
+the staged files) and, unless validation fails it, the sink publishes it atomically and
+its manifest entry is recorded with its status. The job ends with the manifest (failed
+tables listed, so the far side cannot take a partial export for a whole one; the tables
+a retry kept included), written before its status in the store, and the
+``adu_job_finished`` hook.
+
+Whatever a plugin raises while a table is settled — even ``SystemExit`` or a
+``KeyboardInterrupt`` no signal caused — fails that table, never the process; a real stop
+(:mod:`adu_core.signals`) is raised again.
 """
 
 from __future__ import annotations
@@ -17,9 +23,12 @@ from typing import Any
 
 import attrs
 
+from adu_core import signals
+from adu_core.engine.completion import Earlier
 from adu_core.engine.errors import error_info, quiet
 from adu_core.engine.recorder import BufferedRecorder
-from adu_core.errors import UsageError
+from adu_core.errors import StoreUnavailable, UsageError
+from adu_core.manifest import table_entry
 from adu_core.models import (
     ErrorInfo,
     JobResult,
@@ -86,6 +95,8 @@ class Outcome:
         plugins: Plugins,
         recorder: BufferedRecorder,
         logger: logging.LoggerAdapter[logging.Logger],
+        *,
+        worker_id: str | None = None,
     ) -> None:
         self.store = store
         self.job_id = job_id
@@ -93,11 +104,13 @@ class Outcome:
         self.plugins = plugins
         self.recorder = recorder
         self.log = logger
+        self.worker_id = worker_id
 
     # -- partitions and tables ---------------------------------------------------------
 
-    def partition_done(self, run: TableRun, res: PartitionResult, sink: Sink) -> None:
-        """Record a finished partition; settle its table when it was the last one."""
+    def partition_done(self, run: TableRun, res: PartitionResult) -> bool:
+        """Record a finished partition; True when it was its table's last one (the caller
+        settles the table with :meth:`table_done`, once it may publish)."""
         run.done[res.index] = res
         run.progress[res.index] = (res.rows, res.bytes)
         status = TableStatus.CANCELLED if res.cancelled else TableStatus.FAILED if res.error else TableStatus.SUCCEEDED
@@ -115,21 +128,36 @@ class Outcome:
             )
         )
         self.recorder.table(run.update(partitions_done=len(run.done)))
-        if run.complete:
-            self.table_done(run, sink)
+        return run.complete
 
-    def table_done(self, run: TableRun, sink: Sink) -> None:
-        """Publish or discard a table whose partitions are all back, and record it."""
+    def table_done(self, run: TableRun, sink: Sink, *, publish: bool = True) -> None:
+        """Publish or discard a table whose partitions are all back, and record it.
+
+        :param publish: False when this run may not publish (it no longer holds the job's
+            lease): the table is discarded, recorded cancelled.
+        """
         results = [run.done[i] for i in sorted(run.done)]
         tr = run.result
         tr.finished_at = time.time()
         tr.rows = sum(r.rows for r in results)
         try:
-            self._settle(run, results, sink)
-        except Exception as exc:  # noqa: BLE001 - a table's failure is recorded, the job goes on
+            if publish:
+                self._settle(run, results, sink)
+            else:
+                tr.status = TableStatus.CANCELLED
+                tr.error = ErrorInfo(
+                    message="not published: this run no longer holds the job's lease",
+                    kind="Cancelled",
+                    context={"table": run.info.qualified_name},
+                )
+                sink.discard_table(run.info)
+        except BaseException as exc:
+            if signals.is_stop(exc):
+                raise
             tr.status = TableStatus.FAILED
             tr.error = error_info(exc, table=run.info.qualified_name, stage="publish")
             quiet(sink.discard_table, run.info)
+            signals.raise_if_stopping()  # a signal a library turned into an error (DuckDB)
         ok = tr.status == TableStatus.SUCCEEDED
         name = run.info.qualified_name
         self.log.log(
@@ -149,6 +177,7 @@ class Outcome:
                 error=tr.error,
                 validation=tr.validation,
                 files=tuple(tr.files),
+                entry=table_entry(run.info, tr, job_id=self.job_id) if ok else None,
             )
         )
         self.recorder.event(
@@ -217,24 +246,39 @@ class Outcome:
 
     # -- the job -----------------------------------------------------------------------
 
-    def finish(self, runs: Sequence[TableRun], sink: Sink, source: SourceInfo) -> JobResult:
-        """End a job whose partitions all ran: manifest, status, hook."""
+    def finish(
+        self, runs: Sequence[TableRun], sink: Sink, source: SourceInfo, *, earlier: Earlier | None = None
+    ) -> JobResult:
+        """End a job whose partitions all ran: manifest (first), status, hook.
+
+        :param earlier: what a retry kept of the attempts before it (its tables are in the
+            manifest; tables it had to export again that the source lost are taken out).
+        """
+        earlier = earlier or Earlier()
         results = [r.result for r in runs]
-        status = _job_status(results)
+        status = _job_status(results) if results else JobStatus.SUCCEEDED
         manifest_path = None
         error = None
         if status in (JobStatus.SUCCEEDED, JobStatus.PARTIAL):
             try:
-                manifest_path = self._write_manifest(sink, runs, source)
+                manifest_path = self._write_manifest(sink, runs, source, earlier)
             except Exception as exc:
                 status = JobStatus.FAILED
                 error = error_info(exc, stage="manifest")
+                error = attrs.evolve(
+                    error,
+                    message=f"the manifest could not be written: {error.message}; the tables are published, "
+                    f"`adu jobs retry {self.job_id}` writes it",
+                )
                 self.log.error("could not write the manifest: %s", exc, exc_info=True)
         elif status == JobStatus.FAILED:
             error = next((r.error for r in results if r.error is not None), None)
         quiet(sink.close)
         self.recorder.flush()
-        self.store.finish_job(self.job_id, status, error=error, manifest_path=manifest_path)
+        if not self.store.finish_job(
+            self.job_id, status, error=error, manifest_path=manifest_path, worker_id=self.worker_id
+        ):
+            self.log.error("job %s was taken back before its end was recorded", self.job_id)
         self.log.info("job %s: %d table(s), %d rows", status.value, len(results), sum(r.rows for r in results))
         result = JobResult(
             job_id=self.job_id,
@@ -247,24 +291,30 @@ class Outcome:
         self.plugins.job_finished(job_id=self.job_id, result=result)
         return result
 
+    def _discard(self, runs: Sequence[TableRun], sink: Sink | None) -> None:
+        if sink is not None:
+            for run in runs:
+                if run.result.status != TableStatus.SUCCEEDED:
+                    quiet(sink.discard_table, run.info)
+            quiet(sink.close)
+
     def fail(self, exc: BaseException, runs: Sequence[TableRun], sink: Sink | None, source: SourceInfo | None) -> None:
         """End a job that stopped early (bad input, an error, an interrupt); the caller re-raises."""
         info = error_info(exc, stage="planning" if not runs else "running")
         # Ctrl-C or SIGTERM (the CLI turns it into KeyboardInterrupt): the user stopped it
-        interrupted = isinstance(exc, KeyboardInterrupt)
+        interrupted = signals.is_stop(exc)
         status = JobStatus.CANCELLED if interrupted else JobStatus.FAILED
         if interrupted:
             info = attrs.evolve(info, message=f"interrupted: {info.message}" if str(exc) else "interrupted")
             self.log.warning("job %s", info.message)
         else:
             self.log.error("job failed: %s", info.message, exc_info=not isinstance(exc, UsageError))
-        if sink is not None:
-            for run in runs:
-                if run.result.status != TableStatus.SUCCEEDED:
-                    quiet(sink.discard_table, run.info)
-            quiet(sink.close)
+        self._discard(runs, sink)
         quiet(self.recorder.flush)
-        self.store.finish_job(self.job_id, status, error=info)
+        try:
+            self.store.finish_job(self.job_id, status, error=info, worker_id=self.worker_id)
+        except StoreUnavailable:
+            self.log.error("the job store is unreachable: the end of job %s is not recorded", self.job_id)
         result = JobResult(
             job_id=self.job_id,
             status=status,
@@ -274,7 +324,24 @@ class Outcome:
         )
         self.plugins.job_finished(job_id=self.job_id, result=result)
 
-    def _write_manifest(self, sink: Sink, runs: Sequence[TableRun], source: SourceInfo) -> str:
+    def abandon(self, runs: Sequence[TableRun], sink: Sink | None) -> None:
+        """Stop a job this run no longer holds (lost, or the store away too long): remove
+        what it staged and write nothing to the store."""
+        self._discard(runs, sink)
+
+    def requeue(self, runs: Sequence[TableRun], sink: Sink, source: SourceInfo) -> JobResult:
+        """Put the job back in the queue (a worker shutting down): what it published stays
+        and is kept by the run that completes it; the rest is discarded."""
+        self._discard(runs, sink)
+        quiet(self.recorder.flush)
+        reason = "the worker running this job shut down before it could finish: queued again to complete it"
+        if self.worker_id is None or not self.store.requeue_job(self.job_id, self.worker_id, reason):
+            self.log.error("job %s could not be requeued: it is no longer this worker's", self.job_id)
+        else:
+            self.log.warning("job %s requeued: %s", self.job_id, reason)
+        return JobResult(job_id=self.job_id, status=JobStatus.QUEUED, tables=[r.result for r in runs], source=source)
+
+    def _write_manifest(self, sink: Sink, runs: Sequence[TableRun], source: SourceInfo, earlier: Earlier) -> str:
         from adu_core import __version__
         from adu_core.manifest import build_manifest, merge_manifest
 
@@ -289,6 +356,14 @@ class Outcome:
             )
             for r in runs
         ]
+        # the target holds exactly what the manifest describes: nothing of a table that
+        # failed in this run (an earlier, killed attempt may have published it)
+        for r in runs:
+            if r.result.status != TableStatus.SUCCEEDED:
+                sink.unpublish_table(r.info.schema, r.info.name)
+        for schema, name in sorted(earlier.vanished):
+            self.log.warning("table %s.%s is no longer in the source: taken out of the export", schema, name)
+            sink.unpublish_table(schema, name)
         manifest = build_manifest(
             job_id=self.job_id,
             adu_version=__version__,
@@ -297,8 +372,6 @@ class Outcome:
             tables=entries,
             created_at=datetime.now(UTC),
         )
-        if self.spec.retry_tables:
-            old = sink.read_manifest()
-            if old is not None:
-                manifest = merge_manifest(old, manifest)
+        if self.spec.is_retry:
+            manifest = merge_manifest({"tables": list(earlier.entries.values()), "runs": earlier.runs}, manifest)
         return sink.finalize(manifest, sign_key=self.spec.sign_key)

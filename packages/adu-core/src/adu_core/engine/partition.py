@@ -26,6 +26,7 @@ import attrs
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from adu_core import signals
 from adu_core.engine.errors import error_info, quiet
 from adu_core.errors import Cancelled, SourceError
 from adu_core.models import Partition, PartitionResult
@@ -207,8 +208,10 @@ def _attempt(task: PartitionTask, runtime: PartitionRuntime, cache: WorkerCaches
     except Cancelled:
         writers.abort()
         return ended(cancelled=True)
-    except Exception as exc:
+    except BaseException as exc:
         writers.abort()
+        if signals.is_stop(exc):
+            raise
         runtime.report(PartitionProgress(table, part.index, 0, 0))
         logger = logging.LoggerAdapter(log, {"job_id": task.job_id, "table": table})
         if isinstance(exc, SourceError) and exc.retryable and attempt < MAX_ATTEMPTS and not runtime.cancel.is_set():

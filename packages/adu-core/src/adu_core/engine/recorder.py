@@ -4,7 +4,8 @@ A job of hundreds of small tables finishes many tables a second; writing each ch
 once would cost a commit each (and lock a SQLite store shared with the web app). The
 runner records changes here and :meth:`BufferedRecorder.flush` writes them together in one
 transaction (:meth:`adu_core.store.Store.record_batch`), at every progress tick and before
-the job's end is recorded.
+the job's end is recorded. While the store is unreachable nothing is lost: a flush that
+fails keeps what it holds for the next one.
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ from adu_core.store import JobEvent, PartitionRecord, Store, TableUpdate
 class BufferedRecorder:
     """Table updates, partition records and events of one job, waiting for :meth:`flush`."""
 
-    def __init__(self, store: Store, job_id: str) -> None:
+    def __init__(self, store: Store, job_id: str, *, worker_id: str | None = None) -> None:
         self.store = store
         self.job_id = job_id
+        self.worker_id = worker_id
         self._tables: dict[tuple[str, str], TableUpdate] = {}
         self._partitions: list[PartitionRecord] = []
         self._events: list[JobEvent] = []
@@ -33,10 +35,21 @@ class BufferedRecorder:
     def event(self, event: JobEvent) -> None:
         self._events.append(event)
 
-    def flush(self) -> None:
-        """Write everything pending in one transaction (nothing when nothing is pending)."""
+    def flush(self) -> bool:
+        """Write everything pending in one transaction (nothing when nothing is pending).
+
+        False when the job is no longer this run's (nothing written, nothing kept).
+
+        :raises StoreUnavailable: the store did not answer; everything is kept for the next flush.
+        """
         if not (self._tables or self._partitions or self._events):
-            return
-        tables, partitions, events = list(self._tables.values()), self._partitions, self._events
+            return True
+        owned = self.store.record_batch(
+            self.job_id,
+            tables=list(self._tables.values()),
+            partitions=self._partitions,
+            log_events=self._events,
+            worker_id=self.worker_id,
+        )
         self._tables, self._partitions, self._events = {}, [], []
-        self.store.record_batch(self.job_id, tables=tables, partitions=partitions, log_events=events)
+        return owned

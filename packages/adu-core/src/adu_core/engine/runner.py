@@ -4,8 +4,15 @@
 tables, holds the source's snapshot, runs every partition on an executor (see
 :func:`~adu_core.engine.executors.choose_executor`) and, while they run, collects their
 progress, settles each table as its last partition comes back
-(:mod:`~adu_core.engine.outcome`), renews the job's heartbeat and watches for a cancel
-request every ``ADU_HEARTBEAT_SECONDS``.
+(:mod:`~adu_core.engine.outcome`) while the job's lease is held
+(:mod:`~adu_core.engine.lease`: renewed, and a cancel request looked for, every
+``ADU_HEARTBEAT_SECONDS``), and writes the manifest last. A retry first takes over what
+the attempts before it published (:mod:`~adu_core.engine.completion`).
+
+Stopping: a cancel request, a signal (SIGINT/SIGTERM reach the main thread as
+:class:`KeyboardInterrupt`, :mod:`adu_core.signals` makes sure no library swallows it),
+a lost lease, the store away for too long, or ``shutdown`` (a worker stopping: the job is
+put back in the queue to be completed by another run).
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import logging
 import os
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -20,16 +28,27 @@ from typing import Any
 import attrs
 
 from adu_core import config as config_mod
+from adu_core import signals
 from adu_core.connections import resolve_source
+from adu_core.engine.completion import Earlier, earlier_tables
 from adu_core.engine.errors import error_info, quiet
 from adu_core.engine.executors import choose_executor
+from adu_core.engine.lease import JobLease
 from adu_core.engine.outcome import Outcome, TableRun
 from adu_core.engine.partition import PartitionProgress, PartitionTask
 from adu_core.engine.progress import Progress, ProgressCallback
 from adu_core.engine.recorder import BufferedRecorder
-from adu_core.errors import UsageError
+from adu_core.errors import JobFailed, JobLost, StoreUnavailable, UsageError
 from adu_core.logs import job_logging
-from adu_core.models import JobResult, JobSpec, PartitionResult, SourceInfo, TableInfo, TableResult, TableStatus
+from adu_core.models import (
+    JobResult,
+    JobSpec,
+    PartitionResult,
+    SourceInfo,
+    TableInfo,
+    TableResult,
+    TableStatus,
+)
 from adu_core.planning import plan_tables, reader_options
 from adu_core.plugin.components import Executor, ExecutorContext, Sink, Source, Validator
 from adu_core.plugin.manager import Plugins, get_plugins
@@ -55,6 +74,7 @@ def run_job(
     executor: str | None = None,
     mp_start: str | None = "forkserver",
     worker_id: str | None = None,
+    shutdown: threading.Event | None = None,
 ) -> JobResult:
     """Run the claimed (``running``) job ``job_id`` to its end and return its result.
 
@@ -69,13 +89,18 @@ def run_job(
         pools (the CLI passes it): polars' and DuckDB's thread pools do not survive a
         fork, and a long-lived process (a notebook, the worker, a test run) may have
         started them.
-    :param worker_id: the claim this process holds (its heartbeat is renewed while the job runs).
+    :param worker_id: the claim this process holds (its lease is renewed while the job runs).
+    :param shutdown: set by a worker that is shutting down: the job stops and goes back to
+        the queue (status ``queued`` in the result) to be completed by another run.
     :raises UsageError: bad input found while planning (the job is recorded failed first).
+    :raises JobLost: the job was taken back from this run (its lease expired).
+    :raises JobFailed: the job store stayed unreachable too long, or a validator or plugin
+        raised something that is not an exception (``SystemExit``...): recorded failed.
     """
     settings = settings or config_mod.load()
     plugins = plugins or get_plugins()
     job = store.get_job(job_id)
-    with job_logging(settings.job_log_path(job.id), job.id, settings.log_level):
+    with job_logging(settings.job_log_path(job.id), job.id, settings.log_level), signals.recording():
         runner = JobRunner(
             store,
             job.id,
@@ -86,37 +111,9 @@ def run_job(
             executor=executor or settings.executor,
             mp_start=mp_start,
             worker_id=worker_id or job.worker_id,
+            shutdown=shutdown,
         )
         return runner.run(password if password is not None else store.job_secret(job.id))
-
-
-@attrs.define
-class JobWatch:
-    """Every ``interval`` seconds (``ADU_HEARTBEAT_SECONDS``): renew the job's heartbeat and
-    look for a cancel request."""
-
-    store: Store
-    job_id: str
-    worker_id: str | None
-    interval: float
-    last: float = 0.0
-
-    def check(self, now: float) -> tuple[int, str] | None:
-        """Why the job must stop, as ``(log level, message)``; None while it goes on.
-
-        Looks at most once per interval, and renews the heartbeat at every look (also while
-        a cancelled job winds down, so it is not taken for dead meanwhile).
-        """
-        if now - self.last < self.interval:
-            return None
-        self.last = now
-        cancelled = self.store.cancel_requested(self.job_id)
-        lost = self.worker_id is not None and not self.store.heartbeat(self.job_id, self.worker_id)
-        if cancelled:
-            return logging.WARNING, "cancel requested: stopping every partition"
-        if lost:
-            return logging.ERROR, "this job is no longer ours (marked stale?): stopping"
-        return None
 
 
 class JobRunner:
@@ -134,6 +131,7 @@ class JobRunner:
         executor: str,
         mp_start: str | None,
         worker_id: str | None,
+        shutdown: threading.Event | None = None,
     ) -> None:
         self.store = store
         self.job_id = job_id
@@ -144,13 +142,24 @@ class JobRunner:
         self.executor_kind = executor
         self.mp_start = mp_start
         self.worker_id = worker_id
+        self.shutdown = shutdown
         self.log = logging.LoggerAdapter(log, {"job_id": job_id})
         self.started = time.time()
         self.tables: dict[str, TableRun] = {}
+        self.deferred: list[TableRun] = []  # complete tables waiting for the lease to publish
         self.source_info: SourceInfo | None = None
-        self.recorder = BufferedRecorder(store, job_id)
-        self.outcome = Outcome(store, job_id, spec, plugins, self.recorder, self.log)
-        self.watch = JobWatch(store, job_id, worker_id, settings.heartbeat_seconds)
+        self.earlier = Earlier()
+        self.requeue = False
+        self.recorder = BufferedRecorder(store, job_id, worker_id=worker_id)
+        self.outcome = Outcome(store, job_id, spec, plugins, self.recorder, self.log, worker_id=worker_id)
+        self.lease = JobLease(
+            store,
+            job_id,
+            worker_id,
+            settings.heartbeat_seconds,
+            lease_seconds=settings.stale_seconds,
+            outage_limit=settings.store_outage_seconds,
+        )
 
     # -- the whole job ----------------------------------------------------------------
 
@@ -165,28 +174,64 @@ class JobRunner:
                 self.plugins.executor_class(self.executor_kind)  # a bad name is bad input: fail before any work
             url = resolve_source(spec.source, password=password, connections_file=self.settings.connections_file)
             source = self.plugins.open_source(url, reader_options(spec.source_options))
-            discovered, selected = plan_tables(source, spec)
             sink = self.plugins.sink_class(spec.sink)(spec.target, dict(spec.sink_options), job_id=self.job_id)
-            # rules are checked against every table of the source: a shared rules file may
-            # name tables this job (or this retry) does not export
-            validators = self._validators(discovered)
             if spec.sign_key:
                 from adu_core.signing import load_private_key
 
                 load_private_key(spec.sign_key)  # a bad key is bad input, found before any data moves
-            sink.prepare(overwrite=spec.overwrite, retry=bool(spec.retry_tables))
+            sink.prepare(overwrite=spec.overwrite, retry=spec.is_retry)
+            if spec.is_retry:
+                self.earlier = earlier_tables(self.store, self.job_id, spec, sink, self.log)
+                redo = {f"{schema}.{name}" for schema, name in self.earlier.redo} | set(spec.retry_tables)
+                spec = attrs.evolve(spec, retry_tables=tuple(sorted(redo)))
+            discovered, selected = plan_tables(source, spec)
+            found = {t.qualified_name for t in selected}
+            self.earlier.vanished = {k for k in self.earlier.redo if f"{k[0]}.{k[1]}" not in found}
+            # rules are checked against every table of the source: a shared rules file may
+            # name tables this job (or this retry) does not export
+            validators = self._validators(discovered)
             base_info = source.info()
-            with source.snapshot() as token:
-                self.source_info = attrs.evolve(base_info, consistency=dict(token))
-                self._plan(source, selected, validators)
-                self._run_partitions(url, token, source, sink)
-            return self.outcome.finish(list(self.tables.values()), sink, self.source_info)
+            if selected:
+                with source.snapshot() as token:
+                    self.source_info = attrs.evolve(base_info, consistency=dict(token))
+                    self._plan(source, selected, validators)
+                    self._run_partitions(url, token, source, sink)
+            else:
+                self.source_info = base_info
+            return self._end(sink)
         except BaseException as exc:
+            if isinstance(exc, JobLost) or (self.lease.gave_up and not signals.is_stop(exc)):
+                self.outcome.abandon(list(self.tables.values()), sink)
+                raise
             self.outcome.fail(exc, list(self.tables.values()), sink, self.source_info)
-            raise
+            if isinstance(exc, Exception) or signals.is_stop(exc):
+                raise
+            # SystemExit, a KeyboardInterrupt no signal caused...: an error of the job, never
+            # of the process running it (a worker survives it)
+            raise JobFailed(f"job failed: {error_info(exc).message}") from exc
         finally:
             if source is not None:
                 quiet(source.close)
+
+    def _end(self, sink: Sink) -> JobResult:
+        """Requeue a job a shutdown stopped; otherwise write the manifest (lease held) and finish."""
+        assert self.source_info is not None
+        runs = list(self.tables.values())
+        if self.requeue:
+            return self.outcome.requeue(runs, sink, self.source_info)
+        if self.lease.gave_up:
+            raise JobFailed(self._gave_up_message())
+        if not self.lease.wait_held():
+            if self.lease.gave_up:
+                raise JobFailed(self._gave_up_message())
+            raise JobLost(f"job {self.job_id} was taken back from this run (its lease expired); nothing more written")
+        return self.outcome.finish(runs, sink, self.source_info, earlier=self.earlier)
+
+    def _gave_up_message(self) -> str:
+        return (
+            f"job {self.job_id} stopped: the job store was unreachable for {self.settings.store_outage_seconds:.0f} s "
+            "(its staging is removed; it is requeued or marked stale when the store answers again)"
+        )
 
     def _validators(self, tables: Sequence[TableInfo]) -> list[Validator]:
         if not self.spec.validate and not self.spec.rules:
@@ -266,27 +311,62 @@ class JobRunner:
             executor.shutdown()
 
     def _loop(self, executor: Executor, tasks: Sequence[PartitionTask], sink: Sink) -> None:
-        """Submit every partition and settle them as they come back, until none is left."""
+        """Submit every partition and settle them as they come back, until none is left
+        (and no complete table waits for the lease to be published)."""
         futures = {executor.submit(t): t for t in tasks}
         pending: set[cf.Future[PartitionResult]] = set(futures)
         last_write = 0.0
         stopping = False
-        while pending:
-            done, pending = cf.wait(pending, timeout=POLL_SECONDS, return_when=cf.FIRST_COMPLETED)
+        while pending or (self.deferred and not stopping):
+            done: set[cf.Future[PartitionResult]] = set()
+            if pending:
+                done, pending = cf.wait(pending, timeout=POLL_SECONDS, return_when=cf.FIRST_COMPLETED)
+            else:
+                time.sleep(POLL_SECONDS)  # only tables waiting for the store to come back
             self._take(executor.progress())
             for fut in done:
                 res = _result(fut, futures[fut])
-                self.outcome.partition_done(self.tables[res.table], res, sink)
+                run = self.tables[res.table]
+                if self.outcome.partition_done(run, res):
+                    self.deferred.append(run)
             now = time.monotonic()
-            stop = self.watch.check(now)
+            stop = self._why_stop(now)
             if stop is not None and not stopping:
                 stopping = True
                 executor.cancel()
                 self.log.log(*stop)
+            self._settle_deferred(sink, now, stopping)
             if now - last_write >= PROGRESS_INTERVAL or not pending:
                 last_write = now
                 self._write_progress()
-                self.recorder.flush()
+                self._flush()
+        signals.raise_if_stopping()
+
+    def _why_stop(self, now: float) -> tuple[int, str] | None:
+        signals.raise_if_stopping()  # a signal something swallowed (DuckDB: "Query interrupted")
+        stop = self.lease.check(now)
+        if stop is None and self.shutdown is not None and self.shutdown.is_set():
+            self.requeue = True
+            stop = (logging.WARNING, "the worker is shutting down: stopping; the job goes back to the queue")
+        return stop
+
+    def _settle_deferred(self, sink: Sink, now: float, stopping: bool) -> None:
+        """Settle the complete tables: publish them while the lease is held; discard them
+        when the job stops without it (cancelled partitions never need it)."""
+        if not self.deferred:
+            return
+        if self.lease.held(now) or stopping:
+            runs, self.deferred = self.deferred, []
+            for run in runs:
+                self.outcome.table_done(run, sink, publish=self.lease.held(now) and not self.requeue)
+
+    def _flush(self) -> None:
+        """Write what the recorder holds; while the store is unreachable it keeps it."""
+        try:
+            if not self.recorder.flush():
+                self.lease.lost = True
+        except StoreUnavailable:
+            pass  # kept: written at a later tick (the lease says when to give up)
 
     def _take(self, messages: Sequence[PartitionProgress]) -> None:
         for msg in messages:
@@ -337,14 +417,17 @@ def submit_and_run(
     created_by: str | None = None,
     **kwargs: Any,
 ) -> JobResult:
-    """Record ``spec`` as a job, claim it for this process and run it (what ``adu export``
-    and notebooks do). The password stays in memory."""
+    """Record ``spec`` as a job, claim it for this process (a *foreground* job: if this
+    process dies, the job becomes stale instead of being run by a worker) and run it (what
+    ``adu export`` and notebooks do). The password stays in memory."""
     from adu_core.store import worker_identity
 
     job_id = store.create_job(spec, created_by=created_by or _whoami())
     wid = worker_identity()
-    if store.claim_job(wid, job_id=job_id) is None:  # pragma: no cover - only a cancel in between
-        raise UsageError(f"job {job_id} could not be started")
+    settings = kwargs.get("settings") or config_mod.load()
+    kwargs["settings"] = settings
+    if store.claim_job(wid, job_id=job_id, lease_seconds=settings.stale_seconds, foreground=True) is None:
+        raise UsageError(f"job {job_id} could not be started")  # pragma: no cover - only a cancel in between
     return run_job(store, job_id, password=password, worker_id=wid, **kwargs)
 
 

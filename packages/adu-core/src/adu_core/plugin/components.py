@@ -216,6 +216,22 @@ class Sink(abc.ABC):
     def close(self) -> None:  # noqa: B027 - optional hook for subclasses
         """Remove staging leftovers of this job."""
 
+    def abandon(self) -> None:  # noqa: B027 - optional hook for subclasses
+        """Any process, after the process running this job died (its lease expired):
+        remove what that attempt staged. Must leave alone staging a live process still
+        uses, and what is the user's data (an overwritten export kept until the job ends)."""
+
+    def check_published(self, entries: Sequence[Mapping[str, Any]]) -> dict[tuple[str, str], list[str]]:
+        """Coordinator, before a retry: check that the tables an earlier attempt published
+        are still there as its manifest ``entries`` describe them. Returns the problems of
+        each ``(schema, name)`` that does not check (absent: it checks). The default checks
+        nothing: a sink that cannot check trusts what it published."""
+        return {}
+
+    def unpublish_table(self, schema: str, name: str) -> None:  # noqa: B027 - optional hook for subclasses
+        """Coordinator: take a table an earlier attempt published out of the target (it
+        failed in this one), so the manifest describes every table the target holds."""
+
 
 # -------------------------------------------------------------------------- validators
 

@@ -13,7 +13,9 @@ on open. All times are UNIX seconds (floats).
   buffered writes of a running one (:meth:`Store.record_batch`);
 * :mod:`~adu_core.store.events`: a job's event history;
 * :mod:`~adu_core.store.workers`: the registered workers;
-* :mod:`~adu_core.store.records`: the typed rows and updates they exchange.
+* :mod:`~adu_core.store.records`: the typed rows and updates they exchange;
+* :mod:`~adu_core.store.resilience`: every public method retried through an outage of the
+  store (``ADU_STORE_RETRY_SECONDS``), the outage logged once.
 """
 
 from __future__ import annotations
@@ -36,10 +38,12 @@ from adu_core.store.records import (
     JobRow,
     PartitionRecord,
     PartitionRow,
+    ReapedJob,
     TableRow,
     TableUpdate,
     WorkerRow,
 )
+from adu_core.store.resilience import resilient
 from adu_core.store.schema import users
 from adu_core.store.workers import WorkerStore
 
@@ -49,6 +53,7 @@ __all__ = [  # besides the users section below
     "JobRow",
     "PartitionRecord",
     "PartitionRow",
+    "ReapedJob",
     "Store",
     "TableRow",
     "TableUpdate",
@@ -78,6 +83,7 @@ class UserRow:
         return {f.name: getattr(self, f.name) for f in attrs.fields(UserRow)}
 
 
+@resilient
 class Store(JobStore, ProgressStore, EventStore, WorkerStore):
     """Access to the job store.
 

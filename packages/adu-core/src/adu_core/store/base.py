@@ -15,8 +15,12 @@ from typing import Any, Self
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from adu_core.errors import UsageError
+from adu_core.errors import StoreUnavailable, UsageError
 from adu_core.secrets import redact_url
+from adu_core.store.resilience import Outage, is_outage, outage_message
+
+#: seconds a connection to a PostgreSQL store may take before it counts as unreachable
+CONNECT_TIMEOUT = 10
 
 
 class StoreBase:
@@ -26,11 +30,19 @@ class StoreBase:
     :param secret_key: key that encrypts job secrets at rest; without it, jobs cannot
         carry a secret.
     :param migrate: bring the schema to the latest revision on open.
+    :param retry_seconds: how long a call retries while the store is unreachable
+        (:mod:`adu_core.store.resilience`).
+    :raises UsageError: ``url`` is not a database URL ADU can use.
+    :raises StoreUnavailable: the store cannot be reached when it is opened.
     """
 
-    def __init__(self, url: str, *, secret_key: str | None = None, migrate: bool = True) -> None:
+    def __init__(
+        self, url: str, *, secret_key: str | None = None, migrate: bool = True, retry_seconds: float = 10.0
+    ) -> None:
         self.url = url
         self.secret_key = secret_key
+        self.retry_seconds = retry_seconds
+        self.outage = Outage(redact_url(url))
         self.engine = make_engine(url)
         if migrate:
             self.migrate()
@@ -38,16 +50,38 @@ class StoreBase:
     @classmethod
     def from_settings(cls, settings: Any) -> Self:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        return cls(settings.store_url, secret_key=settings.secret_key)
+        return cls(
+            settings.store_url,
+            secret_key=settings.secret_key,
+            retry_seconds=getattr(settings, "store_retry_seconds", 10.0),
+        )
 
     def migrate(self) -> None:
-        """Bring the schema to the latest Alembic revision (a no-op when it is there)."""
+        """Bring the schema to the latest Alembic revision (a no-op when it is there).
+
+        :raises StoreUnavailable: the store cannot be reached (one line, no retries: a
+            wrong or unreachable ``ADU_STORE_URL`` is reported at once).
+        """
+        try:
+            self._migrate()
+        except sa.exc.DBAPIError as exc:
+            if is_outage(exc):
+                raise StoreUnavailable(
+                    f"cannot open the job store {redact_url(self.url)} (ADU_STORE_URL): {outage_message(exc)}"
+                ) from None
+            raise
+        except (ValueError, TypeError, sa.exc.ArgumentError) as exc:  # e.g. a port that is not a number
+            raise UsageError(f"ADU_STORE_URL is not a usable database URL: {redact_url(self.url)!r} ({exc})") from None
+
+    def _migrate(self) -> None:
         from adu_core.migrations import HEAD_REVISION
 
         try:
             with self.engine.connect() as conn:
                 current = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
-        except sa.exc.DBAPIError:
+        except sa.exc.DBAPIError as exc:
+            if is_outage(exc):
+                raise
             current = None  # a new store
         if current == HEAD_REVISION:
             return  # every CLI call opens the store: skip Alembic's start-up when up to date
@@ -84,8 +118,14 @@ def make_engine(url: str) -> Engine:
         parsed = sa.engine.make_url(url)
     except sa.exc.ArgumentError:
         raise UsageError(f"ADU_STORE_URL is not a database URL: {redact_url(url)!r}") from None
-    if parsed.get_backend_name() != "sqlite":
-        return sa.create_engine(url, pool_pre_ping=True)
+    backend = parsed.get_backend_name()
+    if backend not in ("sqlite", "postgresql"):
+        raise UsageError(f"ADU_STORE_URL must be a sqlite:/// or postgresql:// URL, not {redact_url(url)!r}")
+    if backend != "sqlite":
+        try:
+            return sa.create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": CONNECT_TIMEOUT})
+        except (ImportError, sa.exc.NoSuchModuleError, sa.exc.ArgumentError, ValueError, TypeError) as exc:
+            raise UsageError(f"ADU_STORE_URL cannot be used: {redact_url(url)!r} ({exc})") from None
     db = parsed.database
     if db and db != ":memory:":
         os.makedirs(os.path.dirname(os.path.abspath(db)), exist_ok=True)

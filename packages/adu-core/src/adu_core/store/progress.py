@@ -109,6 +109,7 @@ def _table_row(r: Any) -> TableRow:
         error=loads(r.error),
         validation=loads(r.validation),
         files=loads(r.files),
+        entry=loads(r.entry),
     )
 
 
@@ -134,6 +135,7 @@ class ProgressStore(StoreBase):
                     error=None,
                     validation=None,
                     files=None,
+                    entry=None,
                 )
                 key = (table.schema, table.name)
                 if key in existing:
@@ -159,15 +161,30 @@ class ProgressStore(StoreBase):
         tables: Sequence[TableUpdate] = (),
         partitions: Sequence[PartitionRecord] = (),
         log_events: Sequence[JobEvent] = (),
-    ) -> None:
-        """Apply table updates, partition records and events of one job in one transaction."""
+        worker_id: str | None = None,
+    ) -> bool:
+        """Apply table updates, partition records and events of one job in one transaction.
+
+        :param worker_id: the caller's claim: nothing is written (False) unless the job is
+            still that claim's running job, so a run that lost its job (reaped, requeued,
+            run elsewhere) never overwrites the records of the run that has it now.
+        """
         with self._tx() as conn:
+            if worker_id is not None:
+                owner = conn.execute(
+                    sa.select(jobs.c.id).where(
+                        jobs.c.id == job_id, jobs.c.worker_id == worker_id, jobs.c.status == "running"
+                    )
+                ).first()
+                if owner is None:
+                    return False
             _update_tables(conn, job_id, tables)
             if partitions:
                 _record_partitions(conn, job_id, partitions)
             insert_events(conn, job_id, log_events)
             if tables or partitions:
                 conn.execute(jobs.update().where(jobs.c.id == job_id).values(**table_totals(conn, job_id)))
+        return True
 
     def list_tables(self, job_id: str) -> list[TableRow]:
         with self.engine.connect() as conn:

@@ -48,6 +48,9 @@ class JobRow:
     heartbeat_at: float | None
     worker_id: str | None
     attempt: int
+    lease_expires_at: float | None
+    foreground: bool
+    requeues: int
     cancel_requested: bool
     tables_total: int
     tables_done: int
@@ -111,6 +114,7 @@ class TableRow:
     error: dict[str, Any] | None
     validation: dict[str, Any] | None
     files: list[dict[str, Any]] | None
+    entry: dict[str, Any] | None = None
 
     @property
     def qualified_name(self) -> str:
@@ -178,6 +182,23 @@ class WorkerRow:
         return _as_dict(self)
 
 
+@attrs.frozen
+class ReapedJob:
+    """A running job whose lease expired, as the reaper left it.
+
+    :param requeued: True when it went back to the queue (a worker's job with attempts
+        left); False when it was marked ``stale``.
+    :param worker_id: the claim that expired (who was running it).
+    """
+
+    id: str
+    target: str
+    sink: str
+    sink_options: Mapping[str, Any]
+    requeued: bool
+    worker_id: str | None
+
+
 # --------------------------------------------------------------------------- updates
 
 
@@ -200,6 +221,8 @@ class TableUpdate:
     error: ErrorInfo | None = None
     validation: ValidationReport | None = None
     files: tuple[FileResult, ...] | None = None
+    #: the table's manifest entry, once it is published
+    entry: Mapping[str, Any] | None = None
 
     @property
     def key(self) -> tuple[str, str]:
@@ -222,6 +245,8 @@ class TableUpdate:
                 value = _json(value.to_dict())
             elif key == "files":
                 value = _json([f.to_dict() for f in value])
+            elif key == "entry":
+                value = _json(dict(value))
             out[key] = value
         return out
 

@@ -22,6 +22,12 @@ jobs = sa.Table(
     sa.Column("finished_at", sa.Float),
     sa.Column("heartbeat_at", sa.Float),
     sa.Column("worker_id", sa.String(128)),
+    # the claim's lease: renewed by the heartbeat; once past, any process reaps the job
+    sa.Column("lease_expires_at", sa.Float),
+    # run by the process that submitted it (adu export), not by a worker
+    sa.Column("foreground", sa.Boolean, nullable=False, server_default=sa.false()),
+    # automatic requeues after a worker died, since the last submit or retry
+    sa.Column("requeues", sa.Integer, nullable=False, server_default="0"),
     sa.Column("attempt", sa.Integer, nullable=False, server_default="0"),
     sa.Column("cancel_requested", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("tables_total", sa.Integer, nullable=False, server_default="0"),
@@ -54,6 +60,8 @@ job_tables = sa.Table(
     sa.Column("error", sa.Text),
     sa.Column("validation", sa.Text),
     sa.Column("files", sa.Text),
+    # the table's manifest entry once published: a retry rebuilds the manifest from it
+    sa.Column("entry", sa.Text),
     sa.UniqueConstraint("job_id", "schema", "name", name="uq_job_tables_name"),
 )
 
