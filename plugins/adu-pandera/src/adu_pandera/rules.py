@@ -56,6 +56,28 @@ class TableRules:
     line: int = 0
 
 
+#: the largest rules file read (a real one is a few KB; a huge one is a mistake)
+MAX_RULES_BYTES = 1024 * 1024
+
+
+def read_rules_text(path: str) -> str:
+    """The text of the rules file ``path``: UTF-8, at most :data:`MAX_RULES_BYTES`.
+
+    :raises UsageError: unreadable, too large, or not text (one line, naming the file).
+    """
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read(MAX_RULES_BYTES + 1)
+    except OSError as exc:
+        raise UsageError(f"cannot read rules file {path}: {exc.strerror or exc}") from None
+    if len(raw) > MAX_RULES_BYTES:
+        raise UsageError(f"rules file {path} is too large (a rules file is at most {MAX_RULES_BYTES // 1024} KB)")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"rules file {path} is not UTF-8 text (byte {exc.start})") from None
+
+
 class RulesFile:
     """A parsed rules file; table entries are checked against a :class:`TableInfo`."""
 
@@ -63,11 +85,9 @@ class RulesFile:
         self.path = path
         self.name = os.path.basename(path) if text is None else path
         if text is None:
-            try:
-                with open(path, encoding="utf-8") as fh:
-                    text = fh.read()
-            except OSError as exc:
-                raise UsageError(f"cannot read rules file {path}: {exc.strerror or exc}") from None
+            text = read_rules_text(path)
+        elif len(text) > MAX_RULES_BYTES:
+            raise UsageError(f"{self.name}: a rules file is at most {MAX_RULES_BYTES // 1024} KB")
         data = load_marked(text, self.name)
         if data is None:
             data = MarkedMap()

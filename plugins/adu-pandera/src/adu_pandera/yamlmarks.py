@@ -83,5 +83,7 @@ def load_marked(text: str, source_name: str) -> Any:
         raise UsageError(f"{source_name}:{line}: not valid YAML: {problem}") from None
     except yaml.YAMLError as exc:
         raise UsageError(f"{source_name}: not valid YAML: {str(exc).splitlines()[0]}") from None
+    except RecursionError:
+        raise UsageError(f"{source_name}: nested too deeply to be a rules file") from None
     finally:
         loader.dispose()

@@ -24,7 +24,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import psycopg2
-from adu_core.errors import ConnectError, SourceError, UsageError
+from adu_core.errors import ConnectError, SnapshotLost, SourceError, UsageError
 from adu_core.secrets import redact_text, remember_secret, url_password
 
 #: URL query parameters that are ADU's, not libpq's.
@@ -146,6 +146,14 @@ def source_error(exc: BaseException, *, context: str, user: str | None = None) -
     """A :class:`SourceError` for a driver exception raised while doing ``context``."""
     code = getattr(exc, "pgcode", None)
     msg = clean_message(exc)
+    if code == "22023" and "snapshot" in msg.lower():
+        return SnapshotLost(
+            f"{context}: the snapshot this job reads from is gone — the PostgreSQL server restarted (or ended "
+            "the session that held it) while the job ran, so the job cannot go on at the same point in time; "
+            "the tables already published are kept, and `adu jobs retry` exports the rest from a new snapshot",
+            sqlstate=code,
+            retryable=False,
+        )
     if code == "42501":
         who = f"role {user!r}" if user else "the connecting role"
         return SourceError(

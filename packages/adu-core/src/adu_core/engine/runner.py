@@ -169,6 +169,7 @@ class JobRunner:
         self.log.info("job started: %s -> %s", redact_url(spec.source), spec.target)
         sink: Sink | None = None
         source: Source | None = None
+        self.lease.start()
         try:
             if self.executor_kind != "auto":
                 self.plugins.executor_class(self.executor_kind)  # a bad name is bad input: fail before any work
@@ -210,6 +211,7 @@ class JobRunner:
             # of the process running it (a worker survives it)
             raise JobFailed(f"job failed: {error_info(exc).message}") from exc
         finally:
+            self.lease.close()
             if source is not None:
                 quiet(source.close)
 
@@ -344,7 +346,7 @@ class JobRunner:
 
     def _why_stop(self, now: float) -> tuple[int, str] | None:
         signals.raise_if_stopping()  # a signal something swallowed (DuckDB: "Query interrupted")
-        stop = self.lease.check(now)
+        stop = self.lease.check()
         if stop is None and self.shutdown is not None and self.shutdown.is_set():
             self.requeue = True
             stop = (logging.WARNING, "the worker is shutting down: stopping; the job goes back to the queue")

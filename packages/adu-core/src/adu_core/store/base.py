@@ -116,14 +116,17 @@ def make_engine(url: str) -> Engine:
     """A SQLAlchemy engine for the store at ``url``; :class:`UsageError` for a bad URL."""
     try:
         parsed = sa.engine.make_url(url)
-    except sa.exc.ArgumentError:
+        _ = parsed.port  # a port that is not a number fails here, not at the first query
+    except (sa.exc.ArgumentError, ValueError):
         raise UsageError(f"ADU_STORE_URL is not a database URL: {redact_url(url)!r}") from None
     backend = parsed.get_backend_name()
     if backend not in ("sqlite", "postgresql"):
         raise UsageError(f"ADU_STORE_URL must be a sqlite:/// or postgresql:// URL, not {redact_url(url)!r}")
     if backend != "sqlite":
+        if parsed.drivername == "postgresql":  # the driver ADU ships, not SQLAlchemy's default
+            parsed = parsed.set(drivername="postgresql+psycopg2")
         try:
-            return sa.create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": CONNECT_TIMEOUT})
+            return sa.create_engine(parsed, pool_pre_ping=True, connect_args={"connect_timeout": CONNECT_TIMEOUT})
         except (ImportError, sa.exc.NoSuchModuleError, sa.exc.ArgumentError, ValueError, TypeError) as exc:
             raise UsageError(f"ADU_STORE_URL cannot be used: {redact_url(url)!r} ({exc})") from None
     db = parsed.database
