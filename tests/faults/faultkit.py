@@ -89,14 +89,15 @@ def adu(
 def spawn(env: dict[str, str], *args: str, log: Path | None = None) -> subprocess.Popen[str]:
     """Start ``adu ARGS`` (stdout and stderr to ``log`` when given, else pipes)."""
     if log is not None:
-        out = open(log, "w")  # noqa: SIM115 - closed by stop()
-        return subprocess.Popen([*ADU, *args], env=env, stdout=out, stderr=subprocess.STDOUT, text=True)
+        with open(log, "w") as out:  # the child has its own copy of the descriptor
+            return subprocess.Popen([*ADU, *args], env=env, stdout=out, stderr=subprocess.STDOUT, text=True)
     return subprocess.Popen([*ADU, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def stop(proc: subprocess.Popen[str], sig: int = signal.SIGKILL, timeout: float = 60) -> tuple[str, str]:
-    """Send ``sig`` and wait for the process; its output (empty when it went to a file)."""
-    if proc.poll() is None:
+def stop(proc: subprocess.Popen[str], sig: int | None = signal.SIGKILL, timeout: float = 60) -> tuple[str, str]:
+    """Send ``sig`` (None: none) and wait for the process; its output (empty when it went
+    to a file). A process still there after ``timeout`` is killed."""
+    if proc.poll() is None and sig is not None:
         proc.send_signal(sig)
     try:
         out, err = proc.communicate(timeout=timeout)

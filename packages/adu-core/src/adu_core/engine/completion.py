@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 import attrs
@@ -83,6 +84,19 @@ def _from_manifest(sink: Sink, job_id: str, spec: JobSpec, log: logging.LoggerAd
     return earlier
 
 
+def _add_recorded_run(store: Store, job_id: str, earlier: Earlier) -> None:
+    """The attempt whose tables the store recorded, in ``runs``: the point in time (the
+    snapshot) its tables were read at, as the job recorded it when it planned them."""
+    job = store.get_job(job_id)
+    consistency = dict((job.source_info or {}).get("consistency") or {})
+    if any(isinstance(r, dict) and r.get("consistency") == consistency for r in earlier.runs):
+        return
+    started = datetime.fromtimestamp(job.started_at or job.created_at, UTC)
+    earlier.runs.append(
+        {"job_id": job_id, "created_at": started.isoformat().replace("+00:00", "Z"), "consistency": consistency}
+    )
+
+
 def earlier_tables(
     store: Store, job_id: str, spec: JobSpec, sink: Sink, log: logging.LoggerAdapter[logging.Logger]
 ) -> Earlier:
@@ -92,12 +106,16 @@ def earlier_tables(
     """
     earlier = _from_manifest(sink, job_id, spec, log)
     rows = store.list_tables(job_id)
+    from_store = False
     for r in rows:
         key = (r.schema, r.name)
         if r.status == TableStatus.SUCCEEDED and r.entry:
             earlier.entries[key] = r.entry
+            from_store = True
         elif r.status != TableStatus.SUCCEEDED:
             earlier.entries.pop(key, None)
+    if from_store:
+        _add_recorded_run(store, job_id, earlier)
     for name in spec.retry_tables:
         for key in [k for k in earlier.entries if f"{k[0]}.{k[1]}" == name]:
             del earlier.entries[key]

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -97,7 +97,9 @@ class Outcome:
         logger: logging.LoggerAdapter[logging.Logger],
         *,
         worker_id: str | None = None,
+        outage_limit: float = 300.0,
     ) -> None:
+        self.outage_limit = outage_limit
         self.store = store
         self.job_id = job_id
         self.spec = spec
@@ -274,9 +276,15 @@ class Outcome:
         elif status == JobStatus.FAILED:
             error = next((r.error for r in results if r.error is not None), None)
         quiet(sink.close)
-        self.recorder.flush()
-        if not self.store.finish_job(
-            self.job_id, status, error=error, manifest_path=manifest_path, worker_id=self.worker_id
+        # the manifest is written: its record waits for the store (an outage) up to the limit
+        self._stored(self.recorder.flush)
+        if not self._stored(
+            self.store.finish_job,
+            self.job_id,
+            status,
+            error=error,
+            manifest_path=manifest_path,
+            worker_id=self.worker_id,
         ):
             self.log.error("job %s was taken back before its end was recorded", self.job_id)
         self.log.info("job %s: %d table(s), %d rows", status.value, len(results), sum(r.rows for r in results))
@@ -290,6 +298,17 @@ class Outcome:
         )
         self.plugins.job_finished(job_id=self.job_id, result=result)
         return result
+
+    def _stored(self, fn: Callable[..., bool], *args: Any, **kwargs: Any) -> bool:
+        """``fn(...)``, a store write, tried again while the store is unreachable, for up
+        to ``ADU_STORE_OUTAGE_SECONDS``."""
+        deadline = time.monotonic() + self.outage_limit
+        while True:
+            try:
+                return fn(*args, **kwargs)
+            except StoreUnavailable:
+                if time.monotonic() >= deadline:
+                    raise
 
     def _discard(self, runs: Sequence[TableRun], sink: Sink | None) -> None:
         if sink is not None:

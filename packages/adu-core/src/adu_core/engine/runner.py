@@ -151,7 +151,16 @@ class JobRunner:
         self.earlier = Earlier()
         self.requeue = False
         self.recorder = BufferedRecorder(store, job_id, worker_id=worker_id)
-        self.outcome = Outcome(store, job_id, spec, plugins, self.recorder, self.log, worker_id=worker_id)
+        self.outcome = Outcome(
+            store,
+            job_id,
+            spec,
+            plugins,
+            self.recorder,
+            self.log,
+            worker_id=worker_id,
+            outage_limit=settings.store_outage_seconds,
+        )
         self.lease = JobLease(
             store,
             job_id,
@@ -173,24 +182,30 @@ class JobRunner:
         try:
             if self.executor_kind != "auto":
                 self.plugins.executor_class(self.executor_kind)  # a bad name is bad input: fail before any work
-            url = resolve_source(spec.source, password=password, connections_file=self.settings.connections_file)
-            source = self.plugins.open_source(url, reader_options(spec.source_options))
             sink = self.plugins.sink_class(spec.sink)(spec.target, dict(spec.sink_options), job_id=self.job_id)
             if spec.sign_key:
                 from adu_core.signing import load_private_key
 
                 load_private_key(spec.sign_key)  # a bad key is bad input, found before any data moves
-            sink.prepare(overwrite=spec.overwrite, retry=spec.is_retry)
             if spec.is_retry:
                 self.earlier = earlier_tables(self.store, self.job_id, spec, sink, self.log)
                 redo = {f"{schema}.{name}" for schema, name in self.earlier.redo} | set(spec.retry_tables)
                 spec = attrs.evolve(spec, retry_tables=tuple(sorted(redo)))
+            if spec.is_retry and not spec.retry_tables:
+                # every table is published and checks: only the manifest is missing; the
+                # source is not needed (nor its password)
+                sink.prepare(overwrite=spec.overwrite, retry=True)
+                self.source_info = self._recorded_source()
+                return self._end(sink)
+            url = resolve_source(spec.source, password=password, connections_file=self.settings.connections_file)
+            source = self.plugins.open_source(url, reader_options(spec.source_options))
             discovered, selected = plan_tables(source, spec)
             found = {t.qualified_name for t in selected}
             self.earlier.vanished = {k for k in self.earlier.redo if f"{k[0]}.{k[1]}" not in found}
             # rules are checked against every table of the source: a shared rules file may
             # name tables this job (or this retry) does not export
             validators = self._validators(discovered)
+            sink.prepare(overwrite=spec.overwrite, retry=spec.is_retry)
             base_info = source.info()
             if selected:
                 with source.snapshot() as token:
@@ -228,6 +243,16 @@ class JobRunner:
                 raise JobFailed(self._gave_up_message())
             raise JobLost(f"job {self.job_id} was taken back from this run (its lease expired); nothing more written")
         return self.outcome.finish(runs, sink, self.source_info, earlier=self.earlier)
+
+    def _recorded_source(self) -> SourceInfo:
+        """The source as the job's earlier attempt recorded it (a retry that reads nothing)."""
+        info = self.store.get_job(self.job_id).source_info or {}
+        return SourceInfo(
+            url=str(info.get("url") or redact_url(self.spec.source)),
+            kind=str(info.get("kind") or ""),
+            server_version=info.get("server_version"),
+            consistency=dict(info.get("consistency") or {}),
+        )
 
     def _gave_up_message(self) -> str:
         return (
