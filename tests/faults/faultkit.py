@@ -192,3 +192,50 @@ def service_log(data_dir: Path) -> list[dict[str, Any]]:
 
 def logged(data_dir: Path, text: str) -> list[dict[str, Any]]:
     return [e for e in service_log(data_dir) if text in str(e.get("message", ""))]
+
+
+PLUGIN_DIR = Path(__file__).parent / "plugin"
+
+
+def plugin_env(tmp: Path, env: dict[str, str], mode: str, **extra: str) -> dict[str, str]:
+    """``env`` with the fault plugin (``plugin/adu_fault_plugin.py``) installed the way a
+    third-party plugin is: a distribution with an ``adu`` entry point on ``PYTHONPATH``."""
+    site = tmp / "fault-site"
+    info = site / "adu_fault_plugin-0.1.dist-info"
+    info.mkdir(parents=True, exist_ok=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: adu-fault-plugin\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text("[adu]\nfaults = adu_fault_plugin\n")
+    path = os.pathsep.join([str(site), str(PLUGIN_DIR), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    return {**env, "PYTHONPATH": path, "ADU_FAULT_VALIDATOR": mode, **extra}
+
+
+def descendants(pid: int) -> set[int]:
+    """Every process below ``pid`` (from /proc)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def alive(pids: set[int]) -> set[int]:
+    """The processes of ``pids`` still running (zombies count as gone)."""
+    out = set()
+    for pid in pids:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z":
+            out.add(pid)
+    return out
