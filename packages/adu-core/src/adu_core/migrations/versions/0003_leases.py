@@ -16,10 +16,11 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("jobs") as batch:
-        batch.add_column(sa.Column("lease_expires_at", sa.Float))
-        batch.add_column(sa.Column("foreground", sa.Boolean, nullable=False, server_default=sa.false()))
-        batch.add_column(sa.Column("requeues", sa.Integer, nullable=False, server_default="0"))
+    # plain ADD COLUMNs: a batch (copy-and-move) of jobs on SQLite would drop the old table,
+    # and its ON DELETE CASCADE would take every job's tables and partitions with it
+    op.add_column("jobs", sa.Column("lease_expires_at", sa.Float))
+    op.add_column("jobs", sa.Column("foreground", sa.Boolean, nullable=False, server_default=sa.false()))
+    op.add_column("jobs", sa.Column("requeues", sa.Integer, nullable=False, server_default="0"))
     # a job running when the store is upgraded keeps the old rule: 60 s after its heartbeat
     op.execute("UPDATE jobs SET lease_expires_at = heartbeat_at + 60 WHERE status = 'running'")
     op.add_column("job_tables", sa.Column("entry", sa.Text))
