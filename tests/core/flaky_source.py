@@ -2,11 +2,11 @@
 
 Options: ``fail_table`` (schema.table), ``fault``: ``error`` (always fails),
 ``drop_once`` (a retryable error after the first batch, once: a marker file in
-``marker_dir`` remembers it across processes), ``slow`` (sleeps between batches).
+``marker_dir`` remembers it across processes), ``hold`` (every partition stops after its
+first batch until the job is cancelled: a table can only finish when nothing holds it).
 """
 
 import os
-import time
 
 from adu_core.errors import SourceError
 from adu_core.plugin import hookimpl
@@ -29,9 +29,9 @@ class FlakySource(DuckDBSource):
                 if not os.path.exists(marker):
                     open(marker, "w").close()
                     raise SourceError("server closed the connection unexpectedly", sqlstate="08006", retryable=True)
-            if fault == "slow":
-                time.sleep(0.2)
             yield batch
+            if fault == "hold" and i == 0:
+                cancel.wait(120)
 
 
 class FlakyPlugin:

@@ -297,18 +297,63 @@ def test_hostile_manifests_never_crash_verify(tmp_path_factory, tables, extra) -
     json.dumps(report.to_dict())
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads every directory")
+_AS_ANOTHER_USER = """
+import json, sys
+from adu_core.verify import verify_export
+report = verify_export(sys.argv[1])
+print(json.dumps({"problems": report.problems, "exit_code": report.exit_code}))
+"""
+
+
+def _verify_unprivileged(export: Path) -> dict:
+    """verify_export as an unprivileged user (root lists every directory, whatever its mode)."""
+    import pwd
+    import shutil
+    import subprocess
+    import sys
+    import tempfile
+
+    user = pwd.getpwnam("nobody")
+    base = Path(tempfile.mkdtemp(prefix="adu-verify-", dir="/tmp"))
+    try:
+        base.chmod(0o755)
+        copy = base / "export"
+        shutil.copytree(export, copy)
+        for p in [copy, *copy.rglob("*")]:
+            p.chmod(0o755 if p.is_dir() else 0o644)
+        (copy / "public" / "sneaky").chmod(0)
+        res = subprocess.run(
+            [sys.executable, "-c", _AS_ANOTHER_USER, str(copy)],
+            capture_output=True,
+            text=True,
+            user=user.pw_uid,
+            group=user.pw_gid,
+            extra_groups=[],
+            cwd="/tmp",
+            timeout=120,
+        )
+        assert res.returncode == 0, res.stderr
+        return json.loads(res.stdout)
+    finally:
+        (base / "export" / "public" / "sneaky").chmod(0o755)
+        shutil.rmtree(base, ignore_errors=True)
+
+
 def test_unlistable_directory_is_reported(export) -> None:
     hidden = export / "public" / "sneaky"
     hidden.mkdir()
     (hidden / "x.parquet").write_bytes(b"x")
-    hidden.chmod(0)
-    try:
-        report = verify_export(export)
-    finally:
-        hidden.chmod(0o755)
-    assert any(p.startswith("public/sneaky: cannot be listed") for p in report.problems)
-    assert report.exit_code == 1
+    if os.geteuid() == 0:  # CI runs as root, who reads every directory: check as another user
+        found = _verify_unprivileged(export)
+    else:
+        hidden.chmod(0)
+        try:
+            report = verify_export(export)
+        finally:
+            hidden.chmod(0o755)
+        found = {"problems": report.problems, "exit_code": report.exit_code}
+    assert any(p.startswith("public/sneaky: cannot be listed") for p in found["problems"]), found
+    assert found["exit_code"] == 1
 
 
 @pytest.mark.parametrize("size", [0, 1, 999, 1000, 1001, 4321])

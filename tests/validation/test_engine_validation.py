@@ -140,7 +140,12 @@ def test_fail_mode_publishes_nothing_of_the_table(
     result = _run(demo_db, out, rules, ("shop.orders", "shop.products"), adu_store, adu_settings)
     by = {t.qualified_name: t for t in result.tables}
     assert by["shop.orders"].status == TableStatus.FAILED
-    assert "status:" not in by["shop.orders"].error.message or "isin" in by["shop.orders"].error.message
+    returned = _source_count(demo_db, "SELECT count(*) FROM shop.orders WHERE status = 'returned'")
+    assert returned > 0
+    assert (
+        by["shop.orders"].error.message
+        == f"validation failed: {returned} row(s) broke isin(['new', 'paid', 'shipped'])"
+    )
     assert by["shop.orders"].validation.failed_rows == _source_count(
         demo_db, "SELECT count(*) FROM shop.orders WHERE status = 'returned'"
     )

@@ -257,6 +257,10 @@ def _copy(
         if now - last >= REPORT_INTERVAL:
             last = now
             runtime.report(PartitionProgress(table, part.index, rows, nbytes))
+    if cancel.is_set():
+        # a source may stop early when asked to (DuckDB's returns): the rows so far are not
+        # the whole partition, so it must never be published as if they were
+        raise Cancelled("cancelled")
     files = writer.close()
     writers.data = None
     qfiles = writers.quarantine.close() if writers.quarantine is not None else []
