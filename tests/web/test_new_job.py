@@ -7,6 +7,7 @@ import re
 
 import pytest
 import sqlalchemy as sa
+from adu_core.models import JobStatus
 from adu_core.store.schema import events, jobs
 from webutil import Client, World
 
@@ -141,12 +142,23 @@ def test_typed_password_is_encrypted_and_never_shown(operator: Client, world: Wo
     assert secret not in row.spec and secret not in row.source
     assert secret.encode() not in bytes(row.secret)
     assert all(secret not in e for e in evs)
+    # the job runs (its source cannot be reached: it fails at once, logging the attempt)
+    from adu_core.engine import run_job
+    from adu_core.errors import ConnectError
+
+    world.store.claim_job("test-worker", job_id=job_id)
+    with pytest.raises(ConnectError, match=r"db\.example"):
+        run_job(world.store, job_id, settings=world.settings, worker_id="test-worker")
+    job = world.store.get_job(job_id)
+    assert job.status == JobStatus.FAILED and not job.has_secret
     for url in (f"/job/{job_id}", "/", f"/api/jobs/{job_id}", f"/job/{job_id}/log"):
         assert secret not in operator.get(url).data.decode()
-    log_dir = world.settings.log_dir
-    for f in log_dir.rglob("*"):
-        if f.is_file():
-            assert secret not in f.read_text(errors="replace"), f
+    job_log = world.settings.job_log_path(job_id)
+    assert "db.example" in job_log.read_text()  # the log holds the connection attempt ...
+    logs = [f for f in world.settings.log_dir.rglob("*") if f.is_file()]
+    assert job_log in logs
+    for f in logs:
+        assert secret not in f.read_text(errors="replace"), f  # ... and never the password
     world.store.delete_job(job_id)
 
 
