@@ -94,16 +94,20 @@ class Worker:
         :attr:`shutdown` is set too)."""
         self._call(self.store.register_worker, self.worker_id)
         backoff = poll_seconds
+        waiting = False
         try:
             while not stop.is_set():
                 try:
                     ran = self.run_one()
                     self.store.worker_heartbeat(self.worker_id)
                 except StoreUnavailable:
-                    # logged once by the store; wait longer and longer, up to a few seconds
-                    stop.wait(backoff)
+                    if not waiting:  # once per outage, as the store logs it
+                        log.warning("worker %s: waiting for the job store to answer again", self.worker_id)
+                        waiting = True
+                    stop.wait(backoff)  # longer and longer, up to a few seconds
                     backoff = min(backoff * 2, MAX_IDLE_BACKOFF)
                     continue
+                waiting = False
                 backoff = poll_seconds
                 if not ran:
                     stop.wait(poll_seconds)
