@@ -69,6 +69,8 @@ def test_a_killed_export_is_taken_back_and_its_retry_completes_the_export(pg, so
     assert len(published) >= 5
     res = adu(env, "jobs", "retry", job_id, "--password-stdin", stdin=pg.password + "\n")
     assert res.returncode == 0, res.stdout + res.stderr
+    # only what the killed attempt had not published is exported again
+    assert f"job {job_id} succeeded: {25 - len(published)} table(s)" in res.stdout, res.stdout
     job = store.get_job(job_id)
     assert job.status == JobStatus.SUCCEEDED and job.tables_done == 25
     manifest = json.loads((out / "manifest.json").read_text())
