@@ -19,6 +19,9 @@ from __future__ import annotations
 
 import importlib
 import logging as _logging
+import os
+import sys
+import types
 from importlib import metadata
 from typing import TYPE_CHECKING, Any
 
@@ -42,7 +45,6 @@ if TYPE_CHECKING:
     )
     from adu_core.services.context import Context
     from adu_core.services.exports import open_export
-    from adu_core.services.exports import verify_export as verify
     from adu_core.services.notebook import discover, export, jobs
 
 #: public name -> (module, attribute), imported when first used
@@ -66,7 +68,6 @@ _LAZY: dict[str, tuple[str, str]] = {
     "export": ("adu_core.services.notebook", "export"),
     "discover": ("adu_core.services.notebook", "discover"),
     "jobs": ("adu_core.services.notebook", "jobs"),
-    "verify": ("adu_core.services.exports", "verify_export"),
     "open_export": ("adu_core.services.exports", "open_export"),
 }
 
@@ -89,6 +90,41 @@ __all__ = [
     "open_export",
     "verify",
 ]
+
+
+class _Verify:
+    """``adu_core.verify(path, public_key=None)``: check an export against its manifest
+    (:func:`adu_core.services.exports.verify_export`).
+
+    ``adu_core.verify`` is also a submodule (the verifier itself); its names stay
+    reachable through this object (``adu_core.verify.MANIFEST_NAME``), and
+    ``from adu_core.verify import ...`` works as usual.
+    """
+
+    def __call__(self, path: str | os.PathLike[str], public_key: str | os.PathLike[str] | None = None) -> Any:
+        from adu_core.services.exports import verify_export
+
+        return verify_export(path, public_key)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(importlib.import_module("adu_core.verify"), name)
+
+    def __repr__(self) -> str:
+        return "<function adu_core.verify(path, public_key=None)>"
+
+
+class _Package(types.ModuleType):
+    """This package, whose ``verify`` stays the function when the submodule of the same
+    name is imported (the import system would otherwise set the module in its place)."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "verify" and isinstance(value, types.ModuleType):
+            return  # still in sys.modules, and reachable through the function's attributes
+        super().__setattr__(name, value)
+
+
+verify = _Verify()
+sys.modules[__name__].__class__ = _Package
 
 
 def __getattr__(name: str) -> Any:
