@@ -404,10 +404,11 @@ def test_dates_before_christ_and_after_9999_survive(vertica: VerticaEnv) -> None
         segmented_by=("id",),
     )
     vertica.create(t)
-    server.engine.db.execute(
-        f"INSERT INTO {SCHEMA}.ancient VALUES"
-        f" (1, DATE '0044-03-15 (BC)', DATE '0044-03-15 (BC)' + INTERVAL 12 HOUR, 0),"
-        f" (2, DATE '12345-01-01', TIMESTAMP '12345-01-01 00:00:01', 0)"
+    server.engine.insert_sql(
+        SCHEMA,
+        "ancient",
+        "VALUES (1, DATE '0044-03-15 (BC)', DATE '0044-03-15 (BC)' + INTERVAL 12 HOUR),"
+        " (2, DATE '12345-01-01', TIMESTAMP '12345-01-01 00:00:01')",
     )
     src = VerticaSource(vertica.url)
     try:
@@ -455,8 +456,11 @@ def test_infinite_timestamps_follow_the_policy(vertica: VerticaEnv) -> None:
         segmented_by=("id",),
     )
     vertica.create(t)
-    server.engine.db.execute(
-        f"INSERT INTO {SCHEMA}.forever VALUES (1, 'infinity', '-infinity', 0), (2, '2020-01-01', NULL, 0)"
+    server.engine.insert_sql(
+        SCHEMA,
+        "forever",
+        "SELECT * FROM (VALUES (1, 'infinity'::TIMESTAMP, '-infinity'::TIMESTAMPTZ),"
+        " (2, '2020-01-01'::TIMESTAMP, NULL::TIMESTAMPTZ))",
     )
     results = {}
     for policy in ("error", "null", "clamp"):
