@@ -93,11 +93,8 @@ _AT_EPOCH = re.compile(r"^\s*AT\s+EPOCH\s+(LATEST|\d+)\s+", re.IGNORECASE)
 _HASH = re.compile(r"\bHASH\s*\(", re.IGNORECASE)
 _HAS_PRIV = re.compile(r"\bHAS_TABLE_PRIVILEGE\s*\(", re.IGNORECASE)
 _TXN = re.compile(r"^\s*(SET|COMMIT|ROLLBACK|BEGIN|START\s+TRANSACTION)\b", re.IGNORECASE)
-_META = re.compile(
-    r"^\s*SELECT\s+(MAKE_AHM_NOW|SET_AHM_EPOCH|GET_AHM_EPOCH|GET_NUM_ACCEPTED_ROWS|GET_NUM_REJECTED_ROWS)"
-    r"\s*\(\s*(\d*)\s*\)\s*$",
-    re.IGNORECASE,
-)
+_META_CALL = r"(MAKE_AHM_NOW|SET_AHM_EPOCH|GET_AHM_EPOCH|GET_NUM_ACCEPTED_ROWS|GET_NUM_REJECTED_ROWS)\s*\(\s*(\d*)\s*\)"
+_META = re.compile(rf"^\s*SELECT\s+{_META_CALL}(?:\s*,\s*{_META_CALL})*\s*$", re.IGNORECASE)
 _DML = re.compile(r"^\s*(INSERT|UPDATE|DELETE)\b", re.IGNORECASE)
 
 
@@ -322,9 +319,9 @@ class Engine:
             elif word == "ROLLBACK":
                 self.history.rollback(session)
             return word
-        m = _META.match(text)
-        if m:
-            return self._meta(m.group(1).upper(), m.group(2), session)
+        if _META.match(text):
+            calls = re.findall(_META_CALL, text, re.IGNORECASE)
+            return self._scalars([(n.lower(), self._meta(n.upper(), arg, session)) for n, arg in calls])
         tag = self.privileges.statement(text, session.user, self.table_id)
         if tag is not None:
             self.sync_privileges()
@@ -338,21 +335,27 @@ class Engine:
             return self._scalar("OUTPUT", n)
         return None
 
-    def _meta(self, name: str, arg: str, session: SessionState) -> tuple[list[ResultColumn], Any]:
+    def _meta(self, name: str, arg: str, session: SessionState) -> Any:
         if name == "MAKE_AHM_NOW":
-            return self._scalar(name.lower(), self.history.set_ahm(None))
+            return self.history.set_ahm(None)
         if name == "SET_AHM_EPOCH":
-            return self._scalar(name.lower(), self.history.set_ahm(int(arg or -1)))
+            return self.history.set_ahm(int(arg or -1))
         if name == "GET_AHM_EPOCH":
-            return self._scalar(name.lower(), self.history.ahm)
+            return self.history.ahm
         accepted, rejected = session.last_copy
-        return self._scalar(name.lower(), accepted if name == "GET_NUM_ACCEPTED_ROWS" else rejected)
+        return accepted if name == "GET_NUM_ACCEPTED_ROWS" else rejected
 
     def _scalar(self, name: str, value: Any) -> tuple[list[ResultColumn], Any]:
+        return self._scalars([(name, value)])
+
+    def _scalars(self, values: list[tuple[str, Any]]) -> tuple[list[ResultColumn], Any]:
+        """A one-row result of literal values (meta-functions, DML row counts)."""
         cur = self.db.cursor()
-        cur.execute("SELECT ? AS v", [value])
-        vt = VType("int") if isinstance(value, int) else VType("varchar", length=65000)
-        return [ResultColumn(name, vt)], cur
+        cur.execute("SELECT " + ", ".join(f"? AS c{i}" for i in range(len(values))), [v for _, v in values])
+        cols = [
+            ResultColumn(n, VType("int") if isinstance(v, int) else VType("varchar", length=65000)) for n, v in values
+        ]
+        return cols, cur
 
     def _query(self, text: str, session: SessionState) -> tuple[list[ResultColumn], Any] | str:
         epoch: int | None = None

@@ -10,8 +10,10 @@ signature, column definitions, row data, and the worked example ``allTypes.bin``
   most significant bit of the first byte for the first column; then the values of the
   non-NULL columns, back to back: fixed-width ones in their width, variable-width ones
   as a uint32 byte count and the bytes.
-* INTEGER 1/2/4/8 bytes; FLOAT 8 (IEEE-754); BOOLEAN 1 (0/1); CHAR(n) and BINARY(n) n
-  bytes; VARCHAR/VARBINARY/LONG variants variable; DATE int64 days since 2000-01-01;
+* INTEGER 1/2/4/8 bytes; FLOAT 8 (IEEE-754); BOOLEAN 1 (0/1); CHAR(n) and BINARY(n) a
+  fixed width, padded or truncated to n (the documented example loads a 3-byte BINARY
+  value into a BINARY(1) column as its first byte); VARCHAR/VARBINARY/LONG variants
+  variable; DATE int64 days since 2000-01-01;
   TIME int64 microseconds since midnight; TIMETZ int64 with the UTC time in microseconds
   in the upper 40 bits and 86400 - (UTC offset in seconds) in the lower 24;
   TIMESTAMP/TIMESTAMPTZ int64 microseconds since 2000-01-01 (UTC); INTERVAL int64
@@ -130,7 +132,12 @@ def _header(data: bytes, vtypes: list[VType], names: list[str]) -> list[int]:
     widths = list(struct.unpack_from(f"<{ncols}i", data, 20))
     for w, vt, name in zip(widths, vtypes, names, strict=True):
         want = width(vt)
-        ok = w in (1, 2, 4, 8) if vt.kind == "int" else w == want
+        if vt.kind == "int":
+            ok = w in (1, 2, 4, 8)
+        elif vt.kind in ("char", "binary"):  # any fixed width: padded or truncated to the column
+            ok = w > 0
+        else:
+            ok = w == want
         if not ok:
             raise NativeError(f"COPY: column {name} ({vt.sql()}) cannot have width {w} in a NATIVE file")
     return widths
@@ -176,6 +183,8 @@ def _value(raw: bytes, vt: VType, name: str, colno: int, enforce: bool) -> Any:
         if raw[0] not in (0, 1):
             raise Rejected(f"Invalid boolean byte {raw[0]} {where}")
         return bool(raw[0])
+    if k in ("char", "binary"):
+        raw = _fixed(raw, vt, where, enforce)
     if k in ("char", "varchar", "long varchar"):
         limit = vt.length or 0
         if k != "char" and len(raw) > limit:
@@ -227,6 +236,16 @@ def _value(raw: bytes, vt: VType, name: str, colno: int, enforce: bool) -> Any:
         d = decimal.Decimal(unscaled).scaleb(-(vt.scale or 0), context=decimal.Context(prec=2000))
         return d if (vt.precision or 37) <= 38 else f"{d:f}"
     raise Rejected(f"type {vt.sql()} {where}")
+
+
+def _fixed(raw: bytes, vt: VType, where: str, enforce: bool) -> bytes:
+    """A CHAR(n)/BINARY(n) value of another width: padded (spaces / zero bytes) or truncated."""
+    n = vt.length or 1
+    if len(raw) > n:
+        if enforce and raw[n:].strip(b" " if vt.kind == "char" else b"\x00"):
+            raise Rejected(f"The {len(raw)}-byte value is too long for type {vt.sql()} {where}")
+        return raw[:n]
+    return raw.ljust(n, b" " if vt.kind == "char" else b"\x00")
 
 
 def _arrow_type(vt: VType) -> pa.DataType:
