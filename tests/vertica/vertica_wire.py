@@ -32,7 +32,9 @@ Implemented:
 TLS: when the cluster has an ``ssl.SSLContext``, SslRequest is answered ``S`` and the
 socket wrapped (server side) before the start-up packet.
 
-Not implemented: the extended protocol (prepared statements), COPY, Kerberos/OAuth.
+COPY ... FROM STDIN NATIVE: see :mod:`vertica_copy`.
+
+Not implemented: the extended protocol (prepared statements), COPY LOCAL, Kerberos/OAuth.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ import ssl
 import struct
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -79,9 +82,9 @@ class Faults:
     drop_on_statement: str | None = None
     #: close the connection once a COPY has received this many bytes of CopyData
     drop_copy_after_bytes: int | None = None
-    #: before the next ``AT EPOCH`` query naming this table, commit an epoch and run
-    #: MAKE_AHM_NOW(), as Vertica's background AHM advance would
-    advance_ahm_before: str | None = None
+    #: (table, hook): run ``hook()`` just before the next ``AT EPOCH`` query naming the
+    #: table, e.g. a DML commit or an AHM advance "while the job runs" (one-shot)
+    before_historical: tuple[str, Callable[[], None]] | None = None
 
 
 @dataclass
@@ -321,12 +324,14 @@ class Session(socketserver.BaseRequestHandler):
         if vertica_copy.is_copy(sql):
             vertica_copy.run(self, sql)
             return
-        table = faults.advance_ahm_before
-        if table and low.startswith("at epoch") and table in sql:
-            faults.advance_ahm_before = None
-            with self.cluster.engine.lock:
-                self.cluster.engine.history.advance()
-                self.cluster.engine.history.set_ahm(None)
+        with self.cluster.lock:
+            hook = faults.before_historical
+            if hook and low.startswith("at epoch") and hook[0] in sql:
+                faults.before_historical = None
+            else:
+                hook = None
+        if hook:
+            hook[1]()
         try:
             result = self.cluster.engine.execute(sql, self.state)
         except SqlError as e:
@@ -454,6 +459,12 @@ class VerticaTestServer:
             f"vertica://{self.user}:{quote(self.password, safe='')}@127.0.0.1:{self.nodes[node].port}/"
             f"{self.database}?{urlencode(q)}"
         )
+
+    def advance_ahm(self) -> None:
+        """Commit an (empty) epoch and move the Ancient History Mark to it (``MAKE_AHM_NOW()``)."""
+        with self.engine.lock:
+            self.engine.history.advance()
+            self.engine.history.set_ahm(None)
 
     def __enter__(self) -> VerticaTestServer:
         return self.start()
