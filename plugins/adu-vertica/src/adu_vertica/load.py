@@ -130,7 +130,9 @@ def begin_table(
                 f"target table {schema}.{table} already exists (choose --if-exists replace, truncate or append)"
             )
         staging = _staging_name(table, job_id)
-        cur.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(schema)}")
+        cur.execute("SELECT COUNT(*) FROM v_catalog.schemata WHERE schema_name = %s", [schema])
+        if not int(cur.fetchone()[0]):
+            cur.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(schema)}")
         cur.execute(f"DROP TABLE IF EXISTS {quote_ident(schema)}.{quote_ident(staging)} CASCADE")
         if existed and if_exists in ("truncate", "append"):
             types = _target_columns(cur, schema, table)
@@ -160,18 +162,21 @@ def copy_batches(
     """
     what = f"loading {staged.qualified}"
     stream = NativeStream(staged.columns, iter(batches))
+    failure: BaseException | None = None
     with _connection(url, options, what) as cur:
         try:
             cur.copy(staged.copy_sql(), stream, buffer_size=1 << 20)
-        except verrors.DataError:
-            err = stream.error
-            if isinstance(err, AduError | EncodeError):
-                raise LoadError(f"{what}: {err}") from None
-            if err is not None:  # the batches' own source failed: the COPY was abandoned
-                raise err from None
-            raise
-        cur.execute("SELECT GET_NUM_ACCEPTED_ROWS(), GET_NUM_REJECTED_ROWS()")
-        accepted, rejected = (int(x) for x in cur.fetchone())
+        except verrors.DataError:  # the driver sent CopyFail: the COPY loaded nothing
+            if stream.error is None:
+                raise
+            failure = stream.error
+        else:
+            cur.execute("SELECT GET_NUM_ACCEPTED_ROWS(), GET_NUM_REJECTED_ROWS()")
+            accepted, rejected = (int(x) for x in cur.fetchone())
+    if isinstance(failure, AduError | EncodeError):
+        raise LoadError(f"{what}: {failure}") from None
+    if failure is not None:  # the batches' own source failed (a Parquet read, ...): as it is
+        raise failure
     if accepted != stream.rows or rejected:
         raise LoadError(f"{what}: Vertica accepted {accepted} of {stream.rows} rows ({rejected} rejected)")
     return accepted
