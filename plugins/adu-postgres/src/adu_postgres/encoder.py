@@ -170,7 +170,9 @@ def base_from_text(type_text: str) -> str:
     return ""
 
 
-def plan_column(field: pa.Field, *, base: str = "", encoding: str | None = None, infinity: str | None = None) -> LoadColumn:
+def plan_column(
+    field: pa.Field, *, base: str = "", encoding: str | None = None, infinity: str | None = None
+) -> LoadColumn:
     """The conversion of one column.
 
     :param field: the Arrow field of the data (its type decides how values are read).
