@@ -77,7 +77,7 @@ def stage_tables(dsn: str) -> list[str]:
     conn = psycopg2.connect(dsn)
     try:
         with conn.cursor() as cur:
-            cur.execute(r"SELECT relname FROM pg_class WHERE relname LIKE '\_adu\_stage\_%'")
+            cur.execute(r"SELECT relname FROM pg_class WHERE relkind = 'r' AND relname LIKE '\_adu\_stage\_%'")
             return sorted(r[0] for r in cur.fetchall())
     finally:
         conn.close()
