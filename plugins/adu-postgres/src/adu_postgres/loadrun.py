@@ -61,7 +61,12 @@ def plan_parts(files: Sequence[str | os.PathLike[str]], parallel: int) -> list[P
 
 
 def _load_parts(
-    load: TableLoad, parts: queue.Queue[Part], errors: list[BaseException], stop: threading.Event, batch_rows: int
+    load: TableLoad,
+    parts: queue.Queue[Part],
+    errors: list[BaseException],
+    stop: threading.Event,
+    batch_rows: int,
+    text_format: bool | None = None,
 ) -> None:
     """One connection's work: take parts until none is left (or another thread failed)."""
     conn = None
@@ -82,6 +87,7 @@ def _load_parts(
                 conn=conn,
                 data_schema=pf.schema_arrow,
                 options=load.options,
+                text_format=text_format,
             )
             try:
                 if not writer.skipped:
@@ -113,11 +119,13 @@ def load_table(
     options: Mapping[str, Any] | None = None,
     expected_rows: int | None = None,
     batch_rows: int = DEFAULT_BATCH_ROWS,
+    text_format: bool | None = None,
 ) -> LoadResult:
     """Load ``table`` from its Parquet ``files`` into the PostgreSQL database at ``url``.
 
     :param parallel: connections COPYing into the staging table at once.
     :param expected_rows: the row count the export recorded (checked before publishing).
+    :param text_format: force COPY's text format (see :class:`PartitionLoad`).
     :raises LoadError: the load failed; the target is as it was.
     """
     data_schema = pq.read_schema(files[0]) if files else None
@@ -140,7 +148,9 @@ def load_table(
         errors: list[BaseException] = []
         stop = threading.Event()
         threads = [
-            threading.Thread(target=_load_parts, args=(load, todo, errors, stop, batch_rows), name=f"adu-load-{i}")
+            threading.Thread(
+                target=_load_parts, args=(load, todo, errors, stop, batch_rows, text_format), name=f"adu-load-{i}"
+            )
             for i in range(max(1, min(parallel, todo.qsize())))
         ]
         for t in threads:

@@ -74,6 +74,10 @@ class PartitionLoad:
     :param part: the part's name, unique within the table (e.g. the file's path).
     :param conn: an open connection to use (idle, autocommit; kept open afterwards);
         default: a connection of its own.
+    :param data_schema: the Arrow schema of the batches (a Parquet file's), whose field
+        metadata carries the export's encodings; default: the table's.
+    :param text_format: force COPY's text format (True) or refuse it (False); default:
+        text only when a column needs it (measuring, diagnosing).
     """
 
     def __init__(
@@ -87,6 +91,7 @@ class PartitionLoad:
         options: Mapping[str, Any] | None = None,
         conn: Any = None,
         data_schema: pa.Schema | None = None,
+        text_format: bool | None = None,
     ) -> None:
         self.table = table
         self.part = part
@@ -94,7 +99,7 @@ class PartitionLoad:
         self.skipped = False
         self._own = conn is None
         self._copy: CopyIn | None = None
-        self.encoder = Encoder(plan_table(table, data_schema))
+        self.encoder = Encoder(plan_table(table, data_schema), text=text_format)
         self.conn = conn if conn is not None else connect(url, options or {}, application_name="adu load")
         self._user = getattr(getattr(self.conn, "info", None), "user", None)
         self._ledger = sql.Identifier(schema, ledger_name(stage))
