@@ -101,7 +101,8 @@ class TableLoad:
     :param job_id: the load job's id (names the staging table).
     :param if_exists: ``fail``, ``replace``, ``truncate`` or ``append``.
     :param schema_map: source schema -> target schema (tables and their user types).
-    :param options: connection options (``password_file``, ``lock_timeout``, ...).
+    :param options: connection options (``password_file``, ``lock_timeout``, ...) and
+        ``maintenance_work_mem`` for building keys and indexes (default 256MB).
     :param data_schema: the Arrow schema of the data (a Parquet file's, whose field
         metadata carries ``adu.encoding``); default: the table's.
     """
@@ -125,6 +126,8 @@ class TableLoad:
         self.schema_map = dict(schema_map or {})
         self.options = dict(options or {})
         self.schema = map_schema(table.schema, self.schema_map)
+        #: memory the server may use to build a key or index (raised to this, never lowered)
+        self.maintenance_work_mem = str(self.options.get("maintenance_work_mem", "256MB"))
         self.name = table.name
         self.stage = stage_name(job_id, table)
         self.label = f"{self.schema}.{self.name}"
@@ -260,6 +263,12 @@ class TableLoad:
     def _swap(self, cur: Any, existed: bool) -> None:
         """The staging table becomes the target: keys and indexes first, then one transaction."""
         stmts, renames = post_data(self.table, self.schema, self.stage, lambda i: f"{self.stage}_i{i}")
+        if stmts:  # index builds sort in memory up to maintenance_work_mem: give them room
+            cur.execute(
+                "SELECT set_config('maintenance_work_mem', %s, false)"
+                " WHERE pg_size_bytes(current_setting('maintenance_work_mem')) < pg_size_bytes(%s)",
+                (self.maintenance_work_mem, self.maintenance_work_mem),
+            )
         for stmt in stmts:
             cur.execute(stmt)
         cur.execute("BEGIN")
