@@ -229,17 +229,17 @@ def test_cancel_and_retry(adu_store):
 
 
 def test_users_roles_and_lockout(adu_store):
-    adu_store.add_user("ops", "correct horse", "operator")
+    adu_store.accounts.add("ops", "correct horse", "operator")
     with pytest.raises(UsageError):
-        adu_store.add_user("ops", "whatever123", "viewer")
+        adu_store.accounts.add("ops", "whatever123", "viewer")
     with pytest.raises(UsageError, match="role must be"):
-        adu_store.add_user("x", "whatever123", "root")
-    assert adu_store.authenticate("ops", "correct horse").role == "operator"
+        adu_store.accounts.add("x", "whatever123", "root")
+    assert adu_store.accounts.authenticate("ops", "correct horse").role == "operator"
     for _ in range(5):
-        assert adu_store.authenticate("ops", "wrong") is None
-    assert adu_store.authenticate("ops", "correct horse") is None  # locked
-    adu_store.set_password("ops", "battery staple")
-    assert adu_store.authenticate("ops", "battery staple") is not None
+        assert adu_store.accounts.authenticate("ops", "wrong") is None
+    assert adu_store.accounts.authenticate("ops", "correct horse") is None  # locked
+    adu_store.accounts.set_password("ops", "battery staple")
+    assert adu_store.accounts.authenticate("ops", "battery staple") is not None
     stored = adu_store.engine.connect().exec_driver_sql("SELECT password_hash FROM users").scalar()
     assert "battery" not in stored and stored.startswith("scrypt$")
 

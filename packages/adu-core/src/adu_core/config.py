@@ -108,6 +108,19 @@ class Settings:
     def log_dir(self) -> Path:
         return self.data_dir / "logs"
 
+    def check_secret_key(self) -> None:
+        """The one production rule for the secret key (the settings, the web app, ``adu
+        serve`` and ``adu worker`` all rely on it): in production it must be set, not the
+        development default, and at least :data:`MIN_SECRET_KEY` characters long.
+
+        :raises UsageError: when it is not.
+        """
+        if self.production and (self.secret_key_is_default or len(self.secret_key) < MIN_SECRET_KEY):
+            raise UsageError(
+                f"ADU_ENV=production needs a real ADU_SECRET_KEY (or ADU_SECRET_KEY_FILE) of {MIN_SECRET_KEY} "
+                "characters at least"
+            )
+
     def job_log_path(self, job_id: str) -> Path:
         """The log file of a job: derived from the id only, never from user text."""
         if not job_id.isalnum():
@@ -115,9 +128,46 @@ class Settings:
         return self.log_dir / "jobs" / f"{job_id}.jsonl"
 
 
-def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+#: the spellings of a yes/no variable, and what each means (case and spaces do not matter)
+FLAG_VALUES: dict[str, bool] = {
+    "1": True,
+    "true": True,
+    "yes": True,
+    "on": True,
+    "0": False,
+    "false": False,
+    "no": False,
+    "off": False,
+}
+
+
+def parse_flag(name: str, raw: str | None, default: bool) -> bool:
+    """The truth of the yes/no setting ``name`` whose text is ``raw`` (``default`` when
+    unset or empty).
+
+    :raises UsageError: for any other value, in one line naming the variable.
+    """
+    if raw is None or not raw.strip():
+        return default
+    value = FLAG_VALUES.get(raw.strip().lower())
+    if value is None:
+        raise UsageError(f"{name} must be 1/0, true/false, yes/no or on/off, not {raw!r}")
+    return value
+
+
+def flag(env: Mapping[str, str], name: str, default: bool = False) -> bool:
+    """The yes/no variable ``name`` of ``env``: every one of them is read by this
+    function, so ``on`` means the same for all (see :func:`parse_flag`)."""
+    return parse_flag(name, env.get(name), default)
+
+
+def integer(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+    """The whole-number variable ``name`` of ``env`` (``default`` when unset or empty).
+
+    :raises UsageError: when it is not a whole number or is below ``minimum``.
+    """
     raw = env.get(name)
-    if raw is None or raw == "":
+    if raw is None or not raw.strip():
         return default
     try:
         value = int(raw)
@@ -128,7 +178,13 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> i
     return value
 
 
+#: the shortest secret key production accepts
+MIN_SECRET_KEY = 16
+
+
 def _secret_key(env: Mapping[str, str], data_dir: Path, production: bool) -> tuple[str, bool]:
+    """The secret key and whether it is the development default (in production no
+    default is made: :meth:`Settings.check_secret_key` refuses the empty key)."""
     key = env.get("ADU_SECRET_KEY", "")
     key_file = env.get("ADU_SECRET_KEY_FILE", "")
     if not key and key_file:
@@ -136,12 +192,8 @@ def _secret_key(env: Mapping[str, str], data_dir: Path, production: bool) -> tup
             key = Path(key_file).read_text().strip()
         except OSError as exc:
             raise UsageError(f"cannot read ADU_SECRET_KEY_FILE: {exc.strerror}") from None
-    if key:
-        if production and len(key) < 16:
-            raise UsageError("ADU_SECRET_KEY is too short for production (16 characters at least)")
+    if key or production:
         return key, False
-    if production:
-        raise UsageError("ADU_SECRET_KEY (or ADU_SECRET_KEY_FILE) is required when ADU_ENV=production")
     # development: a random key kept in the data directory, shared by web and workers
     path = data_dir / "dev-secret.key"
     try:
@@ -173,11 +225,11 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
     executor = env.get("ADU_EXECUTOR", "auto").strip().lower() or "auto"
     if not EXECUTOR_NAME.fullmatch(executor):
         raise UsageError(f"ADU_EXECUTOR must be auto or an executor's name (thread, process, ...), not {executor!r}")
-    heartbeat = float(_int(env, "ADU_HEARTBEAT_SECONDS", 1, 1))
-    stale = float(_int(env, "ADU_STALE_SECONDS", 60, 2))
+    heartbeat = float(integer(env, "ADU_HEARTBEAT_SECONDS", 1, 1))
+    stale = float(integer(env, "ADU_STALE_SECONDS", 60, 2))
     if heartbeat >= stale:
         raise UsageError("ADU_HEARTBEAT_SECONDS must be less than ADU_STALE_SECONDS")
-    return Settings(
+    settings = Settings(
         executor=executor,
         data_dir=data_dir,
         store_url=store_url,
@@ -185,16 +237,18 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         secret_key_is_default=is_default,
         env=adu_env,
         log_level=level,
-        log_stdout=env.get("ADU_LOG_STDOUT", "0") in ("1", "true", "yes"),
-        parallel=_int(env, "ADU_PARALLEL", os.cpu_count() or 2, 1),
-        workers=_int(env, "ADU_WORKERS", 1, 0),
-        batch_rows=_int(env, "ADU_BATCH_ROWS", 32768, 1),
+        log_stdout=flag(env, "ADU_LOG_STDOUT"),
+        parallel=integer(env, "ADU_PARALLEL", os.cpu_count() or 2, 1),
+        workers=integer(env, "ADU_WORKERS", 1, 0),
+        batch_rows=integer(env, "ADU_BATCH_ROWS", 32768, 1),
         heartbeat_seconds=heartbeat,
         stale_seconds=stale,
         export_root=Path(export_root).resolve() if export_root else None,
         connections_file=Path(env.get("ADU_CONNECTIONS_FILE") or data_dir / "connections.yaml"),
-        job_attempts=_int(env, "ADU_JOB_ATTEMPTS", 3, 1),
-        store_retry_seconds=float(_int(env, "ADU_STORE_RETRY_SECONDS", 10, 0)),
-        store_outage_seconds=float(_int(env, "ADU_STORE_OUTAGE_SECONDS", 300, 1)),
-        shutdown_seconds=float(_int(env, "ADU_SHUTDOWN_SECONDS", 30, 0)),
+        job_attempts=integer(env, "ADU_JOB_ATTEMPTS", 3, 1),
+        store_retry_seconds=float(integer(env, "ADU_STORE_RETRY_SECONDS", 10, 0)),
+        store_outage_seconds=float(integer(env, "ADU_STORE_OUTAGE_SECONDS", 300, 1)),
+        shutdown_seconds=float(integer(env, "ADU_SHUTDOWN_SECONDS", 30, 0)),
     )
+    settings.check_secret_key()
+    return settings

@@ -62,3 +62,8 @@ class JobFailed(AduError):
 
 class NotFound(UsageError):
     """An unknown job id, user or file."""
+
+
+class Conflict(UsageError):
+    """The request does not fit the current state (cancel a finished job, retry a running
+    one, remove the last admin): the web answers 409, the CLI exits 2."""

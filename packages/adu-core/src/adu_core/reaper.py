@@ -65,10 +65,10 @@ class Reaper:
         self._last = float("-inf")
         self._lock = threading.Lock()
 
-    def maybe_reap(self) -> list[ReapedJob]:
+    def maybe_reap(self, *, plugins: Plugins | None = None) -> list[ReapedJob]:
         now = time.monotonic()
         with self._lock:
             if now - self._last < self.interval:
                 return []
             self._last = now
-        return reap(self.store, self.settings)
+        return reap(self.store, self.settings, plugins=plugins)

@@ -17,7 +17,6 @@ from adu_core.models import JobSpec, TableInfo, TableSelection
 from adu_core.options import parse_option_lines
 from adu_core.secrets import redact_url
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
@@ -186,4 +185,4 @@ def _submit(form: NewJobForm) -> str:
         overwrite=bool(form.overwrite.data),
         name=form.name.data or None,
     )
-    return services.submit(spec, password=form.password.data or None, user=current_user.username)
+    return services.submit(spec, password=form.password.data or None)

@@ -1,4 +1,4 @@
-"""ADU Vertica source through vertica-python."""
+"""ADU Vertica source through vertica-python; loading into Vertica: :mod:`adu_vertica.load`."""
 
 from adu_vertica.source import VerticaSource
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 
 import click
 
@@ -20,12 +19,11 @@ from adu_cli.context import EXIT_FAILED, Env, handle_errors, pass_env
 @handle_errors
 def command(env: Env, directory: str, scale: int) -> None:
     """Make a sample database, export it to Parquet, verify the export."""
-    from adu_core.engine import submit_and_run
-    from adu_core.models import JobSpec, JobStatus
+    from adu_core.models import JobSpec
+    from adu_core.services import running
     from adu_duckdb.demo import make_demo_database
 
-    from adu_cli.commands.export import print_result
-    from adu_cli.progress import ProgressPrinter
+    from adu_cli.results import exit_unless_succeeded, run_and_show
 
     base = os.path.abspath(directory)
     os.makedirs(base, exist_ok=True)
@@ -34,20 +32,10 @@ def command(env: Env, directory: str, scale: int) -> None:
     counts = make_demo_database(db, scale=scale)
     click.echo(f"sample database: {db} ({sum(counts.values()):,} rows in {len(counts)} tables)")
     spec = JobSpec(source=f"duckdb://{db}", target=out, overwrite=True, parallel=env.settings.parallel, name="adu demo")
-    printer = ProgressPrinter()
-    started = time.time()
-    try:
-        result = submit_and_run(env.store, spec, settings=env.settings, on_progress=printer, mp_start="fork")
-    finally:
-        printer.done()
-    print_result(result, time.time() - started)
-    if result.status != JobStatus.SUCCEEDED:
-        sys.exit(EXIT_FAILED)
-    try:
-        from adu_core.verify import verify_export
-    except ImportError:  # pragma: no cover - verify ships with the core
-        click.echo("verify: not available in this build")
-        return
+    result = run_and_show(lambda on_progress: running.export(env.ctx, spec, actor=env.actor, on_progress=on_progress))
+    exit_unless_succeeded(result)
+    from adu_core.services.exports import verify_export
+
     report = verify_export(out)
     for line in report.lines():
         click.echo(f"verify: {line}")

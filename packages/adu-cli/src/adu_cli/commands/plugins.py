@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import click
-from adu_core.plugin.manager import get_plugins
+from adu_core.services.plugins import describe
 
 from adu_cli.context import echo_json, handle_errors
 
@@ -13,8 +13,8 @@ from adu_cli.context import echo_json, handle_errors
 @handle_errors
 def command(as_json: bool) -> None:
     """List loaded plugins, their versions and what each provides."""
-    pm = get_plugins()
-    records = pm.describe()
+    pm = describe()
+    records = pm.plugins
     if as_json:
         echo_json(
             {

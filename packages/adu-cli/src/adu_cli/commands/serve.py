@@ -9,14 +9,13 @@ from typing import Any
 
 import click
 from adu_core.errors import UsageError
+from adu_core.services import accounts, workers
 
 from adu_cli.context import Env, fail, handle_errors, pass_env
 
 
 def _check_production(env: Env) -> None:
-    s = env.settings
-    if s.production and (s.secret_key_is_default or len(s.secret_key) < 16):
-        raise UsageError("refusing to start: ADU_ENV=production needs a real ADU_SECRET_KEY (16+ characters)")
+    env.settings.check_secret_key()
 
 
 @click.command(name="serve")
@@ -53,8 +52,8 @@ def command(env: Env, host: str, port: int, n_workers: int | None, threads: int)
         raise UsageError("the web dashboard is not installed (pip install adu-web)") from None
 
     _check_production(env)
-    store = env.store  # migrate once, in this process, before gunicorn starts
-    if not store.list_users():
+    # the store is opened (and migrated) once, in this process, before gunicorn starts
+    if not accounts.has_users(env.ctx):
         click.echo("adu: no accounts yet; create one with: adu users add NAME --role admin --password-stdin", err=True)
     workers = env.settings.workers if n_workers is None else n_workers
     click.echo(f"ADU dashboard on http://{host}:{port}/ with {workers} embedded worker(s)", err=True)
@@ -76,15 +75,12 @@ def worker_command(env: Env, count: int, once: bool) -> None:
     """Run queued jobs from the store until stopped. SIGTERM or Ctrl-C let the running
     job finish for ADU_SHUTDOWN_SECONDS, then stop it and put it back in the queue (a
     second signal does it at once). Any number of workers may share one store."""
-    from adu_core.worker import Worker, WorkerPool
-
     _check_production(env)
-    store = env.store
     if once:
-        ran = Worker(store, env.settings).run_one()
+        ran = workers.run_one(env.ctx)
         click.echo("ran one job" if ran else "no queued job", err=True)
         return
-    pool = WorkerPool(store, env.settings, count)
+    pool = workers.pool(env.ctx, count)
     signalled = threading.Event()
 
     def _stop(signum: int, _frame: Any) -> None:
