@@ -117,7 +117,8 @@ def serve_and_fetch(steps: Steps, adu: str, work: Path, healthcheck: list[str]) 
         status = 0
         while time.monotonic() < deadline and proc.poll() is None:
             try:
-                status, _ = fetch(base + "/healthz", timeout=2)
+                # ready: the store answers and the embedded worker has registered
+                status, _ = fetch(base + "/readyz", timeout=2)
                 if status == 200:
                     break
             except OSError:

@@ -102,10 +102,44 @@ def test_viewer_sees_no_operator_buttons(clients: dict[str | None, Client], worl
     assert ">Admin<" not in operator
 
 
-def test_health_needs_no_login(client: Client) -> None:
+def test_health_needs_no_login_and_readiness_needs_a_live_worker(client: Client, world: World) -> None:
     assert client.get("/healthz").get_json() == {"status": "ok"}
-    r = client.get("/readyz")
-    assert r.status_code == 200 and r.get_json()["store"] == "ok"
+    r = client.get("/readyz")  # no worker has ever run: jobs would wait forever
+    assert r.status_code == 503 and r.get_json() == {"status": "unavailable", "store": "ok", "workers": 0}
+    world.store.register_worker("web-test-worker")
+    try:
+        r = client.get("/readyz")
+        assert r.status_code == 200 and r.get_json() == {"status": "ok", "store": "ok", "workers": 1}
+    finally:
+        world.store.unregister_worker("web-test-worker")
+
+
+def test_a_dead_embedded_worker_fails_healthz_until_it_is_restarted(world: World, monkeypatch) -> None:
+    from adu_core import worker
+    from adu_core.services import workers
+    from adu_core.services.context import Context
+    from adu_web import create_app
+
+    context = Context(world.settings, store=world.store)
+    app = create_app(world.settings, context)
+    original = worker.Worker.run
+
+    def dies(self, stop, **kwargs):
+        raise RuntimeError("a bug killed this worker thread")
+
+    monkeypatch.setattr(worker.Worker, "run", dies)
+    pool = workers.pool(context, 2)
+    context.embedded = pool.start()
+    for t in pool.threads:
+        t.join(timeout=30)
+    r = app.test_client().get("/healthz")
+    assert r.status_code == 503 and r.get_json()["workers"] == "0/2 embedded workers alive"
+    monkeypatch.setattr(worker.Worker, "run", original)
+    assert pool.supervise() == 2 and pool.restarts == 2
+    try:
+        assert app.test_client().get("/healthz").get_json() == {"status": "ok"}
+    finally:
+        assert pool.close(grace=30)
 
 
 def test_readyz_reports_an_unreachable_store(world: World) -> None:

@@ -9,7 +9,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -20,6 +19,7 @@ from adu_core import config
 from adu_core.models import JobSpec
 from adu_core.store import Store
 from click.testing import CliRunner
+from pgserver import wait_for
 
 ADU = str(Path(sys.executable).with_name("adu"))
 
@@ -116,13 +116,16 @@ def test_serve_runs_the_app_and_an_embedded_worker(env: dict[str, str], tmp_path
         text=True,
     )
     try:
-        for _ in range(300):
+
+        def ready() -> bool:
             try:
-                if _get(base + "/healthz")[0] == 200:
-                    break
+                return _get(base + "/readyz")[0] == 200
             except OSError:
-                time.sleep(0.1)
-        assert _get(base + "/readyz") == (200, {"status": "ok", "store": "ok"})
+                return False
+
+        assert wait_for(ready, timeout=60), "adu serve never became ready"
+        assert _get(base + "/readyz") == (200, {"status": "ok", "store": "ok", "workers": 1})
+        assert _get(base + "/healthz") == (200, {"status": "ok"})
         auth = {
             "Authorization": "Basic " + base64.b64encode(b"op:op-password-1").decode(),
             "Content-Type": "application/json",
@@ -132,13 +135,10 @@ def test_serve_runs_the_app_and_an_embedded_worker(env: dict[str, str], tmp_path
         ).encode()
         code, job = _get(base + "/api/jobs", auth, body)
         assert code == 201, job
-        status = None
-        for _ in range(600):
-            status = _get(f"{base}/api/jobs/{job['id']}", auth)[1]["status"]
-            if status not in ("queued", "running"):
-                break
-            time.sleep(0.1)
-        assert status == "succeeded"
+        assert wait_for(
+            lambda: _get(f"{base}/api/jobs/{job['id']}", auth)[1]["status"] not in ("queued", "running"), 60
+        )
+        assert _get(f"{base}/api/jobs/{job['id']}", auth)[1]["status"] == "succeeded"
     finally:
         proc.send_signal(signal.SIGTERM)
         out, _ = proc.communicate(timeout=60)

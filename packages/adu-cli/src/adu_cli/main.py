@@ -6,6 +6,7 @@ Exit codes: 0 success, 1 the job failed (or a verification mismatch), 2 bad usag
 from __future__ import annotations
 
 import importlib
+import sys
 
 import click
 
@@ -58,7 +59,21 @@ def cli(ctx: click.Context) -> None:
 
 
 def main() -> None:
-    cli(prog_name="adu")
+    """Run the CLI. Bad usage (an unknown option, ``--parallel 0``) is one line on stderr
+    and exit code 2, like every other bad input, not click's usage block."""
+    try:
+        code = cli.main(prog_name="adu", standalone_mode=False)
+    except click.exceptions.UsageError as exc:
+        hint = f" (see adu {exc.ctx.command_path.partition(' ')[2]} --help)".replace("  ", " ") if exc.ctx else ""
+        click.echo(f"adu: error: {exc.format_message()}{hint}", err=True)
+        sys.exit(2)
+    except click.exceptions.Abort:
+        click.echo("adu: error: interrupted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":  # pragma: no cover

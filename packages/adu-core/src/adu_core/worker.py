@@ -150,7 +150,14 @@ class WorkerPool:
 
     def _thread(self, i: int) -> threading.Thread:
         w = Worker(self.store, self.settings, plugins=self.plugins, mp_start=self.mp_start, shutdown=self.shutdown)
-        t = threading.Thread(target=w.run, args=(self.stop,), name=f"{self.name}-{i}", daemon=True)
+
+        def run() -> None:
+            try:
+                w.run(self.stop)
+            except BaseException:
+                log.exception("worker %s stopped on an error", w.worker_id)
+
+        t = threading.Thread(target=run, name=f"{self.name}-{i}", daemon=True)
         t.start()
         return t
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from adu_core import config
 from adu_core.services.context import Context
-from flask import Flask
+from flask import Flask, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from adu_web import admin, api, auth, dashboard, exports, formatting, health, job_log, job_views, new_job, security
@@ -23,6 +23,14 @@ WEB_VARIABLES: dict[str, tuple[str, str]] = {
     "ADU_SECURE_COOKIES": ("1 in production, else 0", "Always mark the session cookie Secure."),
     "ADU_SESSION_HOURS": ("12", "How long a login lasts."),
 }
+
+
+def _reaping(context: Context) -> Any:
+    def reap() -> None:
+        if request.blueprint != "health":
+            context.reap()
+
+    return reap
 
 
 def create_app(
@@ -76,6 +84,10 @@ def create_app(
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n_proxies, x_proto=n_proxies, x_host=n_proxies)  # type: ignore[method-assign]
 
     app.extensions["adu"] = context
+    # a web-only deployment notices jobs whose worker died too: any request but a health
+    # check may reap them (at most once per ADU_HEARTBEAT_SECONDS; one indexed read when
+    # none expired)
+    app.before_request(_reaping(context))
     security.init_app(app)
     auth.init_app(app)
     formatting.init_app(app)

@@ -1,14 +1,15 @@
 """``adu serve``: gunicorn in-process (one web process, threads) plus embedded workers.
 
-The embedded workers start in the web process after gunicorn forks it and stop before
-it exits; a job still running then is finished first (up to gunicorn's graceful
-timeout). Several ``adu worker`` processes can run beside it against the same store.
+The embedded workers start in the web process after gunicorn forks it; a supervisor
+restarts one that dies (``/healthz`` fails meanwhile). On SIGTERM they stop before the
+process exits: a job still running gets ``ADU_SHUTDOWN_SECONDS`` to finish, then goes back
+to the queue (never killed mid-table and left ``running``). Several ``adu worker``
+processes can run beside it against the same store.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 from typing import Any
 
 from adu_core import config
@@ -29,7 +30,8 @@ class ServeApplication(BaseApplication):  # type: ignore[misc]
             "worker_class": "gthread",
             "threads": threads,
             "timeout": 60,
-            "graceful_timeout": 30,
+            # the embedded workers' grace, then time to stop a job and requeue it
+            "graceful_timeout": int(settings.shutdown_seconds) + 30,
             "accesslog": "-",
             "access_log_format": '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(L)ss',
             "errorlog": "-",
@@ -38,8 +40,7 @@ class ServeApplication(BaseApplication):  # type: ignore[misc]
             "worker_exit": self._stop_workers,
             "control_socket_disable": True,  # gunicorn >= 24: no control socket in $HOME
         }
-        self._stop = threading.Event()
-        self._threads: list[threading.Thread] = []
+        self._context: Any = None
         super().__init__()
 
     def load_config(self) -> None:
@@ -50,18 +51,22 @@ class ServeApplication(BaseApplication):  # type: ignore[misc]
     def load(self) -> Any:
         from adu_web.app import create_app
 
-        return create_app(self.settings)
+        app = create_app(self.settings)
+        self._context = app.extensions["adu"]  # the embedded workers share it (/healthz sees them)
+        return app
 
     def _start_workers(self, _worker: Any) -> None:
         if self.embedded <= 0:
             return
         from adu_core.services import workers
-        from adu_core.services.context import Context
 
-        self._threads = workers.start(Context(self.settings), self.embedded, self._stop)
+        workers.start_embedded(self._context, self.embedded)
         log.info("%d embedded worker(s) started", self.embedded)
 
     def _stop_workers(self, _server: Any, _worker: Any) -> None:
-        self._stop.set()
-        for t in self._threads:
-            t.join(timeout=25)
+        if self._context is None:
+            return
+        from adu_core.services import workers
+
+        if not workers.stop_embedded(self._context):
+            log.error("an embedded worker did not stop in time")

@@ -1,11 +1,13 @@
-"""``adu export SOURCE --out DIR``: one job, run in this process, recorded in the store."""
+"""``adu export SOURCE --out DIR``: one job, run in this process (or, with ``--queue``, by
+the worker pool), recorded in the store."""
 
 from __future__ import annotations
 
 import click
 from adu_core.models import JobSpec, TableSelection
 from adu_core.options import parse_options
-from adu_core.services import running
+from adu_core.secrets import url_password
+from adu_core.services import jobs, running
 
 from adu_cli.context import Env, echo_json, handle_errors, pass_env
 from adu_cli.results import exit_unless_succeeded, run_and_show
@@ -40,6 +42,12 @@ from adu_cli.results import exit_unless_succeeded, run_and_show
 @click.option("--foreign", is_flag=True, help="Also select foreign tables.")
 @click.option("--name", help="A label for the job.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option(
+    "--queue",
+    "queue_only",
+    is_flag=True,
+    help="Submit the job to the worker pool (adu worker, adu serve) and print its id instead of running it here.",
+)
 @pass_env
 @handle_errors
 def command(
@@ -61,6 +69,7 @@ def command(
     foreign: bool,
     name: str | None,
     as_json: bool,
+    queue_only: bool,
 ) -> None:
     """Export tables of SOURCE to Parquet files in --out, with a manifest."""
     import os
@@ -86,6 +95,9 @@ def command(
         sign_key=os.path.abspath(sign_key) if sign_key else None,
         name=name,
     )
+    if queue_only:
+        _submit(env, spec, as_json)
+        return
     result = run_and_show(
         lambda on_progress: running.export(env.ctx, spec, actor=env.actor, on_progress=on_progress), show=not as_json
     )
@@ -111,3 +123,14 @@ def command(
             }
         )
     exit_unless_succeeded(result)
+
+
+def _submit(env: Env, spec: JobSpec, as_json: bool) -> None:
+    """Queue the job for the worker pool; its source password (from the URL) is stored
+    encrypted with ADU_SECRET_KEY until the job ends, for the worker that runs it."""
+    job_id = jobs.submit(env.ctx, spec, actor=env.actor, password=url_password(spec.source))
+    if as_json:
+        echo_json({"job_id": job_id, "status": "queued"})
+        return
+    click.echo(job_id)
+    click.echo(f"queued: `adu jobs show {job_id}` follows it (a worker runs it: adu worker, adu serve)", err=True)

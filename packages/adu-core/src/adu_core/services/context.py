@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from typing import TYPE_CHECKING, Any
 
@@ -14,6 +15,7 @@ if TYPE_CHECKING:
     from adu_core.plugin.manager import Plugins
     from adu_core.reaper import Reaper
     from adu_core.store import Store
+    from adu_core.worker import WorkerPool
 
 #: the frontends an actor comes through; ``web`` and ``api`` are remote (a signed-in
 #: account on the server), the others run as the local user
@@ -88,6 +90,8 @@ class Context:
         self.settings = settings if settings is not None else config_mod.load()
         self._store = store
         self._reaper: Reaper | None = None
+        #: the worker threads this process runs beside its frontend (``adu serve``), if any
+        self.embedded: WorkerPool | None = None
         self._owns_store = store is None
         self._plugins = plugins
         self.fork_safe = fork_safe
@@ -112,14 +116,18 @@ class Context:
 
     def reap(self) -> None:
         """Take back the jobs whose process died, at most once per ``ADU_HEARTBEAT_SECONDS``
-        (cheap when none did: one indexed read)."""
+        (cheap when none did: one indexed read). Never raises: an unreachable store is
+        reaped when it answers again."""
+        from adu_core.errors import StoreUnavailable
+
         if self._store is None:
             return  # opening the store reaps
         if self._reaper is None:
             from adu_core.reaper import Reaper
 
             self._reaper = Reaper(self._store, self.settings, interval=self.settings.heartbeat_seconds)
-        self._reaper.maybe_reap(plugins=self._plugins)
+        with contextlib.suppress(StoreUnavailable):  # logged once by the store
+            self._reaper.maybe_reap(plugins=self._plugins)
 
     @property
     def plugins(self) -> Plugins:

@@ -137,3 +137,14 @@ def retry(ctx: Context, job_id: str, *, actor: Actor, password: str | None = Non
 def is_retryable(job: JobRow) -> bool:
     """Whether :func:`retry` would accept the job (finished, and not succeeded)."""
     return job.status.finished and job.status != JobStatus.SUCCEEDED
+
+
+def store_answers(ctx: Context) -> bool:
+    """Whether the job store answers one query now (no retries: health checks)."""
+    from adu_core.errors import StoreUnavailable
+
+    try:
+        ctx.store.ping()
+    except StoreUnavailable:
+        return False
+    return True

@@ -39,3 +39,41 @@ def pool(ctx: Context, count: int, *, name: str = "adu-worker") -> WorkerPool:
 def list_workers(ctx: Context) -> list[WorkerRow]:
     """The registered workers: id, host, pid, started and last heard (UNIX seconds)."""
     return ctx.store.list_workers()
+
+
+def live_count(ctx: Context) -> int:
+    """Workers (``adu worker`` processes, embedded ones) heard from within a lease
+    (``ADU_STALE_SECONDS``), on any host sharing the store."""
+    return ctx.store.count_live_workers(ctx.settings.stale_seconds)
+
+
+def start_embedded(ctx: Context, count: int) -> WorkerPool:
+    """Start ``count`` worker threads in this process (``adu serve``) and a supervisor that
+    restarts one that dies; the pool is kept on ``ctx`` for :func:`embedded_health`."""
+    p = pool(ctx, count, name="adu-embedded").start()
+    ctx.embedded = p
+
+    def supervise() -> None:
+        while not p.stop.wait(1.0):
+            p.supervise()
+
+    threading.Thread(target=supervise, name="adu-embedded-supervisor", daemon=True).start()
+    return p
+
+
+def embedded_health(ctx: Context) -> tuple[int, int] | None:
+    """``(alive, expected)`` worker threads of this process's embedded pool; None when it
+    has none (a web process beside separate ``adu worker`` processes)."""
+    p = ctx.embedded
+    if p is None:
+        return None
+    return p.alive(), p.count
+
+
+def stop_embedded(ctx: Context) -> bool:
+    """Stop the embedded pool: a running job gets ``ADU_SHUTDOWN_SECONDS`` to finish, then
+    goes back to the queue. True when every worker thread ended."""
+    p = ctx.embedded
+    if p is None:
+        return True
+    return p.close(ctx.settings.shutdown_seconds)

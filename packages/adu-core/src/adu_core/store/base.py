@@ -97,6 +97,19 @@ class StoreBase:
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
 
+    def ping(self) -> None:
+        """One query, at once, no retries (health checks).
+
+        :raises StoreUnavailable: the store does not answer.
+        """
+        try:
+            with self.engine.connect() as conn:
+                conn.exec_driver_sql("SELECT 1")
+        except sa.exc.DBAPIError as exc:
+            raise StoreUnavailable(
+                f"the job store {redact_url(self.url)} does not answer: {outage_message(exc)}"
+            ) from None
+
     def dispose(self) -> None:
         self.engine.dispose()
 

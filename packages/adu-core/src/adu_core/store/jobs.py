@@ -39,7 +39,7 @@ from adu_core.store.base import StoreBase
 from adu_core.store.events import insert_events
 from adu_core.store.progress import table_totals
 from adu_core.store.records import JobEvent, JobRow, ReapedJob, loads
-from adu_core.store.schema import events, job_partitions, job_tables, jobs
+from adu_core.store.schema import events, job_partitions, job_tables, jobs, workers
 
 #: the lease of a job claimed before leases were recorded: this long after its heartbeat
 LEGACY_LEASE_SECONDS = 60.0
@@ -262,7 +262,8 @@ class JobStore(StoreBase):
 
     def heartbeat(self, job_id: str, worker_id: str, *, lease_seconds: float = LEGACY_LEASE_SECONDS) -> bool:
         """Renew the job's lease for ``lease_seconds``; False when it is no longer this
-        worker's running job (a lease that ran out but was not reaped yet is renewed)."""
+        worker's running job (a lease that ran out but was not reaped yet is renewed). A
+        registered worker of that name is heard from too (it is busy, not gone)."""
         now = time.time()
         with self._tx() as conn:
             res = conn.execute(
@@ -270,6 +271,7 @@ class JobStore(StoreBase):
                 .where(_owned(job_id, worker_id))
                 .values(heartbeat_at=now, lease_expires_at=now + lease_seconds)
             )
+            conn.execute(workers.update().where(workers.c.id == worker_id).values(heartbeat_at=now))
             return res.rowcount == 1
 
     def reap_expired(self, *, max_attempts: int = 3) -> list[ReapedJob]:

@@ -146,4 +146,4 @@ def resilient(cls: type[Any]) -> type[Any]:
 
 
 #: methods that must not be retried: opening, migrating and closing the store
-NOT_RETRIED = frozenset({"migrate", "dispose", "from_settings"})
+NOT_RETRIED = frozenset({"migrate", "dispose", "from_settings", "ping"})

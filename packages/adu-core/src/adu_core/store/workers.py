@@ -39,3 +39,14 @@ class WorkerStore(StoreBase):
         with self.engine.connect() as conn:
             rs = conn.execute(sa.select(workers).order_by(workers.c.started_at)).all()
         return [WorkerRow(r.id, r.host, r.pid, r.started_at, r.heartbeat_at) for r in rs]
+
+    def count_live_workers(self, within_seconds: float) -> int:
+        """Registered workers heard from in the last ``within_seconds`` (idle ones every
+        poll, busy ones at every renewal of their job's lease)."""
+        with self.engine.connect() as conn:
+            q = (
+                sa.select(sa.func.count())
+                .select_from(workers)
+                .where(workers.c.heartbeat_at >= time.time() - within_seconds)
+            )
+            return int(conn.execute(q).scalar_one())
