@@ -18,3 +18,13 @@ def source_db(pg: Any) -> Iterator[Any]:
         yield db
     finally:
         db.drop()
+
+
+@pytest.fixture
+def store_db(pg: Any) -> Iterator[Any]:
+    """An empty database for a job store on PostgreSQL (see :func:`faultkit.outage`)."""
+    db = pg.create_database("store")
+    try:
+        yield db
+    finally:
+        db.drop()

@@ -239,3 +239,25 @@ def alive(pids: set[int]) -> set[int]:
         if state != "Z":
             out.add(pid)
     return out
+
+
+def store_url(db: Any) -> str:
+    """The SQLAlchemy URL of a job store in the test database ``db``."""
+    return str(db.dsn).replace("postgresql://", "postgresql+psycopg2://", 1)
+
+
+@contextmanager
+def outage(pg: Any, db: Any) -> Iterator[None]:
+    """The database ``db`` refuses connections and loses every session, until the end:
+    a job store that went away."""
+    from pgserver import quote_ident
+
+    pg.execute(f"ALTER DATABASE {quote_ident(db.name)} ALLOW_CONNECTIONS false")
+    try:
+        pg.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            (db.name,),
+        )
+        yield
+    finally:
+        pg.execute(f"ALTER DATABASE {quote_ident(db.name)} ALLOW_CONNECTIONS true")

@@ -62,3 +62,19 @@ def test_a_bad_store_url_is_one_line_and_exit_2(tmp_path, url, words):
     res = adu(env, "jobs", "list")
     _one_line(res, *words)
     assert "hunter2secret" not in res.stdout + res.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["export", "duckdb:///x.duckdb", "--out", "o", "--parallel", "0"], ("'--parallel'", "adu export --help")),
+        (["export", "--out", "o"], ("Missing argument 'SOURCE'",)),
+        (["jobs", "retry", "abcd", "--bogus"], ("No such option '--bogus'", "adu jobs retry --help")),
+        (["nosuch"], ("No such command 'nosuch'",)),
+    ],
+    ids=["parallel-0", "missing-source", "unknown-option", "unknown-command"],
+)
+def test_bad_usage_is_one_line_and_exit_2(tmp_path, args, words):
+    res = adu(base_env(tmp_path / "data"), *args)
+    _one_line(res, *words)
+    assert res.stdout == ""

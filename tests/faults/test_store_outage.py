@@ -9,12 +9,9 @@ stops cleanly, is taken back when the store answers again, and is completed.
 
 from __future__ import annotations
 
-import contextlib
 import signal
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from adu_core.models import JobSpec, JobStatus, TableSelection
 from faultkit import (
     assert_exact,
@@ -22,39 +19,14 @@ from faultkit import (
     braked,
     logged,
     open_store,
+    outage,
     spawn,
     stop,
+    store_url,
     succeeded_tables,
     wait_status,
 )
-from pgserver import quote_ident, wait_for
-
-
-@pytest.fixture
-def store_db(pg):
-    db = pg.create_database("store")
-    try:
-        yield db
-    finally:
-        db.drop()
-
-
-def _store_url(db) -> str:
-    return db.dsn.replace("postgresql://", "postgresql+psycopg2://", 1)
-
-
-@contextlib.contextmanager
-def outage(pg, db) -> Iterator[None]:
-    """The store's database refuses connections and loses every session, until the end."""
-    pg.execute(f"ALTER DATABASE {quote_ident(db.name)} ALLOW_CONNECTIONS false")
-    try:
-        pg.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
-            (db.name,),
-        )
-        yield
-    finally:
-        pg.execute(f"ALTER DATABASE {quote_ident(db.name)} ALLOW_CONNECTIONS true")
+from pgserver import wait_for
 
 
 def _spec(source_db, out: Path) -> JobSpec:
@@ -79,7 +51,7 @@ def _parked(store, job_id, out) -> bool:
 
 
 def test_idle_and_busy_workers_survive_an_outage_and_the_busy_job_completes(pg, source_db, store_db, tmp_path):
-    url = _store_url(store_db)
+    url = store_url(store_db)
     # a lease longer than the outage: the busy worker keeps its job
     busy_dir, env, busy = _worker(tmp_path, "busy", url, ADU_STALE_SECONDS="60")
     store = open_store(env)
@@ -122,7 +94,7 @@ def test_idle_and_busy_workers_survive_an_outage_and_the_busy_job_completes(pg, 
 
 
 def test_a_job_without_its_store_too_long_stops_cleanly_and_is_completed_after(pg, source_db, store_db, tmp_path):
-    url = _store_url(store_db)
+    url = store_url(store_db)
     data, env, worker = _worker(tmp_path, "worker", url, ADU_STORE_OUTAGE_SECONDS="2")
     store = open_store(env)
     out = tmp_path / "out"

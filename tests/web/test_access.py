@@ -8,39 +8,66 @@ from webutil import Client, World
 
 LEVEL = {None: 0, "viewer": 1, "operator": 2, "admin": 3}
 NEED = {"viewer": 1, "operator": 2, "admin": 3}
+PUBLIC = "public"
 
-# (path template, role needed); {p} = a finished partial job, {e} = the real export job
-GET_ROUTES = [
-    ("/", "viewer"),
-    ("/partials/jobs", "viewer"),
-    ("/job/{p}", "viewer"),
-    ("/job/{p}/partial", "viewer"),
-    ("/job/{p}/log", "viewer"),
-    ("/job/{p}/log/download", "viewer"),
-    ("/job/{e}/export", "viewer"),
-    ("/job/{e}/export/table/0", "viewer"),
-    ("/jobs/new", "operator"),
-    ("/admin/", "admin"),
-    ("/api/me", "viewer"),
-    ("/api/jobs", "viewer"),
-    ("/api/jobs/{p}", "viewer"),
-]
+#: every route of the app, by (endpoint, method): a path to reach it and the role it needs
+#: ({p} = a finished partial job, {e} = the real export job, {q} = a queued job).
+#: test_every_route_has_a_rule checks this table against app.url_map: a new route without
+#: a rule here fails, so no route escapes the role matrix below.
+RULES: dict[tuple[str, str], tuple[str, str]] = {
+    ("dashboard.index", "GET"): ("/", "viewer"),
+    ("dashboard.jobs_partial", "GET"): ("/partials/jobs", "viewer"),
+    ("jobs.show", "GET"): ("/job/{p}", "viewer"),
+    ("jobs.partial", "GET"): ("/job/{p}/partial", "viewer"),
+    ("logs.show", "GET"): ("/job/{p}/log", "viewer"),
+    ("logs.download", "GET"): ("/job/{p}/log/download", "viewer"),
+    ("exports.show", "GET"): ("/job/{e}/export", "viewer"),
+    ("exports.preview", "GET"): ("/job/{e}/export/table/0", "viewer"),
+    ("new_job.new", "GET"): ("/jobs/new", "operator"),
+    ("admin.index", "GET"): ("/admin/", "admin"),
+    ("api.me", "GET"): ("/api/me", "viewer"),
+    ("api.list_jobs", "GET"): ("/api/jobs", "viewer"),
+    ("api.show_job", "GET"): ("/api/jobs/{p}", "viewer"),
+    ("jobs.cancel", "POST"): ("/job/{q}/cancel", "operator"),
+    ("jobs.retry", "POST"): ("/job/{p}/retry", "operator"),
+    ("exports.verify", "POST"): ("/job/{e}/export/verify", "viewer"),
+    ("new_job.new", "POST"): ("/jobs/new", "operator"),
+    ("new_job.discover_partial", "POST"): ("/jobs/new/discover", "operator"),
+    ("admin.add_user", "POST"): ("/admin/users", "admin"),
+    ("admin.set_role", "POST"): ("/admin/users/viewer/role", "admin"),
+    ("admin.set_password", "POST"): ("/admin/users/viewer/password", "admin"),
+    ("admin.set_active", "POST"): ("/admin/users/viewer/active", "admin"),
+    ("admin.remove_user", "POST"): ("/admin/users/viewer/remove", "admin"),
+    ("api.create_job", "POST"): ("/api/jobs", "operator"),
+    ("api.cancel_job", "POST"): ("/api/jobs/{q}/cancel", "operator"),
+    ("api.retry_job", "POST"): ("/api/jobs/{p}/retry", "operator"),
+    ("api.discover", "POST"): ("/api/discover", "operator"),
+    # no sign-in: health checks, signing in and out, ADU's own static files
+    ("health.healthz", "GET"): ("/healthz", PUBLIC),
+    ("health.readyz", "GET"): ("/readyz", PUBLIC),
+    ("auth.login", "GET"): ("/login", PUBLIC),
+    ("auth.login", "POST"): ("/login", PUBLIC),
+    ("auth.logout", "GET"): ("/logout", PUBLIC),
+    ("auth.logout", "POST"): ("/logout", PUBLIC),
+    ("static", "GET"): ("/static/adu.css", PUBLIC),
+}
 
+GET_ROUTES = [(path, need) for (_e, method), (path, need) in RULES.items() if method == "GET" and need != PUBLIC]
 # state-changing routes: checked for refusal here, for their effect in the feature tests
-POST_ROUTES = [
-    ("/job/{q}/cancel", "operator"),
-    ("/job/{p}/retry", "operator"),
-    ("/jobs/new", "operator"),
-    ("/jobs/new/discover", "operator"),
-    ("/admin/users", "admin"),
-    ("/admin/users/viewer/role", "admin"),
-    ("/admin/users/viewer/password", "admin"),
-    ("/admin/users/viewer/remove", "admin"),
-    ("/api/jobs", "operator"),
-    ("/api/jobs/{q}/cancel", "operator"),
-    ("/api/jobs/{p}/retry", "operator"),
-    ("/api/discover", "operator"),
-]
+POST_ROUTES = [(path, need) for (_e, method), (path, need) in RULES.items() if method == "POST" and need != PUBLIC]
+
+
+def test_every_route_has_a_rule(app, world: World) -> None:
+    routes = {
+        (rule.endpoint, method)
+        for rule in app.url_map.iter_rules()
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"})
+    }
+    assert sorted(routes - set(RULES)) == [], "routes without a role rule in RULES"
+    assert sorted(set(RULES) - routes) == [], "rules for routes that no longer exist"
+    adapter = app.url_map.bind("localhost")
+    for (endpoint, method), (path, _need) in RULES.items():
+        assert adapter.match(_url(path, world), method=method)[0] == endpoint, (endpoint, method, path)
 
 
 def _url(template: str, world: World) -> str:

@@ -64,6 +64,9 @@ def main() -> None:
     try:
         code = cli.main(prog_name="adu", standalone_mode=False)
     except click.exceptions.UsageError as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError":  # `adu`, `adu jobs`: the help itself
+            exc.show()
+            sys.exit(exc.exit_code)
         hint = f" (see adu {exc.ctx.command_path.partition(' ')[2]} --help)".replace("  ", " ") if exc.ctx else ""
         click.echo(f"adu: error: {exc.format_message()}{hint}", err=True)
         sys.exit(2)

@@ -30,11 +30,15 @@ _KEY_VALUE = re.compile(
 
 
 def remember_secret(*values: str | None) -> None:
-    """Register exact secret values; they are masked wherever they appear in logs."""
+    """Register exact secret values; they are masked wherever they appear in logs, as
+    they are and URL-encoded (the form they take inside a URL)."""
+    from urllib.parse import quote
+
     with _lock:
         for v in values:
             if v and len(v) >= 1:
                 _known.add(v)
+                _known.add(quote(v, safe=""))
 
 
 def forget_secrets() -> None:
@@ -69,11 +73,18 @@ def redact_text(text: str, extra: Iterable[str] = ()) -> str:
 
 
 def url_password(url: str) -> str | None:
-    """The password in ``url``, or None."""
+    """The password in ``url``, decoded (``p%40ss`` is ``p@ss``), or None.
+
+    Decoded, because it is used as the password itself (given to the driver, stored for a
+    worker, put back into a URL by :func:`with_password`, which encodes it again).
+    """
+    from urllib.parse import unquote
+
     try:
-        return urlsplit(url).password
+        password = urlsplit(url).password
     except ValueError:
         return None
+    return unquote(password) if password is not None else None
 
 
 def redact_url(url: str, mask: str = MASK) -> str:
