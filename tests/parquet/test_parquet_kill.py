@@ -6,13 +6,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pyarrow.parquet as pq
 from adu_core.verify import verify_export
 from adu_export_kit import export_tables, int_table, make_batches
 from adu_parquet.sink import STAGING, ParquetSink
+from pgserver import wait_for
 
 CHILD = r"""
 import sys
@@ -53,14 +53,12 @@ def _kill_mid_write(target: Path) -> None:
     try:
         assert proc.stdout is not None and proc.stdout.readline().strip() == b"writing"
         staging = target / STAGING
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:  # wait until the big staging file is large
+
+        def large() -> bool:  # the big staging file has grown past 3 MB
             sizes = [p.stat().st_size for p in staging.rglob("p*.parquet") if "big" in str(p)]
-            if sizes and max(sizes) > 3_000_000:
-                break
-            time.sleep(0.05)
-        else:
-            raise AssertionError("the child never wrote a large file")
+            return bool(sizes) and max(sizes) > 3_000_000
+
+        assert wait_for(large, timeout=120), "the child never wrote a large file"
     finally:
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()

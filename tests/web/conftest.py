@@ -45,7 +45,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         JobSpec(source="postgresql://exporter@db.example/prod", target=str(root / "exports" / "r")),
         created_by="operator",
     )
-    store.claim_job("test-worker", job_id=w.running)
+    # a long lease: the web app reaps expired ones, and this job must stay "running" for the session
+    store.claim_job("test-worker", job_id=w.running, lease_seconds=86400)
     w.partial = add_partial_job(store, settings, root / "exports" / "p")
     w.exported = store.create_job(
         JobSpec(source=f"duckdb://{demo}", target=str(root / "exports" / "demo"), name="demo export"),

@@ -181,3 +181,21 @@ def test_readyz_reports_an_unreachable_store(world: World) -> None:
     r = app.test_client().get("/readyz")
     assert r.status_code == 503
     assert r.get_json()["status"] == "unavailable"
+
+
+def test_a_web_request_takes_back_a_job_whose_worker_died(world: World) -> None:
+    """A web-only deployment notices dead workers too: a page request reaps expired leases."""
+    from adu_core.models import JobSpec
+    from adu_core.services.context import Context
+    from adu_web import create_app
+
+    job_id = world.store.create_job(JobSpec(source="duckdb:///nowhere.duckdb", target=str(world.root / "reaped")))
+    world.store.claim_job("dead-worker", job_id=job_id, lease_seconds=0)
+    app = create_app(world.settings, Context(world.settings, store=world.store))
+    client = app.test_client()
+    assert client.get("/healthz").status_code == 200  # a health check does not reap
+    assert world.store.get_job(job_id).status.value == "running"
+    client.get("/login")  # any other request does
+    job = world.store.get_job(job_id)
+    assert job.status.value == "queued" and job.requeues == 1
+    world.store.delete_job(job_id)
