@@ -22,12 +22,12 @@ from adu_core.errors import AduError, UsageError
 from adu_core.models import JobSpec, TableInfo
 from adu_core.planning import discovery_flags, reader_options
 from adu_core.secrets import redact_text, redact_url, remember_secret, url_password
+from adu_core.services.plugins import check_sink_options, check_source_options
 
 from adu_web.state import settings, store
 
 log = logging.getLogger("adu.web")
 
-COMPRESSIONS = ("zstd", "snappy", "gzip", "lz4", "none")
 MAX_PARALLEL = 64
 
 
@@ -194,10 +194,17 @@ def submit(spec: JobSpec, *, password: str | None, user: str) -> str:
         password = None  # a named connection's credential is resolved by the worker
     if not 1 <= spec.parallel <= MAX_PARALLEL:
         raise UsageError(f"parallel must be between 1 and {MAX_PARALLEL}")
-    compression = (spec.sink_options or {}).get("compression")
-    if compression is not None and compression not in COMPRESSIONS:
-        raise UsageError(f"compression must be one of {', '.join(COMPRESSIONS)}")
-    spec = attrs.evolve(spec, source=source, target=check_target(spec.target), rules=check_rules(spec.rules))
+    # the options as the source's and the sink's schemas declare them (typed)
+    source_options = check_source_options(source, spec.source_options, connections_file=settings().connections_file)
+    sink_options = check_sink_options(spec.sink, spec.sink_options)
+    spec = attrs.evolve(
+        spec,
+        source=source,
+        target=check_target(spec.target),
+        rules=check_rules(spec.rules),
+        source_options=source_options,
+        sink_options=sink_options,
+    )
     job_id = store().create_job(spec, created_by=user, password=password)
     store().add_event(job_id, "INFO", f"job submitted from the web by {user}")
     log.info("job submitted", extra={"job_id": job_id, "user": user})

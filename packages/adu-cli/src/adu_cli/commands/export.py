@@ -8,8 +8,10 @@ import click
 from adu_core.models import JobResult, JobSpec, JobStatus, TableSelection
 from adu_core.options import parse_options
 from adu_core.secrets import remember_secret, url_password
+from adu_core.services.plugins import check_sink_options, check_source_options
 
 from adu_cli.context import EXIT_FAILED, Env, echo_json, handle_errors, human_bytes, human_duration, pass_env
+from adu_cli.options import ComponentChoice
 from adu_cli.progress import ProgressPrinter
 
 
@@ -46,17 +48,23 @@ def print_result(result: JobResult, elapsed: float) -> None:
 @click.option("--sign-key", type=click.Path(dir_okay=False), help="Ed25519 private key to sign the manifest.")
 @click.option(
     "--compression",
-    type=click.Choice(["zstd", "snappy", "gzip", "lz4", "none"]),
+    type=ComponentChoice("sink", "parquet", "compression"),
     default=None,
-    help="Parquet compression (default zstd).",
+    help="Parquet compression (default zstd; the sink's choices).",
 )
-@click.option("--sink-option", "sink_opts", multiple=True, metavar="KEY=VALUE", help="A sink option (repeatable).")
+@click.option(
+    "--sink-option",
+    "sink_opts",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="A sink option (repeatable; adu plugins lists them).",
+)
 @click.option(
     "--source-option",
     "source_opts",
     multiple=True,
     metavar="KEY=VALUE",
-    help="A source option, e.g. infinity=null (repeatable).",
+    help="A source option, e.g. infinity=null (repeatable; adu plugins lists each source's).",
 )
 @click.option("--views", is_flag=True, help="Also select views and materialized views.")
 @click.option("--foreign", is_flag=True, help="Also select foreign tables.")
@@ -100,6 +108,9 @@ def command(
         source_options["include_views"] = True
     if foreign:
         source_options["include_foreign"] = True
+    # checked against the plugins' option schemas before the job is recorded
+    source_options = check_source_options(source, source_options, connections_file=env.settings.connections_file)
+    sink_options = check_sink_options("parquet", sink_options)
     spec = JobSpec(
         source=source,
         target=os.path.abspath(target),

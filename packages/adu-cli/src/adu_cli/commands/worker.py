@@ -1,0 +1,59 @@
+"""``adu worker``: run queued jobs from the store in this process."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from typing import Any
+
+import click
+from adu_core.errors import UsageError
+
+from adu_cli.context import Env, fail, handle_errors, pass_env
+
+
+def _check_production(env: Env) -> None:
+    s = env.settings
+    if s.production and (s.secret_key_is_default or len(s.secret_key) < 16):
+        raise UsageError("refusing to start: ADU_ENV=production needs a real ADU_SECRET_KEY (16+ characters)")
+
+
+@click.command(name="worker")
+@click.option(
+    "--count",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Jobs this process runs at once (one thread each).",
+)
+@click.option("--once", is_flag=True, help="Run at most one queued job, then exit.")
+@pass_env
+@handle_errors
+def command(env: Env, count: int, once: bool) -> None:
+    """Run queued jobs from the store until stopped (SIGTERM or Ctrl-C finish the
+    running job first). Any number of workers may share one store."""
+    from adu_core.worker import Worker, start_embedded_workers
+
+    _check_production(env)
+    store = env.store
+    if once:
+        ran = Worker(store, env.settings).run_one()
+        click.echo("ran one job" if ran else "no queued job", err=True)
+        return
+    stop = threading.Event()
+
+    def _stop(signum: int, _frame: Any) -> None:
+        click.echo(f"adu worker: {signal.Signals(signum).name}, finishing the running job", err=True)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    threads = start_embedded_workers(store, env.settings, count, stop)
+    click.echo(f"adu worker: {count} worker thread(s) waiting for jobs", err=True)
+    while any(t.is_alive() for t in threads):
+        for t in threads:
+            t.join(timeout=0.5)
+    if not stop.is_set():
+        fail("worker threads stopped unexpectedly (see the service log)", 1)
+    sys.exit(0)
