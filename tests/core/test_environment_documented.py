@@ -22,10 +22,21 @@ def _documented() -> set[str]:
 
 
 def _is_environ(node: ast.AST) -> bool:
-    return isinstance(node, ast.Attribute) and node.attr == "environ" or isinstance(node, ast.Name) and node.id in (
-        "environ",
-        "env",
-    )
+    if isinstance(node, ast.Attribute):
+        return node.attr == "environ"
+    return isinstance(node, ast.Name) and node.id in ("environ", "env")
+
+
+def _env_key(node: ast.AST) -> ast.AST | None:
+    """The key expression of an environment read, or None when ``node`` is not one."""
+    if isinstance(node, ast.Subscript) and _is_environ(node.value):
+        return node.slice
+    call = isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and bool(node.args)
+    if call and (node.func.attr == "getenv" or (node.func.attr == "get" and _is_environ(node.func.value))):  # type: ignore[attr-defined]
+        return node.args[0]  # type: ignore[attr-defined]
+    if isinstance(node, ast.keyword) and node.arg == "envvar":
+        return node.value
+    return None
 
 
 def _read(tree: ast.AST) -> set[str]:
@@ -34,16 +45,10 @@ def _read(tree: ast.AST) -> set[str]:
     ``env.get(...)`` and click's ``envvar=...``."""
     names: set[str] = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.Constant) and isinstance(node.value, str) and re.fullmatch(r"ADU_[A-Z0-9_]+", node.value):
-            names.add(node.value)
-        key: ast.AST | None = None
-        if isinstance(node, ast.Subscript) and _is_environ(node.value):
-            key = node.slice
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.args:
-            if node.func.attr == "get" and _is_environ(node.func.value) or node.func.attr == "getenv":
-                key = node.args[0]
-        if isinstance(node, ast.keyword) and node.arg == "envvar":
-            key = node.value
+        text = node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else ""
+        if re.fullmatch(r"ADU_[A-Z0-9_]+", text):
+            names.add(text)
+        key = _env_key(node)
         if isinstance(key, ast.Constant) and isinstance(key.value, str):
             names.add(key.value)
     return names

@@ -10,24 +10,21 @@ from adu_core.errors import AduError
 
 class ComponentChoice(click.Choice[str]):
     """The choices of one option of a component (``--compression``: the Parquet sink's
-    ``compression``), looked up when the option is used or shown in ``--help``: the
+    ``compression``), looked up each time the option is used or shown in ``--help``: the
     plugins load only then, and a plugin's new choice needs no change here."""
 
     def __init__(self, kind: str, component: str, option: str) -> None:
         self.kind, self.component, self.option = kind, component, option
-        self._loaded: tuple[str, ...] | None = None
         super().__init__((), case_sensitive=False)
 
     @property
     def choices(self) -> tuple[str, ...]:
-        if self._loaded is None:
-            from adu_core.services.plugins import option_choices
+        from adu_core.services.plugins import option_choices
 
-            try:
-                self._loaded = option_choices(self.kind, self.component, self.option)
-            except AduError:
-                self._loaded = ()
-        return self._loaded
+        try:
+            return option_choices(self.kind, self.component, self.option)
+        except AduError:
+            return ()
 
     @choices.setter
     def choices(self, value: Any) -> None:  # click.Choice.__init__ assigns it: the schema decides

@@ -101,7 +101,7 @@ class Preview:
     rows: tuple[tuple[str | None, ...], ...]
 
 
-@attrs.frozen
+@attrs.define
 class Export:
     """An export directory and its manifest, with each table at hand.
 
@@ -111,6 +111,8 @@ class Export:
     directory: Path
     manifest: Manifest
     report: VerifyReport | None = None
+    #: the DuckDB connection of :meth:`duckdb` (relations live as long as it does)
+    _con: Any = attrs.field(default=None, repr=False, eq=False)
 
     @property
     def tables(self) -> tuple[ManifestTable, ...]:
@@ -188,12 +190,15 @@ class Export:
         connection: duckdb.DuckDBPyConnection | None = None,
         quarantine: bool = False,
     ) -> duckdb.DuckDBPyRelation:
-        """The table as a DuckDB relation on ``connection`` (default: a new in-memory
-        connection that never downloads an extension; needs duckdb)."""
+        """The table as a DuckDB relation on ``connection`` (default: this export's own
+        in-memory connection, which never downloads an extension; needs duckdb)."""
         from adu_core import duck
 
-        con = connection if connection is not None else duck.connect()
-        return con.from_arrow(self.dataset(name, quarantine=quarantine))
+        if connection is None:
+            if self._con is None:
+                self._con = duck.connect()
+            connection = self._con
+        return connection.from_arrow(self.dataset(name, quarantine=quarantine))
 
     def preview(self, name: str | int | ManifestTable, *, limit: int = 20, quarantine: bool = False) -> Preview:
         """The first ``limit`` rows as text, read by DuckDB (each value in DuckDB's own
