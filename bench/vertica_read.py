@@ -45,10 +45,9 @@ COLUMNS = [
     ("x", "float"),
 ]
 FILL = """
-INSERT INTO bench.mixed
 SELECT i, (i * 7) % 100000, ((i * 13) % 1000000) / 100.0, 'label number ' || i::VARCHAR,
        'c' || (i % 1000)::VARCHAR, TIMESTAMPTZ '2024-01-01 00:00:00+00' + i * INTERVAL 1 SECOND,
-       DATE '2000-01-01' + (i % 9000)::INTEGER, i % 2 = 0, uuid(), i / 3.0, 1
+       DATE '2000-01-01' + (i % 9000)::INTEGER, i % 2 = 0, uuid(), i / 3.0
 FROM range(?) t(i)
 """
 
@@ -63,8 +62,7 @@ def _serve(rows: int, q: Any, stop: Any) -> None:
             "bench", "mixed", [ColumnDef(n, t, n != "u") for n, t in COLUMNS], primary_key=("id",), segmented_by=("id",)
         )
     )
-    server.engine.db.execute(FILL, [rows])
-    server.engine.insert("bench", "mixed", [])  # close the epoch, refresh the row counts
+    server.engine.insert_sql("bench", "mixed", FILL, [rows])  # committed in one epoch
     q.put(server.url())
     stop.wait()
     server.stop()

@@ -1,4 +1,4 @@
-"""Build the optional C decoder of the PostgreSQL binary COPY format."""
+"""Build the optional C codecs of the PostgreSQL binary COPY format (decoder and encoder)."""
 
 from setuptools import Extension, setup
 
@@ -9,6 +9,13 @@ setup(
             sources=["src/adu_postgres/_copydec.c"],
             extra_compile_args=["-O3", "-std=c11", "-Wall"],
             optional=True,
-        )
+        ),
+        Extension(
+            "adu_postgres._copyenc",
+            sources=["src/adu_postgres/_copyenc.c"],
+            depends=["src/adu_postgres/copyenc_values.h"],
+            extra_compile_args=["-O3", "-std=c11", "-Wall"],
+            optional=True,
+        ),
     ]
 )

@@ -21,6 +21,7 @@ import attrs
 import pytest
 from adu_core import config
 from adu_core.logs import setup_service_logging
+from adu_core.services import Context
 from adu_core.store import Store
 from needs import skip_or_fail
 from werkzeug.serving import make_server
@@ -132,9 +133,9 @@ def live(pg: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServ
     setup_service_logging(settings.log_dir, "INFO")
     store = Store.from_settings(settings)
     for role, pw in PASSWORDS.items():
-        store.add_user(role, pw, role)
+        store.accounts.add(role, pw, role)
     _history(store, root)
-    app = create_app(settings, store)
+    app = create_app(settings, Context(settings, store=store))
     port = _free_port()
     server = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="adu-live-server", daemon=True)

@@ -135,7 +135,7 @@ def test_retryable_error_retries_without_duplicates(
     (table,) = result.tables
     assert table.rows == 50000
     parts = adu_store.list_partitions(result.job_id)
-    assert parts[0]["attempts"] == 2
+    assert parts[0].attempts == 2
 
 
 def test_cancel_stops_the_job_and_publishes_nothing(

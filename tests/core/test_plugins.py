@@ -32,6 +32,8 @@ def test_builtins_provide_sources_sinks_validators(adu_plugins):
     assert {"duckdb", "postgresql"} <= set(reg.sources)
     assert "parquet" in reg.sinks
     assert "pandera" in reg.validators
+    assert {"thread", "process"} <= set(reg.executors)  # built in, registered like a plugin's
+    assert "executor:thread" in {r.name: r for r in adu_plugins.describe()}["executors"].provides
     assert adu_plugins.source_class("duckdb:///x.duckdb").name == "duckdb"
     with pytest.raises(UsageError, match="unknown source scheme 'mysql'"):
         adu_plugins.source_class("mysql://u:pw@h/db")

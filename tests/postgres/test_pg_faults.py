@@ -101,7 +101,9 @@ def test_cancel_reaches_the_server_not_only_the_client(pg, big_db) -> None:
 
         stream = stream_copy(
             conn,
-            "COPY (SELECT id FROM big) TO STDOUT (FORMAT binary)",
+            # 4M rows (56 MB): far more than the socket buffers hold, so the backend is
+            # still sending when we look, however fast it runs
+            "COPY (SELECT id FROM big CROSS JOIN generate_series(1, 20)) TO STDOUT (FORMAT binary)",
             pa.schema([("id", pa.int32())]),
             [(2, 0, 0, 0)],
             batch_rows=100,

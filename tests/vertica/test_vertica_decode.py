@@ -50,3 +50,17 @@ def test_scan_rows_matches_a_loop(
     want, want_end = _naive(bytes(buf), len(prefix), limit)
     assert got.tolist() == want and end == want_end
     buf += b"x"  # the scanner left no view on the buffer: it can still grow
+
+
+def test_minus_infinity_in_either_convention() -> None:
+    """-infinity arrives as the int64 minimum (PostgreSQL's convention) or one above it
+    (Vertica's SDK constant): both follow the infinity policy, nothing else does."""
+    import numpy as np
+    import pyarrow as pa
+    from adu_vertica.decode import _timestamp
+
+    raw = np.array([-(2**63), -(2**63) + 1, -(2**63) + 2, 0], dtype=">i8")
+    a = np.frombuffer(raw.tobytes(), dtype=np.uint8)
+    field = pa.field("ts", pa.timestamp("us"))
+    got = _timestamp(a, np.arange(4) * 8, np.full(4, 8), field, "null")
+    assert got.is_null().to_pylist() == [True, True, False, False]

@@ -1,20 +1,19 @@
 """The test server against the real vertica-python driver (no ADU code involved).
 
-These prove the server speaks the protocol the driver expects; against a real Vertica
-(``ADU_TEST_VERTICA_URL``) they check the same driver behaviour there.
+These prove the test server speaks the protocol the driver expects. They always run
+against the test server (each starts its own), never against a real Vertica, even when
+``ADU_TEST_VERTICA_URL`` is set: they check the server, not Vertica.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import decimal
 import threading
 
 import pytest
 import vertica_python
 from adu_vertica.connect import close_failed_connection
 from vertica_python import errors as verrors
-from vertica_tables import SCHEMA, TYPES_ROWS
+from vertica_tables import SCHEMA
 from vertica_wire import VerticaTestServer
 
 
@@ -57,38 +56,6 @@ def test_wrong_password_is_28000(auth: str) -> None:
         with pytest.raises(verrors.ConnectionError, match="28000") as info:
             _connect(server, password="not-it")
         close_failed_connection(info.value)  # the driver leaves that socket open
-
-
-@pytest.mark.parametrize("binary", [False, True])
-def test_every_type_decodes_in_the_driver(fresh_server: VerticaTestServer, binary: bool) -> None:
-    from vertica_tables import types_table
-
-    fresh_server.engine.create_table(types_table())
-    conn = _connect(fresh_server, binary_transfer=binary)
-    try:
-        cur = conn.cursor()
-        cols = "id, f, n, n_38, vc, vb, ok, d, ts, tstz, u, arr, rw"
-        cur.execute(f'SELECT {cols} FROM "{SCHEMA}"."all_types" ORDER BY id')
-        rows = cur.fetchall()
-        desc = {c.name: c for c in cur.description}
-    finally:
-        conn.close()
-    assert desc["n"].type_code == 16 and desc["n"].precision == 12 and desc["n"].scale == 2
-    assert desc["vc"].type_code == 9 and desc["vc"].display_size == 40
-    assert desc["id"].null_ok is False and desc["f"].null_ok is True
-    assert all(c.format_code == (1 if binary else 0) for c in desc.values())
-    first = TYPES_ROWS[0]
-    assert rows[0][0] == 1 and rows[0][1] == 1.5
-    assert rows[0][2] == first[2] and rows[0][3] == first[3]
-    assert rows[0][4] == "héllo wörld" and rows[0][5] == b"\x00\xff\\"
-    assert rows[0][7] == dt.date(1, 1, 1)
-    assert rows[0][9] == dt.datetime(2000, 1, 1, 0, 0, 0, 1, tzinfo=dt.UTC)
-    assert rows[0][10] == first[20]
-    assert rows[0][11] == [1, None, 3]
-    assert rows[0][12] == {"x": 1, "y": "why", "z": decimal.Decimal("-1.250")}
-    assert rows[1][1] != rows[1][1]  # NaN
-    assert rows[2][1] == float("inf") and rows[3][1] == float("-inf")
-    assert rows[2][2:] == [None] * 11
 
 
 def test_errors_carry_sqlstate(fresh_server: VerticaTestServer) -> None:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import decimal
-import math
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -20,8 +18,8 @@ from adu_vertica import VerticaSource
 from adu_vertica.catalog import segmentation_columns
 from adu_vertica.connect import connection_options, parse_nodes
 from vertica_env import VerticaEnv
+from vertica_expect import expected, same
 from vertica_tables import BIG_ROWS, SCHEMA, TYPES_COLUMNS, TYPES_ROWS, big_rows, big_table
-from vertica_types import parse_type
 from vertica_wire import ROWS_PER_CHUNK
 
 
@@ -105,44 +103,6 @@ def test_segmentation_expression_parsing() -> None:
 # ------------------------------------------------------------------------------ types
 
 
-def _expected(value: Any, type_text: str) -> Any:
-    vt = parse_type(type_text)
-    if value is None:
-        return None
-    k = vt.kind
-    if k == "numeric" and (vt.precision or 0) > 76:
-        q = decimal.Decimal(value).quantize(
-            decimal.Decimal(1).scaleb(-(vt.scale or 0)), context=decimal.Context(prec=2000)
-        )
-        return f"{q:f}"
-    if k == "char":
-        return value.ljust(vt.length)
-    if k == "timetz":
-        off = value.utcoffset()
-        return {"time": value.replace(tzinfo=None), "utc_offset_s": int(off.total_seconds())}
-    if k == "timestamptz":
-        return value.astimezone(dt.UTC)
-    if k in ("array", "set"):
-        return [None if x is None else _expected(x, _elem(type_text)) for x in value]
-    if k == "row":
-        return dict(value)
-    return value
-
-
-def _elem(type_text: str) -> str:
-    return type_text[type_text.index("[") + 1 : type_text.rindex("]")]
-
-
-def _same(a: Any, b: Any) -> bool:
-    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
-        return True
-    if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
-    if isinstance(a, dt.datetime) and isinstance(b, dt.datetime):
-        return a == b and (a.tzinfo is None) == (b.tzinfo is None)
-    return bool(a == b)
-
-
 def test_every_type_is_exact(source: VerticaSource) -> None:
     table = _table(source, "all_types")
     got = _read_all(source, table).sort_by("id")
@@ -151,11 +111,9 @@ def test_every_type_is_exact(source: VerticaSource) -> None:
     assert len(rows) == len(TYPES_ROWS)
     for want_row, got_row in zip(TYPES_ROWS, rows, strict=True):
         for col, want in zip(TYPES_COLUMNS, want_row, strict=True):
-            exp = _expected(want, col.type)
+            exp = expected(want, col.type)
             have = got_row[col.name]
-            if col.name == "u" and have is not None:
-                have = have if not isinstance(have, bytes) else __import__("uuid").UUID(bytes=have)
-            assert _same(exp, have), f"row {want_row[0]} column {col.name}: {have!r} != {exp!r}"
+            assert same(exp, have), f"row {want_row[0]} column {col.name}: {have!r} != {exp!r}"
 
 
 def test_export_writes_parquet(source: VerticaSource, tmp_path: Any) -> None:
@@ -404,10 +362,11 @@ def test_dates_before_christ_and_after_9999_survive(vertica: VerticaEnv) -> None
         segmented_by=("id",),
     )
     vertica.create(t)
-    server.engine.db.execute(
-        f"INSERT INTO {SCHEMA}.ancient VALUES"
-        f" (1, DATE '0044-03-15 (BC)', DATE '0044-03-15 (BC)' + INTERVAL 12 HOUR, 0),"
-        f" (2, DATE '12345-01-01', TIMESTAMP '12345-01-01 00:00:01', 0)"
+    server.engine.insert_sql(
+        SCHEMA,
+        "ancient",
+        "VALUES (1, DATE '0044-03-15 (BC)', DATE '0044-03-15 (BC)' + INTERVAL 12 HOUR),"
+        " (2, DATE '12345-01-01', TIMESTAMP '12345-01-01 00:00:01')",
     )
     src = VerticaSource(vertica.url)
     try:
@@ -455,8 +414,11 @@ def test_infinite_timestamps_follow_the_policy(vertica: VerticaEnv) -> None:
         segmented_by=("id",),
     )
     vertica.create(t)
-    server.engine.db.execute(
-        f"INSERT INTO {SCHEMA}.forever VALUES (1, 'infinity', '-infinity', 0), (2, '2020-01-01', NULL, 0)"
+    server.engine.insert_sql(
+        SCHEMA,
+        "forever",
+        "SELECT * FROM (VALUES (1, 'infinity'::TIMESTAMP, '-infinity'::TIMESTAMPTZ),"
+        " (2, '2020-01-01'::TIMESTAMP, NULL::TIMESTAMPTZ))",
     )
     results = {}
     for policy in ("error", "null", "clamp"):

@@ -1,25 +1,36 @@
-"""The SQL side of the Vertica test server: DuckDB holding test tables and a v_catalog.
+"""The SQL side of the Vertica test server: DuckDB holding the tables, Vertica's rules on top.
 
-Tables live in DuckDB with a hidden ``__epoch`` column (the epoch their rows were committed
-in), so ``AT EPOCH n SELECT ...`` is real: the server rewrites each reference to a user
-table into a sub-select of the rows committed at or before ``n``. ``v_catalog`` and
-``v_monitor`` are DuckDB tables filled to mirror Vertica's for the test tables.
+Statements are dispatched to small modules: :mod:`vertica_ddl` (CREATE/DROP/ALTER ...
+RENAME), :mod:`vertica_history` (INSERT/UPDATE/DELETE, transactions, epochs, the AHM),
+:mod:`vertica_privileges` (users, GRANT/REVOKE, permission checks), and the wire's
+:mod:`vertica_copy` (COPY). Everything else is a query: each reference to a user table
+is rewritten into a sub-select of the row versions the session may see (the latest
+committed ones plus its own, or those of ``AT EPOCH n``), and DuckDB runs it.
 
 Minimal Vertica-isms are translated: the ``AT EPOCH`` prefix, ``HASH(...)`` (a DuckDB
-macro returning a value in [0, 2^63) as Vertica's does), ``ST_AsText``.
+macro returning a value in [0, 2^63) as Vertica's does), ``ST_AsText``, ``QUOTE_IDENT``,
+``HAS_TABLE_PRIVILEGE``, and the meta-functions ``MAKE_AHM_NOW()``, ``SET_AHM_EPOCH(n)``,
+``GET_AHM_EPOCH()``, ``GET_NUM_ACCEPTED_ROWS()`` and ``GET_NUM_REJECTED_ROWS()``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import decimal
 import re
 import threading
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import duckdb
+import vertica_catalog as cat
+import vertica_ddl
+from vertica_catalog import q
+from vertica_history import History, SessionState, visible
+from vertica_privileges import Denied, Privileges
+from vertica_sqltext import Unsupported
 from vertica_types import VType, from_duckdb, parse_type
 
 
@@ -47,19 +58,15 @@ class TableDef:
 
     def ddl(self) -> str:
         """Real Vertica DDL for this table (identifiers quoted)."""
-        cols = [f"{_q(c.name)} {parse_type(c.type).sql()}{'' if c.nullable else ' NOT NULL'}" for c in self.columns]
+        cols = [f"{q(c.name)} {parse_type(c.type).sql()}{'' if c.nullable else ' NOT NULL'}" for c in self.columns]
         if self.primary_key:
-            cols.append("PRIMARY KEY (" + ", ".join(_q(c) for c in self.primary_key) + ")")
+            cols.append("PRIMARY KEY (" + ", ".join(q(c) for c in self.primary_key) + ")")
         seg = (
-            "SEGMENTED BY HASH(" + ", ".join(_q(c) for c in self.segmented_by) + ") ALL NODES"
+            "SEGMENTED BY HASH(" + ", ".join(q(c) for c in self.segmented_by) + ") ALL NODES"
             if self.segmented_by
             else "UNSEGMENTED ALL NODES"
         )
-        return f"CREATE TABLE {_q(self.schema)}.{_q(self.name)} ({', '.join(cols)}) {seg}"
-
-
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+        return f"CREATE TABLE {q(self.schema)}.{q(self.name)} ({', '.join(cols)}) {seg}"
 
 
 class SqlError(Exception):
@@ -82,142 +89,157 @@ class ResultColumn:
     nullable: bool = True
 
 
-_CATALOG_DDL = """
-CREATE SCHEMA v_catalog; CREATE SCHEMA v_monitor;
-CREATE TABLE v_catalog.schemata(schema_id BIGINT, schema_name VARCHAR, schema_owner VARCHAR,
-  is_system_schema BOOLEAN);
-CREATE TABLE v_catalog.tables(table_schema_id BIGINT, table_schema VARCHAR, table_id BIGINT,
-  table_name VARCHAR, owner_name VARCHAR, is_temp_table BOOLEAN, is_system_table BOOLEAN,
-  is_flextable BOOLEAN, partition_expression VARCHAR, create_time TIMESTAMP WITH TIME ZONE);
-CREATE TABLE v_catalog.views(table_schema VARCHAR, table_name VARCHAR, table_id BIGINT,
-  view_definition VARCHAR);
-CREATE TABLE v_catalog.columns(table_id BIGINT, table_schema VARCHAR, table_name VARCHAR,
-  is_system_table BOOLEAN, column_id VARCHAR, column_name VARCHAR, data_type VARCHAR,
-  data_type_id BIGINT, data_type_length BIGINT, character_maximum_length BIGINT,
-  numeric_precision BIGINT, numeric_scale BIGINT, datetime_precision BIGINT,
-  interval_precision BIGINT, ordinal_position BIGINT, is_nullable BOOLEAN,
-  column_default VARCHAR, is_identity BOOLEAN);
-CREATE TABLE v_catalog.view_columns(table_id BIGINT, table_schema VARCHAR, table_name VARCHAR,
-  column_id VARCHAR, column_name VARCHAR, data_type VARCHAR, data_type_id BIGINT,
-  ordinal_position BIGINT);
-CREATE TABLE v_catalog.primary_keys(constraint_id BIGINT, constraint_name VARCHAR,
-  column_name VARCHAR, ordinal_position BIGINT, table_schema VARCHAR, table_name VARCHAR,
-  constraint_type VARCHAR);
-CREATE TABLE v_catalog.projections(projection_schema_id BIGINT, projection_schema VARCHAR,
-  projection_id BIGINT, projection_name VARCHAR, owner_name VARCHAR, anchor_table_id BIGINT,
-  anchor_table_name VARCHAR, is_super_projection BOOLEAN, is_segmented BOOLEAN,
-  segment_expression VARCHAR, is_up_to_date BOOLEAN);
-CREATE TABLE v_catalog.nodes(node_id BIGINT, node_name VARCHAR, node_state VARCHAR,
-  node_address VARCHAR, export_address VARCHAR);
-CREATE TABLE v_monitor.projection_storage(node_name VARCHAR, projection_id BIGINT,
-  projection_name VARCHAR, projection_schema VARCHAR, anchor_table_id BIGINT,
-  anchor_table_name VARCHAR, anchor_table_schema VARCHAR, row_count BIGINT, used_bytes BIGINT);
-CREATE TABLE v_monitor.system(current_epoch BIGINT, ahm_epoch BIGINT, last_good_epoch BIGINT,
-  designed_fault_tolerance BIGINT, node_count BIGINT);
-INSERT INTO v_monitor.system VALUES (1, 0, 0, 0, 1);
-CREATE MACRO vhash(a) AS (hash(a) >> 1)::BIGINT,
-  (a, b) AS (hash(a, b) >> 1)::BIGINT,
-  (a, b, c) AS (hash(a, b, c) >> 1)::BIGINT,
-  (a, b, c, d) AS (hash(a, b, c, d) >> 1)::BIGINT;
-CREATE MACRO st_astext(g) AS g;
-CREATE MACRO get_current_epoch() AS (SELECT current_epoch FROM v_monitor.system);
-"""
-
 _AT_EPOCH = re.compile(r"^\s*AT\s+EPOCH\s+(LATEST|\d+)\s+", re.IGNORECASE)
 _HASH = re.compile(r"\bHASH\s*\(", re.IGNORECASE)
-_SET_STMT = re.compile(r"^\s*(SET|COMMIT|ROLLBACK|BEGIN|START\s+TRANSACTION)\b", re.IGNORECASE)
+_HAS_PRIV = re.compile(r"\bHAS_TABLE_PRIVILEGE\s*\(", re.IGNORECASE)
+_TXN = re.compile(r"^\s*(SET|COMMIT|ROLLBACK|BEGIN|START\s+TRANSACTION)\b", re.IGNORECASE)
+_META_CALL = r"(MAKE_AHM_NOW|SET_AHM_EPOCH|GET_AHM_EPOCH|GET_NUM_ACCEPTED_ROWS|GET_NUM_REJECTED_ROWS)\s*\(\s*(\d*)\s*\)"
+_META = re.compile(rf"^\s*SELECT\s+{_META_CALL}(?:\s*,\s*{_META_CALL})*\s*$", re.IGNORECASE)
+_DML = re.compile(r"^\s*(INSERT|UPDATE|DELETE)\b", re.IGNORECASE)
 
 
 class Engine:
-    """DuckDB with the test tables, a v_catalog mirror and epochs."""
+    """DuckDB with the test tables, a v_catalog mirror, row versions, users and privileges."""
 
-    def __init__(self, node_names: Sequence[str] = ("v_test_node0001",)) -> None:
+    def __init__(self, node_names: Sequence[str] = ("v_test_node0001",), *, superuser: str = "dbadmin") -> None:
         self.db = duckdb.connect(":memory:")
-        self.db.execute(_CATALOG_DDL)
-        self.lock = threading.Lock()
+        self.db.execute(cat.CATALOG_DDL)
+        self.lock = threading.RLock()
         self.tables: dict[tuple[str, str], TableDef] = {}
         self.table_ids: dict[tuple[str, str], int] = {}
         self.vtypes: dict[tuple[str, str], dict[str, VType]] = {}
         self.schemas: dict[str, int] = {}
-        self.denied: set[tuple[str, str]] = set()
         self.node_names = list(node_names)
         self._next_id = 45035996273704960  # Vertica object ids are large
-        self.epoch = 1
+        self.history = History(self)
+        self.privileges = Privileges(users={}, superusers={superuser})
+        self.superuser = superuser
+        #: a session for the test API (inserts committed at once, as superuser)
+        self.api = SessionState(user=superuser, sid=0)
         for i, n in enumerate(self.node_names):
             self.db.execute("INSERT INTO v_catalog.nodes VALUES (?, ?, 'UP', '127.0.0.1', '127.0.0.1')", [i, n])
         self.db.execute("UPDATE v_monitor.system SET node_count = ?", [len(self.node_names)])
+        self.sync_privileges()
 
-    # ------------------------------------------------------------------ test table API
+    @property
+    def epoch(self) -> int:
+        """The current (open) epoch."""
+        return self.history.epoch
+
+    # ------------------------------------------------------------------ bookkeeping
     def _id(self) -> int:
         self._next_id += 2
         return self._next_id
 
-    def create_table(self, t: TableDef) -> None:
+    def table_id(self, schema: str, name: str) -> int:
+        tid = self.table_ids.get((schema, name))
+        if tid is None:
+            raise SqlError("42V01", f'Table "{schema}.{name}" does not exist', 4566)
+        return tid
+
+    def sync_system(self) -> None:
+        cat.set_epochs(self.db, current=self.history.epoch, ahm=self.history.ahm)
+
+    def sync_privileges(self) -> None:
+        self.privileges.sync(self.db, {tid: key for key, tid in self.table_ids.items()})
+
+    def refresh_storage(self, schema: str, name: str) -> None:
+        cat.refresh_storage(
+            self.db,
+            table_id=self.table_ids[(schema, name)],
+            schema=schema,
+            name=name,
+            nodes=self.node_names,
+            segmented=bool(self.tables[(schema, name)].segmented_by),
+        )
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One DuckDB transaction on the engine's connection (all or nothing)."""
+        self.db.execute("BEGIN TRANSACTION")
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    # ------------------------------------------------------------------ test table API
+    def ensure_schema(self, schema: str) -> None:
+        if schema not in self.schemas:
+            sid = self._id()
+            self.schemas[schema] = sid
+            self.db.execute(f"CREATE SCHEMA IF NOT EXISTS {q(schema)}")
+            self.db.execute("INSERT INTO v_catalog.schemata VALUES (?, ?, ?, false)", [sid, schema, self.superuser])
+
+    def create_table(self, t: TableDef, *, owner: str | None = None) -> None:
         with self.lock:
-            self._create(t)
+            self.ensure_schema(t.schema)
+            vts = cat.column_types(t.columns)
+            cols = ", ".join(f"{q(c.name)} {vts[c.name].storage()}" for c in t.columns)
+            self.db.execute(f"CREATE TABLE {q(t.schema)}.{q(t.name)} ({cols}{cat.HIDDEN_DDL})")
+            tid = self._id()
+            key = (t.schema, t.name)
+            self.tables[key], self.table_ids[key], self.vtypes[key] = t, tid, vts
+            cat.register_table(
+                self.db,
+                schema_id=self.schemas[t.schema],
+                table_id=tid,
+                ids=[self._id(), self._id()],
+                t=t,
+                vts=vts,
+                owner=owner or self.superuser,
+            )
+            self.privileges.created(tid, owner or self.superuser)
+            self.sync_privileges()
+            self.refresh_storage(t.schema, t.name)
         if t.rows:
             self.insert(t.schema, t.name, t.rows)
 
-    def _create(self, t: TableDef) -> None:
-        db = self.db
-        if t.schema not in self.schemas:
-            sid = self._id()
-            self.schemas[t.schema] = sid
-            db.execute(f"CREATE SCHEMA IF NOT EXISTS {_q(t.schema)}")
-            db.execute("INSERT INTO v_catalog.schemata VALUES (?, ?, 'dbadmin', false)", [sid, t.schema])
-        vts = {c.name: parse_type(c.type) for c in t.columns}
-        cols = ", ".join(f"{_q(c.name)} {vts[c.name].storage()}" for c in t.columns)
-        db.execute(f"CREATE TABLE {_q(t.schema)}.{_q(t.name)} ({cols}, __epoch BIGINT)")
-        tid = self._id()
-        self.tables[(t.schema, t.name)] = t
-        self.table_ids[(t.schema, t.name)] = tid
-        self.vtypes[(t.schema, t.name)] = vts
-        db.execute(
-            "INSERT INTO v_catalog.tables VALUES (?, ?, ?, ?, 'dbadmin', false, false, false, '', now())",
-            [self.schemas[t.schema], t.schema, tid, t.name],
-        )
-        for i, c in enumerate(t.columns, 1):
-            vt = vts[c.name]
-            db.execute(
-                "INSERT INTO v_catalog.columns VALUES (?,?,?,false,?,?,?,?,?,?,?,?,?,?,?,?,NULL,false)",
-                [
-                    tid,
-                    t.schema,
-                    t.name,
-                    f"{tid}-{i}",
-                    c.name,
-                    vt.sql(),
-                    vt.oid(),
-                    vt.size(),
-                    vt.length if vt.kind in ("char", "varchar", "long varchar") else None,
-                    vt.precision if vt.kind == "numeric" else None,
-                    vt.scale if vt.kind == "numeric" else None,
-                    (6 if vt.precision is None else vt.precision)
-                    if vt.kind in ("time", "timetz", "timestamp", "timestamptz")
-                    else None,
-                    6 if vt.kind == "interval ds" else None,
-                    i,
-                    c.nullable,
-                ],
-            )
-        cid = self._id()
-        for i, c in enumerate(t.primary_key, 1):
-            db.execute(
-                "INSERT INTO v_catalog.primary_keys VALUES (?, ?, ?, ?, ?, ?, 'p')",
-                [cid, f"C_PRIMARY_{t.name}", c, i, t.schema, t.name],
-            )
-        seg = t.segmented_by
-        expr = ("hash(" + ", ".join(f"{t.name}.{c}" for c in seg) + ")") if seg else ""
-        pname = f"{t.name}_super"
-        db.execute(
-            "INSERT INTO v_catalog.projections VALUES (?, ?, ?, ?, 'dbadmin', ?, ?, true, ?, ?, true)",
-            [self.schemas[t.schema], t.schema, self._id(), pname, tid, t.name, bool(seg), expr],
-        )
+    def drop_table(self, schema: str, name: str) -> None:
+        with self.lock:
+            tid = self.table_ids.pop((schema, name))
+            self.tables.pop((schema, name))
+            self.vtypes.pop((schema, name))
+            self.db.execute(f"DROP TABLE {q(schema)}.{q(name)}")
+            cat.unregister_table(self.db, tid, schema, name)
+            self.privileges.dropped(tid)
+            self.sync_privileges()
+
+    def rename_tables(self, olds: list[tuple[str, str]], news: list[str]) -> None:
+        """Rename every table or none (Vertica's ``ALTER TABLE a, b RENAME TO x, y``)."""
+        with self.lock:
+            final = dict(self.tables)
+            moving = [(old, (old[0], new)) for old, new in zip(olds, news, strict=True)]
+            for old, _ in moving:
+                final.pop(old)
+            for old, new in moving:
+                if new in final:
+                    raise SqlError("42P07", f'Object "{new[1]}" already exists', 4213)
+                final[new] = replace(self.tables[old], name=new[1])
+            temps = [(old, new, f"__adu_rename_{i}") for i, (old, new) in enumerate(moving)]
+            with self.transaction():  # via unique temporary names, so swaps work
+                for (schema, name), _, tmp in temps:
+                    self.db.execute(f"ALTER TABLE {q(schema)}.{q(name)} RENAME TO {q(tmp)}")
+                for (schema, _), (_, new), tmp in temps:
+                    self.db.execute(f"ALTER TABLE {q(schema)}.{q(tmp)} RENAME TO {q(new)}")
+                for old, _, tmp in temps:  # catalog rows: the same two steps
+                    cat.rename_table(self.db, self.table_ids[old], old[0], old[1], tmp)
+                for old, new, tmp in temps:
+                    cat.rename_table(self.db, self.table_ids[old], old[0], tmp, new[1])
+            ids = {new: self.table_ids[old] for old, new in moving}
+            vts = {new: self.vtypes[old] for old, new in moving}
+            for old, _ in moving:
+                del self.table_ids[old], self.vtypes[old]
+            self.table_ids.update(ids)
+            self.vtypes.update(vts)
+            self.tables = final
+            self.sync_privileges()
 
     def create_view(self, schema: str, name: str, select_sql: str, columns: list[ColumnDef]) -> None:
         """A view over test tables (Vertica lists its columns in ``v_catalog.view_columns``)."""
         with self.lock:
-            self.db.execute(f"CREATE VIEW {_q(schema)}.{_q(name)} AS {select_sql}")
+            self.db.execute(f"CREATE VIEW {q(schema)}.{q(name)} AS {self.rewrite(select_sql, self.api, None)}")
             vid = self._id()
             self.db.execute("INSERT INTO v_catalog.views VALUES (?, ?, ?, ?)", [schema, name, vid, select_sql])
             for i, c in enumerate(columns, 1):
@@ -229,124 +251,147 @@ class Engine:
 
     def insert(self, schema: str, name: str, rows: Sequence[tuple[Any, ...]]) -> int:
         """Insert rows and commit them in the current epoch; return that epoch."""
-        with self.lock:
-            vts = self.vtypes[(schema, name)]
-            t = self.tables[(schema, name)]
-            epoch = self.epoch
-            conv = [(vts[c.name]) for c in t.columns]
-            data = [tuple(_store(v, vt) for v, vt in zip(r, conv, strict=True)) for r in rows]
-            if data:
-                self._bulk_insert(schema, name, t, conv, data, epoch)
-            self.epoch += 1
-            self.db.execute(
-                "UPDATE v_monitor.system SET current_epoch = ?, last_good_epoch = ?", [self.epoch, self.epoch - 1]
-            )
-            self._refresh_storage(schema, name)
-            return epoch
-
-    def _bulk_insert(
-        self, schema: str, name: str, t: TableDef, conv: list[VType], data: list[tuple[Any, ...]], epoch: int
-    ) -> None:
-        """Through Arrow (executemany is far too slow for 20,000 rows); casts do the rest."""
         import pyarrow as pa
 
-        arrays = {}
-        for i in range(len(conv)):
-            values = [_arrowable(r[i]) for r in data]
-            arrays[f"c{i}"] = pa.array(values)
-        self.db.register("__bulk", pa.table(arrays))
-        try:
+        with self.lock:
+            t = self.tables[(schema, name)]
+            conv = [self.vtypes[(schema, name)][c.name] for c in t.columns]
+            data = [tuple(_store(v, vt) for v, vt in zip(r, conv, strict=True)) for r in rows]
+            arrays = {f"c{i}": pa.array([_arrowable(r[i]) for r in data]) for i in range(len(conv))}
             select = ", ".join(f"CAST(c{i} AS {vt.storage()})" for i, vt in enumerate(conv))
-            self.db.execute(f"INSERT INTO {_q(schema)}.{_q(name)} SELECT {select}, {int(epoch)} FROM __bulk")
-        finally:
-            self.db.unregister("__bulk")
+            return self._commit_rows(schema, name, pa.table(arrays) if data else None, select)
 
     def insert_arrow(self, schema: str, name: str, table: Any) -> int:
         """Bulk insert from an Arrow table whose columns are already in storage form."""
         with self.lock:
+            return self._commit_rows(schema, name, table, ", ".join(q(c) for c in table.column_names))
+
+    def insert_sql(self, schema: str, name: str, query: str, params: Sequence[Any] = ()) -> int:
+        """Insert the rows of a DuckDB query (in storage form) and commit them; return the epoch."""
+        with self.lock:
             epoch = self.epoch
-            cols = ", ".join(_q(c) for c in table.column_names)
-            self.db.register("__bulk", table)
-            self.db.execute(f"INSERT INTO {_q(schema)}.{_q(name)} SELECT {cols}, {epoch} FROM __bulk")
-            self.db.unregister("__bulk")
-            self.epoch += 1
             self.db.execute(
-                "UPDATE v_monitor.system SET current_epoch = ?, last_good_epoch = ?", [self.epoch, self.epoch - 1]
+                f"INSERT INTO {q(schema)}.{q(name)} SELECT *, {epoch}, NULL, NULL, NULL FROM ({query}) AS __src",
+                list(params),
             )
-            self._refresh_storage(schema, name)
+            self.history.advance()
+            self.refresh_storage(schema, name)
             return epoch
 
-    def _refresh_storage(self, schema: str, name: str) -> None:
-        db = self.db
-        n = db.execute(f"SELECT count(*) FROM {_q(schema)}.{_q(name)}").fetchone()[0]  # type: ignore[index]
-        tid = self.table_ids[(schema, name)]
-        db.execute("DELETE FROM v_monitor.projection_storage WHERE anchor_table_id = ?", [tid])
-        nodes = self.node_names
-        seg = bool(self.tables[(schema, name)].segmented_by)
-        for i, node in enumerate(nodes):
-            rows = (n // len(nodes) + (1 if i < n % len(nodes) else 0)) if seg else n
-            db.execute(
-                "INSERT INTO v_monitor.projection_storage VALUES (?, 0, ?, ?, ?, ?, ?, ?, ?)",
-                [node, f"{name}_super", schema, tid, name, schema, rows, rows * 40],
-            )
+    def _commit_rows(self, schema: str, name: str, data: Any, select: str) -> int:
+        epoch = self.epoch
+        if data is not None:
+            self.db.register("__bulk", data)
+            try:
+                self.db.execute(
+                    f"INSERT INTO {q(schema)}.{q(name)} SELECT {select}, {epoch}, NULL, NULL, NULL FROM __bulk"
+                )
+            finally:
+                self.db.unregister("__bulk")
+        self.history.advance()
+        self.refresh_storage(schema, name)
+        return epoch
 
-    # ------------------------------------------------------------------ query execution
-    def execute(self, sql: str, *, user: str) -> tuple[list[ResultColumn], Any] | str:
+    # ------------------------------------------------------------------ statements
+    def execute(self, sql: str, session: SessionState | None = None) -> tuple[list[ResultColumn], Any] | str:
         """Run one statement: ``(columns, arrow RecordBatchReader)`` or a command tag."""
+        session = session or self.api
         text = sql.strip().rstrip(";").strip()
-        if _SET_STMT.match(text):
-            return text.split()[0].upper()
+        try:
+            with self.lock:
+                done = self._command(text, session)
+            if done is not None:
+                return done
+            return self._query(text, session)
+        except Denied as e:
+            raise SqlError("42501", e.message, 4367) from None
+        except Unsupported as e:
+            raise SqlError("0A000", f"not modelled by the test server: {e}", 0) from None
+        except duckdb.Error as e:
+            raise _duck_error(e) from None
+
+    def _command(self, text: str, session: SessionState) -> tuple[list[ResultColumn], Any] | str | None:
+        m = _TXN.match(text)
+        if m:
+            word = m.group(1).split()[0].upper()
+            if word == "COMMIT":
+                self.history.commit(session)
+            elif word == "ROLLBACK":
+                self.history.rollback(session)
+            return word
+        if _META.match(text):
+            calls = re.findall(_META_CALL, text, re.IGNORECASE)
+            return self._scalars([(n.lower(), self._meta(n.upper(), arg, session)) for n, arg in calls])
+        tag = self.privileges.statement(text, session.user, self.table_id)
+        if tag is not None:
+            self.sync_privileges()
+            return tag
+        tag = vertica_ddl.statement(self, text, session)
+        if tag is not None:
+            return tag
+        m = _DML.match(text)
+        if m:
+            n = getattr(self.history, m.group(1).lower())(text, session)
+            return self._scalar("OUTPUT", n)
+        return None
+
+    def _meta(self, name: str, arg: str, session: SessionState) -> Any:
+        if name == "MAKE_AHM_NOW":
+            return self.history.set_ahm(None)
+        if name == "SET_AHM_EPOCH":
+            return self.history.set_ahm(int(arg or -1))
+        if name == "GET_AHM_EPOCH":
+            return self.history.ahm
+        accepted, rejected = session.last_copy
+        return accepted if name == "GET_NUM_ACCEPTED_ROWS" else rejected
+
+    def _scalar(self, name: str, value: Any) -> tuple[list[ResultColumn], Any]:
+        return self._scalars([(name, value)])
+
+    def _scalars(self, values: list[tuple[str, Any]]) -> tuple[list[ResultColumn], Any]:
+        """A one-row result of literal values (meta-functions, DML row counts)."""
+        cur = self.db.cursor()
+        cur.execute("SELECT " + ", ".join(f"? AS c{i}" for i in range(len(values))), [v for _, v in values])
+        cols = [
+            ResultColumn(n, VType("int") if isinstance(v, int) else VType("varchar", length=65000)) for n, v in values
+        ]
+        return cols, cur
+
+    def _query(self, text: str, session: SessionState) -> tuple[list[ResultColumn], Any] | str:
         epoch: int | None = None
         m = _AT_EPOCH.match(text)
         if m:
             epoch = self.epoch - 1 if m.group(1).upper() == "LATEST" else int(m.group(1))
-            if epoch >= self.epoch:
-                raise SqlError("22V03", f"Epoch number out of range: {epoch}", 4300)
+            self.history.check_epoch(epoch)
             text = text[m.end() :]
         refs = self._user_tables(text)
-        for key in refs:
-            if key in self.denied:
-                raise SqlError("42501", f"Permission denied for relation {key[1]}", 4367)
-        text = self._rewrite_tables(text, refs, epoch)
-        text = _HASH.sub("vhash(", text)
+        text = self.rewrite(text, session, epoch)
         cur = self.db.cursor()
         try:
             cur.execute(text)
-        except duckdb.CatalogException as e:
-            cur.close()
-            raise SqlError("42V01", _first_line(e), 4566) from None
-        except duckdb.ParserException as e:
-            cur.close()
-            raise SqlError("42601", _first_line(e), 4856) from None
-        except duckdb.BinderException as e:
-            cur.close()
-            raise SqlError("42703", _first_line(e), 2624) from None
         except duckdb.Error as e:
             cur.close()
-            raise SqlError("42000", _first_line(e), 0) from None
+            raise _duck_error(e) from None
         if cur.description is None:
             cur.close()
             return "OK"
-        cols = []
-        for name, dtype, *_ in cur.description:
-            cols.append(self._result_column(name, str(dtype), refs))
-        return cols, cur
+        return [self._result_column(name, str(dtype), refs) for name, dtype, *_ in cur.description], cur
+
+    def rewrite(self, text: str, session: SessionState, epoch: int | None) -> str:
+        """Table references -> sub-selects of visible rows; privileges checked; Vertica-isms."""
+        for schema, name in self._user_tables(text):
+            tid = self.table_ids[(schema, name)]
+            self.privileges.check_table(session.user, tid, schema, name, "SELECT")
+            sub = (
+                f"(SELECT * EXCLUDE ({', '.join(cat.HIDDEN)}) FROM {q(schema)}.{q(name)}"
+                f" WHERE {visible(session, epoch)}) AS {q(name)}"
+            )
+            text = re.sub(_ref_pattern(schema, name), lambda _m, s=sub: s, text, flags=re.IGNORECASE)
+        text = _HASH.sub("vhash(", text)
+        return _HAS_PRIV.sub(f"__has_priv('{session.user.replace(chr(39), chr(39) * 2)}', ", text)
 
     def _user_tables(self, text: str) -> list[tuple[str, str]]:
-        found = []
-        for schema, name in self.tables:
-            pat = _ref_pattern(schema, name)
-            if re.search(pat, text, re.IGNORECASE):
-                found.append((schema, name))
-        return found
-
-    def _rewrite_tables(self, text: str, refs: list[tuple[str, str]], epoch: int | None) -> str:
-        for schema, name in refs:
-            pat = _ref_pattern(schema, name)
-            cond = f" WHERE __epoch <= {int(epoch)}" if epoch is not None else ""
-            sub = f"(SELECT * EXCLUDE (__epoch) FROM {_q(schema)}.{_q(name)}{cond}) AS {_q(name)}"
-            text = re.sub(pat, lambda _m, s=sub: s, text, flags=re.IGNORECASE)
-        return text
+        return [key for key in self.tables if re.search(_ref_pattern(*key), text, re.IGNORECASE)]
 
     def _result_column(self, name: str, dtype: str, refs: list[tuple[str, str]]) -> ResultColumn:
         for key in refs:
@@ -355,6 +400,16 @@ class Engine:
                 col = next(c for c in self.tables[key].columns if c.name == name)
                 return ResultColumn(name, vt, self.table_ids[key], key[0], key[1], col.nullable)
         return ResultColumn(name, from_duckdb(dtype))
+
+
+def _duck_error(e: Exception) -> SqlError:
+    if isinstance(e, duckdb.CatalogException):
+        return SqlError("42V01", _first_line(e), 4566)
+    if isinstance(e, duckdb.ParserException):
+        return SqlError("42601", _first_line(e), 4856)
+    if isinstance(e, duckdb.BinderException):
+        return SqlError("42703", _first_line(e), 2624)
+    return SqlError("42000", _first_line(e), 0)
 
 
 def _ref_pattern(schema: str, name: str) -> str:

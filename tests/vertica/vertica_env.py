@@ -85,10 +85,43 @@ class VerticaEnv:
         finally:
             conn.close()
 
-    def deny(self, table: TableDef) -> str:
-        """A URL of a user without SELECT on ``table`` (fake: the same user, denied)."""
-        if self.fake is not None:
-            self.fake.engine.denied.add((table.schema, table.name))
-            return self.url
-        pytest.skip("privilege test needs a second user: run it against the test server")
-        raise AssertionError
+    def sql(self, *statements: str) -> None:
+        """Run statements through vertica-python as the fixture's user (fake or real)."""
+        conn = self._real()
+        try:
+            cur = conn.cursor()
+            for stmt in statements:
+                cur.execute(stmt)
+        finally:
+            conn.close()
+
+    def deny(self, table: TableDef, user: str = "adu_reader", password: str = "R3ader-Pw") -> str:
+        """The URL of a user with USAGE on the schema and SELECT on every test table but ``table``.
+
+        Made with real SQL (CREATE USER, GRANT) on the test server and a real Vertica alike.
+        """
+        grants = [
+            f"GRANT SELECT ON TABLE {_q(t.schema)}.{_q(t.name)} TO {user}"
+            for t in self.tables.values()
+            if (t.schema, t.name) != (table.schema, table.name)
+        ]
+        self.sql(
+            f"DROP USER IF EXISTS {user} CASCADE",
+            f"CREATE USER {user} IDENTIFIED BY '{password}'",
+            f"GRANT USAGE ON SCHEMA {_q(table.schema)} TO {user}",
+            *grants,
+        )
+        return with_user(self.url, user, password)
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def with_user(url: str, user: str, password: str) -> str:
+    """``url`` with another user and password."""
+    from urllib.parse import quote, urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    netloc = f"{quote(user, safe='')}:{quote(password, safe='')}@{parts.hostname}:{parts.port}"
+    return urlunsplit(parts._replace(netloc=netloc))

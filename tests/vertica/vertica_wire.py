@@ -32,7 +32,9 @@ Implemented:
 TLS: when the cluster has an ``ssl.SSLContext``, SslRequest is answered ``S`` and the
 socket wrapped (server side) before the start-up packet.
 
-Not implemented: the extended protocol (prepared statements), COPY, Kerberos/OAuth.
+COPY ... FROM STDIN NATIVE: see :mod:`vertica_copy`.
+
+Not implemented: the extended protocol (prepared statements), COPY LOCAL, Kerberos/OAuth.
 """
 
 from __future__ import annotations
@@ -46,12 +48,17 @@ import ssl
 import struct
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import vertica_encode as enc
+import vertica_copy
 from vertica_engine import Engine, ResultColumn, SqlError
-from vertica_types import VType
+from vertica_history import SessionState
+from vertica_results import cstr as _cstr
+from vertica_results import data_rows, row_description
+from vertica_results import error_payload as error_payload
+from vertica_results import msg as _msg
 
 SSL_REQUEST = 80877103
 CANCEL_REQUEST = 80877102
@@ -59,22 +66,6 @@ LOAD_BALANCE_REQUEST = 80936960
 SERVER_PROTOCOL = 3 << 16 | 16  # vertica_python.PROTOCOL_VERSION of 1.4
 AUTH_OK, AUTH_CLEARTEXT, AUTH_MD5, AUTH_SHA512 = 0, 3, 5, 65536 + 512
 ROWS_PER_CHUNK = 16384
-
-
-def _msg(kind: bytes, payload: bytes) -> bytes:
-    return kind + struct.pack("!I", len(payload) + 4) + payload
-
-
-def _cstr(s: str) -> bytes:
-    return s.encode() + b"\x00"
-
-
-def error_payload(severity: str, sqlstate: str, message: str, code: int = 0, hint: str | None = None) -> bytes:
-    """ErrorResponse/NoticeResponse body: (code byte, NUL-terminated text)... then NUL."""
-    fields = [(b"S", severity), (b"C", sqlstate), (b"M", message), (b"V", str(code))]
-    if hint:
-        fields.append((b"H", hint))
-    return b"".join(k + _cstr(v) for k, v in fields) + b"\x00"
 
 
 @dataclass
@@ -87,6 +78,13 @@ class Faults:
     #: sleep this long between chunks of DataRows (keeps a query running for cancel tests)
     chunk_delay: float = 0.0
     rows_per_chunk: int = ROWS_PER_CHUNK
+    #: close the connection when a statement containing this text arrives (before running it)
+    drop_on_statement: str | None = None
+    #: close the connection once a COPY has received this many bytes of CopyData
+    drop_copy_after_bytes: int | None = None
+    #: (table, hook): run ``hook()`` just before the next ``AT EPOCH`` query naming the
+    #: table, e.g. a DML commit or an AHM advance "while the job runs" (one-shot)
+    before_historical: tuple[str, Callable[[], None]] | None = None
 
 
 @dataclass
@@ -131,9 +129,13 @@ class Session(socketserver.BaseRequestHandler):
         self.complex = False
         self.protocol = 0
         self.tls = False
+        self.state: SessionState | None = None
         self.node.conns.add(self.sock)
 
     def finish(self) -> None:
+        if self.state is not None:  # a session that ends uncommitted rolls back
+            with self.cluster.engine.lock:
+                self.cluster.engine.history.rollback(self.state)
         self.node.conns.discard(self.sock)
         with self.cluster.lock:
             self.cluster.sessions.pop(self.pid, None)
@@ -211,13 +213,16 @@ class Session(socketserver.BaseRequestHandler):
             self._error("28000", "Invalid username or password", 3781, "FATAL")
             return False
         self._send(_msg(b"R", struct.pack("!I", AUTH_OK)))
+        self.pid = int.from_bytes(os.urandom(3), "big") + 1
+        autocommit = params.get("autocommit", "off") == "on"
+        self.state = SessionState(user=user, sid=self.pid, autocommit=autocommit)
         status = {
             "protocol_version": str(self.protocol),
             "server_version": "v24.1.0-0",
             "client_locale": "en_US@collation=binary",
             "standard_conforming_strings": "on",
             "long_string_types": "on",
-            "auto_commit": "off",
+            "auto_commit": "on" if autocommit else "off",
             "timezone": "UTC",
             "MARS": "off",
             "request_complex_types": "on" if self.complex else "off",
@@ -225,7 +230,6 @@ class Session(socketserver.BaseRequestHandler):
         }
         for k, v in status.items():
             self._send(_msg(b"S", _cstr(k) + _cstr(v)))
-        self.pid = int.from_bytes(os.urandom(3), "big") + 1
         key = int.from_bytes(os.urandom(4), "big")
         with self.cluster.lock:
             self.cluster.sessions[self.pid] = (key, self)
@@ -294,19 +298,42 @@ class Session(socketserver.BaseRequestHandler):
 
     def _query(self, sql: str) -> None:
         self.cancel_event.clear()
+        faults = self.cluster.faults
         with self.cluster.lock:
             self.cluster.queries.append(sql)
+            drop = faults.drop_on_statement is not None and faults.drop_on_statement in sql
+            if drop:
+                faults.drop_on_statement = None
+        if drop:
+            self.sock.shutdown(socket.SHUT_RDWR)
+            raise ConnectionError("fault: connection lost on a statement")
         if not sql.strip().rstrip(";").strip():
             self._send(_msg(b"I", b""))
             return
         low = sql.strip().lower()
+        assert self.state is not None
         if low.startswith("set session autocommit"):
             on = low.rstrip(";").endswith("on")
+            if on and not self.state.autocommit:
+                with self.cluster.engine.lock:
+                    self.cluster.engine.history.commit(self.state)
+            self.state.autocommit = on
             self._send(_msg(b"S", _cstr("auto_commit") + _cstr("on" if on else "off")))
             self._send(_msg(b"C", _cstr("SET")))
             return
+        if vertica_copy.is_copy(sql):
+            vertica_copy.run(self, sql)
+            return
+        with self.cluster.lock:
+            hook = faults.before_historical
+            if hook and low.startswith("at epoch") and hook[0] in sql:
+                faults.before_historical = None
+            else:
+                hook = None
+        if hook:
+            hook[1]()
         try:
-            result = self.cluster.engine.execute(sql, user="")
+            result = self.cluster.engine.execute(sql, self.state)
         except SqlError as e:
             self._error(e.sqlstate, e.message, e.code)
             return
@@ -315,7 +342,7 @@ class Session(socketserver.BaseRequestHandler):
             return
         cols, cur = result
         try:
-            self._send(self._row_description(cols))
+            self._send(row_description(cols, binary=self.binary, complex_types=self.complex, protocol=self.protocol))
             self._stream(sql, cols, cur)
         finally:
             cur.close()
@@ -336,63 +363,14 @@ class Session(socketserver.BaseRequestHandler):
                 return
             if drop_at is not None and sent + batch.num_rows > drop_at:
                 batch = batch.slice(0, max(drop_at - sent, 0))
-                self._send(self._encode(cols, batch))
+                self._send(data_rows(cols, batch, binary=self.binary))
                 self.sock.shutdown(socket.SHUT_RDWR)
                 raise ConnectionError("fault: node lost mid-export")
-            self._send(self._encode(cols, batch))
+            self._send(data_rows(cols, batch, binary=self.binary))
             sent += batch.num_rows
             if faults.chunk_delay:
                 time.sleep(faults.chunk_delay)
         self._send(_msg(b"C", _cstr("SELECT")))
-
-    def _encode(self, cols: list[ResultColumn], batch: Any) -> bytes:
-        encoder = enc.encode_binary if self.binary else enc.encode_text
-        parts = [encoder(batch.column(i), c.vtype) for i, c in enumerate(cols)]
-        return enc.data_rows(parts, batch.num_rows)
-
-    def _row_description(self, cols: list[ResultColumn]) -> bytes:
-        pool: list[tuple[int, str]] = []
-        fields: list[bytes] = []
-        counter = [0]
-
-        def add(name: str, vt: VType, col: ResultColumn, parent: int) -> None:
-            counter[0] += 1
-            attno = counter[0]
-            out = _cstr(name)
-            out += struct.pack("!Q", col.table_id)
-            if col.table_id:
-                out += _cstr(col.schema or "") + _cstr(col.table or "")
-            out += struct.pack("!H", attno)
-            if self.complex and self.protocol >= (3 << 16 | 12):
-                out += struct.pack("!H", parent)
-            if vt.kind in ("geometry", "geography"):  # user-defined: index into the type pool
-                pool.append((vt.oid(), vt.kind))
-                user_defined, oid = 1, len(pool) - 1
-            else:
-                user_defined, oid = 0, vt.oid()
-            out += struct.pack(
-                "!BIhHHiH",
-                user_defined,
-                oid,
-                vt.size(),
-                1 if col.nullable else 0,
-                0,
-                vt.typmod(),
-                1 if self.binary else 0,
-            )
-            fields.append(out)
-            if vt.kind == "row" and self.complex:
-                for fname, ftype in vt.fields:
-                    add(fname, ftype, col, attno)
-            elif vt.kind in ("array", "set") and vt.oid() == 301 and self.complex and vt.element:
-                add("elements", vt.element, col, attno)
-
-        for c in cols:
-            add(c.name, c.vtype, c, 0)
-        # the field count covers child fields too (row_description.py loops over all of them)
-        head = struct.pack("!HI", len(fields), len(pool))
-        head += b"".join(struct.pack("!I", oid) + _cstr(name) for oid, name in pool)
-        return _msg(b"T", head + b"".join(fields))
 
 
 def _hexchain(algo: Any, pw: bytes, keys: list[bytes]) -> bytes:
@@ -453,8 +431,9 @@ class VerticaTestServer:
         database: str = "testdb",
     ) -> None:
         names = [f"v_{database}_node{i + 1:04d}" for i in range(nodes)]
-        self.engine = Engine(names)
-        self.cluster = Cluster(self.engine, {user: password}, auth=auth)
+        self.engine = Engine(names, superuser=user)
+        self.engine.privileges.users[user] = password
+        self.cluster = Cluster(self.engine, self.engine.privileges.users, auth=auth)
         self.user, self.password, self.database = user, password, database
         self.nodes = [Node(self.cluster, n) for n in names]
         self.cluster.nodes = self.nodes
@@ -480,6 +459,12 @@ class VerticaTestServer:
             f"vertica://{self.user}:{quote(self.password, safe='')}@127.0.0.1:{self.nodes[node].port}/"
             f"{self.database}?{urlencode(q)}"
         )
+
+    def advance_ahm(self) -> None:
+        """Commit an (empty) epoch and move the Ancient History Mark to it (``MAKE_AHM_NOW()``)."""
+        with self.engine.lock:
+            self.engine.history.advance()
+            self.engine.history.set_ahm(None)
 
     def __enter__(self) -> VerticaTestServer:
         return self.start()

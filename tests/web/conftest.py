@@ -9,6 +9,7 @@ import pytest
 from adu_core.engine import run_job
 from adu_core.logs import setup_service_logging
 from adu_core.models import JobSpec, JobStatus
+from adu_core.services import Context
 from adu_core.store import Store
 from adu_web import create_app
 from flask import Flask
@@ -25,7 +26,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     settings = make_settings(root)
     store = Store.from_settings(settings)
     for role in ROLES:
-        store.add_user(role, PASSWORDS[role], role)
+        store.accounts.add(role, PASSWORDS[role], role)
     demo = root / "demo.duckdb"
     make_demo_database(str(demo))
     (root / "connections.yaml").write_text(
@@ -59,7 +60,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
 
 @pytest.fixture(scope="session")
 def app(world: World) -> Flask:
-    return create_app(world.settings, world.store)
+    return create_app(world.settings, Context(world.settings, store=world.store))
 
 
 @pytest.fixture

@@ -88,8 +88,8 @@ def test_post_routes_refused_below_role(
         assert r.status_code == 403
     # nothing changed
     assert world.store.get_job(world.queued).status.value == "queued"
-    assert world.store.get_user("viewer").role == "viewer"
-    assert "mallory" not in [u.username for u in world.store.list_users()]
+    assert world.store.accounts.get("viewer").role == "viewer"
+    assert "mallory" not in [u.username for u in world.store.accounts.list()]
 
 
 def test_viewer_sees_no_operator_buttons(clients: dict[str | None, Client], world: World) -> None:
@@ -109,11 +109,12 @@ def test_health_needs_no_login(client: Client) -> None:
 
 
 def test_readyz_reports_an_unreachable_store(world: World) -> None:
+    from adu_core.services import Context
     from adu_core.store import Store
     from adu_web import create_app
 
     broken = Store(f"sqlite:///{world.root / 'broken.db'}")
-    app = create_app(world.settings, broken)
+    app = create_app(world.settings, Context(world.settings, store=broken))
     (world.root / "broken.db").unlink()
     (world.root / "broken.db").mkdir()  # a directory where the database file was
     r = app.test_client().get("/readyz")

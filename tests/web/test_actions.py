@@ -93,24 +93,24 @@ def test_admin_manages_users(admin: Client, app: Flask, world: World) -> None:
         "/admin/users", {"username": "carol", "role": "operator", "password": "carol-pw-123", "confirm": "carol-pw-123"}
     )
     assert r.status_code == 302
-    assert world.store.get_user("carol").role == "operator"
+    assert world.store.accounts.get("carol").role == "operator"
     assert Client(app, None).login("carol", "carol-pw-123").status_code == 302
     admin.post("/admin/users/carol/role", {"role": "viewer"})
-    assert world.store.get_user("carol").role == "viewer"
+    assert world.store.accounts.get("carol").role == "viewer"
     admin.post("/admin/users/carol/password", {"password": "carol-pw-456"})
     assert Client(app, None).login("carol", "carol-pw-456").status_code == 302
     admin.post("/admin/users/carol/remove")
-    assert "carol" not in [u.username for u in world.store.list_users()]
+    assert "carol" not in [u.username for u in world.store.accounts.list()]
     assert admin.post("/admin/users/carol/remove").status_code == 404
 
 
 def test_admin_form_errors(admin: Client, world: World) -> None:
     admin.post("/admin/users", {"username": "dave", "role": "viewer", "password": "short", "confirm": "short"})
-    assert "dave" not in [u.username for u in world.store.list_users()]
+    assert "dave" not in [u.username for u in world.store.accounts.list()]
     admin.post(
         "/admin/users", {"username": "dave", "role": "viewer", "password": "long-enough-1", "confirm": "different-1"}
     )
-    assert "dave" not in [u.username for u in world.store.list_users()]
+    assert "dave" not in [u.username for u in world.store.accounts.list()]
     admin.post(
         "/admin/users",
         {"username": "viewer", "role": "viewer", "password": "long-enough-1", "confirm": "long-enough-1"},
@@ -121,7 +121,7 @@ def test_admin_form_errors(admin: Client, world: World) -> None:
 
 
 def test_a_removed_or_demoted_user_loses_access_at_once(admin: Client, app: Flask, world: World) -> None:
-    world.store.add_user("erin", "erin-password-1", "operator")
+    world.store.accounts.add("erin", "erin-password-1", "operator")
     erin = Client(app, None)
     erin.login("erin", "erin-password-1")
     assert erin.get("/jobs/new").status_code == 200
@@ -133,15 +133,15 @@ def test_a_removed_or_demoted_user_loses_access_at_once(admin: Client, app: Flas
 
 def test_the_last_admin_stays(admin: Client, world: World) -> None:
     admin.post("/admin/users/admin/role", {"role": "viewer"})
-    assert world.store.get_user("admin").role == "admin"
+    assert world.store.accounts.get("admin").role == "admin"
     assert "last admin" in admin.get("/admin/").data.decode()
     admin.post("/admin/users/admin/remove")
-    assert world.store.get_user("admin").role == "admin"
+    assert world.store.accounts.get("admin").role == "admin"
     assert "cannot remove your own account" in admin.get("/admin/").data.decode()
 
 
 def test_a_new_password_ends_older_sessions(admin: Client, app: Flask, world: World) -> None:
-    world.store.add_user("fay", "fay-password-1", "viewer")
+    world.store.accounts.add("fay", "fay-password-1", "viewer")
     fay = Client(app, None)
     assert fay.login("fay", "fay-password-1").status_code == 302
     assert fay.get("/").status_code == 200
@@ -149,4 +149,4 @@ def test_a_new_password_ends_older_sessions(admin: Client, app: Flask, world: Wo
     assert fay.get("/").status_code == 302  # signed out: the old password's session is gone
     assert fay.login("fay", "fay-password-2").status_code == 302
     assert fay.get("/").status_code == 200
-    world.store.remove_user("fay")
+    world.store.accounts.remove("fay")

@@ -57,8 +57,8 @@ def test_users_commands(env: dict[str, str]) -> None:
     assert code == 2 and "last admin" in out
     assert _run(env, "users", "remove", "ann")[0] == 0
     store = Store.from_settings(config.load(env))
-    assert [u.username for u in store.list_users()] == ["root"]
-    assert store.authenticate("root", "root-password-1") is not None
+    assert [u.username for u in store.accounts.list()] == ["root"]
+    assert store.accounts.authenticate("root", "root-password-1") is not None
     store.dispose()
 
 

@@ -11,6 +11,7 @@ import adu_web
 import attrs
 import pytest
 from adu_core.errors import UsageError
+from adu_core.services import Context
 from adu_web import create_app
 from flask import Flask
 from webutil import PASSWORDS, Client, World
@@ -88,7 +89,7 @@ def test_session_cookie_flags(app: Flask, world: World) -> None:
 
 def test_secure_cookies_in_production(world: World) -> None:
     settings = attrs.evolve(world.settings, env="production", secret_key="x" * 40, secret_key_is_default=False)
-    app = create_app(settings, world.store)
+    app = create_app(settings, Context(settings, store=world.store))
     assert app.config["SESSION_COOKIE_SECURE"] is True
     c = Client(app)
     r = c.login("viewer", PASSWORDS["viewer"])
@@ -96,7 +97,7 @@ def test_secure_cookies_in_production(world: World) -> None:
 
 
 def test_trusted_proxy_makes_cookies_secure_behind_tls(world: World) -> None:
-    app = create_app(world.settings, world.store, env={"ADU_TRUSTED_PROXIES": "1"})
+    app = create_app(world.settings, Context(world.settings, store=world.store), env={"ADU_TRUSTED_PROXIES": "1"})
     http = app.test_client()
     page = http.get("/login").data.decode()
     token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)  # type: ignore[union-attr]
@@ -112,7 +113,7 @@ def test_production_refuses_a_default_secret_key(world: World) -> None:
     for key, default in (("dev-key-from-the-data-dir-1234567", True), ("short", False)):
         settings = attrs.evolve(world.settings, env="production", secret_key=key, secret_key_is_default=default)
         with pytest.raises(UsageError, match="ADU_SECRET_KEY"):
-            create_app(settings, world.store)
+            create_app(settings, Context(settings, store=world.store))
 
 
 def test_forms_need_a_csrf_token(clients: dict[str | None, Client], world: World) -> None:
@@ -158,7 +159,7 @@ def test_basic_auth_never_falls_back_to_the_session(clients: dict[str | None, Cl
 
 
 def test_wrong_password_then_lockout(app: Flask, world: World) -> None:
-    world.store.add_user("locky", "locky-password-1", "viewer")
+    world.store.accounts.add("locky", "locky-password-1", "viewer")
     c = Client(app)
     for _ in range(5):
         r = c.login("locky", "wrong-password")
@@ -167,7 +168,7 @@ def test_wrong_password_then_lockout(app: Flask, world: World) -> None:
     r = c.login("locky", "locky-password-1")
     assert r.status_code == 401  # locked now, even with the right password
     assert c.login("nosuchuser", "whatever-pw").status_code == 401
-    world.store.set_password("locky", "locky-password-2")  # an admin's reset unlocks
+    world.store.accounts.set_password("locky", "locky-password-2")  # an admin's reset unlocks
     assert c.login("locky", "locky-password-2").status_code == 302
 
 
@@ -211,7 +212,7 @@ def test_logout(app: Flask) -> None:
 
 
 def test_error_pages_leak_no_traceback_and_no_secret(world: World) -> None:
-    app = create_app(world.settings, world.store)
+    app = create_app(world.settings, Context(world.settings, store=world.store))
 
     @app.route("/boom")
     def boom() -> str:

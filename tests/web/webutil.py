@@ -9,8 +9,18 @@ from typing import Any
 
 import attrs
 from adu_core import config
-from adu_core.models import ColumnInfo, ErrorInfo, JobSpec, JobStatus, SourceInfo, TableInfo, TableSelection
-from adu_core.store import Store
+from adu_core.models import (
+    ColumnInfo,
+    ErrorInfo,
+    JobSpec,
+    JobStatus,
+    SourceInfo,
+    TableInfo,
+    TableSelection,
+    TableStatus,
+    ValidationReport,
+)
+from adu_core.store import Store, TableUpdate
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -65,29 +75,20 @@ def add_partial_job(store: Store, settings: config.Settings, target: Path) -> st
             (TableInfo("public", "bad", (col,), row_estimate=50), 1),
         ],
     )
-    store.update_table(
-        job_id,
+    good = TableUpdate(
         "public",
         "good",
-        status="succeeded",
+        status=TableStatus.SUCCEEDED,
         rows=100,
         bytes=4096,
         started_at=1.0,
         finished_at=3.0,
-        validation={
-            "mode": "fail",
-            "passed": True,
-            "failed_rows": 0,
-            "quarantined_rows": 0,
-            "checks": [],
-            "quarantine_files": [],
-        },
+        validation=ValidationReport(mode="fail"),
     )
-    store.update_table(
-        job_id,
+    bad = TableUpdate(
         "public",
         "bad",
-        status="failed",
+        status=TableStatus.FAILED,
         rows=0,
         started_at=1.0,
         finished_at=2.0,
@@ -99,6 +100,7 @@ def add_partial_job(store: Store, settings: config.Settings, target: Path) -> st
             sqlstate="42501",
         ),
     )
+    store.record_batch(job_id, tables=[good, bad])
     store.finish_job(job_id, JobStatus.PARTIAL)
     log_path = settings.job_log_path(job_id)
     log_path.parent.mkdir(parents=True, exist_ok=True)

@@ -1,6 +1,10 @@
-"""What every command shares: settings, the store, the plugin manager, error handling.
+"""What every command shares: the settings, the services context, who acts, and the one
+error convention.
 
-Commands stay thin: they parse options, call :mod:`adu_core`, and print.
+Commands stay thin: they parse options, call :mod:`adu_core.services`, and print. Every
+error ends a command the same way (:func:`handle_errors`): one line ``adu: error: ...`` on
+standard error, never a traceback or a secret, and the documented exit code (2 bad usage
+or input, 1 a failed job, 130/143 interrupted).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from adu_core import config as config_mod
 from adu_core.errors import AduError, JobFailed, UsageError
 from adu_core.logs import setup_service_logging
 from adu_core.secrets import redact_text
+from adu_core.services.context import Actor, Context
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -34,7 +39,9 @@ class Env:
 
     def __init__(self) -> None:
         self._settings: config_mod.Settings | None = None
-        self._store: Any = None
+        self._ctx: Context | None = None
+        #: who acts: the user running ``adu``, recorded in the audit events of jobs
+        self.actor = Actor.local("cli")
 
     @property
     def settings(self) -> config_mod.Settings:
@@ -44,12 +51,12 @@ class Env:
         return self._settings
 
     @property
-    def store(self) -> Any:
-        if self._store is None:
-            from adu_core.store import Store
-
-            self._store = Store.from_settings(self.settings)
-        return self._store
+    def ctx(self) -> Context:
+        """The services' context (the store is opened on first use). A fresh ``adu``
+        process has started no thread pools, so a job's process pool may fork."""
+        if self._ctx is None:
+            self._ctx = Context(self.settings, fork_safe=True)
+        return self._ctx
 
 
 pass_env = click.make_pass_decorator(Env, ensure=True)
@@ -91,6 +98,8 @@ def handle_errors(fn: F) -> F:
                 return fn(*args, **kwargs)
         except UsageError as exc:
             fail(str(exc), EXIT_USAGE)
+        except click.ClickException as exc:  # raised by a command's own checks
+            fail(exc.format_message(), exc.exit_code)
         except JobFailed as exc:
             fail(str(exc), EXIT_FAILED)
         except AduError as exc:
@@ -114,23 +123,3 @@ def handle_errors(fn: F) -> F:
 
 def echo_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, sort_keys=True, default=str))
-
-
-def human_bytes(n: float | None) -> str:
-    if n is None:
-        return "-"
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if abs(n) < 1024 or unit == "TB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} TB"
-
-
-def human_duration(s: float | None) -> str:
-    if s is None:
-        return "-"
-    if s < 60:
-        return f"{s:.1f}s"
-    m, sec = divmod(int(s), 60)
-    h, m = divmod(m, 60)
-    return f"{h}h{m:02d}m{sec:02d}s" if h else f"{m}m{sec:02d}s"

@@ -8,6 +8,7 @@ can set variables and call :func:`load` again.
 from __future__ import annotations
 
 import os
+import re
 import secrets as _secrets
 from collections.abc import Mapping
 from pathlib import Path
@@ -16,8 +17,9 @@ import attrs
 
 from adu_core.errors import UsageError
 
-#: the values of ADU_EXECUTOR
-EXECUTORS = ("auto", "thread", "process")
+#: what an ADU_EXECUTOR value looks like: ``auto`` or an executor's registered name
+#: (``thread``, ``process`` or a plugin's), checked against the registered ones when a job runs
+EXECUTOR_NAME = re.compile(r"[a-z][a-z0-9_-]*")
 
 #: name -> (default shown in docs, meaning)
 VARIABLES: dict[str, tuple[str, str]] = {
@@ -38,10 +40,13 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "ADU_WORKERS": ("1", "Jobs `adu serve` runs at once with its embedded worker (0: none)."),
     "ADU_EXECUTOR": (
         "auto",
-        "How a job runs its partitions: 'thread' (one process; for sources that decode outside the GIL), 'process' (a pool of processes), or 'auto' (threads when the source says its reads release the GIL: PostgreSQL, DuckDB).",
+        "How a job runs its partitions: 'thread' (one process; for sources that decode outside the GIL), 'process' (a pool of processes), 'auto' (threads when the source says its reads release the GIL: PostgreSQL, DuckDB), or the name of an executor a plugin registers (see `adu plugins`).",
     ),
     "ADU_BATCH_ROWS": ("32768", "Rows per Arrow batch read from a source (memory = batch x parallel)."),
-    "ADU_HEARTBEAT_SECONDS": ("5", "How often a worker marks its running job alive."),
+    "ADU_HEARTBEAT_SECONDS": (
+        "1",
+        "How often a running job renews its heartbeat in the store and checks whether a cancel was requested (whole seconds; less than ADU_STALE_SECONDS).",
+    ),
     "ADU_STALE_SECONDS": ("60", "A running job whose worker has not been heard from for this long is marked stale."),
     "ADU_EXPORT_ROOT": ("unset", "If set, web and API jobs may only write below this directory."),
     "ADU_CONNECTIONS_FILE": (
@@ -80,6 +85,19 @@ class Settings:
     def log_dir(self) -> Path:
         return self.data_dir / "logs"
 
+    def check_secret_key(self) -> None:
+        """The one production rule for the secret key (the settings, the web app, ``adu
+        serve`` and ``adu worker`` all rely on it): in production it must be set, not the
+        development default, and at least :data:`MIN_SECRET_KEY` characters long.
+
+        :raises UsageError: when it is not.
+        """
+        if self.production and (self.secret_key_is_default or len(self.secret_key) < MIN_SECRET_KEY):
+            raise UsageError(
+                f"ADU_ENV=production needs a real ADU_SECRET_KEY (or ADU_SECRET_KEY_FILE) of {MIN_SECRET_KEY} "
+                "characters at least"
+            )
+
     def job_log_path(self, job_id: str) -> Path:
         """The log file of a job: derived from the id only, never from user text."""
         if not job_id.isalnum():
@@ -87,9 +105,46 @@ class Settings:
         return self.log_dir / "jobs" / f"{job_id}.jsonl"
 
 
-def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+#: the spellings of a yes/no variable, and what each means (case and spaces do not matter)
+FLAG_VALUES: dict[str, bool] = {
+    "1": True,
+    "true": True,
+    "yes": True,
+    "on": True,
+    "0": False,
+    "false": False,
+    "no": False,
+    "off": False,
+}
+
+
+def parse_flag(name: str, raw: str | None, default: bool) -> bool:
+    """The truth of the yes/no setting ``name`` whose text is ``raw`` (``default`` when
+    unset or empty).
+
+    :raises UsageError: for any other value, in one line naming the variable.
+    """
+    if raw is None or not raw.strip():
+        return default
+    value = FLAG_VALUES.get(raw.strip().lower())
+    if value is None:
+        raise UsageError(f"{name} must be 1/0, true/false, yes/no or on/off, not {raw!r}")
+    return value
+
+
+def flag(env: Mapping[str, str], name: str, default: bool = False) -> bool:
+    """The yes/no variable ``name`` of ``env``: every one of them is read by this
+    function, so ``on`` means the same for all (see :func:`parse_flag`)."""
+    return parse_flag(name, env.get(name), default)
+
+
+def integer(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+    """The whole-number variable ``name`` of ``env`` (``default`` when unset or empty).
+
+    :raises UsageError: when it is not a whole number or is below ``minimum``.
+    """
     raw = env.get(name)
-    if raw is None or raw == "":
+    if raw is None or not raw.strip():
         return default
     try:
         value = int(raw)
@@ -100,7 +155,13 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> i
     return value
 
 
+#: the shortest secret key production accepts
+MIN_SECRET_KEY = 16
+
+
 def _secret_key(env: Mapping[str, str], data_dir: Path, production: bool) -> tuple[str, bool]:
+    """The secret key and whether it is the development default (in production no
+    default is made: :meth:`Settings.check_secret_key` refuses the empty key)."""
     key = env.get("ADU_SECRET_KEY", "")
     key_file = env.get("ADU_SECRET_KEY_FILE", "")
     if not key and key_file:
@@ -108,12 +169,8 @@ def _secret_key(env: Mapping[str, str], data_dir: Path, production: bool) -> tup
             key = Path(key_file).read_text().strip()
         except OSError as exc:
             raise UsageError(f"cannot read ADU_SECRET_KEY_FILE: {exc.strerror}") from None
-    if key:
-        if production and len(key) < 16:
-            raise UsageError("ADU_SECRET_KEY is too short for production (16 characters at least)")
+    if key or production:
         return key, False
-    if production:
-        raise UsageError("ADU_SECRET_KEY (or ADU_SECRET_KEY_FILE) is required when ADU_ENV=production")
     # development: a random key kept in the data directory, shared by web and workers
     path = data_dir / "dev-secret.key"
     try:
@@ -143,9 +200,13 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
         raise UsageError(f"ADU_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not {level!r}")
     executor = env.get("ADU_EXECUTOR", "auto").strip().lower() or "auto"
-    if executor not in EXECUTORS:
-        raise UsageError(f"ADU_EXECUTOR must be auto, thread or process, not {executor!r}")
-    return Settings(
+    if not EXECUTOR_NAME.fullmatch(executor):
+        raise UsageError(f"ADU_EXECUTOR must be auto or an executor's name (thread, process, ...), not {executor!r}")
+    heartbeat = float(integer(env, "ADU_HEARTBEAT_SECONDS", 1, 1))
+    stale = float(integer(env, "ADU_STALE_SECONDS", 60, 2))
+    if heartbeat >= stale:
+        raise UsageError("ADU_HEARTBEAT_SECONDS must be less than ADU_STALE_SECONDS")
+    settings = Settings(
         executor=executor,
         data_dir=data_dir,
         store_url=store_url,
@@ -153,12 +214,14 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         secret_key_is_default=is_default,
         env=adu_env,
         log_level=level,
-        log_stdout=env.get("ADU_LOG_STDOUT", "0") in ("1", "true", "yes"),
-        parallel=_int(env, "ADU_PARALLEL", os.cpu_count() or 2, 1),
-        workers=_int(env, "ADU_WORKERS", 1, 0),
-        batch_rows=_int(env, "ADU_BATCH_ROWS", 32768, 1),
-        heartbeat_seconds=float(_int(env, "ADU_HEARTBEAT_SECONDS", 5, 1)),
-        stale_seconds=float(_int(env, "ADU_STALE_SECONDS", 60, 2)),
+        log_stdout=flag(env, "ADU_LOG_STDOUT"),
+        parallel=integer(env, "ADU_PARALLEL", os.cpu_count() or 2, 1),
+        workers=integer(env, "ADU_WORKERS", 1, 0),
+        batch_rows=integer(env, "ADU_BATCH_ROWS", 32768, 1),
+        heartbeat_seconds=heartbeat,
+        stale_seconds=stale,
         export_root=Path(export_root).resolve() if export_root else None,
         connections_file=Path(env.get("ADU_CONNECTIONS_FILE") or data_dir / "connections.yaml"),
     )
+    settings.check_secret_key()
+    return settings

@@ -36,10 +36,6 @@ class ConnectError(SourceError, UsageError):
     """The source cannot be reached or refuses the credentials (exit code 2)."""
 
 
-class ValidationFailed(AduError):
-    """A table broke its validation rules in ``fail`` mode."""
-
-
 class Cancelled(AduError):
     """The job was cancelled; raised between batches."""
 
@@ -50,3 +46,8 @@ class JobFailed(AduError):
 
 class NotFound(UsageError):
     """An unknown job id, user or file."""
+
+
+class Conflict(UsageError):
+    """The request does not fit the current state (cancel a finished job, retry a running
+    one, remove the last admin): the web answers 409, the CLI exits 2."""

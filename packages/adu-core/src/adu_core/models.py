@@ -448,7 +448,11 @@ class ErrorInfo:
 
 @attrs.define
 class PartitionResult:
-    """What one partition produced (returned from a worker process)."""
+    """What one partition produced (returned from a worker process).
+
+    :param worker: where it ran: ``host:pid`` for the built-in executors, the worker's own
+        name (a cluster address) for an executor plugin's; empty when the worker was lost.
+    """
 
     table: str
     index: int
@@ -460,6 +464,7 @@ class PartitionResult:
     error: ErrorInfo | None = None
     cancelled: bool = False
     attempts: int = 1
+    worker: str = ""
 
 
 @attrs.define

@@ -40,7 +40,6 @@ class Worker:
         self.plugins = plugins or get_plugins()
         self.worker_id = worker_id or worker_identity()
         self.mp_start = mp_start
-        self.current_job: str | None = None
 
     def run_one(self) -> bool:
         """Mark dead workers' jobs stale, claim one queued job and run it; False when idle."""
@@ -48,7 +47,6 @@ class Worker:
         job = self.store.claim_job(self.worker_id)
         if job is None:
             return False
-        self.current_job = job.id
         log.info("worker %s runs job %s", self.worker_id, job.id, extra={"job_id": job.id})
         try:
             run_job(
@@ -63,8 +61,6 @@ class Worker:
             log.warning("job %s failed: %s", job.id, exc, extra={"job_id": job.id})
         except Exception:
             log.exception("job %s crashed", job.id, extra={"job_id": job.id})
-        finally:
-            self.current_job = None
         return True
 
     def run(self, stop: threading.Event, *, poll_seconds: float = 1.0) -> None:

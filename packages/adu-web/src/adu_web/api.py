@@ -22,20 +22,18 @@ GET      /api/me                         viewer    who am I (user name and role)
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from adu_core.errors import UsageError
-from adu_core.store import JobRow
+from adu_core.services import jobs
+from adu_core.services.jobs import JobRow
 from flask import Blueprint, abort, jsonify, request, url_for
 from flask_login import current_user
 
 from adu_web import services
 from adu_web.auth import require_login, role_required
-from adu_web.state import store
+from adu_web.state import actor, ctx
 from adu_web.views_common import STATUSES, load_job
-
-log = logging.getLogger("adu.web")
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 bp.before_request(require_login)
@@ -46,19 +44,15 @@ def _job(job: JobRow, *, tables: bool = False) -> dict[str, Any]:
     data["url"] = url_for("jobs.show", job_id=job.id)
     data["api_url"] = url_for("api.show_job", job_id=job.id)
     if tables:
-        data["tables"] = [t.to_dict() for t in store().list_tables(job.id)]
+        data["tables"] = [t.to_dict() for t in jobs.tables(ctx(), job.id)]
     return data
 
 
 def _body() -> dict[str, Any]:
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
-        abort(400, description="the body must be a JSON object (Content-Type: application/json)")
+        raise UsageError("the body must be a JSON object (Content-Type: application/json)")
     return data
-
-
-def _bad(message: str, code: int = 400) -> Any:
-    return jsonify(error="Bad Request" if code == 400 else "Conflict", message=message), code
 
 
 def _int(name: str, default: int, maximum: int) -> int:
@@ -78,22 +72,19 @@ def me() -> Any:
 def list_jobs() -> Any:
     status = request.args.get("status") or None
     if status is not None and status not in STATUSES:
-        return _bad(f"status must be one of {', '.join(STATUSES)}")
+        raise UsageError(f"status must be one of {', '.join(STATUSES)}")
     limit = _int("limit", 50, 500) or 50
     offset = _int("offset", 0, 10**9)
-    jobs = store().list_jobs(status=status, limit=limit, offset=offset)
-    return jsonify(jobs=[_job(j) for j in jobs], total=store().count_jobs(status=status), limit=limit, offset=offset)
+    rows = jobs.list_jobs(ctx(), status=status, limit=limit, offset=offset)
+    return jsonify(jobs=[_job(j) for j in rows], total=jobs.count(ctx(), status=status), limit=limit, offset=offset)
 
 
 @bp.route("/jobs", methods=["POST"])
 @role_required("operator")
 def create_job() -> Any:
-    try:
-        spec, password = services.spec_from_json(_body())
-        job_id = services.submit(spec, password=password, user=current_user.username)
-    except UsageError as exc:
-        return _bad(str(exc))
-    return jsonify(_job(store().get_job(job_id))), 201, {"Location": url_for("api.show_job", job_id=job_id)}
+    spec, password = services.spec_from_json(_body())
+    job_id = services.submit(spec, password=password)
+    return jsonify(_job(jobs.get(ctx(), job_id))), 201, {"Location": url_for("api.show_job", job_id=job_id)}
 
 
 @bp.route("/jobs/<jobid:job_id>")
@@ -104,13 +95,7 @@ def show_job(job_id: str) -> Any:
 @bp.route("/jobs/<jobid:job_id>/cancel", methods=["POST"])
 @role_required("operator")
 def cancel_job(job_id: str) -> Any:
-    job = load_job(job_id)
-    try:
-        job = store().request_cancel(job.id)
-    except UsageError as exc:
-        return _bad(str(exc), 409)
-    store().add_event(job.id, "WARNING", f"cancel requested by {current_user.username} (API)")
-    return jsonify(_job(job))
+    return jsonify(_job(jobs.cancel(ctx(), load_job(job_id).id, actor=actor())))
 
 
 @bp.route("/jobs/<jobid:job_id>/retry", methods=["POST"])
@@ -120,13 +105,8 @@ def retry_job(job_id: str) -> Any:
     data = request.get_json(silent=True) or {}
     password = data.get("password") if isinstance(data, dict) else None
     if password is not None and not isinstance(password, str):
-        return _bad("password must be a string")
-    try:
-        job = store().retry_job(job.id, password=password or None)
-    except UsageError as exc:
-        return _bad(str(exc), 409)
-    store().add_event(job.id, "INFO", f"retry requested by {current_user.username} (API)")
-    return jsonify(_job(job))
+        raise UsageError("password must be a string")
+    return jsonify(_job(jobs.retry(ctx(), job.id, actor=actor(), password=password or None)))
 
 
 @bp.route("/discover", methods=["POST"])
@@ -137,14 +117,10 @@ def discover() -> Any:
     password = data.get("password")
     options = data.get("source_options") or {}
     if not isinstance(source, str) or not source.strip():
-        return _bad("give 'source': a URL or @name of a named connection")
+        raise UsageError("give 'source': a URL or @name of a named connection")
     if password is not None and not isinstance(password, str):
-        return _bad("password must be a string")
+        raise UsageError("password must be a string")
     if not isinstance(options, dict):
-        return _bad("source_options must be an object")
-    try:
-        source, password = services.split_password(source, password)
-        tables = services.discover(source, password, options)
-    except UsageError as exc:
-        return _bad(str(exc))
+        raise UsageError("source_options must be an object")
+    tables = services.discover(source, password, options)
     return jsonify(tables=[t.to_dict() for t in tables])

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from typing import Any
 
 from adu_core import config
-from adu_core.errors import UsageError
-from adu_core.store import Store
+from adu_core.services.context import Context
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from adu_web import admin, api, auth, dashboard, exports, formatting, health, job_log, job_views, new_job, security
-from adu_web.state import AduState
 
 #: Environment variables the web app reads on top of :data:`adu_core.config.VARIABLES`.
 WEB_VARIABLES: dict[str, tuple[str, str]] = {
@@ -26,45 +25,40 @@ WEB_VARIABLES: dict[str, tuple[str, str]] = {
 }
 
 
-def _flag(value: str | None, default: bool) -> bool:
-    if value is None or value == "":
-        return default
-    return value.strip().lower() in ("1", "true", "yes", "on")
-
-
 def create_app(
     settings: config.Settings | None = None,
-    store: Store | None = None,
+    context: Context | None = None,
     *,
-    env: dict[str, str] | None = None,
+    env: Mapping[str, str] | None = None,
     test_config: dict[str, Any] | None = None,
 ) -> Flask:
     """Build the dashboard.
 
-    :param settings: process settings (default: read from the environment).
-    :param store: the job store (default: opened from ``settings``).
+    :param settings: process settings (default: the context's, or read from the environment).
+    :param context: the services' context to share (default: made from ``settings``).
     :param env: environment for the web-only variables (default: ``os.environ``).
     :param test_config: Flask config overrides (tests).
-    :raises UsageError: in production with a default or missing secret key.
+    :raises UsageError: in production with a default or missing secret key, or a web
+        variable with a bad value.
     """
     environ = os.environ if env is None else env
-    settings = settings or config.load()
-    if settings.production and (settings.secret_key_is_default or len(settings.secret_key) < 16):
-        raise UsageError("refusing to start: ADU_ENV=production needs a real ADU_SECRET_KEY (16+ characters)")
-    if store is None:
-        store = Store.from_settings(settings)
+    if settings is None:
+        settings = context.settings if context is not None else config.load()
+    settings.check_secret_key()
+    if context is None:
+        context = Context(settings)
+    elif context.settings is not settings:
+        context = context.with_settings(settings)
+    context.open()  # the store is migrated now, not in the first request
 
     app = Flask(__name__)
-    try:
-        hours = int(environ.get("ADU_SESSION_HOURS") or 12)
-    except ValueError:
-        raise UsageError("ADU_SESSION_HOURS must be a whole number") from None
+    hours = config.integer(environ, "ADU_SESSION_HOURS", 12, 1)
     app.config.update(
         SECRET_KEY=settings.secret_key,
         SESSION_COOKIE_NAME="adu_session",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=_flag(environ.get("ADU_SECURE_COOKIES"), settings.production),
+        SESSION_COOKIE_SECURE=config.flag(environ, "ADU_SECURE_COOKIES", settings.production),
         PERMANENT_SESSION_LIFETIME=hours * 3600,
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SAMESITE="Lax",
@@ -77,15 +71,11 @@ def create_app(
     )
     if test_config:
         app.config.update(test_config)
-    proxies = environ.get("ADU_TRUSTED_PROXIES") or "0"
-    try:
-        n_proxies = int(proxies)
-    except ValueError:
-        raise UsageError("ADU_TRUSTED_PROXIES must be a whole number") from None
+    n_proxies = config.integer(environ, "ADU_TRUSTED_PROXIES", 0)
     if n_proxies > 0:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n_proxies, x_proto=n_proxies, x_host=n_proxies)  # type: ignore[method-assign]
 
-    app.extensions["adu"] = AduState(settings=settings, store=store)
+    app.extensions["adu"] = context
     security.init_app(app)
     auth.init_app(app)
     formatting.init_app(app)

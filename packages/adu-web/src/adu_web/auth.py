@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
-import hashlib
 import hmac
 import logging
 import threading
@@ -20,9 +19,8 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-import sqlalchemy as sa
-from adu_core.store import UserRow
-from adu_core.store.schema import users
+from adu_core.services import accounts
+from adu_core.services.accounts import UserRow
 from flask import (
     Blueprint,
     Flask,
@@ -42,7 +40,7 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from adu_web.state import store
+from adu_web.state import ctx
 
 log = logging.getLogger("adu.web.auth")
 
@@ -61,10 +59,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 def _password_stamp(user_id: int) -> str:
     """A keyed fingerprint of the account's password hash: a session carries it, so a
     new password (set by the user or an admin) ends every older session."""
-    with store().engine.connect() as conn:
-        pw_hash = conn.execute(sa.select(users.c.password_hash).where(users.c.id == user_id)).scalar()
-    key = current_app.config["SECRET_KEY"].encode()
-    return hmac.new(key, (pw_hash or "").encode(), hashlib.sha256).hexdigest()[:24]
+    return accounts.session_stamp(ctx(), user_id, current_app.config["SECRET_KEY"].encode())
 
 
 class User(UserMixin):  # type: ignore[misc]
@@ -102,7 +97,7 @@ def _load_user(session_id: str) -> User | None:
     user_id, _, stamp = session_id.partition(".")
     if not user_id.isdigit() or not stamp:
         return None
-    row = store().get_user_by_id(int(user_id))
+    row = accounts.user_by_id(ctx(), int(user_id))
     if row is None or not row.active:
         return None
     if not hmac.compare_digest(stamp, _password_stamp(row.id)):
@@ -172,7 +167,7 @@ def _api_basic_auth() -> Any:
     addr = request.remote_addr or "?"
     if throttle.blocked(addr):
         return jsonify(error="Too Many Requests", message="too many failed sign-ins; wait a few minutes"), 429
-    row = store().authenticate(*creds) if creds[0] else None
+    row = accounts.authenticate(ctx(), *creds) if creds[0] else None
     if row is None:
         throttle.failed(addr)
         log.warning("API sign-in failed", extra={"user": creds[0][:128], "addr": addr})
@@ -234,7 +229,7 @@ def login() -> Any:
             error = "Too many failed sign-ins from this address. Wait a few minutes."
             status = 429
         else:
-            row = store().authenticate(form.username.data or "", form.password.data or "")
+            row = accounts.authenticate(ctx(), form.username.data or "", form.password.data or "")
             if row is None:
                 throttle.failed(addr)
                 log.warning("sign-in failed", extra={"user": (form.username.data or "")[:128], "addr": addr})

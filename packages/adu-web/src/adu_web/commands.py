@@ -7,7 +7,6 @@ without adu-web installed there is no dashboard to serve, and ``adu serve`` says
 from __future__ import annotations
 
 import click
-from adu_core.errors import UsageError
 
 
 def serve_command() -> click.Command:
@@ -41,16 +40,14 @@ def serve_command() -> click.Command:
         """
         from adu_core import config
         from adu_core.logs import setup_service_logging
-        from adu_core.store import Store
+        from adu_core.services import Context, accounts
 
         from adu_web.server import ServeApplication
 
-        settings = config.load()
+        settings = config.load()  # checks the production secret key
         setup_service_logging(settings.log_dir, settings.log_level, stdout=settings.log_stdout)
-        if settings.production and (settings.secret_key_is_default or len(settings.secret_key) < 16):
-            raise UsageError("refusing to start: ADU_ENV=production needs a real ADU_SECRET_KEY (16+ characters)")
-        store = Store.from_settings(settings)  # migrate once, in this process, before gunicorn starts
-        if not store.list_users():
+        # the store is opened (and migrated) once, in this process, before gunicorn starts
+        if not accounts.has_users(Context(settings)):
             click.echo(
                 "adu: no accounts yet; create one with: adu users add NAME --role admin --password-stdin", err=True
             )

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from adu_core.services import jobs
 from flask import Blueprint, render_template
 
 from adu_web.auth import require_login
-from adu_web.state import store
+from adu_web.state import ctx
 from adu_web.views_common import ACTIVE, STATUSES, Page, int_arg, status_arg
 
 bp = Blueprint("dashboard", __name__)
@@ -18,17 +19,17 @@ PAGE_SIZE = 25
 
 def _context() -> dict[str, Any]:
     status = status_arg()
-    total = store().count_jobs(status=status)
+    total = jobs.count(ctx(), status=status)
     page = Page(number=int_arg("page", 1), size=int_arg("size", PAGE_SIZE, maximum=200), total=total)
     if page.number > page.pages:
         page = Page(number=page.pages, size=page.size, total=total)
-    jobs = store().list_jobs(status=status, limit=page.size, offset=page.offset)
+    rows = jobs.list_jobs(ctx(), status=status, limit=page.size, offset=page.offset)
     return {
-        "jobs": jobs,
+        "jobs": rows,
         "page": page,
         "status": status,
         "statuses": STATUSES,
-        "active": any(j.status in ACTIVE for j in jobs),
+        "active": any(j.status in ACTIVE for j in rows),
     }
 
 

@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 from adu_core.secrets import redact_text, redact_url
+from adu_core.services import formatting
 from flask import Flask
 
 #: shown for a missing value
@@ -13,27 +14,11 @@ NONE = "\u2013"
 
 
 def human_bytes(value: Any) -> str:
-    if value is None:
-        return NONE
-    n = float(value)
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if abs(n) < 1024 or unit == "TB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} TB"  # pragma: no cover
+    return formatting.human_bytes(value, missing=NONE)
 
 
 def human_duration(seconds: Any) -> str:
-    if seconds is None:
-        return NONE
-    s = float(seconds)
-    if s < 60:
-        return f"{s:.1f} s"
-    m, s = divmod(int(s), 60)
-    if m < 60:
-        return f"{m} min {s:02d} s"
-    h, m = divmod(m, 60)
-    return f"{h} h {m:02d} min"
+    return formatting.human_duration(seconds, missing=NONE)
 
 
 def timestamp(value: Any) -> str:

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import os
 
+from adu_core.config import flag
+
 
 def _int(name: str, default: int) -> int:
     try:
@@ -48,7 +50,7 @@ preload_app = False
 # gunicorn >= 24 opens a control socket under $HOME by default; a container does not need it
 control_socket_disable = True
 
-if os.environ.get("ADU_LOG_STDOUT", "0").lower() in ("1", "true", "yes"):
+if flag(os.environ, "ADU_LOG_STDOUT"):
     # container log collectors: gunicorn's own logs as JSON lines too, through ADU's
     # redacting formatter
     logconfig_dict = {

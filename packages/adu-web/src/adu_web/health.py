@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from adu_core.services import jobs
 from flask import Blueprint, jsonify
 
-from adu_web.state import store
+from adu_web.state import ctx
 
 log = logging.getLogger("adu.web")
 
@@ -24,7 +25,7 @@ def healthz() -> Any:
 def readyz() -> Any:
     """Readiness: the job store answers a query."""
     try:
-        store().count_jobs()
+        jobs.count(ctx())
     except Exception:
         log.warning("readiness check: the store does not answer", exc_info=True)
         return jsonify(status="unavailable", store="unreachable"), 503

@@ -18,7 +18,6 @@ from adu_core.options import parse_option_lines
 from adu_core.secrets import redact_url
 from adu_core.services.plugins import source_component
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, PasswordField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
@@ -202,4 +201,4 @@ def _submit(form: NewJobForm) -> str:
         overwrite=bool(form.overwrite.data),
         name=form.name.data or None,
     )
-    return services.submit(spec, password=form.password.data or None, user=current_user.username)
+    return services.submit(spec, password=form.password.data or None)

@@ -1,10 +1,13 @@
-"""Security plumbing: headers, CSRF, secure cookies, validated job ids, error pages."""
+"""Security plumbing: headers, CSRF, secure cookies, validated job ids, and the one
+place where errors become answers (a page, or JSON under ``/api/``)."""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
+from adu_core.errors import Conflict, NotFound, UsageError
+from adu_core.secrets import redact_text
 from flask import Flask, Response, current_app, has_request_context, jsonify, render_template, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFError, CSRFProtect
@@ -112,6 +115,17 @@ def _http_error(exc: HTTPException) -> Any:
     return _error(exc.code or 500, exc.name, exc.description or "")
 
 
+def _usage_error(exc: UsageError) -> Any:
+    """Bad input from the request, or a state that does not allow it: 404 for an unknown
+    job or account, 409 for a conflict (a finished job cancelled, the last admin
+    removed), 400 otherwise. The message is ADU's own one line, safe to show."""
+    if isinstance(exc, NotFound):
+        return _error(404, "Not Found", redact_text(str(exc)))
+    if isinstance(exc, Conflict):
+        return _error(409, "Conflict", redact_text(str(exc)))
+    return _error(400, "Bad Request", redact_text(str(exc)))
+
+
 def _server_error(exc: Exception) -> Any:
     original = getattr(exc, "original_exception", None) or exc
     # the service log gets the traceback (through the redaction filter); the page gets nothing
@@ -131,5 +145,6 @@ def init_app(app: Flask) -> None:
     app.before_request(_csrf_check)
     app.after_request(_set_headers)
     app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(UsageError, _usage_error)
     app.register_error_handler(InternalServerError, _server_error)
     app.register_error_handler(Exception, _server_error)

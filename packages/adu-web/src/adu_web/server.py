@@ -55,11 +55,10 @@ class ServeApplication(BaseApplication):  # type: ignore[misc]
     def _start_workers(self, _worker: Any) -> None:
         if self.embedded <= 0:
             return
-        from adu_core.store import Store
-        from adu_core.worker import start_embedded_workers
+        from adu_core.services import workers
+        from adu_core.services.context import Context
 
-        store = Store.from_settings(self.settings)
-        self._threads = start_embedded_workers(store, self.settings, self.embedded, self._stop)
+        self._threads = workers.start(Context(self.settings), self.embedded, self._stop)
         log.info("%d embedded worker(s) started", self.embedded)
 
     def _stop_workers(self, _server: Any, _worker: Any) -> None:

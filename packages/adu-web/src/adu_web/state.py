@@ -1,28 +1,24 @@
-"""What the app keeps between requests: the settings and the store."""
+"""What the app keeps between requests (the services' context) and who acts in this
+request."""
 
 from __future__ import annotations
 
-import attrs
 from adu_core.config import Settings
-from adu_core.store import Store
-from flask import current_app
+from adu_core.services.context import Actor, Context
+from flask import current_app, request
+from flask_login import current_user
 
 
-@attrs.define
-class AduState:
-    settings: Settings
-    store: Store
-
-
-def state() -> AduState:
-    """The ADU state of the current app."""
-    value: AduState = current_app.extensions["adu"]
+def ctx() -> Context:
+    """The services' context of the current app."""
+    value: Context = current_app.extensions["adu"]
     return value
 
 
-def store() -> Store:
-    return state().store
-
-
 def settings() -> Settings:
-    return state().settings
+    return ctx().settings
+
+
+def actor() -> Actor:
+    """The signed-in account, through the pages or the JSON API (recorded in audit events)."""
+    return Actor.account(current_user.username, api=request.path.startswith("/api/"))

@@ -6,26 +6,20 @@ import math
 from typing import Any
 
 import attrs
-from adu_core.errors import NotFound
 from adu_core.models import JobStatus
-from adu_core.store import JobRow
+from adu_core.services import jobs
+from adu_core.services.jobs import JobRow
 from flask import abort, request
 
-from adu_web.state import store
+from adu_web.state import ctx
 
 STATUSES = tuple(s.value for s in JobStatus)
 ACTIVE = (JobStatus.QUEUED, JobStatus.RUNNING)
 
 
 def load_job(job_id: str) -> JobRow:
-    """The job with this exact id, or 404."""
-    try:
-        job = store().get_job(job_id)
-    except NotFound:
-        abort(404, description="There is no job with this id.")
-    if job.id != job_id:
-        abort(404, description="There is no job with this id.")
-    return job
+    """The job with this exact id (NotFound, a 404, otherwise)."""
+    return jobs.get(ctx(), job_id, exact=True)
 
 
 def int_arg(name: str, default: int, *, minimum: int = 1, maximum: int = 1_000_000) -> int:

@@ -9,35 +9,11 @@ from __future__ import annotations
 import os
 import sys
 import time
-from typing import Any, TextIO
+from typing import Any
 
 import click
 
 EXIT_FAILED = 1
-
-
-class _Progress:
-    """One rewritten line on a terminal, a plain line every few seconds otherwise."""
-
-    def __init__(self, stream: TextIO, interval: float = 5.0) -> None:
-        self.stream, self.interval = stream, interval
-        self.tty = stream.isatty()
-        self._last = 0.0
-        self._width = 0
-
-    def __call__(self, p: Any) -> None:
-        text = f"tables {p.tables_done}/{p.tables_total} | {p.rows:,} rows | {p.rows_per_second:,.0f} rows/s"
-        if self.tty:
-            self.stream.write("\r" + text + " " * max(0, self._width - len(text)))
-            self._width = len(text)
-        elif time.monotonic() - self._last >= self.interval:
-            self._last = time.monotonic()
-            self.stream.write(text + "\n")
-        self.stream.flush()
-
-    def done(self) -> None:
-        if self.tty and self._width:
-            self.stream.write("\n")
 
 
 def _print_result(result: Any, elapsed: float) -> None:
@@ -56,11 +32,11 @@ def run_demo(directory: str, scale: int) -> int:
     """Make the sample database in ``directory``, export it through the job engine (the
     job recorded in the store like any other), verify the export; the exit code."""
     from adu_core import config
-    from adu_core.engine import submit_and_run
     from adu_core.logs import setup_service_logging
     from adu_core.models import JobSpec, JobStatus
-    from adu_core.store import Store
-    from adu_core.verify import verify_export
+    from adu_core.services import Actor, Context, running
+    from adu_core.services.exports import verify_export
+    from adu_core.services.progress import ProgressDisplay
 
     from adu_duckdb.demo import make_demo_database
 
@@ -72,12 +48,12 @@ def run_demo(directory: str, scale: int) -> int:
     counts = make_demo_database(db, scale=scale)
     click.echo(f"sample database: {db} ({sum(counts.values()):,} rows in {len(counts)} tables)")
     spec = JobSpec(source=f"duckdb://{db}", target=out, overwrite=True, parallel=settings.parallel, name="adu demo")
-    progress = _Progress(sys.stderr)
+    # a fresh command-line process: a forked pool is safe (the services' fork_safe)
+    ctx = Context(settings, fork_safe=True)
+    progress = ProgressDisplay(sys.stderr)
     started = time.time()
     try:
-        result = submit_and_run(
-            Store.from_settings(settings), spec, settings=settings, on_progress=progress, mp_start="fork"
-        )
+        result = running.export(ctx, spec, actor=Actor.local(), on_progress=progress)
     finally:
         progress.done()
     _print_result(result, time.time() - started)

@@ -12,6 +12,7 @@ from typing import Any
 import pyarrow as pa
 from adu_core.models import ColumnInfo, TableInfo
 
+from adu_postgres import pgtypes
 from adu_postgres import types as t
 from adu_postgres.connection import qualified, quote_ident
 
@@ -147,6 +148,7 @@ def discover(
     for relid, contype, cols in _rows(conn, _KEYS_SQL, {"oids": oids}):
         keys.setdefault(relid, []).append((contype, list(cols)))
     mscale = money_scale(conn)
+    target_facts = pgtypes.describe(conn, oids)  # what the far side needs to recreate each table
 
     tables = []
     for oid, nsp, rel, relkind, persistence, tuples, total, main, readable, comment in rels:
@@ -166,6 +168,7 @@ def discover(
             "relkind": relkind,
             "readable": bool(readable),
             "read_plan": [[*t.decoder_spec(p), bool(p.as_text)] for p in plans],
+            "pg_types": target_facts.get(int(oid)),
         }
         if comment:
             props["comment"] = comment

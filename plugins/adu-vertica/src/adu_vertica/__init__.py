@@ -1,4 +1,4 @@
-"""ADU Vertica source through vertica-python."""
+"""ADU Vertica source through vertica-python; loading into Vertica: :mod:`adu_vertica.load`."""
 
 import importlib
 from typing import Any

@@ -49,6 +49,13 @@ FROM v_monitor.projection_storage
 GROUP BY anchor_table_schema, anchor_table_name, projection_name
 """
 NODES_SQL = "SELECT node_name FROM v_catalog.nodes ORDER BY node_name"
+#: what the session's user may SELECT (a failure only loses the ``readable`` hint)
+PRIVILEGES_SQL = """
+SELECT table_schema, table_name,
+       HAS_TABLE_PRIVILEGE(QUOTE_IDENT(table_schema) || '.' || QUOTE_IDENT(table_name), 'SELECT')
+FROM v_catalog.tables
+WHERE NOT is_system_table AND NOT is_temp_table
+"""
 
 _HASH_EXPR = re.compile(r"^\s*hash\s*\((.*)\)\s*$", re.IGNORECASE | re.DOTALL)
 _COLREF = re.compile(r'^(?:(?:"[^"]+"|[A-Za-z_][\w$]*)\.)*("(?:[^"]|"")+"|[A-Za-z_][\w$]*)$')
@@ -155,6 +162,7 @@ def discover(conn: Any, *, include_views: bool = False) -> list[TableInfo]:
         if int(rows or 0) >= best[0]:
             sizes[key] = (int(rows or 0), int(used or 0))
     nodes = [r[0] for r in _optional(conn, NODES_SQL)]
+    readable = {(schema, table): bool(ok) for schema, table, ok in _optional(conn, PRIVILEGES_SQL)}
     out = []
     for schema, table, kind in tables:
         key = (schema, table)
@@ -170,6 +178,7 @@ def discover(conn: Any, *, include_views: bool = False) -> list[TableInfo]:
             "segment_expression": seg.get("expression"),
             "segmentation_columns": seg_cols,
             "node_count": len(nodes) or None,
+            "readable": readable.get(key),
         }
         size = sizes.get(key)
         info = TableInfo(
@@ -183,6 +192,14 @@ def discover(conn: Any, *, include_views: bool = False) -> list[TableInfo]:
             properties=props,
         )
         out.append(_with_ddl(info))
+    denied = [t.qualified_name for t in out if t.properties.get("readable") is False]
+    if denied:
+        shown = ", ".join(denied[:5]) + (f" and {len(denied) - 5} more" if len(denied) > 5 else "")
+        log.warning(
+            "the user has no SELECT privilege on %d table(s): %s (exporting them fails with permission denied)",
+            len(denied),
+            shown,
+        )
     return out
 
 

@@ -14,6 +14,7 @@ Options (query string, or the job's source options, which win):
 ``backup_server_node``      comma-separated ``host[:port]`` tried when the host is down
 ``connection_timeout``      seconds (float) for connecting and each socket operation
 ``workload`` ``session_label``   passed to the server
+``binary_transfer``         1/true (default): results in Vertica's binary format; 0/false: text
 
 The password is never logged, printed or kept anywhere but in the driver's options; it
 is registered with :func:`adu_core.secrets.remember_secret` so logs mask it.
@@ -104,6 +105,8 @@ def connection_options(url: str, options: Mapping[str, Any] | None = None) -> di
             opts[k] = str(query[k])
     if "connection_load_balance" in query:
         opts["connection_load_balance"] = _flag(query["connection_load_balance"], "connection_load_balance")
+    if "binary_transfer" in query:
+        opts["binary_transfer"] = _flag(query["binary_transfer"], "binary_transfer")
     if "connection_timeout" in query:
         try:
             opts["connection_timeout"] = float(query["connection_timeout"])
@@ -197,12 +200,25 @@ def _clean(text: str) -> str:
     return first
 
 
-def source_error(e: BaseException, what: str) -> SourceError:
-    """A driver exception (or a server ErrorResponse) as a clear :class:`SourceError`."""
+def source_error(e: BaseException, what: str, *, epoch: int | None = None) -> SourceError:
+    """A driver exception (or a server ErrorResponse) as a clear :class:`SourceError`.
+
+    ``epoch``: the job's epoch, named when Vertica refuses it as older than its Ancient
+    History Mark.
+    """
     response = getattr(e, "response", None) or getattr(e, "error_response", None)
     sqlstate = getattr(response, "sqlstate", None) if response is not None else None
     message = getattr(response, "message", None) if response is not None else None
     message = message or _clean(str(e))
+    if "ancient history mark" in message.lower():
+        at = f"epoch {epoch}" if epoch is not None else "the job's epoch"
+        return SourceError(
+            f"{what}: Vertica no longer keeps {at}, the point in time this export reads: its Ancient "
+            "History Mark moved past it while the job ran (history older than the AHM may be purged). "
+            "Export again to read a newer epoch; for exports that run longer than the AHM advances, "
+            f"raise Vertica's HistoryRetentionTime ({message})",
+            sqlstate=sqlstate,
+        )
     if sqlstate == "42501":
         return SourceError(
             f"{what}: permission denied — the user lacks the SELECT privilege "

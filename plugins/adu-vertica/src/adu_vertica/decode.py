@@ -349,7 +349,9 @@ def _timestamp(a: np.ndarray, vpos: np.ndarray, lens: np.ndarray, field: pa.Fiel
     valid = lens >= 0
     raw = _fixed_values(a, vpos, lens, 8, ">i8")
     pos_inf = (raw == INT64_MAX) & valid
-    neg_inf = (raw == INT64_MIN) & valid
+    # -infinity: the int64 minimum (PostgreSQL's wire convention) or one above it (the
+    # constant of Vertica's SDK); no finite Vertica timestamp is that far back
+    neg_inf = (raw <= INT64_MIN + 1) & valid
     us = (raw + UNIX_TO_2000_US) * valid
     if pos_inf.any() or neg_inf.any():
         if infinity == "null":

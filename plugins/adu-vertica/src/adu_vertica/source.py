@@ -109,9 +109,11 @@ class VerticaSource(Source):
     def snapshot(self) -> Iterator[dict[str, Any]]:
         """The job's epoch: the latest closed epoch when the job starts.
 
-        ``AT EPOCH n`` then reads exactly what was committed up to ``n`` in every partition.
-        (Vertica keeps history back to the Ancient History Mark; a job that outlives the
-        AHM's advance fails with a clear error rather than reading a different point.)
+        ``AT EPOCH n`` then reads exactly what was committed up to ``n`` in every partition:
+        rows deleted or updated later are read as they were at ``n``. Vertica keeps that
+        history back to the Ancient History Mark only; a partition read after the AHM
+        has moved past ``n`` fails with one clear line (:func:`adu_vertica.connect.source_error`)
+        rather than reading a different point in time.
         """
         conn = self._connection()
         try:
@@ -126,6 +128,8 @@ class VerticaSource(Source):
         mode = self.partitioning
         names = [c.name for c in table.columns]
         seg_cols = table.properties.get("segmentation_columns")
+        if table.properties.get("readable") is False:
+            target = 1  # no planning query on a table the user cannot read: its read fails alone
         if target > 1 and mode in ("auto", "hash"):
             cols = seg_cols or (list(table.primary_key) if table.primary_key else None)
             if cols and all(c in names for c in cols):
@@ -257,7 +261,7 @@ class VerticaSource(Source):
                     break
             cancelled = cancel.is_set()
         except WireError as e:
-            raise source_error(e, what) from None
+            raise source_error(e, what, epoch=int(epoch) if epoch is not None else None) from None
         except (ConnectionLost, verrors.ConnectionError, OSError) as e:
             raise SourceError(f"{what}: connection to Vertica lost mid-export ({e})", retryable=True) from None
         except (ValueError, pa.ArrowException, verrors.Error) as e:

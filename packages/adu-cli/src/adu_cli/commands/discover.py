@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import click
-from adu_core.connections import resolve_source
-from adu_core.plugin.manager import get_plugins
+from adu_core.services.discovery import discover
+from adu_core.services.formatting import human_bytes
 
-from adu_cli.context import Env, echo_json, handle_errors, human_bytes, pass_env
+from adu_cli.context import Env, echo_json, handle_errors, pass_env
 
 
 @click.command(name="discover")
@@ -19,20 +19,17 @@ from adu_cli.context import Env, echo_json, handle_errors, human_bytes, pass_env
 @handle_errors
 def command(env: Env, source: str, as_json: bool, views: bool, foreign: bool, schemas: tuple[str, ...]) -> None:
     """List the schemas, tables and columns of SOURCE (a URL, a DuckDB file or @name)."""
-    import fnmatch
-
-    url = resolve_source(source, password=None, connections_file=env.settings.connections_file)
-    src = get_plugins().open_source(url)
-    try:
-        tables = src.discover(include_views=views, include_foreign=foreign)
-        info = src.info()
-    finally:
-        src.close()
-    if schemas:
-        tables = [t for t in tables if any(fnmatch.fnmatchcase(t.schema, s) for s in schemas)]
+    found = discover(
+        env.ctx,
+        source,
+        actor=env.actor,
+        options={"include_views": views, "include_foreign": foreign},
+        schemas=schemas,
+    )
     if as_json:
-        echo_json({"source": info.to_dict(), "tables": [t.to_dict() for t in tables]})
+        echo_json(found.to_dict())
         return
+    info, tables = found.source, found.tables
     click.echo(f"{info.to_dict()['url']}  ({info.server_version or info.kind})")
     for t in tables:
         est = f"~{t.row_estimate:,} rows" if t.row_estimate is not None and t.row_estimate >= 0 else "rows unknown"

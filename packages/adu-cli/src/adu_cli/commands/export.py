@@ -2,37 +2,15 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
-from adu_core.models import JobResult, JobSpec, JobStatus, TableSelection
+from adu_core.models import JobSpec, TableSelection
 from adu_core.options import parse_options
-from adu_core.secrets import remember_secret, url_password
+from adu_core.services import running
 from adu_core.services.plugins import check_sink_options, check_source_options
 
-from adu_cli.context import EXIT_FAILED, Env, echo_json, handle_errors, human_bytes, human_duration, pass_env
+from adu_cli.context import Env, echo_json, handle_errors, pass_env
 from adu_cli.options import ComponentChoice
-from adu_cli.progress import ProgressPrinter
-
-
-def print_result(result: JobResult, elapsed: float) -> None:
-    for t in result.tables:
-        mark = {"succeeded": "ok", "failed": "FAILED", "cancelled": "cancelled"}.get(t.status.value, t.status.value)
-        line = f"  {mark:<9} {t.qualified_name}: {t.rows:,} rows, {human_bytes(t.bytes)}, {len(t.files)} file(s)"
-        if t.validation is not None and not t.validation.passed:
-            line += f"; validation ({t.validation.mode}): {t.validation.failed_rows} row(s) failed"
-            if t.validation.quarantined_rows:
-                line += f", {t.validation.quarantined_rows} quarantined"
-        if t.error is not None:
-            line += f" - {t.error.message}"
-        click.echo(line)
-    rate = result.rows / elapsed if elapsed > 0 else 0
-    click.echo(
-        f"job {result.job_id} {result.status.value}: {len(result.tables)} table(s), {result.rows:,} rows, "
-        f"{human_bytes(result.bytes)} in {human_duration(elapsed)} ({rate:,.0f} rows/s)"
-    )
-    if result.manifest_path:
-        click.echo(f"manifest: {result.manifest_path}")
+from adu_cli.results import exit_unless_succeeded, run_and_show
 
 
 @click.command(name="export")
@@ -94,12 +72,7 @@ def command(
 ) -> None:
     """Export tables of SOURCE to Parquet files in --out, with a manifest."""
     import os
-    import time
 
-    from adu_core.engine import submit_and_run
-
-    password = url_password(source)
-    remember_secret(password)
     sink_options = parse_options(sink_opts, "--sink-option")
     if compression:
         sink_options["compression"] = compression
@@ -124,15 +97,9 @@ def command(
         sign_key=os.path.abspath(sign_key) if sign_key else None,
         name=name,
     )
-    printer = None if as_json else ProgressPrinter()
-    started = time.time()
-    try:
-        result = submit_and_run(
-            env.store, spec, password=password, settings=env.settings, on_progress=printer, mp_start="fork"
-        )
-    finally:
-        if printer is not None:
-            printer.done()
+    result = run_and_show(
+        lambda on_progress: running.export(env.ctx, spec, actor=env.actor, on_progress=on_progress), show=not as_json
+    )
     if as_json:
         echo_json(
             {
@@ -154,7 +121,4 @@ def command(
                 ],
             }
         )
-    else:
-        print_result(result, time.time() - started)
-    if result.status != JobStatus.SUCCEEDED:
-        sys.exit(EXIT_FAILED)
+    exit_unless_succeeded(result)

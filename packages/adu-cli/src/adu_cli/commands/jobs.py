@@ -7,8 +7,10 @@ import time
 
 import click
 from adu_core.models import JobStatus
+from adu_core.services import jobs as job_service
+from adu_core.services.formatting import human_bytes, human_duration
 
-from adu_cli.context import EXIT_FAILED, Env, echo_json, handle_errors, human_bytes, human_duration, pass_env
+from adu_cli.context import Env, echo_json, handle_errors, pass_env
 
 
 def _when(ts: float | None) -> str:
@@ -28,7 +30,7 @@ def group() -> None:
 @handle_errors
 def list_jobs(env: Env, status: str | None, limit: int, as_json: bool) -> None:
     """Jobs, newest first."""
-    jobs = env.store.list_jobs(status=status, limit=limit)
+    jobs = job_service.list_jobs(env.ctx, status=status, limit=limit)
     if as_json:
         echo_json([j.to_dict() for j in jobs])
         return
@@ -50,14 +52,15 @@ def list_jobs(env: Env, status: str | None, limit: int, as_json: bool) -> None:
 @handle_errors
 def show(env: Env, job_id: str, as_json: bool) -> None:
     """One job: configuration, tables, validation and errors."""
-    job = env.store.get_job(job_id)
-    tables = env.store.list_tables(job.id)
+    job = job_service.get(env.ctx, job_id)
+    tables = job_service.tables(env.ctx, job.id)
     if as_json:
         echo_json(
             {
                 "job": job.to_dict(),
                 "tables": [t.to_dict() for t in tables],
-                "partitions": env.store.list_partitions(job.id),
+                "partitions": [p.to_dict() for p in job_service.partitions(env.ctx, job.id)],
+                "events": [e.to_dict() for e in job_service.events(env.ctx, job.id)],
             }
         )
         return
@@ -96,6 +99,11 @@ def show(env: Env, job_id: str, as_json: bool) -> None:
                     click.echo(
                         f"      {col}{c['check']}: {c['failed_rows']} row(s)" + (f", e.g. {samples}" if samples else "")
                     )
+    history = [e for e in job_service.events(env.ctx, job.id) if e.data and e.data.get("action")]
+    if history:
+        click.echo("\n  history")
+        for e in history:
+            click.echo(f"    {_when(e.ts)}  {e.message}")
 
 
 @group.command(name="logs")
@@ -116,7 +124,7 @@ def logs(env: Env, job_id: str, level: str | None, table: str | None, as_json: b
 
     from adu_core.logs import read_job_log
 
-    job = env.store.get_job(job_id)
+    job = job_service.get(env.ctx, job_id)
     floor = logging.getLevelName(level.upper()) if level else 0
     for entry in read_job_log(env.settings.job_log_path(job.id)):
         if floor and logging.getLevelName(str(entry.get("level", "INFO"))) < floor:
@@ -138,7 +146,7 @@ def logs(env: Env, job_id: str, level: str | None, table: str | None, as_json: b
 @handle_errors
 def cancel(env: Env, job_id: str) -> None:
     """Ask a running job to stop (a queued job is cancelled at once)."""
-    job = env.store.request_cancel(job_id)
+    job = job_service.cancel(env.ctx, job_id, actor=env.actor)
     click.echo(f"job {job.id}: cancel requested ({job.status.value})")
 
 
@@ -150,33 +158,18 @@ def cancel(env: Env, job_id: str) -> None:
 @handle_errors
 def retry(env: Env, job_id: str, queue_only: bool, password_stdin: bool) -> None:
     """Run the failed tables of a finished job again (published tables are kept)."""
-    from adu_core.engine import run_job
-    from adu_core.store import worker_identity
+    from adu_core.services import running
 
-    from adu_cli.commands.export import print_result
-    from adu_cli.progress import ProgressPrinter
+    from adu_cli.results import exit_unless_succeeded, run_and_show
 
     password = sys.stdin.readline().rstrip("\n") if password_stdin else None
-    job = env.store.retry_job(job_id, password=password if queue_only else None)
+    # queued for a worker: the password is stored encrypted until the job ends; run here:
+    # it stays in this process
+    job = job_service.retry(env.ctx, job_id, actor=env.actor, password=password if queue_only else None)
     click.echo(f"job {job.id}: retrying {', '.join(job.spec.retry_tables) or 'all tables'}")
     if queue_only:
         return
-    wid = worker_identity()
-    env.store.claim_job(wid, job_id=job.id)
-    printer = ProgressPrinter()
-    started = time.time()
-    try:
-        result = run_job(
-            env.store,
-            job.id,
-            password=password,
-            settings=env.settings,
-            on_progress=printer,
-            worker_id=wid,
-            mp_start="fork",
-        )
-    finally:
-        printer.done()
-    print_result(result, time.time() - started)
-    if result.status != JobStatus.SUCCEEDED:
-        sys.exit(EXIT_FAILED)
+    result = run_and_show(
+        lambda on_progress: running.run_here(env.ctx, job.id, password=password, on_progress=on_progress)
+    )
+    exit_unless_succeeded(result)

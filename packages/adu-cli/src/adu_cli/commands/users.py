@@ -7,11 +7,11 @@ import time
 
 import click
 from adu_core.errors import UsageError
-from adu_core.store import ROLES
+from adu_core.services import accounts
 
 from adu_cli.context import Env, echo_json, handle_errors, pass_env
 
-ROLE = click.Choice(ROLES)
+ROLE = click.Choice(accounts.ROLES)
 
 
 def _read_password(from_stdin: bool) -> str:
@@ -33,7 +33,10 @@ def _when(ts: float | None) -> str:
 
 @click.group(name="users")
 def group() -> None:
-    """Manage dashboard accounts: admin (everything), operator (runs jobs), viewer (reads)."""
+    """Manage dashboard accounts: admin (everything), operator (runs jobs), viewer (reads).
+
+    The last active admin can never be removed, demoted or deactivated.
+    """
 
 
 @group.command(name="add")
@@ -45,7 +48,7 @@ def group() -> None:
 def add(env: Env, name: str, role: str, password_stdin: bool) -> None:
     """Create the account NAME (asks for its password unless --password-stdin)."""
     password = _read_password(password_stdin)
-    env.store.add_user(name, password, role)
+    accounts.add_user(env.ctx, name, password, role, actor=env.actor)
     click.echo(f"user {name} added ({role})")
 
 
@@ -55,7 +58,7 @@ def add(env: Env, name: str, role: str, password_stdin: bool) -> None:
 @handle_errors
 def list_(env: Env, as_json: bool) -> None:
     """List the accounts (never their passwords)."""
-    users = env.store.list_users()
+    users = accounts.list_users(env.ctx)
     if as_json:
         echo_json([u.to_dict() for u in users])
         return
@@ -64,7 +67,7 @@ def list_(env: Env, as_json: bool) -> None:
         return
     click.echo(f"{'USER':24} {'ROLE':9} {'LAST SIGN-IN':21} STATE")
     for u in users:
-        state = "locked" if u.locked_until and u.locked_until > time.time() else ("inactive" if not u.active else "ok")
+        state = "locked" if u.locked else ("inactive" if not u.active else "ok")
         click.echo(f"{u.username:24} {u.role:9} {_when(u.last_login_at):21} {state}")
 
 
@@ -74,10 +77,7 @@ def list_(env: Env, as_json: bool) -> None:
 @handle_errors
 def remove(env: Env, name: str) -> None:
     """Delete the account NAME."""
-    users = env.store.list_users()
-    if any(u.username == name and u.role == "admin" for u in users) and sum(u.role == "admin" for u in users) == 1:
-        raise UsageError("refusing to remove the last admin")
-    env.store.remove_user(name)
+    accounts.remove_user(env.ctx, name, actor=env.actor)
     click.echo(f"user {name} removed")
 
 
@@ -88,15 +88,28 @@ def remove(env: Env, name: str) -> None:
 @handle_errors
 def set_role(env: Env, name: str, role: str) -> None:
     """Give NAME the role ROLE."""
-    users = env.store.list_users()
-    if (
-        role != "admin"
-        and any(u.username == name and u.role == "admin" for u in users)
-        and sum(u.role == "admin" for u in users) == 1
-    ):
-        raise UsageError("refusing to take the admin role from the last admin")
-    env.store.set_role(name, role)
+    accounts.set_role(env.ctx, name, role, actor=env.actor)
     click.echo(f"user {name} is now {role}")
+
+
+@group.command(name="deactivate")
+@click.argument("name")
+@pass_env
+@handle_errors
+def deactivate(env: Env, name: str) -> None:
+    """Stop NAME from signing in (its sessions end at once); the account is kept."""
+    accounts.set_active(env.ctx, name, False, actor=env.actor)
+    click.echo(f"user {name} deactivated")
+
+
+@group.command(name="activate")
+@click.argument("name")
+@pass_env
+@handle_errors
+def activate(env: Env, name: str) -> None:
+    """Let NAME sign in again."""
+    accounts.set_active(env.ctx, name, True, actor=env.actor)
+    click.echo(f"user {name} activated")
 
 
 @group.command(name="set-password")
@@ -106,6 +119,6 @@ def set_role(env: Env, name: str, role: str) -> None:
 @handle_errors
 def set_password(env: Env, name: str, password_stdin: bool) -> None:
     """Set a new password for NAME (also unlocks the account)."""
-    env.store.get_user(name)
-    env.store.set_password(name, _read_password(password_stdin))
+    accounts.get_user(env.ctx, name)
+    accounts.set_password(env.ctx, name, _read_password(password_stdin), actor=env.actor)
     click.echo(f"password of {name} changed")

@@ -8,15 +8,9 @@ import threading
 from typing import Any
 
 import click
-from adu_core.errors import UsageError
+from adu_core.services import workers
 
 from adu_cli.context import Env, fail, handle_errors, pass_env
-
-
-def _check_production(env: Env) -> None:
-    s = env.settings
-    if s.production and (s.secret_key_is_default or len(s.secret_key) < 16):
-        raise UsageError("refusing to start: ADU_ENV=production needs a real ADU_SECRET_KEY (16+ characters)")
 
 
 @click.command(name="worker")
@@ -33,12 +27,9 @@ def _check_production(env: Env) -> None:
 def command(env: Env, count: int, once: bool) -> None:
     """Run queued jobs from the store until stopped (SIGTERM or Ctrl-C finish the
     running job first). Any number of workers may share one store."""
-    from adu_core.worker import Worker, start_embedded_workers
-
-    _check_production(env)
-    store = env.store
+    env.settings.check_secret_key()
     if once:
-        ran = Worker(store, env.settings).run_one()
+        ran = workers.run_one(env.ctx)
         click.echo("ran one job" if ran else "no queued job", err=True)
         return
     stop = threading.Event()
@@ -49,7 +40,7 @@ def command(env: Env, count: int, once: bool) -> None:
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    threads = start_embedded_workers(store, env.settings, count, stop)
+    threads = workers.start(env.ctx, count, stop)
     click.echo(f"adu worker: {count} worker thread(s) waiting for jobs", err=True)
     while any(t.is_alive() for t in threads):
         for t in threads:

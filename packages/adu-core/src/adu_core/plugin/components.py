@@ -1,4 +1,4 @@
-"""The component interfaces plugins implement: sources, sinks and validators.
+"""The component interfaces plugins implement: sources, sinks, validators and executors.
 
 Arrow is the only currency: a source yields :class:`pyarrow.RecordBatch` streams whose
 schema is :meth:`adu_core.models.TableInfo.arrow_schema`; validators look at those
@@ -24,7 +24,7 @@ import abc
 import contextlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, Self
 from urllib.parse import urlsplit
 
 import attrs
@@ -45,6 +45,13 @@ if TYPE_CHECKING:
     import pyarrow.dataset
 
     from adu_core.manifest.model import Manifest, ManifestTable
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
+
+    from adu_core.config import Settings
+    from adu_core.engine.partition import PartitionProgress, PartitionTask
+    from adu_core.plugin.manager import Plugins
 
 
 class CancelToken(Protocol):
@@ -401,3 +408,101 @@ RegisterValidator = Callable[[type[Validator]], None]
 
 #: name of the column the engine adds to quarantined batches.
 FAILED_CHECKS_COLUMN = "_adu_failed_checks"
+
+
+# --------------------------------------------------------------------------- executors
+
+
+@attrs.frozen
+class ExecutorContext:
+    """What an executor is given for one job (coordinator side).
+
+    :param job_id: the job's id.
+    :param workers: how many partitions may run at once (at least 1).
+    :param plugins: the job's plugins. Threads of this process use them as they are;
+        another process or host rebuilds the same set from ``plugins.portable()`` (a
+        picklable :class:`~adu_core.plugin.manager.PluginSet`), never from its own
+        environment, so every worker sees the plugins the job was planned with.
+    :param log_path: the job's log file (JSON lines); a worker process appends to it
+        through :func:`adu_core.logs.job_logging` (``whole_process=True``).
+    :param log_level: the level of the job log.
+    :param secrets: values a worker process must mask in its logs
+        (:func:`adu_core.secrets.remember_secret`).
+    :param mp_start: start method of local process pools (None: Python's default).
+    :param settings: the settings of the process running the job.
+    """
+
+    job_id: str
+    workers: int
+    plugins: Plugins
+    log_path: str | None
+    log_level: str
+    secrets: tuple[str, ...]
+    mp_start: str | None
+    settings: Settings
+
+
+class Executor(abc.ABC):
+    """Coordinator: runs the partitions of one job (threads, a process pool, a cluster).
+
+    The engine builds one executor per job (``cls(context)``), submits every partition,
+    collects :meth:`progress` and finished futures in its loop, calls :meth:`cancel` when
+    the job must stop, and :meth:`shutdown` at the end whatever happened. All methods are
+    called from the one thread that runs the job.
+
+    A submitted :class:`~adu_core.engine.partition.PartitionTask` is picklable (it carries
+    the source URL with its password: memory only, never stored or logged). The worker
+    that receives it calls :func:`adu_core.engine.run_partition` with a
+    :class:`~adu_core.engine.partition.PartitionRuntime` holding the job's plugins, a
+    :class:`CancelToken` that :meth:`cancel` sets, a ``report`` callable whose
+    :class:`~adu_core.engine.partition.PartitionProgress` messages (table, partition, rows,
+    bytes) come back through :meth:`progress`, and the worker's name, which the result
+    carries (:attr:`~adu_core.models.PartitionResult.worker`) into the store. The result is
+    small: file names, counts, hashes and validation partials, never data.
+    """
+
+    #: registered name, the value of ``ADU_EXECUTOR``.
+    name: ClassVar[str]
+    #: one line shown by ``adu plugins``.
+    description: ClassVar[str] = ""
+
+    def __init__(self, context: ExecutorContext) -> None:
+        self.context = context
+
+    def where(self) -> str:
+        """Where partitions run, for the job log (``in threads``, ``on tcp://host:8786``)."""
+        return f"on the {self.name} executor"
+
+    @abc.abstractmethod
+    def submit(self, task: PartitionTask) -> Future[PartitionResult]:
+        """Start ``task`` (now or when a worker is free) and return its future.
+
+        The future's result is the partition's :class:`~adu_core.models.PartitionResult`,
+        failures included (:func:`~adu_core.engine.run_partition` turns them into results);
+        an exception from the future means the worker itself was lost (killed, out of
+        memory) and the engine records the partition failed.
+        """
+
+    @abc.abstractmethod
+    def cancel(self) -> None:
+        """Tell every partition to stop, without waiting: running ones see their
+        :class:`CancelToken` set between batches (and stop the read on the server); those
+        not started yet return a cancelled result at once."""
+
+    @abc.abstractmethod
+    def progress(self) -> list[PartitionProgress]:
+        """The progress messages received since the last call, without waiting."""
+
+    @abc.abstractmethod
+    def shutdown(self) -> None:
+        """Wait for running partitions to return, drop the ones not started, and release
+        what the executor holds (pools, connections, queues). Called once per job."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.shutdown()
+
+
+RegisterExecutor = Callable[[type[Executor]], None]

@@ -4,6 +4,11 @@ Built-in plugins are named in :data:`BUILTIN_PLUGINS` (imported by module name, 
 ``adu_core`` never imports a plugin package statically); third-party plugins load from the
 ``adu`` entry-point group, each in its own ``try``: a broken plugin is reported in one line
 and the host goes on. ``ADU_BLOCK_PLUGINS=name1,name2`` blocks plugins by name.
+
+A job's plugins travel with it: :meth:`Plugins.portable` describes the registered set
+(names, modules, blocked names) as a picklable :class:`PluginSet` that a worker process
+rebuilds with :meth:`PluginSet.build`, so its partitions see exactly the plugins the job
+was planned with, not whatever that process would load on its own.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import importlib
 import logging
 import os
+import pickle
 import threading
 from collections.abc import Iterable
 from importlib import metadata
@@ -24,12 +30,13 @@ import pluggy
 from adu_core.errors import UsageError
 from adu_core.models import JobResult, JobSpec, TableResult
 from adu_core.plugin import PROJECT_NAME, spec
-from adu_core.plugin.components import Sink, Source, Validator
+from adu_core.plugin.components import Executor, Sink, Source, Validator
 
 log = logging.getLogger(__name__)
 
 #: Built-in plugins: (name, module). Missing distributions are skipped quietly.
 BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
+    ("executors", "adu_core.engine.executors"),
     ("duckdb", "adu_duckdb.plugin"),
     ("parquet", "adu_parquet.plugin"),
     ("postgres", "adu_postgres.plugin"),
@@ -58,6 +65,7 @@ class Registry:
     sources: dict[str, type[Source]] = attrs.field(factory=dict)
     sinks: dict[str, type[Sink]] = attrs.field(factory=dict)
     validators: dict[str, type[Validator]] = attrs.field(factory=dict)
+    executors: dict[str, type[Executor]] = attrs.field(factory=dict)
     owners: dict[str, str] = attrs.field(factory=dict)
 
 
@@ -65,18 +73,23 @@ class Plugins:
     """Typed facade over the pluggy manager: loads plugins, registers components and
     calls hooks by keyword."""
 
-    def __init__(self, *, load_builtins: bool = True, load_entrypoints: bool = True) -> None:
+    def __init__(
+        self, *, load_builtins: bool = True, load_entrypoints: bool = True, blocked: Iterable[str] | None = None
+    ) -> None:
         self.pm = pluggy.PluginManager(PROJECT_NAME)
         self.pm.add_hookspecs(spec)
         self.records: dict[str, PluginRecord] = {}
         self.errors: list[str] = []
         self._registry: Registry | None = None
-        blocked = {b.strip() for b in os.environ.get(BLOCK_ENV, "").split(",") if b.strip()}
-        for name in blocked:
+        if blocked is None:
+            blocked = (b.strip() for b in os.environ.get(BLOCK_ENV, "").split(","))
+        #: names never registered (``ADU_BLOCK_PLUGINS`` unless given)
+        self.blocked = frozenset(b for b in blocked if b)
+        for name in self.blocked:
             self.pm.set_blocked(name)
         if load_builtins:
             for name, module in BUILTIN_PLUGINS:
-                if name in blocked:
+                if name in self.blocked:
                     continue
                 try:
                     mod = importlib.import_module(module)
@@ -90,7 +103,7 @@ class Plugins:
                     continue
                 self.register(mod, name=name, builtin=True)
         if load_entrypoints:
-            self._load_entrypoints(blocked)
+            self._load_entrypoints(self.blocked)
         self.pm.check_pending()
 
     # -- loading ---------------------------------------------------------------------
@@ -100,7 +113,7 @@ class Plugins:
         self.errors.append(line)
         log.warning(line)
 
-    def _load_entrypoints(self, blocked: set[str]) -> None:
+    def _load_entrypoints(self, blocked: frozenset[str]) -> None:
         for ep in metadata.entry_points(group=PROJECT_NAME):
             if ep.name in blocked or self.pm.get_plugin(ep.name) is not None:
                 continue
@@ -170,6 +183,7 @@ class Plugins:
                 ("adu_register_sources", "source", reg.sources),
                 ("adu_register_sinks", "sink", reg.sinks),
                 ("adu_register_validators", "validator", reg.validators),
+                ("adu_register_executors", "executor", reg.executors),
             ):
                 impl = getattr(plugin, hook_name, None)
                 if impl is not None:
@@ -252,6 +266,45 @@ class Plugins:
                 added[name] = impl.plugin_name
         return added
 
+    def executor_names(self) -> list[str]:
+        """The registered executors' names, sorted."""
+        return sorted(self.registry.executors)
+
+    def executor_class(self, name: str) -> type[Executor]:
+        """The executor registered as ``name``; :class:`UsageError` when there is none."""
+        try:
+            return self.registry.executors[name]
+        except KeyError:
+            known = ", ".join(["auto", *self.executor_names()])
+            raise UsageError(f"executor must be one of {known}, not {name!r} (ADU_EXECUTOR)") from None
+
+    # -- other processes ---------------------------------------------------------------
+
+    def portable(self) -> PluginSet:
+        """A picklable description of the registered plugins, in registration order.
+
+        A module travels by name; any other plugin object travels pickled (an instance of a
+        class its module defines at top level, with its attributes). A plugin that cannot
+        be pickled is left out, with a warning: its components exist only in this process.
+        """
+        refs = []
+        for name, rec in self.records.items():
+            plugin = self.pm.get_plugin(name)
+            if plugin is None:
+                continue
+            if isinstance(plugin, ModuleType):
+                refs.append(PluginRef(name=name, module=plugin.__name__, builtin=rec.builtin, version=rec.version))
+                continue
+            try:
+                payload = pickle.dumps(plugin)
+            except Exception as exc:  # noqa: BLE001 - any pickling failure means "cannot travel"
+                log.warning("plugin %r cannot be sent to other processes (%s): they run without it", name, exc)
+                continue
+            refs.append(
+                PluginRef(name=name, module=rec.module, builtin=rec.builtin, version=rec.version, pickled=payload)
+            )
+        return PluginSet(plugins=tuple(refs), blocked=self.blocked)
+
     # -- lifecycle hooks ---------------------------------------------------------------
 
     def job_started(self, *, job_id: str, spec: JobSpec) -> None:
@@ -275,6 +328,52 @@ class Plugins:
         """Every loaded plugin with its version and what it provides."""
         _ = self.registry
         return sorted(self.records.values(), key=lambda r: (not r.builtin, r.name))
+
+
+@attrs.frozen
+class PluginRef:
+    """One registered plugin, as :meth:`Plugins.portable` describes it.
+
+    :param module: the plugin module (or the module of the plugin object's class).
+    :param pickled: the pickled plugin object; None when the plugin is ``module`` itself.
+    """
+
+    name: str
+    module: str
+    builtin: bool
+    version: str | None
+    pickled: bytes | None = None
+
+    def load(self) -> Any:
+        """The plugin object: the module imported, or the object unpickled."""
+        if self.pickled is None:
+            return importlib.import_module(self.module)
+        return pickle.loads(self.pickled)  # noqa: S301 - written by this job's own coordinator
+
+
+@attrs.frozen
+class PluginSet:
+    """The plugins of a job, picklable: what a worker process needs to rebuild them."""
+
+    plugins: tuple[PluginRef, ...]
+    blocked: frozenset[str] = frozenset()
+
+    def build(self) -> Plugins:
+        """A :class:`Plugins` with exactly these plugins (no built-in or entry point of its own).
+
+        A plugin that fails to load here is reported in :attr:`Plugins.errors` and logged,
+        as at start-up; the others are registered.
+        """
+        plugins = Plugins(load_builtins=False, load_entrypoints=False, blocked=self.blocked)
+        for ref in self.plugins:
+            try:
+                obj = ref.load()
+            except Exception as exc:  # noqa: BLE001 - one broken plugin must not stop the worker
+                plugins._failed(ref.name, exc)
+                continue
+            plugins.register(obj, name=ref.name, builtin=ref.builtin, version=ref.version)
+        plugins.pm.check_pending()
+        return plugins
 
 
 def _dist_version(module: str) -> str | None:

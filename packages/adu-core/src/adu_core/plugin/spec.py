@@ -3,7 +3,7 @@
 Every hook is prefixed ``adu_`` and is called with keyword arguments only, through the
 typed facade :class:`adu_core.plugin.manager.Plugins`.
 
-Components (sources, validators, sinks) arrive through ``adu_register_*`` hooks that take
+Components (sources, validators, sinks, executors) arrive through ``adu_register_*`` hooks that take
 a ``register`` callback, so the host owns naming and duplicate checks. The job lifecycle
 hooks let observers (an audit trail, a notifier) follow jobs; they must not raise: an
 exception in an observer is logged and the job goes on.
@@ -17,7 +17,7 @@ from adu_core.plugin import hookspec
 
 if TYPE_CHECKING:
     from adu_core.models import JobResult, JobSpec, TableResult
-    from adu_core.plugin.components import RegisterSink, RegisterSource, RegisterValidator
+    from adu_core.plugin.components import RegisterExecutor, RegisterSink, RegisterSource, RegisterValidator
 
 
 # ----------------------------------------------------------------------------- sources
@@ -73,6 +73,25 @@ def adu_register_commands(cli: Any) -> None:
         refused (reported in one line, the CLI's own is kept). Raise
         :class:`adu_core.errors.UsageError` for bad input: the CLI prints it in one
         line and exits with 2 (``AduError``: 1).
+    """
+
+
+# --------------------------------------------------------------------------- executors
+
+
+@hookspec
+def adu_register_executors(register: RegisterExecutor) -> None:
+    """Register executor classes: where and how a job runs its partitions (the executor
+    hookspec, ``adu_executor``).
+
+    ``thread`` and ``process`` are built in (:mod:`adu_core.engine.executors`); a job runs
+    on the executor ``ADU_EXECUTOR`` names (``auto``: one of the two built-ins), so a
+    plugin's executor (a cluster) is used only when asked for by name.
+
+    :param register: call ``register(ExecutorClass)``, a subclass of
+        :class:`adu_core.plugin.components.Executor`; its ``name`` is the value of
+        ``ADU_EXECUTOR`` that selects it. A name registered twice is refused with a clear
+        error naming both plugins.
     """
 
 

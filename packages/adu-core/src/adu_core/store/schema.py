@@ -69,6 +69,7 @@ job_partitions = sa.Table(
     sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
     sa.Column("spec", sa.Text),
     sa.Column("error", sa.Text),
+    sa.Column("worker", sa.Text),  # where it ran: host:pid, or an executor's worker address
 )
 
 events = sa.Table(

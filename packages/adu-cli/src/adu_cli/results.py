@@ -1,0 +1,55 @@
+"""How a job run in this process is shown: live progress while it runs, then one line per
+table and a summary (``adu export``, ``adu demo``, ``adu jobs retry``)."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+
+import click
+from adu_core.models import JobResult, JobStatus
+from adu_core.services.formatting import human_bytes, human_duration
+from adu_core.services.progress import ProgressDisplay
+
+from adu_cli.context import EXIT_FAILED
+
+
+def print_result(result: JobResult, elapsed: float) -> None:
+    for t in result.tables:
+        mark = {"succeeded": "ok", "failed": "FAILED", "cancelled": "cancelled"}.get(t.status.value, t.status.value)
+        line = f"  {mark:<9} {t.qualified_name}: {t.rows:,} rows, {human_bytes(t.bytes)}, {len(t.files)} file(s)"
+        if t.validation is not None and not t.validation.passed:
+            line += f"; validation ({t.validation.mode}): {t.validation.failed_rows} row(s) failed"
+            if t.validation.quarantined_rows:
+                line += f", {t.validation.quarantined_rows} quarantined"
+        if t.error is not None:
+            line += f" - {t.error.message}"
+        click.echo(line)
+    rate = result.rows / elapsed if elapsed > 0 else 0
+    click.echo(
+        f"job {result.job_id} {result.status.value}: {len(result.tables)} table(s), {result.rows:,} rows, "
+        f"{human_bytes(result.bytes)} in {human_duration(elapsed)} ({rate:,.0f} rows/s)"
+    )
+    if result.manifest_path:
+        click.echo(f"manifest: {result.manifest_path}")
+
+
+def run_and_show(run: Callable[[Callable[..., None] | None], JobResult], *, show: bool = True) -> JobResult:
+    """Call ``run(on_progress)`` with a live display on standard error (unless
+    ``show`` is off: the caller prints the result itself), then print the result."""
+    display = ProgressDisplay() if show else None
+    started = time.time()
+    try:
+        result = run(display)
+    finally:
+        if display is not None:
+            display.done()
+    if show:
+        print_result(result, time.time() - started)
+    return result
+
+
+def exit_unless_succeeded(result: JobResult) -> None:
+    if result.status != JobStatus.SUCCEEDED:
+        sys.exit(EXIT_FAILED)

@@ -1,0 +1,36 @@
+"""The job engine: plan (discover, select, partition) and run.
+
+:func:`run_job` runs one claimed job of the store in this process. The package is split
+by where its code runs:
+
+* :mod:`~adu_core.engine.runner` (coordinator): planning and the run loop;
+* :mod:`~adu_core.engine.executors`: where partitions run (``thread`` and ``process``
+  built in; more from plugins through ``adu_register_executors``);
+* :mod:`~adu_core.engine.partition` (worker): one partition, source -> validators -> sink;
+* :mod:`~adu_core.engine.outcome` (coordinator): tables settled and published, the
+  validation merged, the manifest written, the job finished;
+* :mod:`~adu_core.engine.recorder`: the store writes, buffered between progress ticks;
+* :mod:`~adu_core.engine.progress`: :class:`Progress` for live displays.
+"""
+
+from __future__ import annotations
+
+from adu_core.engine.errors import error_info
+from adu_core.engine.executors import choose_executor
+from adu_core.engine.partition import PartitionProgress, PartitionRuntime, PartitionTask, WorkerCaches, run_partition
+from adu_core.engine.progress import Progress, ProgressCallback
+from adu_core.engine.runner import run_job, submit_and_run
+
+__all__ = [
+    "PartitionProgress",
+    "PartitionRuntime",
+    "PartitionTask",
+    "Progress",
+    "ProgressCallback",
+    "WorkerCaches",
+    "choose_executor",
+    "error_info",
+    "run_job",
+    "run_partition",
+    "submit_and_run",
+]

@@ -1,0 +1,204 @@
+"""The built-in executors, ``thread`` and ``process``, and how a job picks one.
+
+This module is a plugin of its own (a built-in of :mod:`adu_core.plugin.manager`): it
+registers both executors through the ``adu_register_executors`` hook, exactly as an
+executor plugin would (see :class:`adu_core.plugin.components.Executor`).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import multiprocessing
+import queue
+import threading
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+from adu_core.engine.partition import (
+    PartitionProgress,
+    PartitionRuntime,
+    PartitionTask,
+    ThreadCaches,
+    WorkerCaches,
+    local_worker,
+    run_partition,
+)
+from adu_core.logs import job_logging, job_thread
+from adu_core.models import PartitionResult
+from adu_core.plugin import hookimpl
+from adu_core.plugin.components import CancelToken, Executor, ExecutorContext, RegisterExecutor, Source
+from adu_core.plugin.manager import Plugins, PluginSet, get_plugins
+from adu_core.secrets import remember_secret
+
+
+def choose_executor(kind: str, source: Source, workers: int, partitions: int, *, plugins: Plugins | None = None) -> str:
+    """The name of the executor a job runs its partitions on.
+
+    ``auto`` picks threads when the source reads outside the GIL
+    (:attr:`Source.reads_release_gil`): decoding then runs on every core from one process,
+    which starts nothing, pickles nothing and holds one copy of its libraries (measured on
+    the 3M-row PostgreSQL export: 5% faster and a third less memory than a process pool).
+    Otherwise a process pool, so Python-heavy decoding is not serialised by the GIL. A
+    single partition runs in a thread (for ``auto`` and ``process``): there is nothing to
+    run beside it. Any other registered executor is used as named.
+
+    :raises UsageError: ``kind`` is neither ``auto`` nor a registered executor.
+    """
+    if kind != "auto":
+        (plugins or get_plugins()).executor_class(kind)  # an unknown name is a UsageError
+    if kind in ("auto", "process") and workers == 1 and partitions == 1:
+        return "thread"
+    if kind == "auto":
+        return "thread" if source.reads_release_gil else "process"
+    return kind
+
+
+def _drain(messages: Any) -> list[PartitionProgress]:
+    out: list[PartitionProgress] = []
+    while True:
+        try:
+            out.append(messages.get_nowait())
+        except (queue.Empty, EOFError, OSError):
+            return out
+
+
+class ThreadExecutor(Executor):
+    """Partitions as threads of the process that runs the job, each thread with its own
+    sources (one connection per thread) and the job's plugins as they are."""
+
+    name = "thread"
+    description = "partitions in threads of the job's process (sources that read outside the GIL)"
+
+    def __init__(self, context: ExecutorContext) -> None:
+        super().__init__(context)
+        self._cancel = threading.Event()
+        self._messages: queue.SimpleQueue[PartitionProgress] = queue.SimpleQueue()
+        self._caches = ThreadCaches()
+        self._worker = local_worker()
+        self._pool = cf.ThreadPoolExecutor(max_workers=context.workers, thread_name_prefix="adu-part")
+
+    def where(self) -> str:
+        return "in threads"
+
+    def submit(self, task: PartitionTask) -> cf.Future[PartitionResult]:
+        return self._pool.submit(self._run, task)
+
+    def _run(self, task: PartitionTask) -> PartitionResult:
+        with job_thread(task.job_id):  # the thread's records go to the job's log
+            runtime = PartitionRuntime(
+                plugins=self.context.plugins,
+                cancel=self._cancel,
+                report=self._messages.put,
+                caches=self._caches.get(),
+                worker=self._worker,
+            )
+            return run_partition(task, runtime)
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    def progress(self) -> list[PartitionProgress]:
+        return _drain(self._messages)
+
+    def shutdown(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._caches.close()
+
+
+class _PoolProcess:
+    """The state of one pool process, set by :func:`_pool_init` for the job's life."""
+
+    plugins: Plugins | None = None
+    cancel: CancelToken | None = None
+    messages: Any = None
+    caches: WorkerCaches = WorkerCaches()
+    worker: str = ""
+    log_stack: ExitStack | None = None  # keeps the job log open for the process's life
+
+
+def _pool_init(
+    cancel: CancelToken,
+    messages: Any,
+    job_id: str,
+    log_path: str | None,
+    level: str,
+    secrets: tuple[str, ...],
+    plugin_set: PluginSet,
+) -> None:
+    """Pool initializer: the job's log file, its secrets, cancel flag, progress queue and plugins."""
+    remember_secret(*secrets)
+    if log_path:
+        stack = ExitStack()
+        stack.enter_context(job_logging(Path(log_path), job_id, level, whole_process=True))
+        _PoolProcess.log_stack = stack
+    _PoolProcess.cancel = cancel
+    _PoolProcess.messages = messages
+    _PoolProcess.caches = WorkerCaches()
+    _PoolProcess.worker = local_worker()
+    _PoolProcess.plugins = plugin_set.build()  # the coordinator's plugins, not this process's own
+
+
+def _run_in_pool(task: PartitionTask) -> PartitionResult:
+    state = _PoolProcess
+    if state.plugins is None or state.cancel is None:
+        raise RuntimeError("a partition runs in a pool set up by the process executor")
+    runtime = PartitionRuntime(
+        plugins=state.plugins, cancel=state.cancel, report=state.messages.put, caches=state.caches, worker=state.worker
+    )
+    return run_partition(task, runtime)
+
+
+class ProcessExecutor(Executor):
+    """Partitions in a pool of processes of this host, for sources whose reads hold the GIL.
+
+    Each pool process rebuilds the job's plugins from their picklable description, writes
+    to the job's log and keeps its sources open between partitions.
+    """
+
+    name = "process"
+    description = "partitions in a pool of processes of the job's host"
+
+    def __init__(self, context: ExecutorContext) -> None:
+        super().__init__(context)
+        ctx = multiprocessing.get_context(context.mp_start) if context.mp_start else multiprocessing.get_context()
+        if ctx.get_start_method() == "forkserver":
+            # the server imports the engine once; every pool process then forks from it
+            ctx.set_forkserver_preload([__name__])
+        self._cancel = ctx.Event()
+        self._messages = ctx.Queue()
+        args = (
+            self._cancel,
+            self._messages,
+            context.job_id,
+            context.log_path,
+            context.log_level,
+            context.secrets,
+            context.plugins.portable(),
+        )
+        self._pool = cf.ProcessPoolExecutor(
+            max_workers=context.workers, mp_context=ctx, initializer=_pool_init, initargs=args
+        )
+
+    def where(self) -> str:
+        return "in a process pool"
+
+    def submit(self, task: PartitionTask) -> cf.Future[PartitionResult]:
+        return self._pool.submit(_run_in_pool, task)
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    def progress(self) -> list[PartitionProgress]:
+        return _drain(self._messages)
+
+    def shutdown(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._messages.close()
+        self._messages.join_thread()
+
+
+@hookimpl
+def adu_register_executors(register: RegisterExecutor) -> None:
+    register(ThreadExecutor)
+    register(ProcessExecutor)

@@ -1,0 +1,304 @@
+"""Coordinator: what happens when a partition, a table and the job end.
+
+A table is settled when all its partitions are back: failed or cancelled partitions
+discard it; otherwise its validators' partials are merged (plus the table-wide checks on
+the staged files) and, unless validation fails it, the sink publishes it atomically. The
+job ends with the manifest (failed tables listed, so the far side cannot take a partial
+export for a whole one), its status in the store and the ``adu_job_finished`` hook.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import attrs
+
+from adu_core.engine.errors import error_info, quiet
+from adu_core.engine.recorder import BufferedRecorder
+from adu_core.errors import UsageError
+from adu_core.models import (
+    ErrorInfo,
+    JobResult,
+    JobSpec,
+    JobStatus,
+    Partition,
+    PartitionResult,
+    SourceInfo,
+    TableInfo,
+    TableResult,
+    TableStatus,
+    ValidationReport,
+)
+from adu_core.plugin.components import Sink, TableValidator
+from adu_core.plugin.manager import Plugins
+from adu_core.store import JobEvent, PartitionRecord, Store, TableUpdate
+
+
+@attrs.define
+class TableRun:
+    """A table of the running job: its plan, its partitions' results and live counters."""
+
+    info: TableInfo
+    partitions: list[Partition]
+    validators: list[TableValidator]
+    result: TableResult
+    done: dict[int, PartitionResult] = attrs.field(factory=dict)
+    #: ``{partition index: (rows, bytes)}`` as last reported
+    progress: dict[int, tuple[int, int]] = attrs.field(factory=dict)
+
+    @property
+    def complete(self) -> bool:
+        return len(self.done) == len(self.partitions)
+
+    def update(self, **fields: Any) -> TableUpdate:
+        """A :class:`TableUpdate` of this table's row."""
+        return TableUpdate(self.info.schema, self.info.name, **fields)
+
+
+def _strictest(modes: Iterable[str]) -> str:
+    order = {"fail": 0, "quarantine": 1, "warn": 2}
+    return min(modes, key=lambda m: order.get(m, 0))
+
+
+def _job_status(results: Sequence[TableResult]) -> JobStatus:
+    statuses = {r.status for r in results}
+    if statuses == {TableStatus.SUCCEEDED}:
+        return JobStatus.SUCCEEDED
+    if TableStatus.CANCELLED in statuses:
+        return JobStatus.CANCELLED
+    if TableStatus.SUCCEEDED in statuses:
+        return JobStatus.PARTIAL
+    return JobStatus.FAILED
+
+
+class Outcome:
+    """Settles partitions, tables and the job, recording each in the store."""
+
+    def __init__(
+        self,
+        store: Store,
+        job_id: str,
+        spec: JobSpec,
+        plugins: Plugins,
+        recorder: BufferedRecorder,
+        logger: logging.LoggerAdapter[logging.Logger],
+    ) -> None:
+        self.store = store
+        self.job_id = job_id
+        self.spec = spec
+        self.plugins = plugins
+        self.recorder = recorder
+        self.log = logger
+
+    # -- partitions and tables ---------------------------------------------------------
+
+    def partition_done(self, run: TableRun, res: PartitionResult, sink: Sink) -> None:
+        """Record a finished partition; settle its table when it was the last one."""
+        run.done[res.index] = res
+        run.progress[res.index] = (res.rows, res.bytes)
+        status = TableStatus.CANCELLED if res.cancelled else TableStatus.FAILED if res.error else TableStatus.SUCCEEDED
+        self.recorder.partition(
+            PartitionRecord(
+                schema=run.info.schema,
+                name=run.info.name,
+                index=res.index,
+                status=status,
+                rows=res.rows,
+                attempts=res.attempts,
+                spec=dict(run.partitions[res.index].spec),
+                error=res.error,
+                worker=res.worker or None,
+            )
+        )
+        self.recorder.table(run.update(partitions_done=len(run.done)))
+        if run.complete:
+            self.table_done(run, sink)
+
+    def table_done(self, run: TableRun, sink: Sink) -> None:
+        """Publish or discard a table whose partitions are all back, and record it."""
+        results = [run.done[i] for i in sorted(run.done)]
+        tr = run.result
+        tr.finished_at = time.time()
+        tr.rows = sum(r.rows for r in results)
+        try:
+            self._settle(run, results, sink)
+        except Exception as exc:  # noqa: BLE001 - a table's failure is recorded, the job goes on
+            tr.status = TableStatus.FAILED
+            tr.error = error_info(exc, table=run.info.qualified_name, stage="publish")
+            quiet(sink.discard_table, run.info)
+        ok = tr.status == TableStatus.SUCCEEDED
+        name = run.info.qualified_name
+        self.log.log(
+            logging.INFO if ok else logging.ERROR,
+            "table %s %s: %d rows",
+            name,
+            tr.status.value,
+            tr.rows,
+            extra={"table": name},
+        )
+        self.recorder.table(
+            run.update(
+                status=tr.status,
+                rows=tr.rows,
+                bytes=tr.bytes,
+                finished_at=tr.finished_at,
+                error=tr.error,
+                validation=tr.validation,
+                files=tuple(tr.files),
+            )
+        )
+        self.recorder.event(
+            JobEvent(
+                level="INFO" if ok else "ERROR",
+                message=f"table {name} {tr.status.value}",
+                table=name,
+                data={"rows": tr.rows, "bytes": tr.bytes},
+            )
+        )
+        self.plugins.table_finished(job_id=self.job_id, result=tr)
+
+    def _settle(self, run: TableRun, results: Sequence[PartitionResult], sink: Sink) -> None:
+        tr = run.result
+        errors = [r.error for r in results if r.error is not None]
+        if errors:
+            tr.status, tr.error = TableStatus.FAILED, errors[0]
+            sink.discard_table(run.info)
+            return
+        if any(r.cancelled for r in results):
+            tr.status = TableStatus.CANCELLED
+            tr.error = ErrorInfo(message="cancelled", kind="Cancelled", context={"table": run.info.qualified_name})
+            sink.discard_table(run.info)
+            return
+        report = self._validate(run, results, sink)
+        tr.validation = report
+        if report is not None and report.mode == "fail" and not report.passed:
+            tr.status = TableStatus.FAILED
+            tr.error = ErrorInfo(
+                message=f"validation failed: {report.failed_rows} row(s) broke "
+                + ", ".join(sorted({c.check for c in report.checks if c.failed_rows})),
+                kind="ValidationFailed",
+                context={"table": run.info.qualified_name},
+            )
+            sink.discard_table(run.info)
+            return
+        files, qfiles = sink.publish_table(run.info, results)
+        tr.files = files
+        tr.bytes = sum(f.bytes for f in files)
+        tr.rows = sum(f.rows for f in files)
+        if report is not None:
+            report.quarantine_files = qfiles
+            report.quarantined_rows = sum(f.rows for f in qfiles)
+        tr.status = TableStatus.SUCCEEDED
+
+    def _validate(self, run: TableRun, results: Sequence[PartitionResult], sink: Sink) -> ValidationReport | None:
+        """One report from every validator's partials and table-wide checks."""
+        if not run.validators:
+            return None
+        reports = []
+        staged: list[str] | None = None
+        for i, tv in enumerate(run.validators):
+            partials = [r.validation[i] for r in results if r.validation is not None]
+            report = tv.merge(partials)
+            if staged is None:
+                staged = sink.staged_files(run.info, results)
+            report.checks.extend(tv.check_table(staged))
+            reports.append(report)
+        if len(reports) == 1:
+            return reports[0]
+        merged = ValidationReport(mode=_strictest(r.mode for r in reports))
+        for r in reports:
+            merged.checks.extend(r.checks)
+            merged.failed_rows = max(merged.failed_rows, r.failed_rows)
+        return merged
+
+    # -- the job -----------------------------------------------------------------------
+
+    def finish(self, runs: Sequence[TableRun], sink: Sink, source: SourceInfo) -> JobResult:
+        """End a job whose partitions all ran: manifest, status, hook."""
+        results = [r.result for r in runs]
+        status = _job_status(results)
+        manifest_path = None
+        error = None
+        if status in (JobStatus.SUCCEEDED, JobStatus.PARTIAL):
+            try:
+                manifest_path = self._write_manifest(sink, runs, source)
+            except Exception as exc:
+                status = JobStatus.FAILED
+                error = error_info(exc, stage="manifest")
+                self.log.error("could not write the manifest: %s", exc, exc_info=True)
+        elif status == JobStatus.FAILED:
+            error = next((r.error for r in results if r.error is not None), None)
+        quiet(sink.close)
+        self.recorder.flush()
+        self.store.finish_job(self.job_id, status, error=error, manifest_path=manifest_path)
+        self.log.info("job %s: %d table(s), %d rows", status.value, len(results), sum(r.rows for r in results))
+        result = JobResult(
+            job_id=self.job_id,
+            status=status,
+            tables=results,
+            source=source,
+            error=error,
+            manifest_path=manifest_path,
+        )
+        self.plugins.job_finished(job_id=self.job_id, result=result)
+        return result
+
+    def fail(self, exc: BaseException, runs: Sequence[TableRun], sink: Sink | None, source: SourceInfo | None) -> None:
+        """End a job that stopped early (bad input, an error, an interrupt); the caller re-raises."""
+        info = error_info(exc, stage="planning" if not runs else "running")
+        # Ctrl-C or SIGTERM (the CLI turns it into KeyboardInterrupt): the user stopped it
+        interrupted = isinstance(exc, KeyboardInterrupt)
+        status = JobStatus.CANCELLED if interrupted else JobStatus.FAILED
+        if interrupted:
+            info = attrs.evolve(info, message=f"interrupted: {info.message}" if str(exc) else "interrupted")
+            self.log.warning("job %s", info.message)
+        else:
+            self.log.error("job failed: %s", info.message, exc_info=not isinstance(exc, UsageError))
+        if sink is not None:
+            for run in runs:
+                if run.result.status != TableStatus.SUCCEEDED:
+                    quiet(sink.discard_table, run.info)
+            quiet(sink.close)
+        quiet(self.recorder.flush)
+        self.store.finish_job(self.job_id, status, error=info)
+        result = JobResult(
+            job_id=self.job_id,
+            status=status,
+            error=info,
+            tables=[r.result for r in runs],
+            source=source,
+        )
+        self.plugins.job_finished(job_id=self.job_id, result=result)
+
+    def _write_manifest(self, sink: Sink, runs: Sequence[TableRun], source: SourceInfo) -> str:
+        from adu_core import __version__
+        from adu_core.manifest import build_manifest, merge_manifest
+
+        # failed tables are listed too (no rows, no files, their error), so the far side's
+        # verify reports them missing instead of taking a partial export for a whole one
+        entries = [
+            (
+                r.info,
+                r.result
+                if r.result.status == TableStatus.SUCCEEDED
+                else attrs.evolve(r.result, rows=0, bytes=0, files=[]),
+            )
+            for r in runs
+        ]
+        manifest = build_manifest(
+            job_id=self.job_id,
+            adu_version=__version__,
+            source=source,
+            sink=self.spec.sink,
+            tables=entries,
+            created_at=datetime.now(UTC),
+        )
+        if self.spec.retry_tables:
+            old = sink.read_manifest()
+            if old is not None:
+                manifest = merge_manifest(old, manifest)
+        return sink.finalize(manifest, sign_key=self.spec.sign_key)

@@ -1,0 +1,357 @@
+"""Coordinator: plan a claimed job and run its partitions on an executor.
+
+:func:`run_job` runs one claimed job of the store in this process: it discovers the
+tables, holds the source's snapshot, runs every partition on an executor (see
+:func:`~adu_core.engine.executors.choose_executor`) and, while they run, collects their
+progress, settles each table as its last partition comes back
+(:mod:`~adu_core.engine.outcome`), renews the job's heartbeat and watches for a cancel
+request every ``ADU_HEARTBEAT_SECONDS``.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import logging
+import os
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import attrs
+
+from adu_core import config as config_mod
+from adu_core.connections import resolve_source
+from adu_core.engine.errors import error_info, quiet
+from adu_core.engine.executors import choose_executor
+from adu_core.engine.outcome import Outcome, TableRun
+from adu_core.engine.partition import PartitionProgress, PartitionTask
+from adu_core.engine.progress import Progress, ProgressCallback
+from adu_core.engine.recorder import BufferedRecorder
+from adu_core.errors import UsageError
+from adu_core.logs import job_logging
+from adu_core.models import JobResult, JobSpec, PartitionResult, SourceInfo, TableInfo, TableResult, TableStatus
+from adu_core.planning import plan_tables, reader_options
+from adu_core.plugin.components import Executor, ExecutorContext, Sink, Source, Validator
+from adu_core.plugin.manager import Plugins, get_plugins
+from adu_core.secrets import known_secrets, redact_url
+from adu_core.store import Store
+
+log = logging.getLogger("adu.engine")
+
+#: seconds between progress writes to the store.
+PROGRESS_INTERVAL = 1.0
+#: seconds the run loop waits for a partition before it looks at progress again.
+POLL_SECONDS = 0.2
+
+
+def run_job(
+    store: Store,
+    job_id: str,
+    *,
+    password: str | None = None,
+    settings: config_mod.Settings | None = None,
+    plugins: Plugins | None = None,
+    on_progress: ProgressCallback | None = None,
+    executor: str | None = None,
+    mp_start: str | None = "forkserver",
+    worker_id: str | None = None,
+) -> JobResult:
+    """Run the claimed (``running``) job ``job_id`` to its end and return its result.
+
+    :param password: the source password, when it is not in the store (CLI jobs).
+    :param plugins: the plugins of this job, used by the coordinator and every worker
+        (the process-wide ones when not given).
+    :param executor: ``auto`` or a registered executor's name (see
+        :func:`~adu_core.engine.executors.choose_executor`); ``ADU_EXECUTOR`` (default
+        ``auto``) when not given.
+    :param mp_start: multiprocessing start method of a process pool; ``forkserver`` by default.
+        ``fork`` is faster and safe only in a fresh process that has started no thread
+        pools (the CLI passes it): polars' and DuckDB's thread pools do not survive a
+        fork, and a long-lived process (a notebook, the worker, a test run) may have
+        started them.
+    :param worker_id: the claim this process holds (its heartbeat is renewed while the job runs).
+    :raises UsageError: bad input found while planning (the job is recorded failed first).
+    """
+    settings = settings or config_mod.load()
+    plugins = plugins or get_plugins()
+    job = store.get_job(job_id)
+    with job_logging(settings.job_log_path(job.id), job.id, settings.log_level):
+        runner = JobRunner(
+            store,
+            job.id,
+            job.spec,
+            settings,
+            plugins,
+            on_progress=on_progress,
+            executor=executor or settings.executor,
+            mp_start=mp_start,
+            worker_id=worker_id or job.worker_id,
+        )
+        return runner.run(password if password is not None else store.job_secret(job.id))
+
+
+@attrs.define
+class JobWatch:
+    """Every ``interval`` seconds (``ADU_HEARTBEAT_SECONDS``): renew the job's heartbeat and
+    look for a cancel request."""
+
+    store: Store
+    job_id: str
+    worker_id: str | None
+    interval: float
+    last: float = 0.0
+
+    def check(self, now: float) -> tuple[int, str] | None:
+        """Why the job must stop, as ``(log level, message)``; None while it goes on.
+
+        Looks at most once per interval, and renews the heartbeat at every look (also while
+        a cancelled job winds down, so it is not taken for dead meanwhile).
+        """
+        if now - self.last < self.interval:
+            return None
+        self.last = now
+        cancelled = self.store.cancel_requested(self.job_id)
+        lost = self.worker_id is not None and not self.store.heartbeat(self.job_id, self.worker_id)
+        if cancelled:
+            return logging.WARNING, "cancel requested: stopping every partition"
+        if lost:
+            return logging.ERROR, "this job is no longer ours (marked stale?): stopping"
+        return None
+
+
+class JobRunner:
+    """Runs one claimed job: plan, partitions, outcome."""
+
+    def __init__(
+        self,
+        store: Store,
+        job_id: str,
+        spec: JobSpec,
+        settings: config_mod.Settings,
+        plugins: Plugins,
+        *,
+        on_progress: ProgressCallback | None,
+        executor: str,
+        mp_start: str | None,
+        worker_id: str | None,
+    ) -> None:
+        self.store = store
+        self.job_id = job_id
+        self.spec = spec
+        self.settings = settings
+        self.plugins = plugins
+        self.on_progress = on_progress
+        self.executor_kind = executor
+        self.mp_start = mp_start
+        self.worker_id = worker_id
+        self.log = logging.LoggerAdapter(log, {"job_id": job_id})
+        self.started = time.time()
+        self.tables: dict[str, TableRun] = {}
+        self.source_info: SourceInfo | None = None
+        self.recorder = BufferedRecorder(store, job_id)
+        self.outcome = Outcome(store, job_id, spec, plugins, self.recorder, self.log)
+        self.watch = JobWatch(store, job_id, worker_id, settings.heartbeat_seconds)
+
+    # -- the whole job ----------------------------------------------------------------
+
+    def run(self, password: str | None) -> JobResult:
+        spec = self.spec
+        self.plugins.job_started(job_id=self.job_id, spec=spec)
+        self.log.info("job started: %s -> %s", redact_url(spec.source), spec.target)
+        sink: Sink | None = None
+        source: Source | None = None
+        try:
+            if self.executor_kind != "auto":
+                self.plugins.executor_class(self.executor_kind)  # a bad name is bad input: fail before any work
+            url = resolve_source(spec.source, password=password, connections_file=self.settings.connections_file)
+            source = self.plugins.open_source(url, reader_options(spec.source_options))
+            discovered, selected = plan_tables(source, spec)
+            sink = self.plugins.sink_class(spec.sink)(spec.target, dict(spec.sink_options), job_id=self.job_id)
+            # rules are checked against every table of the source: a shared rules file may
+            # name tables this job (or this retry) does not export
+            validators = self._validators(discovered)
+            if spec.sign_key:
+                from adu_core.signing import load_private_key
+
+                load_private_key(spec.sign_key)  # a bad key is bad input, found before any data moves
+            sink.prepare(overwrite=spec.overwrite, retry=bool(spec.retry_tables))
+            base_info = source.info()
+            with source.snapshot() as token:
+                self.source_info = attrs.evolve(base_info, consistency=dict(token))
+                self._plan(source, selected, validators)
+                self._run_partitions(url, token, source, sink)
+            return self.outcome.finish(list(self.tables.values()), sink, self.source_info)
+        except BaseException as exc:
+            self.outcome.fail(exc, list(self.tables.values()), sink, self.source_info)
+            raise
+        finally:
+            if source is not None:
+                quiet(source.close)
+
+    def _validators(self, tables: Sequence[TableInfo]) -> list[Validator]:
+        if not self.spec.validate and not self.spec.rules:
+            return []
+        out = []
+        for cls in self.plugins.validator_classes():
+            v = cls({"rules": self.spec.rules, "infer": self.spec.validate})
+            v.check_rules(tables)
+            out.append(v)
+        return out
+
+    def _plan(self, source: Source, selected: Sequence[TableInfo], validators: Sequence[Validator]) -> None:
+        """Partition every selected table (largest first) and record the plan."""
+        assert self.source_info is not None
+        plan = []
+        for t in sorted(selected, key=lambda t: -(t.size_bytes or t.row_estimate or 0)):
+            parts = source.partitions(t, target=self.spec.parallel)
+            tvs = [tv for v in validators if (tv := v.for_table(t)) is not None]
+            self.tables[t.qualified_name] = TableRun(
+                info=t, partitions=parts, validators=tvs, result=TableResult(schema=t.schema, name=t.name)
+            )
+            plan.append((t, len(parts)))
+        self.store.set_job_plan(self.job_id, self.source_info, plan)
+        self.log.info("planned %d table(s), %d partition(s)", len(plan), sum(n for _, n in plan))
+
+    # -- partitions -------------------------------------------------------------------
+
+    def _tasks(self, url: str, token: Mapping[str, Any]) -> list[PartitionTask]:
+        spec = self.spec
+        return [
+            PartitionTask(
+                job_id=self.job_id,
+                source_url=url,
+                source_options=reader_options(spec.source_options),
+                sink_name=spec.sink,
+                target=spec.target,
+                sink_options=dict(spec.sink_options),
+                partition=p,
+                snapshot=dict(token),
+                batch_rows=self.settings.batch_rows,
+                validators=tuple(run.validators),
+            )
+            for run in self.tables.values()
+            for p in run.partitions
+        ]
+
+    def _executor(self, source: Source, workers: int, partitions: int) -> Executor:
+        kind = choose_executor(self.executor_kind, source, workers, partitions, plugins=self.plugins)
+        context = ExecutorContext(
+            job_id=self.job_id,
+            workers=workers,
+            plugins=self.plugins,
+            log_path=str(self.settings.job_log_path(self.job_id)),
+            log_level=self.settings.log_level,
+            secrets=tuple(s for s in sorted(known_secrets()) if s),
+            mp_start=self.mp_start,
+            settings=self.settings,
+        )
+        return self.plugins.executor_class(kind)(context)
+
+    def _run_partitions(self, url: str, token: Mapping[str, Any], source: Source, sink: Sink) -> None:
+        tasks = self._tasks(url, token)
+        workers = max(1, min(self.spec.parallel, len(tasks)))
+        executor = self._executor(source, workers, len(tasks))
+        self.log.info("running %d partition(s), %d at a time, %s", len(tasks), workers, executor.where())
+        now = time.time()
+        for run in self.tables.values():
+            run.result.started_at = now
+            run.result.status = TableStatus.RUNNING
+            self.recorder.table(run.update(status=TableStatus.RUNNING, started_at=now))
+        self.recorder.flush()
+        try:
+            self._loop(executor, tasks, sink)
+        finally:
+            if any(r.result.status == TableStatus.RUNNING for r in self.tables.values()):
+                executor.cancel()  # leaving early (an error, an interrupt): stop what still runs
+            executor.shutdown()
+
+    def _loop(self, executor: Executor, tasks: Sequence[PartitionTask], sink: Sink) -> None:
+        """Submit every partition and settle them as they come back, until none is left."""
+        futures = {executor.submit(t): t for t in tasks}
+        pending: set[cf.Future[PartitionResult]] = set(futures)
+        last_write = 0.0
+        stopping = False
+        while pending:
+            done, pending = cf.wait(pending, timeout=POLL_SECONDS, return_when=cf.FIRST_COMPLETED)
+            self._take(executor.progress())
+            for fut in done:
+                res = _result(fut, futures[fut])
+                self.outcome.partition_done(self.tables[res.table], res, sink)
+            now = time.monotonic()
+            stop = self.watch.check(now)
+            if stop is not None and not stopping:
+                stopping = True
+                executor.cancel()
+                self.log.log(*stop)
+            if now - last_write >= PROGRESS_INTERVAL or not pending:
+                last_write = now
+                self._write_progress()
+                self.recorder.flush()
+
+    def _take(self, messages: Sequence[PartitionProgress]) -> None:
+        for msg in messages:
+            run = self.tables.get(msg.table)
+            if run is not None and msg.index not in run.done:
+                run.progress[msg.index] = (msg.rows, msg.bytes)
+
+    def _write_progress(self) -> None:
+        for run in self.tables.values():
+            if run.result.status == TableStatus.RUNNING:
+                rows = sum(r for r, _ in run.progress.values())
+                nbytes = sum(b for _, b in run.progress.values())
+                run.result.rows, run.result.bytes = rows, nbytes
+                self.recorder.table(run.update(rows=rows, bytes=nbytes))
+        if self.on_progress is None:
+            return
+        estimate = sum((r.info.row_estimate or 0) for r in self.tables.values()) or None
+        progress = Progress.of(
+            [r.result for r in self.tables.values()], rows_estimate=estimate, elapsed=time.time() - self.started
+        )
+        try:
+            self.on_progress(progress)
+        except Exception:
+            log.debug("progress callback failed", exc_info=True)
+
+
+def _result(fut: cf.Future[PartitionResult], task: PartitionTask) -> PartitionResult:
+    """The future's result; a failed result when the worker itself was lost."""
+    try:
+        return fut.result()
+    except Exception as exc:  # noqa: BLE001 - a worker died (killed, out of memory)
+        table = task.partition.table.qualified_name
+        return PartitionResult(
+            table=table,
+            index=task.partition.index,
+            error=error_info(exc, table=table, partition=task.partition.label),
+        )
+
+
+# ------------------------------------------------------------------------- shortcuts
+
+
+def submit_and_run(
+    store: Store,
+    spec: JobSpec,
+    *,
+    password: str | None = None,
+    created_by: str | None = None,
+    **kwargs: Any,
+) -> JobResult:
+    """Record ``spec`` as a job, claim it for this process and run it (what ``adu export``
+    and notebooks do). The password stays in memory."""
+    from adu_core.store import worker_identity
+
+    job_id = store.create_job(spec, created_by=created_by or _whoami())
+    wid = worker_identity()
+    if store.claim_job(wid, job_id=job_id) is None:  # pragma: no cover - only a cancel in between
+        raise UsageError(f"job {job_id} could not be started")
+    return run_job(store, job_id, password=password, worker_id=wid, **kwargs)
+
+
+def _whoami() -> str:
+    try:
+        import getpass
+
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001
+        return str(os.getuid())

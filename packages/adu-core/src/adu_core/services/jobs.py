@@ -1,0 +1,138 @@
+"""Jobs: submit, list, show, cancel and retry, with the audit event of each change.
+
+Whoever asks (the CLI, a web page, the API, a notebook), a change records the same event
+in the job's events, naming the :class:`~adu_core.services.context.Actor`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from adu_core.errors import Conflict, NotFound, UsageError
+from adu_core.models import JobSpec, JobStatus
+from adu_core.secrets import remember_secret
+from adu_core.services import policy
+from adu_core.services.context import Actor, Context
+from adu_core.store import EventRow, JobRow, PartitionRow, TableRow
+
+log = logging.getLogger("adu.services")
+
+__all__ = [
+    "EventRow",
+    "JobRow",
+    "TableRow",
+    "cancel",
+    "count",
+    "events",
+    "get",
+    "list_jobs",
+    "partitions",
+    "retry",
+    "submit",
+    "tables",
+]
+
+
+def audit(ctx: Context, job_id: str, action: str, message: str, actor: Actor, *, level: str = "INFO") -> None:
+    """Record that ``actor`` did ``action`` to the job: an event in the job's events
+    (``data``: action, by, via) and a line in the service log."""
+    ctx.store.add_event(
+        job_id, level, f"{message} by {actor}", data={"action": action, "by": actor.name, "via": actor.via}
+    )
+    log.info("%s %s by %s", action, job_id, actor, extra={"job_id": job_id, "user": actor.name})
+
+
+def submit(ctx: Context, spec: JobSpec, *, actor: Actor, password: str | None = None) -> str:
+    """Record ``spec`` as a queued job (a worker runs it) and return its id.
+
+    For a remote actor the web policy applies first (:func:`policy.check_remote_spec`).
+    ``password`` is encrypted at rest until the job ends; a password inside the source
+    URL is never stored.
+    """
+    if actor.remote:
+        spec, password = policy.check_remote_spec(ctx.settings, spec, password)
+    remember_secret(password)
+    job_id = ctx.store.create_job(spec, created_by=actor.name, password=password)
+    audit(ctx, job_id, "submit", "job submitted", actor)
+    return job_id
+
+
+def get(ctx: Context, job_id: str, *, exact: bool = False) -> JobRow:
+    """The job ``job_id`` (a unique prefix of 4+ characters is enough unless ``exact``).
+
+    :raises NotFound: no such job.
+    """
+    job = ctx.store.get_job(job_id)
+    if exact and job.id != job_id:
+        raise NotFound(f"no job {job_id!r}")
+    return job
+
+
+def list_jobs(
+    ctx: Context, *, status: str | Sequence[str] | None = None, limit: int = 50, offset: int = 0
+) -> list[JobRow]:
+    """Jobs, newest first."""
+    return ctx.store.list_jobs(status=status, limit=limit, offset=offset)
+
+
+def count(ctx: Context, *, status: str | Sequence[str] | None = None) -> int:
+    return ctx.store.count_jobs(status=status)
+
+
+def tables(ctx: Context, job_id: str) -> list[TableRow]:
+    """The job's tables with their status, rows, errors and validation."""
+    return ctx.store.list_tables(job_id)
+
+
+def partitions(ctx: Context, job_id: str) -> list[PartitionRow]:
+    return ctx.store.list_partitions(job_id)
+
+
+def events(ctx: Context, job_id: str, *, limit: int = 200) -> list[EventRow]:
+    """The job's recorded events (audit events included), oldest first."""
+    return ctx.store.list_events(job_id, limit=limit)
+
+
+def cancel(ctx: Context, job_id: str, *, actor: Actor) -> JobRow:
+    """Ask the job to stop (a queued job is cancelled at once) and record who asked.
+
+    :raises NotFound: no such job.
+    :raises Conflict: the job has already finished.
+    """
+    job = get(ctx, job_id)
+    try:
+        job = ctx.store.request_cancel(job.id)
+    except NotFound:
+        raise
+    except UsageError as exc:
+        raise Conflict(str(exc)) from None
+    audit(ctx, job.id, "cancel", "cancel requested", actor, level="WARNING")
+    return job
+
+
+def retry(ctx: Context, job_id: str, *, actor: Actor, password: str | None = None) -> JobRow:
+    """Queue a finished job again for its failed (or never finished) tables and record
+    who asked. ``password`` is stored encrypted for the worker that runs it; to run the
+    retry in this process instead, pass the password to
+    :func:`adu_core.services.running.run_here`, not here.
+
+    :raises NotFound: no such job.
+    :raises Conflict: the job is still queued or running, or it succeeded.
+    """
+    job = get(ctx, job_id)
+    remember_secret(password)
+    try:
+        job = ctx.store.retry_job(job.id, password=password)
+    except NotFound:
+        raise
+    except UsageError as exc:
+        raise Conflict(str(exc)) from None
+    what = ", ".join(job.spec.retry_tables) or "all tables"
+    audit(ctx, job.id, "retry", f"retry of {what} requested", actor)
+    return job
+
+
+def is_retryable(job: JobRow) -> bool:
+    """Whether :func:`retry` would accept the job (finished, and not succeeded)."""
+    return job.status.finished and job.status != JobStatus.SUCCEEDED

@@ -1,0 +1,231 @@
+"""Web accounts in the job store: roles, scrypt password hashes, lockout after failures.
+
+Reached as ``store.accounts`` (an :class:`Accounts`), and by the frontends only through
+:mod:`adu_core.services.accounts`. Every change that could take the last active admin
+away (remove, demote, deactivate) checks and writes in one write transaction with the
+active admins' rows locked, so two concurrent requests can never both pass the rule.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import hmac
+import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from typing import Any
+
+import attrs
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from adu_core.errors import Conflict, NotFound, UsageError
+from adu_core.passwords import check_password, hash_password
+from adu_core.store.schema import users
+
+#: the roles, most powerful first: an admin manages accounts, an operator runs jobs, a
+#: viewer reads
+ROLES = ("admin", "operator", "viewer")
+#: failed logins before an account is locked for :data:`LOCK_SECONDS`.
+MAX_FAILED_LOGINS = 5
+LOCK_SECONDS = 300.0
+#: the shortest password an account may have
+MIN_PASSWORD = 8
+
+
+class LastAdminError(Conflict):
+    """The change would leave no active admin (nobody could manage accounts any more)."""
+
+
+@attrs.frozen
+class UserRow:
+    """An account as the store holds it (never with its password hash)."""
+
+    id: int
+    username: str
+    role: str
+    active: bool
+    created_at: float
+    last_login_at: float | None
+    failed_logins: int
+    locked_until: float | None
+
+    @property
+    def locked(self) -> bool:
+        """Locked out now after too many failed sign-ins."""
+        return bool(self.locked_until and self.locked_until > time.time())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in attrs.fields(UserRow)}
+
+
+def check_role(role: str) -> str:
+    """``role`` when it is one of :data:`ROLES`; UsageError otherwise."""
+    if role not in ROLES:
+        raise UsageError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
+    return role
+
+
+def check_new_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD:
+        raise UsageError(f"a password needs at least {MIN_PASSWORD} characters")
+    return password
+
+
+def _row(r: Any) -> UserRow:
+    return UserRow(
+        r.id, r.username, r.role, bool(r.active), r.created_at, r.last_login_at, r.failed_logins, r.locked_until
+    )
+
+
+def active_admins(conn: Connection) -> list[str]:
+    """The names of the active admins, their rows locked until the transaction ends
+    (``FOR UPDATE`` on PostgreSQL; SQLite's write transactions are serialized already)."""
+    query = (
+        sa.select(users.c.username)
+        .where(users.c.role == "admin", users.c.active == sa.true())
+        .order_by(users.c.id)
+        .with_for_update()
+    )
+    return list(conn.execute(query).scalars())
+
+
+class Accounts:
+    """The ``users`` table.
+
+    :param engine: the store's SQLAlchemy engine.
+    :param write: the store's write transaction (a context manager giving a connection).
+    """
+
+    def __init__(self, engine: Engine, write: Callable[[], AbstractContextManager[Connection]]) -> None:
+        self.engine = engine
+        self._tx = write
+
+    # ------------------------------------------------------------------ reading
+
+    def get(self, username: str) -> UserRow:
+        with self.engine.connect() as conn:
+            r = conn.execute(sa.select(users).where(users.c.username == username)).first()
+        if r is None:
+            raise NotFound(f"no user {username!r}")
+        return _row(r)
+
+    def get_by_id(self, user_id: int) -> UserRow | None:
+        with self.engine.connect() as conn:
+            r = conn.execute(sa.select(users).where(users.c.id == user_id)).first()
+        return _row(r) if r is not None else None
+
+    def list(self) -> list[UserRow]:
+        with self.engine.connect() as conn:
+            return [_row(r) for r in conn.execute(sa.select(users).order_by(users.c.username))]
+
+    def password_stamp(self, user_id: int, key: bytes) -> str:
+        """A keyed fingerprint of the account's password hash: a web session carries it,
+        so a new password (set by the user or an admin) ends every older session."""
+        with self.engine.connect() as conn:
+            pw_hash = conn.execute(sa.select(users.c.password_hash).where(users.c.id == user_id)).scalar()
+        return hmac.new(key, (pw_hash or "").encode(), hashlib.sha256).hexdigest()[:24]
+
+    # ------------------------------------------------------------------ changes
+
+    def add(self, username: str, password: str, role: str) -> UserRow:
+        username = username.strip()
+        if not username or len(username) > 128 or any(c.isspace() for c in username):
+            raise UsageError("a user name is 1 to 128 characters without spaces")
+        check_new_password(password)
+        check_role(role)
+        with self._tx() as conn:
+            if conn.execute(sa.select(users.c.id).where(users.c.username == username)).first():
+                raise UsageError(f"user {username!r} already exists")
+            conn.execute(
+                users.insert().values(
+                    username=username, password_hash=hash_password(password), role=role, created_at=time.time()
+                )
+            )
+        return self.get(username)
+
+    @staticmethod
+    def _keep_an_admin(conn: Connection, username: str, what: str) -> None:
+        """Refuse ``what`` when ``username`` is the last active admin (inside the caller's
+        write transaction, so the check and the change are one step)."""
+        admins = active_admins(conn)
+        if admins == [username]:
+            raise LastAdminError(f"refusing to {what} the last admin ({username} is the only active admin)")
+
+    def remove(self, username: str) -> None:
+        """Delete the account; never the last active admin."""
+        with self._tx() as conn:
+            self._keep_an_admin(conn, username, "remove")
+            if conn.execute(users.delete().where(users.c.username == username)).rowcount != 1:
+                raise NotFound(f"no user {username!r}")
+
+    def set_role(self, username: str, role: str) -> UserRow:
+        """Give the account ``role``; the last active admin keeps the admin role."""
+        check_role(role)
+        with self._tx() as conn:
+            if role != "admin":
+                self._keep_an_admin(conn, username, "take the admin role from")
+            if conn.execute(users.update().where(users.c.username == username).values(role=role)).rowcount != 1:
+                raise NotFound(f"no user {username!r}")
+        return self.get(username)
+
+    def set_active(self, username: str, active: bool) -> UserRow:
+        """Let the account sign in (``active``) or not; the last active admin stays active."""
+        with self._tx() as conn:
+            if not active:
+                self._keep_an_admin(conn, username, "deactivate")
+            res = conn.execute(users.update().where(users.c.username == username).values(active=active))
+            if res.rowcount != 1:
+                raise NotFound(f"no user {username!r}")
+        return self.get(username)
+
+    def set_password(self, username: str, password: str) -> None:
+        """A new password (it also lifts a lockout)."""
+        check_new_password(password)
+        with self._tx() as conn:
+            res = conn.execute(
+                users.update()
+                .where(users.c.username == username)
+                .values(password_hash=hash_password(password), failed_logins=0, locked_until=None)
+            )
+            if res.rowcount != 1:
+                raise NotFound(f"no user {username!r}")
+
+    def authenticate(self, username: str, password: str) -> UserRow | None:
+        """The user when the password is right and the account is active and not locked.
+
+        After :data:`MAX_FAILED_LOGINS` failures in a row the account is locked for
+        :data:`LOCK_SECONDS` (throttling); a wrong name costs the same hashing time.
+        """
+        now = time.time()
+        with self.engine.connect() as conn:
+            r = conn.execute(sa.select(users).where(users.c.username == username)).first()
+        if r is None:
+            check_password(_dummy_hash(), password)
+            return None
+        if r.locked_until and r.locked_until > now:
+            return None
+        ok = r.active and check_password(r.password_hash, password)
+        with self._tx() as conn:
+            if ok:
+                conn.execute(
+                    users.update()
+                    .where(users.c.id == r.id)
+                    .values(failed_logins=0, locked_until=None, last_login_at=now)
+                )
+            else:
+                failed = r.failed_logins + 1
+                conn.execute(
+                    users.update()
+                    .where(users.c.id == r.id)
+                    .values(
+                        failed_logins=failed, locked_until=now + LOCK_SECONDS if failed >= MAX_FAILED_LOGINS else None
+                    )
+                )
+        return self.get(username) if ok else None
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    return hash_password("not-a-real-password")

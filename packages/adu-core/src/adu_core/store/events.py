@@ -1,0 +1,54 @@
+"""A job's event history: what happened, in order, redacted before it is written."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from adu_core.secrets import redact_text
+from adu_core.store.base import StoreBase
+from adu_core.store.records import EventRow, JobEvent, loads
+from adu_core.store.schema import events
+
+
+def insert_events(conn: Connection, job_id: str | None, job_events: Iterable[JobEvent]) -> None:
+    """Write ``job_events`` of ``job_id`` in the transaction of ``conn``."""
+    for ev in job_events:
+        conn.execute(
+            events.insert().values(
+                job_id=job_id,
+                ts=ev.ts,
+                level=ev.level.upper(),
+                table_name=ev.table,
+                message=redact_text(ev.message),
+                data=redact_text(json.dumps(ev.data, default=str)) if ev.data else None,
+            )
+        )
+
+
+class EventStore(StoreBase):
+    """The events part of :class:`adu_core.store.Store`."""
+
+    def add_event(
+        self,
+        job_id: str | None,
+        level: str,
+        message: str,
+        *,
+        table: str | None = None,
+        data: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Record one event (an audit line: who cancelled, who retried...)."""
+        with self._tx() as conn:
+            insert_events(conn, job_id, [JobEvent(level=level, message=message, table=table, data=data)])
+
+    def list_events(self, job_id: str, *, limit: int = 200) -> list[EventRow]:
+        with self.engine.connect() as conn:
+            rs = conn.execute(
+                sa.select(events).where(events.c.job_id == job_id).order_by(events.c.id).limit(limit)
+            ).all()
+        return [EventRow(r.id, r.job_id, r.ts, r.level, r.table_name, r.message, loads(r.data)) for r in rs]

@@ -1,0 +1,199 @@
+"""A job's tables and partitions: the plan, the progress counters and the outcomes.
+
+The engine buffers what happens between two progress ticks and writes it with
+:meth:`ProgressStore.record_batch` in one transaction, so a job of hundreds of small
+tables costs a few commits, not thousands. The job's totals (tables done and failed,
+rows, bytes) are always recomputed from its tables in the same transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from adu_core.models import SourceInfo, TableInfo, TableStatus
+from adu_core.store.base import StoreBase
+from adu_core.store.events import insert_events
+from adu_core.store.records import JobEvent, PartitionRecord, PartitionRow, TableRow, TableUpdate, loads
+from adu_core.store.schema import job_partitions, job_tables, jobs
+
+
+def table_totals(conn: Connection, job_id: str) -> dict[str, int]:
+    """The job's counters, summed from its tables."""
+    rows = conn.execute(
+        sa.select(job_tables.c.status, job_tables.c.rows, job_tables.c.bytes).where(job_tables.c.job_id == job_id)
+    ).all()
+    done = sum(1 for r in rows if r.status == TableStatus.SUCCEEDED.value)
+    failed = sum(1 for r in rows if r.status in (TableStatus.FAILED.value, TableStatus.CANCELLED.value))
+    return {
+        "tables_total": len(rows),
+        "tables_done": done,
+        "tables_failed": failed,
+        "rows": sum(r.rows for r in rows),
+        "bytes": sum(r.bytes for r in rows),
+    }
+
+
+def _table_ids(conn: Connection, job_id: str) -> dict[tuple[str, str], int]:
+    return {
+        (r.schema, r.name): r.id
+        for r in conn.execute(
+            sa.select(job_tables.c.id, job_tables.c.schema, job_tables.c.name).where(job_tables.c.job_id == job_id)
+        )
+    }
+
+
+def _update_tables(conn: Connection, job_id: str, updates: Sequence[TableUpdate]) -> None:
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for update in updates:
+        values = update.values()
+        if values:
+            groups.setdefault(tuple(sorted(values)), []).append(
+                {"b_schema": update.schema, "b_name": update.name, **{f"v_{k}": v for k, v in values.items()}}
+            )
+    for keys, rows in groups.items():  # one executemany per shape of update
+        conn.execute(
+            job_tables.update()
+            .where(
+                job_tables.c.job_id == job_id,
+                job_tables.c.schema == sa.bindparam("b_schema"),
+                job_tables.c.name == sa.bindparam("b_name"),
+            )
+            .values({k: sa.bindparam(f"v_{k}") for k in keys}),
+            rows,
+        )
+
+
+def _record_partitions(conn: Connection, job_id: str, partitions: Sequence[PartitionRecord]) -> None:
+    ids = _table_ids(conn, job_id)
+    for part in partitions:
+        table_id = ids.get((part.schema, part.name))
+        if table_id is None:
+            continue
+        conn.execute(
+            job_partitions.delete().where(job_partitions.c.table_id == table_id, job_partitions.c.idx == part.index)
+        )
+        conn.execute(
+            job_partitions.insert().values(
+                job_id=job_id,
+                table_id=table_id,
+                idx=part.index,
+                status=TableStatus(part.status).value,
+                rows=part.rows,
+                attempts=part.attempts,
+                spec=json.dumps(dict(part.spec), default=str) if part.spec else None,
+                error=json.dumps(part.error.to_dict()) if part.error is not None else None,
+                worker=part.worker,
+            )
+        )
+
+
+def _table_row(r: Any) -> TableRow:
+    return TableRow(
+        id=r.id,
+        job_id=r.job_id,
+        schema=r.schema,
+        name=r.name,
+        status=TableStatus(r.status),
+        rows=r.rows,
+        bytes=r.bytes,
+        rows_estimate=r.rows_estimate,
+        partitions_total=r.partitions_total,
+        partitions_done=r.partitions_done,
+        started_at=r.started_at,
+        finished_at=r.finished_at,
+        error=loads(r.error),
+        validation=loads(r.validation),
+        files=loads(r.files),
+    )
+
+
+class ProgressStore(StoreBase):
+    """The tables-and-partitions part of :class:`adu_core.store.Store`."""
+
+    def set_job_plan(self, job_id: str, source: SourceInfo, plan: Sequence[tuple[TableInfo, int]]) -> None:
+        """Record the tables a job will export (with their partition counts)."""
+        with self._tx() as conn:
+            existing = _table_ids(conn, job_id)
+            estimate = 0
+            for table, n_parts in plan:
+                estimate += table.row_estimate or 0
+                values = dict(
+                    status=TableStatus.PENDING.value,
+                    rows=0,
+                    bytes=0,
+                    rows_estimate=table.row_estimate,
+                    partitions_total=n_parts,
+                    partitions_done=0,
+                    started_at=None,
+                    finished_at=None,
+                    error=None,
+                    validation=None,
+                    files=None,
+                )
+                key = (table.schema, table.name)
+                if key in existing:
+                    conn.execute(job_tables.update().where(job_tables.c.id == existing[key]).values(**values))
+                else:
+                    conn.execute(
+                        job_tables.insert().values(job_id=job_id, schema=table.schema, name=table.name, **values)
+                    )
+            conn.execute(
+                jobs.update()
+                .where(jobs.c.id == job_id)
+                .values(
+                    source_info=json.dumps(source.to_dict()),
+                    rows_estimate=estimate or None,
+                    **table_totals(conn, job_id),
+                )
+            )
+
+    def record_batch(
+        self,
+        job_id: str,
+        *,
+        tables: Sequence[TableUpdate] = (),
+        partitions: Sequence[PartitionRecord] = (),
+        log_events: Sequence[JobEvent] = (),
+    ) -> None:
+        """Apply table updates, partition records and events of one job in one transaction."""
+        with self._tx() as conn:
+            _update_tables(conn, job_id, tables)
+            if partitions:
+                _record_partitions(conn, job_id, partitions)
+            insert_events(conn, job_id, log_events)
+            if tables or partitions:
+                conn.execute(jobs.update().where(jobs.c.id == job_id).values(**table_totals(conn, job_id)))
+
+    def list_tables(self, job_id: str) -> list[TableRow]:
+        with self.engine.connect() as conn:
+            rs = conn.execute(
+                sa.select(job_tables).where(job_tables.c.job_id == job_id).order_by(job_tables.c.id)
+            ).all()
+        return [_table_row(r) for r in rs]
+
+    def list_partitions(self, job_id: str) -> list[PartitionRow]:
+        with self.engine.connect() as conn:
+            rs = conn.execute(
+                sa.select(job_partitions, job_tables.c.schema, job_tables.c.name)
+                .join(job_tables, job_tables.c.id == job_partitions.c.table_id)
+                .where(job_partitions.c.job_id == job_id)
+                .order_by(job_partitions.c.table_id, job_partitions.c.idx)
+            ).all()
+        return [
+            PartitionRow(
+                table=f"{r.schema}.{r.name}",
+                index=r.idx,
+                status=r.status,
+                rows=r.rows,
+                attempts=r.attempts,
+                spec=loads(r.spec),
+                error=loads(r.error),
+                worker=r.worker,
+            )
+            for r in rs
+        ]

@@ -1,0 +1,301 @@
+"""Arrow columns -> ``COPY ... FROM STDIN`` data: the conversion of each column, and the encoder.
+
+The inverse of :mod:`adu_postgres.decoder`. The work is done by the C extension
+:mod:`adu_postgres._copyenc` (no Python object per row or value); this module decides, per
+column, from its Arrow type, the PostgreSQL base type it goes into and the export's field
+metadata, which conversion the encoder applies, and whether the table can travel in
+PostgreSQL's binary COPY format or needs COPY's text format.
+
+Binary format (``FORMAT binary``; each value in its type's send format, exact bits):
+
+==========================================  =========================================
+Arrow (as the export writes it)             PostgreSQL
+==========================================  =========================================
+bool, int16/32/64, uint32                   boolean, smallint/integer/bigint, oid
+float32/64                                  real/double precision (NaN, ±Infinity, -0.0)
+decimal128/256(p,s)                         numeric (dscale s), money (decimal128(19,s))
+string (``postgresql-text``) of numeric     numeric, parsed in C (NaN, ±Infinity, dscale)
+string (``postgresql-text``) of timetz      timetz, parsed in C
+date32, timestamp[us], timestamp[us, tz]    date, timestamp, timestamptz (±infinity:
+                                            the export's sentinel convention, if any)
+time64[us]                                  time (24:00:00 kept)
+struct<months, days, microseconds>          interval
+arrow.uuid / fixed_size_binary(16)          uuid
+binary                                      bytea
+string                                      text, varchar, char(n), name, json, enum,
+                                            jsonb (version byte added), domains of them
+list<bool|int|float|uint32>                 one-dimensional array, lower bound 1
+==========================================  =========================================
+
+Everything else was exported as PostgreSQL's own text output (``adu.encoding =
+postgresql-text``: ranges, composites, arrays of any shape, inet, bit strings, xml,
+geometric types, hstore...). Only the type's input function can read that, so a table
+holding such a column is loaded with COPY's *text* format: the encoder then writes every
+column as the text its input function reads (floats with 17 significant digits, exact
+decimals, ISO dates with BC, intervals as ``M mons D days U usecs``, bytea in hex, money
+for ``lc_monetary = 'C'``) with COPY's escaping. See the package README for why this
+beats the alternatives.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import attrs
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from adu_postgres.arrays import LIST_ENCODING
+from adu_postgres.types import TEXT_ENCODING
+
+try:
+    from adu_postgres._copyenc import Encoder as _CEncoder
+
+    NATIVE = True
+except ImportError:  # pragma: no cover - depends on the build
+    _CEncoder = None
+    NATIVE = False
+
+# conversion kinds (must match _copyenc.c)
+KIND_BOOL = 0
+KIND_INT2 = 1
+KIND_INT4 = 2
+KIND_INT8 = 3
+KIND_FLOAT4 = 4
+KIND_FLOAT8 = 5
+KIND_OID = 6
+KIND_DATE = 7
+KIND_TIMESTAMP = 8
+KIND_TIME = 9
+KIND_INTERVAL = 10
+KIND_UUID = 11
+KIND_NUMERIC = 12
+KIND_MONEY = 13
+KIND_TEXT = 14
+KIND_BYTEA = 15
+KIND_JSONB = 16
+KIND_NUMERIC_TEXT = 17
+KIND_TIMETZ_TEXT = 18
+KIND_PGTEXT = 19
+KIND_LIST = 20
+
+FLAG_INFINITY = 1
+FLAG_TZ = 2
+
+#: ``properties["infinity"]`` / field metadata ``adu.infinity`` values meaning "±infinity
+#: is stored as the type's extreme value" (``INT64_MAX``/``-INT64_MAX`` µs,
+#: ``INT32_MAX``/``-INT32_MAX`` days, DuckDB's convention): those values load as
+#: ``±infinity``. Any other convention (``error``, ``null``, ``clamp``) wrote ordinary
+#: values, which load as they are.
+INFINITY_SENTINEL_CONVENTIONS = frozenset({"extreme", "sentinel", "duckdb"})
+INFINITY_KEY = b"adu.infinity"
+ENCODING_KEY = b"adu.encoding"
+
+#: list element Arrow type -> (kind, PostgreSQL element type oid)
+_ELEMENTS: dict[pa.DataType, tuple[int, int]] = {
+    pa.bool_(): (KIND_BOOL, 16),
+    pa.int16(): (KIND_INT2, 21),
+    pa.int32(): (KIND_INT4, 23),
+    pa.int64(): (KIND_INT8, 20),
+    pa.uint32(): (KIND_OID, 26),
+    pa.float32(): (KIND_FLOAT4, 700),
+    pa.float64(): (KIND_FLOAT8, 701),
+}
+_SIMPLE: dict[pa.DataType, int] = {
+    pa.bool_(): KIND_BOOL,
+    pa.int16(): KIND_INT2,
+    pa.int32(): KIND_INT4,
+    pa.int64(): KIND_INT8,
+    pa.uint32(): KIND_OID,
+    pa.float32(): KIND_FLOAT4,
+    pa.float64(): KIND_FLOAT8,
+    pa.date32(): KIND_DATE,
+    pa.time64("us"): KIND_TIME,
+}
+_INTERVAL_FIELDS = ("months", "days", "microseconds")
+
+
+class EncodeError(ValueError):
+    """A column that cannot be loaded as planned, or a value PostgreSQL cannot hold."""
+
+
+@attrs.frozen
+class LoadColumn:
+    """How one column is encoded.
+
+    :param name: the column's name.
+    :param kind: the conversion (``KIND_*``).
+    :param arrow_type: the Arrow type the encoder reads (batches are cast to it if needed).
+    :param base: the PostgreSQL base type name (``pg_type.typname``: ``int4``, ``jsonb``...;
+        empty when unknown).
+    :param flags: ``FLAG_INFINITY`` (sentinels are ±infinity), ``FLAG_TZ`` (timestamptz).
+    """
+
+    name: str
+    kind: int
+    arrow_type: pa.DataType
+    base: str = ""
+    flags: int = 0
+    elem_kind: int = 0
+    elem_oid: int = 0
+
+    @property
+    def needs_text(self) -> bool:
+        """True when only COPY's text format can carry this column."""
+        return self.kind == KIND_PGTEXT
+
+    def spec(self) -> tuple[int, int, int, int]:
+        return (self.kind, self.flags, self.elem_kind, self.elem_oid)
+
+
+# format_type() spellings of the base types whose conversion differs from their Arrow type's
+_BASE_SPELLINGS = (
+    (re.compile(r"^jsonb$"), "jsonb"),
+    (re.compile(r"^money$"), "money"),
+    (re.compile(r"^numeric(\(.*\))?$"), "numeric"),
+    (re.compile(r"^time(\(\d+\))? with time zone$"), "timetz"),
+    (re.compile(r"^timetz$"), "timetz"),
+)
+
+
+def base_from_text(type_text: str) -> str:
+    """The base type name of a ``format_type()`` spelling, for the types whose encoding
+    depends on it (``jsonb``, ``money``, ``numeric``, ``timetz``); '' otherwise."""
+    text = type_text.strip().lower()
+    for pattern, name in _BASE_SPELLINGS:
+        if pattern.match(text):
+            return name
+    return ""
+
+
+def plan_column(
+    field: pa.Field, *, base: str = "", encoding: str | None = None, infinity: str | None = None
+) -> LoadColumn:
+    """The conversion of one column.
+
+    :param field: the Arrow field of the data (its type decides how values are read).
+    :param base: the PostgreSQL base type (``typname`` of the type or of a domain's base).
+    :param encoding: the export's ``adu.encoding`` of the column, if any.
+    :param infinity: the export's ±infinity convention of the column, if any.
+    :raises EncodeError: an Arrow type PostgreSQL has no binary or text route for.
+    """
+    t = field.type
+    flags = FLAG_INFINITY if (infinity or "") in INFINITY_SENTINEL_CONVENTIONS else 0
+    name = field.name
+    if isinstance(t, pa.BaseExtensionType):
+        if t.storage_type == pa.binary(16):
+            return LoadColumn(name, KIND_UUID, t, base)
+        t = t.storage_type
+    if encoding == TEXT_ENCODING and (pa.types.is_string(t) or pa.types.is_large_string(t)):
+        kind = {"numeric": KIND_NUMERIC_TEXT, "timetz": KIND_TIMETZ_TEXT}.get(base, KIND_PGTEXT)
+        return LoadColumn(name, kind, t, base)
+    if t in _SIMPLE:
+        return LoadColumn(name, _SIMPLE[t], t, base, flags if t == pa.date32() else 0)
+    if pa.types.is_timestamp(t):
+        flags |= FLAG_TZ if t.tz is not None else 0
+        return LoadColumn(name, KIND_TIMESTAMP, pa.timestamp("us", tz=t.tz), base, flags)
+    if pa.types.is_time(t):
+        return LoadColumn(name, KIND_TIME, pa.time64("us"), base)
+    if pa.types.is_date(t):
+        return LoadColumn(name, KIND_DATE, pa.date32(), base, flags)
+    if pa.types.is_fixed_size_binary(t) and t.byte_width == 16:
+        return LoadColumn(name, KIND_UUID, t, base)
+    if pa.types.is_decimal(t):
+        return LoadColumn(name, KIND_MONEY if base == "money" else KIND_NUMERIC, t, base)
+    if pa.types.is_struct(t) and tuple(f.name for f in t) == _INTERVAL_FIELDS:
+        return LoadColumn(name, KIND_INTERVAL, t, base)
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
+        return LoadColumn(name, KIND_JSONB if base == "jsonb" else KIND_TEXT, t, base)
+    if pa.types.is_binary(t) or pa.types.is_large_binary(t):
+        return LoadColumn(name, KIND_BYTEA, t, base)
+    if (pa.types.is_list(t) or pa.types.is_large_list(t)) and t.value_type in _ELEMENTS:
+        kind, oid = _ELEMENTS[t.value_type]
+        return LoadColumn(name, KIND_LIST, pa.list_(t.value_type), base, 0, kind, oid)
+    raise EncodeError(f"column {name!r}: no way to load Arrow type {t} into PostgreSQL")
+
+
+def field_facts(field: pa.Field, properties: Mapping[str, Any] | None = None) -> tuple[str | None, str | None]:
+    """``(encoding, infinity convention)`` of a column, from its properties or field metadata."""
+    props = properties or {}
+    meta = field.metadata or {}
+    encoding = props.get("encoding") or (meta[ENCODING_KEY].decode() if ENCODING_KEY in meta else None)
+    infinity = props.get("infinity") or (meta[INFINITY_KEY].decode() if INFINITY_KEY in meta else None)
+    if encoding == LIST_ENCODING:
+        encoding = None  # a typed list: the Arrow type says everything
+    return encoding, infinity
+
+
+def needs_text(columns: Sequence[LoadColumn]) -> bool:
+    """True when the table must be loaded with COPY's text format."""
+    return any(c.needs_text for c in columns)
+
+
+class Encoder:
+    """Encodes record batches for one ``COPY ... FROM STDIN`` (binary or text format)."""
+
+    def __init__(self, columns: Sequence[LoadColumn], *, text: bool | None = None) -> None:
+        if _CEncoder is None:
+            raise RuntimeError(
+                "the C encoder adu_postgres._copyenc is not built: reinstall adu-postgres with a C compiler"
+            )
+        self.columns = list(columns)
+        self.text = needs_text(self.columns) if text is None else text
+        if not self.text and needs_text(self.columns):
+            raise EncodeError("a column in PostgreSQL's text form needs the text COPY format")
+        self.native = _CEncoder([c.spec() for c in self.columns], text=self.text)
+        self._schema = pa.schema([pa.field(c.name, c.arrow_type) for c in self.columns])
+
+    @property
+    def copy_format(self) -> str:
+        """The ``FORMAT`` option of the COPY statement."""
+        return "text" if self.text else "binary"
+
+    def conform(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        """``batch`` with each column in the Arrow type the encoder reads (a cast where a
+        reader gave another, e.g. ``large_string``; zero-copy when they already match)."""
+        if batch.num_columns != len(self.columns):
+            raise EncodeError(f"a batch has {batch.num_columns} columns, the table {len(self.columns)}")
+        arrays = []
+        changed = False
+        for col, arr in zip(self.columns, batch.columns, strict=True):
+            want = col.arrow_type
+            if arr.type != want and not _same_storage(arr.type, want):
+                try:
+                    arr = pc.cast(arr, want)
+                except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+                    raise EncodeError(f"column {col.name!r}: cannot read {arr.type} as {want}: {exc}") from None
+                changed = True
+            arrays.append(arr)
+        if not changed:
+            return batch
+        return pa.RecordBatch.from_arrays(arrays, names=[c.name for c in self.columns])
+
+    def header(self) -> bytes:
+        return bytes(self.native.header())
+
+    def trailer(self) -> bytes:
+        return bytes(self.native.trailer())
+
+    def encode(self, batch: pa.RecordBatch) -> bytes:
+        """The COPY data of ``batch``'s rows (without header and trailer)."""
+        try:
+            return bytes(self.native.encode(self.conform(batch)))
+        except ValueError as exc:
+            raise self.column_error(exc) from None
+
+    def column_error(self, exc: BaseException) -> EncodeError:
+        """The C encoder's ``column N: ...`` message with the column's name."""
+        message = str(exc)
+        m = re.match(r"^column (\d+): ", message)
+        if m and int(m.group(1)) < len(self.columns):
+            col = self.columns[int(m.group(1))]
+            message = f"column {col.name!r}: {message[m.end() :]}"
+        return EncodeError(message)
+
+
+def _same_storage(have: pa.DataType, want: pa.DataType) -> bool:
+    if isinstance(have, pa.BaseExtensionType):
+        return bool(have.storage_type == want) or have == want
+    return False

@@ -1,0 +1,168 @@
+"""Load a table's Parquet files into PostgreSQL in one call (scripts, tests, benchmarks).
+
+:func:`load_table` does what the load job's sink will do with the engine: prepare the
+table, COPY its parts over ``parallel`` connections at once (threads: reading Parquet,
+encoding and sending all release the GIL), then publish. A part is one Parquet file, or a
+run of row groups of one when there are fewer files than connections.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pyarrow.parquet as pq
+from adu_core.models import TableInfo
+
+from adu_postgres.connection import close_quietly, connect
+from adu_postgres.loader import LoadResult, TableLoad
+from adu_postgres.partload import PartitionLoad
+
+DEFAULT_BATCH_ROWS = 32768
+#: Parquet pages are read through a buffer of this size instead of whole column chunks
+#: (measured: ~100 MB less per reading thread on the 3M-row mixed table)
+READ_BUFFER = 1 << 16
+
+
+@attrs.frozen
+class Part:
+    """A slice of a table's data: a file, or some of its row groups."""
+
+    path: str
+    row_groups: tuple[int, ...] | None = None
+
+    @property
+    def name(self) -> str:
+        base = os.path.basename(self.path)
+        if self.row_groups is None:
+            return base
+        return f"{base}#{self.row_groups[0]}-{self.row_groups[-1]}"
+
+
+def plan_parts(files: Sequence[str | os.PathLike[str]], parallel: int) -> list[Part]:
+    """One part per file; files cut into runs of row groups when there are fewer files
+    than connections (so every connection has work)."""
+    paths = [str(f) for f in files]
+    if len(paths) >= parallel:
+        return [Part(p) for p in paths]
+    per_file = -(-parallel // max(1, len(paths)))
+    parts = []
+    for p in paths:
+        groups = pq.ParquetFile(p).metadata.num_row_groups
+        n = min(per_file, groups)
+        if n <= 1:
+            parts.append(Part(p))
+            continue
+        step = -(-groups // n)
+        parts.extend(Part(p, tuple(range(lo, min(groups, lo + step)))) for lo in range(0, groups, step))
+    return parts
+
+
+def _load_parts(
+    load: TableLoad,
+    parts: queue.Queue[Part],
+    errors: list[BaseException],
+    stop: threading.Event,
+    batch_rows: int,
+    text_format: bool | None = None,
+) -> None:
+    """One connection's work: take parts until none is left (or another thread failed)."""
+    conn = None
+    try:
+        conn = connect(load.url, load.options, application_name="adu load")
+        while not stop.is_set():
+            try:
+                part = parts.get_nowait()
+            except queue.Empty:
+                return
+            pf = pq.ParquetFile(part.path, buffer_size=READ_BUFFER, pre_buffer=False)
+            writer = PartitionLoad(
+                load.url,
+                load.table,
+                schema=load.schema,
+                stage=load.stage,
+                part=part.name,
+                conn=conn,
+                data_schema=pf.schema_arrow,
+                options=load.options,
+                text_format=text_format,
+            )
+            try:
+                if not writer.skipped:
+                    for batch in pf.iter_batches(batch_size=batch_rows, row_groups=part.row_groups, use_threads=False):
+                        if stop.is_set():
+                            writer.abort()
+                            return
+                        writer.write(batch)
+                writer.close()
+            except BaseException:
+                writer.abort()
+                raise
+    except BaseException as exc:  # noqa: BLE001 - handed to the caller
+        errors.append(exc)
+        stop.set()
+    finally:
+        close_quietly(conn)
+
+
+def load_table(
+    url: str,
+    table: TableInfo,
+    files: Sequence[str | os.PathLike[str]],
+    *,
+    job_id: str,
+    if_exists: str = "fail",
+    schema_map: Mapping[str, str] | None = None,
+    parallel: int = 2,
+    options: Mapping[str, Any] | None = None,
+    expected_rows: int | None = None,
+    batch_rows: int = DEFAULT_BATCH_ROWS,
+    text_format: bool | None = None,
+) -> LoadResult:
+    """Load ``table`` from its Parquet ``files`` into the PostgreSQL database at ``url``.
+
+    :param parallel: connections COPYing into the staging table at once.
+    :param expected_rows: the row count the export recorded (checked before publishing).
+    :param text_format: force COPY's text format (see :class:`PartitionLoad`).
+    :raises LoadError: the load failed; the target is as it was.
+    """
+    data_schema = pq.read_schema(files[0]) if files else None
+    load = TableLoad(
+        url,
+        table,
+        job_id=job_id,
+        if_exists=if_exists,
+        schema_map=schema_map,
+        options=options,
+        data_schema=data_schema,
+    )
+    load.prepare()
+    try:
+        todo: queue.Queue[Part] = queue.Queue()
+        done = load.done_parts()
+        for part in plan_parts([Path(f) for f in files], max(1, parallel)):
+            if part.name not in done:
+                todo.put(part)
+        errors: list[BaseException] = []
+        stop = threading.Event()
+        threads = [
+            threading.Thread(
+                target=_load_parts, args=(load, todo, errors, stop, batch_rows, text_format), name=f"adu-load-{i}"
+            )
+            for i in range(max(1, min(parallel, todo.qsize())))
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        if errors:
+            raise errors[0]
+        return load.publish(expected_rows=expected_rows)
+    except BaseException:
+        load.discard()
+        raise

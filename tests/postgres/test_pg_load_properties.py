@@ -1,0 +1,219 @@
+"""Property and edge tests of the encoder: random rows read by the PostgreSQL source and
+loaded back (binary and text COPY formats), and the values at the edges of each type."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+
+import pyarrow as pa
+import pytest
+from adu_core.models import ColumnInfo, TableInfo
+from adu_postgres.encoder import EncodeError, Encoder, plan_column
+from adu_postgres.loader import TableLoad
+from adu_postgres.partload import PartitionLoad
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pg_helpers import find, open_source, read_table
+from pg_load_helpers import row_texts
+
+COLUMNS = (
+    "id int, b bool, i2 smallint, i8 bigint, f4 real, f8 double precision, n numeric(18,4), nf numeric, "
+    "n76 numeric(76,20), tx text, ch char(4), by bytea, d date, tm time, tz timetz, ts timestamp, "
+    "tstz timestamptz, iv interval, u uuid, jb jsonb, o oid"
+)
+INSERT = (
+    "INSERT INTO {t} VALUES (%s, %s, %s, %s, %s, %s, %s, %s::numeric, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
+    "%s * interval '1 month' + %s * interval '1 day' + %s * interval '1 microsecond', %s::uuid, %s::jsonb, %s{extra})"
+)
+
+text = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=30)
+maybe = st.one_of
+row = st.fixed_dictionaries(
+    {
+        "b": maybe(st.none(), st.booleans()),
+        "i2": maybe(st.none(), st.integers(-(2**15), 2**15 - 1)),
+        "i8": maybe(st.none(), st.integers(-(2**63), 2**63 - 1)),
+        "f4": maybe(st.none(), st.floats(width=32)),
+        "f8": maybe(st.none(), st.floats()),
+        "n": maybe(st.none(), st.decimals(min_value=-(10**14) + 1, max_value=10**14 - 1, places=4)),
+        "nf": maybe(
+            st.none(),
+            st.decimals(allow_nan=False, allow_infinity=False),
+            st.sampled_from([Decimal("NaN"), Decimal("-0.000"), Decimal("1E+300"), Decimal("-1E-300")]),
+        ),
+        "n76": maybe(st.none(), st.decimals(min_value=-(10**56) + 1, max_value=10**56 - 1, places=20)),
+        "tx": maybe(st.none(), text),
+        "ch": maybe(st.none(), st.text(st.characters(min_codepoint=33, max_codepoint=0x2FFF), max_size=4)),
+        "by": maybe(st.none(), st.binary(max_size=40)),
+        "d": maybe(st.none(), st.dates()),
+        "tm": maybe(st.none(), st.times()),
+        "tz": maybe(
+            st.none(),
+            st.tuples(st.times(), st.integers(-15 * 3600 - 59 * 60, 15 * 3600 + 59 * 60)).map(
+                lambda v: (
+                    f"{v[0].isoformat()}{'+' if v[1] >= 0 else '-'}{abs(v[1]) // 3600:02d}:"
+                    f"{abs(v[1]) // 60 % 60:02d}:{abs(v[1]) % 60:02d}"
+                )
+            ),
+        ),
+        "ts": maybe(st.none(), st.datetimes()),
+        "tstz": maybe(st.none(), st.datetimes(timezones=st.just(dt.UTC))),
+        "iv": maybe(
+            st.none(),
+            st.tuples(st.integers(-(10**6), 10**6), st.integers(-(10**6), 10**6), st.integers(-(10**15), 10**15)),
+        ),
+        "u": maybe(st.none(), st.uuids()),
+        "jb": maybe(st.none(), st.dictionaries(text, st.integers(-100, 100), max_size=3)),
+        "o": maybe(st.none(), st.integers(0, 2**32 - 1)),
+        "ip": maybe(st.none(), st.ip_addresses().map(str)),
+    }
+)
+
+
+@pytest.fixture(scope="module")
+def dbs(pg):
+    src = pg.create_database("lprop")
+    dst = pg.create_database("lprop_t")
+    # rb: every column has a binary route; rt: an inet column sends the table through COPY's text format
+    src.execute(f"CREATE TABLE rb ({COLUMNS}); CREATE TABLE rt ({COLUMNS}, ip inet)")
+    try:
+        yield src, dst
+    finally:
+        src.drop()
+        dst.drop()
+
+
+def _params(i: int, r: dict) -> list:
+    iv = r["iv"] or (None, None, None)
+    return [
+        i, r["b"], r["i2"], r["i8"], r["f4"], r["f8"], r["n"],
+        None if r["nf"] is None else str(r["nf"]), r["n76"], r["tx"], r["ch"], r["by"], r["d"], r["tm"], r["tz"],
+        r["ts"], r["tstz"], *iv, None if r["u"] is None else str(r["u"]),
+        None if r["jb"] is None else json.dumps(r["jb"]), r["o"],
+    ]  # fmt: skip
+
+
+def _load_via_source(src, dst, name: str) -> str:
+    """Read ``name`` with the PostgreSQL source and load the batches into ``dst``."""
+    source = open_source(src.dsn)
+    try:
+        table = find(source.discover(), f"public.{name}")
+        data = read_table(source, table, batch_rows=7)
+    finally:
+        source.close()
+    load = TableLoad(dst.dsn, table, job_id="prop", if_exists="replace")
+    load.prepare()
+    try:
+        part = PartitionLoad(dst.dsn, table, schema="public", stage=load.stage, part="all")
+        for batch in data.to_batches():
+            part.write(batch)
+        part.close()
+        return load.publish(expected_rows=data.num_rows).copy_format
+    except BaseException:
+        load.discard()
+        raise
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(row, min_size=1, max_size=12))
+def test_random_rows_round_trip_in_both_copy_formats(dbs, rows) -> None:
+    src, dst = dbs
+    src.execute("TRUNCATE rb, rt")
+    for i, r in enumerate(rows):
+        src.execute(INSERT.format(t="rb", extra=""), _params(i, r))
+        src.execute(INSERT.format(t="rt", extra=", %s"), [*_params(i, r), r["ip"]])
+    for name, fmt in (("rb", "binary"), ("rt", "text")):
+        assert _load_via_source(src, dst, name) == fmt
+        assert row_texts(dst.dsn, "public", name) == row_texts(src.dsn, "public", name), name
+
+
+EDGES = """
+CREATE TABLE edges (f4 real, f8 double precision, n numeric(76,38), nf numeric, tz timetz, t time, d date,
+                    ts timestamp, tstz timestamptz, iv interval, m money, x text);
+INSERT INTO edges VALUES
+ ('1.4e-45', '4.9e-324', '-9999999999999999999999999999999999999.99999999999999999999999999999999999999',
+  '-0.0000000000000000000000000000000000001', '12:00:00+00:19:32', '24:00:00', '4713-01-01 BC',
+  '4713-01-01 00:00:00 BC', '294246-12-31 23:59:59.999999+00', '-178956970 years -8 mons -2147483648 days',
+  '-92233720368547758.08', E'\\\\.\\n\\\\N\\t\\r'),
+ ('-0', '-0', 0, '1e-16383', '00:00:00-15:59:59', '00:00:00', '5874897-12-31', '0001-01-01 00:00:00',
+  '1999-12-31 23:59:59.999999+00', '178956970 years 7 mons 2147483647 days 2562047788:00:54.775807',
+  '92233720368547758.07', '\\N'),
+ ('3.4028235e38', '1.7976931348623157e308', '1e37', ('9' || repeat('0', 1000))::numeric, '24:00:00+15:59',
+  '23:59:59.999999',
+  '2000-02-29', '2000-01-01 00:00:00', '1970-01-01 00:00:00+00', '-0.000001 seconds', '0', NULL);
+CREATE TABLE edges_text (LIKE edges, ip inet);
+INSERT INTO edges_text SELECT *, '::1' FROM edges;
+"""
+
+
+def test_edge_values_of_every_type_in_both_formats(pg) -> None:
+    src = pg.create_database("ledge")
+    dst = pg.create_database("ledge_t")
+    try:
+        src.execute(EDGES)
+        for name, fmt in (("edges", "binary"), ("edges_text", "text")):
+            assert _load_via_source(src, dst, name) == fmt
+            assert row_texts(dst.dsn, "public", name) == row_texts(src.dsn, "public", name), name
+    finally:
+        src.drop()
+        dst.drop()
+
+
+@pytest.mark.parametrize("text_format", [False, True])
+def test_infinity_sentinels_load_as_infinity_when_the_export_says_so(pg_db, text_format) -> None:
+    schema = pa.schema(
+        [
+            pa.field("d", pa.date32(), metadata={b"adu.infinity": b"extreme"}),
+            pa.field("ts", pa.timestamp("us"), metadata={b"adu.infinity": b"extreme"}),
+            pa.field("tz", pa.timestamp("us", tz="UTC"), metadata={b"adu.infinity": b"extreme"}),
+            pa.field("plain", pa.timestamp("us")),
+        ]
+    )
+    big, small = 2**63 - 1, -(2**63 - 1)
+    batch = pa.record_batch(
+        [
+            pa.array([2**31 - 1, -(2**31 - 1), 0], pa.date32()),
+            pa.array([big, small, 0], pa.timestamp("us")),
+            pa.array([big, small, None], pa.timestamp("us", tz="UTC")),
+            pa.array([big, 0, 0], pa.timestamp("us")),  # no convention: an ordinary (far) timestamp
+        ],
+        schema=schema,
+    )
+    pg_names = ["date", "timestamp without time zone", "timestamp with time zone", "timestamp without time zone"]
+    cols = tuple(ColumnInfo(f.name, t, f.type) for f, t in zip(schema, pg_names, strict=True))
+    if text_format:
+        schema = schema.append(pa.field("r", pa.string(), metadata={b"adu.encoding": b"postgresql-text"}))
+        batch = pa.record_batch([*batch.columns, pa.array(["[1,2)"] * 3)], schema=schema)
+        cols = (*cols, ColumnInfo("r", "int4range", pa.string()))
+    table = TableInfo(schema="public", name="inf", columns=cols)
+    load = TableLoad(pg_db.dsn, table, job_id="inf", data_schema=schema)
+    load.prepare()
+    part = PartitionLoad(pg_db.dsn, table, schema="public", stage=load.stage, part="p", data_schema=schema)
+    part.write(batch)
+    part.close()
+    assert load.publish().copy_format == ("text" if text_format else "binary")
+    rows = pg_db.execute("SET TimeZone = 'UTC'; SELECT d::text, ts::text, tz::text, plain::text FROM inf")
+    assert sorted(rows, key=str) == sorted(
+        [
+            ("infinity", "infinity", "infinity", "294247-01-10 04:00:54.775807"),
+            ("-infinity", "-infinity", "-infinity", "1970-01-01 00:00:00"),
+            ("1970-01-01", "1970-01-01 00:00:00", None, "1970-01-01 00:00:00"),
+        ],
+        key=str,
+    )
+
+
+def test_encoder_refuses_what_it_cannot_carry() -> None:
+    with pytest.raises(EncodeError, match="no way to load"):
+        plan_column(pa.field("x", pa.duration("s")))
+    text_col = plan_column(pa.field("r", pa.string()), encoding="postgresql-text")
+    with pytest.raises(EncodeError, match="text COPY format"):
+        Encoder([text_col], text=False)
+    money = Encoder([plan_column(pa.field("m", pa.decimal128(38, 2)), base="money")])
+    with pytest.raises(EncodeError, match="column 'm': value out of money's range"):
+        money.encode(pa.record_batch([pa.array([Decimal("1e30")], pa.decimal128(38, 2))], names=["m"]))
+    num = Encoder([plan_column(pa.field("n", pa.string()), base="numeric", encoding="postgresql-text")])
+    with pytest.raises(EncodeError, match="not a numeric"):
+        num.encode(pa.record_batch([pa.array(["1e5"])], names=["n"]))
