@@ -465,6 +465,11 @@ class Executor(abc.ABC):
     name: ClassVar[str]
     #: one line shown by ``adu plugins``.
     description: ClassVar[str] = ""
+    #: how messages name it (``name`` when empty).
+    title: ClassVar[str] = ""
+    #: the settings it reads, for ``adu plugins`` (executors take no job options: they are
+    #: chosen and configured per process, by environment variables).
+    option_schema: ClassVar[tuple[Option, ...]] = ()
 
     def __init__(self, context: ExecutorContext) -> None:
         self.context = context
