@@ -88,6 +88,7 @@ def test_its_options_show_in_the_web_form(
     its option fields in the new-job form, and what is typed there reaching the job."""
     from adu_core import config
     from adu_core.plugin.manager import Plugins, get_plugins, set_plugins
+    from adu_core.services import Context
     from adu_core.store import Store
     from adu_web import create_app
 
@@ -98,8 +99,8 @@ def test_its_options_show_in_the_web_form(
     settings = config.load({"ADU_DATA_DIR": str(tmp_path / "data"), "ADU_ENV": "test"})
     store = Store.from_settings(settings)
     try:
-        store.add_user("op", "op-password-123", "operator")
-        http = create_app(settings, store).test_client()
+        store.accounts.add("op", "op-password-123", "operator")
+        http = create_app(settings, Context(settings, store=store)).test_client()
         token = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
         page = http.get("/login").data.decode()
         login = {"username": "op", "password": "op-password-123", "csrf_token": token.search(page).group(1)}
