@@ -5,7 +5,6 @@ PYTHONPATH (never into the test environment itself)."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -39,10 +38,3 @@ def csv_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (folder / "weather.csv").write_text('id;city;temp\n1;Oslo;-3.5\n2;Lima;NA\n3;"Zürich; CH";12.25\n')
     (folder / "stations.csv").write_text("code;active\nOSL;true\nLIM;false\n")
     return folder
-
-
-def adu_env(site: Path, data_dir: Path) -> dict[str, str]:
-    """The environment of an ``adu`` process that sees the plugin (and only the usual rest)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ADU_", "PG"))}
-    env.update(PYTHONPATH=str(site), ADU_DATA_DIR=str(data_dir), ADU_PARALLEL="2")
-    return env

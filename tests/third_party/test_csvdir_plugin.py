@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from conftest import adu_env
+from csvdir_kit import adu_env
 
 ADU = [sys.executable, "-m", "adu_cli.main"]
 
