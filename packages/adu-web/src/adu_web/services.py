@@ -13,12 +13,10 @@ import glob
 from collections.abc import Mapping
 from typing import Any
 
-import attrs
 from adu_core.errors import UsageError
 from adu_core.models import JobSpec, TableInfo
 from adu_core.services import connections, discovery, jobs, policy
 from adu_core.services.connections import ConnectionRef
-from adu_core.services.plugins import check_sink_options, check_source_options
 
 from adu_web.state import actor, ctx
 
@@ -60,12 +58,6 @@ def submit(spec: JobSpec, *, password: str | None) -> str:
     """Check the form's or body's values and queue the job; returns its id."""
     if not 1 <= spec.parallel <= MAX_PARALLEL:
         raise UsageError(f"parallel must be between 1 and {MAX_PARALLEL}")
-    # the options as the source's and the sink's schemas declare them (typed)
-    source_options = check_source_options(
-        spec.source, spec.source_options, connections_file=ctx().settings.connections_file
-    )
-    sink_options = check_sink_options(spec.sink, spec.sink_options)
-    spec = attrs.evolve(spec, source_options=source_options, sink_options=sink_options)
     return jobs.submit(ctx(), spec, actor=actor(), password=password)
 
 

@@ -6,7 +6,6 @@ import click
 from adu_core.models import JobSpec, TableSelection
 from adu_core.options import parse_options
 from adu_core.services import running
-from adu_core.services.plugins import check_sink_options, check_source_options
 
 from adu_cli.context import Env, echo_json, handle_errors, pass_env
 from adu_cli.options import ComponentChoice
@@ -81,9 +80,6 @@ def command(
         source_options["include_views"] = True
     if foreign:
         source_options["include_foreign"] = True
-    # checked against the plugins' option schemas before the job is recorded
-    source_options = check_source_options(source, source_options, connections_file=env.settings.connections_file)
-    sink_options = check_sink_options("parquet", sink_options)
     spec = JobSpec(
         source=source,
         target=os.path.abspath(target),
