@@ -25,7 +25,7 @@ from typing import Any
 import attrs
 
 from adu_core.errors import UsageError
-from adu_core.manifest import is_sealed
+from adu_core.manifest import Manifest, is_sealed
 from adu_core.models import JobSpec, TableStatus
 from adu_core.plugin.components import Sink
 from adu_core.store import Store
@@ -54,10 +54,8 @@ def _key(entry: Mapping[str, Any]) -> Key:
     return (str(entry.get("schema")), str(entry.get("name")))
 
 
-def _written_by(manifest: Mapping[str, Any], job_id: str) -> bool:
-    found = manifest.get("runs")
-    runs: list[Any] = found if isinstance(found, list) else []
-    return manifest.get("job_id") == job_id or any(isinstance(r, dict) and r.get("job_id") == job_id for r in runs)
+def _written_by(manifest: Manifest, job_id: str) -> bool:
+    return manifest.job_id == job_id or any(r.job_id == job_id for r in manifest.runs)
 
 
 def _from_manifest(sink: Sink, job_id: str, spec: JobSpec, log: logging.LoggerAdapter[logging.Logger]) -> Earlier:
@@ -74,13 +72,13 @@ def _from_manifest(sink: Sink, job_id: str, spec: JobSpec, log: logging.LoggerAd
         return earlier
     if not _written_by(old, job_id):
         raise UsageError(
-            f"{spec.target} now holds the export of another job ({old.get('job_id')}); "
+            f"{spec.target} now holds the export of another job ({old.job_id}); "
             f"`adu jobs retry {job_id} --overwrite` exports this job again from scratch"
         )
-    for entry in old.get("tables") or []:
-        if isinstance(entry, dict) and entry.get("status") == TableStatus.SUCCEEDED.value:
-            earlier.entries[_key(entry)] = entry
-    earlier.runs = list(old.get("runs") or [])
+    for table in old.tables:
+        if table.succeeded:
+            earlier.entries[(table.schema, table.name)] = table.to_dict()
+    earlier.runs = [r.to_dict() for r in old.runs]
     return earlier
 
 
