@@ -20,7 +20,7 @@ class FlakySource(DuckDBSource):
     schemes = ("flaky",)
     option_schema = (
         Option("fail_table", help="schema.table the fault hits"),
-        Option("fault", choices=("error", "drop_once", "slow")),
+        Option("fault", choices=("error", "drop_once", "slow", "hold")),
         Option("marker_dir", help="where drop_once remembers it dropped"),
     )
 

@@ -18,7 +18,6 @@ like the job's failed and unfinished tables.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -48,10 +47,6 @@ class Earlier:
     runs: list[Any] = attrs.field(factory=list)
     redo: set[Key] = attrs.field(factory=set)
     vanished: set[Key] = attrs.field(factory=set)
-
-
-def _key(entry: Mapping[str, Any]) -> Key:
-    return (str(entry.get("schema")), str(entry.get("name")))
 
 
 def _written_by(manifest: Manifest, job_id: str) -> bool:
