@@ -315,7 +315,7 @@ def main() -> None:
         for tables in jobs:
             label = tables[0] if len(tables) == 1 else f"{len(tables)} tables"
             results = run_rounds(label, tables, paths, a.rounds, url, pg, datadir, not a.no_sizes)
-            if "duckdb" in results and results["duckdb"]:
+            if results.get("duckdb"):
                 adu = results.get("adu-validate") or results.get("adu") or []
                 if adu:
                     cpu[label] = (
