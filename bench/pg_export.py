@@ -157,7 +157,28 @@ def worker_adu_read(url: str, tables: list[str], out: str) -> None:
         list(pool.map(_adu_read_partition, [url] * len(parts), parts, [out] * len(parts)))
 
 
-WORKERS = {"duckdb": worker_duckdb, "adu-read": worker_adu_read}
+def worker_duckdb_scan(url: str, tables: list[str], out: str) -> None:
+    """DuckDB's read alone: every row into Arrow batches that are dropped."""
+    import duckdb
+
+    con = duckdb.connect(
+        config={
+            "extension_directory": _duckdb_extension_dir(),
+            "autoinstall_known_extensions": False,
+            "autoload_known_extensions": False,
+        }
+    )
+    con.execute("LOAD postgres")
+    literal = url.replace("'", "''")
+    con.execute(f"ATTACH '{literal}' AS pg (TYPE postgres, READ_ONLY)")
+    for t in tables:
+        schema, name = t.split(".")
+        reader = con.execute(f'SELECT * FROM pg."{schema}"."{name}"').fetch_record_batch(32768)
+        for _batch in reader:
+            pass
+
+
+WORKERS = {"duckdb": worker_duckdb, "duckdb-scan": worker_duckdb_scan, "adu-read": worker_adu_read}
 
 
 # ---------------------------------------------------------------------------------- paths

@@ -55,18 +55,18 @@ def wide_sql(name: str, lo: int, hi: int, columns: list[str] | None = None) -> s
     """CREATE (if missing) and INSERT rows ``lo..hi`` of the wide table, or of ``id`` plus
     ``columns`` only (the per-type tables)."""
     cols = list(WIDE_COLUMNS) if columns is None else columns
-    decls = ", ".join(f"{c} {WIDE_COLUMNS[c][0]}" for c in cols)
-    exprs = ", ".join(WIDE_COLUMNS[c][1] for c in cols)
+    decls = "".join(f", {c} {WIDE_COLUMNS[c][0]}" for c in cols)
+    exprs = "".join(f", {WIDE_COLUMNS[c][1]}" for c in cols)
     return (
-        f"CREATE TABLE IF NOT EXISTS {name} (id bigint PRIMARY KEY, {decls});\n"
-        f"INSERT INTO {name} SELECT g, {exprs} FROM generate_series({lo}::bigint, {hi}) g;\n"
+        f"CREATE TABLE IF NOT EXISTS {name} (id bigint PRIMARY KEY{decls});\n"
+        f"INSERT INTO {name} SELECT g{exprs} FROM generate_series({lo}::bigint, {hi}) g;\n"
     )
 
 
 def wide_churn_sql(name: str, columns: list[str] | None = None) -> str:
     """Update every ``WIDE_UPDATED_EVERY``-th row in place of nothing (same values): the new
     row versions go to the end of the heap, as an ordinary table's updates do."""
-    cols = list(WIDE_COLUMNS) if columns is None else columns
+    cols = (list(WIDE_COLUMNS) if columns is None else columns) or ["id"]
     return f"UPDATE {name} SET {cols[0]} = {cols[0]} WHERE id % {WIDE_UPDATED_EVERY} = 7"
 
 
@@ -103,8 +103,10 @@ def make_wide(pg: Any, rows: int, columns: list[str] | None = None, name: str | 
 
 
 def make_types(pg: Any, rows: int, only: list[str] | None = None) -> list[str]:
-    """One table per column of the wide table: ``public.type_<col>_<rows>``."""
-    return [
+    """One table per column of the wide table, ``public.type_<col>_<rows>`` (the key and
+    that column), and ``public.type_id_<rows>`` (the key alone: what every other costs on top of)."""
+    names = [make_wide(pg, rows, [], name=f"public.type_id_{rows}")] if only is None or "id" in only else []
+    return names + [
         make_wide(pg, rows, [col], name=f"public.type_{col}_{rows}")
         for col in WIDE_COLUMNS
         if only is None or col in only
