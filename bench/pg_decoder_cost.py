@@ -104,7 +104,14 @@ def main() -> None:
             if a.callgrind:
                 out = work / "cg.out"
                 res = subprocess.run(
-                    ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", "--toggle-collect=Decoder_write", "--toggle-collect=Decoder_take", *cmd],
+                    [
+                        "valgrind",
+                        "--tool=callgrind",
+                        f"--callgrind-out-file={out}",
+                        "--toggle-collect=Decoder_write",
+                        "--toggle-collect=Decoder_take",
+                        *cmd,
+                    ],
                     capture_output=True,
                     text=True,
                     check=True,
