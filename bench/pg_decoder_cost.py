@@ -102,6 +102,7 @@ def main() -> None:
                 continue
             cmd = [sys.executable, __file__, "--decode", str(path), "--spec", ",".join(map(str, spec))]
             if a.callgrind:
+                cmd.append("--callgrind")  # the child decodes once
                 out = work / "cg.out"
                 res = subprocess.run(
                     [
