@@ -145,3 +145,17 @@ def test_presence_map_matches_brute_force(
     result, _ = run_check(tmp, keyed_table(pa.int64()), partitions, monkeypatch)
     counts = Counter(k for p in partitions for k in p)
     assert result.failed_rows == sum(n for n in counts.values() if n > 1)
+
+
+def test_composite_keys_across_hash_passes(tmp_path: Path, monkeypatch: Any) -> None:
+    from adu_pandera.checks import CheckSpec
+
+    monkeypatch.setattr(table_checks, "KEYS_PER_PASS", 2)
+    path = tmp_path / "t.parquet"
+    a = [1, 1, 2, 2, 1, 3, 3, None, None]
+    b = ["x", "y", "x", "x", "x", "z", "w", "q", "q"]
+    pq.write_table(pa.table({"a": pa.array(a, pa.int64()), "b": b}), path)
+    spec = CheckSpec("a,b", "unique_key", kwargs={"columns": ["a", "b"]}, scope="table")
+    (result,) = table_checks.run([spec], [str(path)])
+    assert result.failed_rows == 4  # (1, x) twice, (2, x) twice; NULL keys never collide
+    assert result.samples == [{"key": {"a": 1, "b": "x"}, "rows": 2}, {"key": {"a": 2, "b": "x"}, "rows": 2}]
