@@ -13,7 +13,9 @@ A single-column key is settled, cheapest first, by:
    the key is unique exactly when the number of bytes set equals the number of non-null
    keys read. This is what a table whose rows were updated needs: an update moves the
    row to the end of the heap, so a ctid-ordered read no longer sees the key increasing
-   and (1) proves nothing. 3M keys: ~0.05 s and 3 MB; 12M keys: 12 MB.
+   and (1) proves nothing. 3M bigint keys: 0.09 s of CPU, a 3 MB map (the process grew
+   ~27 MB, reading included), where DuckDB's grouping took 0.78 s and ~230 MB; 12M keys:
+   a 12 MB map.
 3. Otherwise (text keys, composite keys, sparse integer keys) and whenever (2) finds a
    duplicate, DuckDB groups the key over the staged files (exact, with samples), with a
    memory limit and a spill directory so the coordinator stays bounded too.
