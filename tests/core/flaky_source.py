@@ -10,12 +10,19 @@ import time
 
 from adu_core.errors import SourceError
 from adu_core.plugin import hookimpl
+from adu_core.plugin.options import Option
 from adu_duckdb.source import DuckDBSource
 
 
 class FlakySource(DuckDBSource):
     name = "flaky"
+    title = "flaky"
     schemes = ("flaky",)
+    option_schema = (
+        Option("fail_table", help="schema.table the fault hits"),
+        Option("fault", choices=("error", "drop_once", "slow")),
+        Option("marker_dir", help="where drop_once remembers it dropped"),
+    )
 
     def read(self, partition, *, snapshot, batch_rows, cancel):
         opts = self.options

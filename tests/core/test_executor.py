@@ -20,6 +20,7 @@ from adu_core.models import JobSpec, JobStatus
 from adu_core.plugin import hookimpl
 from adu_core.plugin.components import Executor
 from adu_core.plugin.manager import Plugins
+from adu_core.plugin.options import Option
 from adu_duckdb.demo import make_demo_database
 from adu_duckdb.source import DuckDBSource
 
@@ -123,6 +124,7 @@ class MarkedSource(DuckDBSource):
 
     name = "marked"
     schemes = ("marked",)
+    option_schema = (Option("marks", help="folder where each read leaves a file"),)
 
     def read(self, partition, *, snapshot, batch_rows, cancel):
         mark = Path(self.options["marks"]) / f"{os.getpid()}-{partition.table.name}-{partition.index}"

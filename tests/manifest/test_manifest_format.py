@@ -42,9 +42,10 @@ def _result(t: TableInfo, rows: int, *paths: str, **kw) -> TableResult:
 
 
 def _build(tables, job_id="job-1", created=CREATED):
+    """The manifest's JSON-ready dict (build_manifest gives the typed Manifest)."""
     return build_manifest(
         job_id=job_id, adu_version="0.1.0", source=SOURCE, sink="parquet", tables=tables, created_at=created
-    )
+    ).to_dict()
 
 
 def test_fields_of_issue_3() -> None:
@@ -134,7 +135,7 @@ def test_merge_for_a_retry_replaces_rerun_tables_only() -> None:
         job_id="job-2",
         created=CREATED + dt.timedelta(hours=1),
     )
-    m = merge_manifest(old, new)
+    m = merge_manifest(old, new).to_dict()
     assert [(t["name"], t["status"], t["rows"], t["job_id"]) for t in m["tables"]] == [
         ("a", "succeeded", 1, "job-1"),
         ("b", "succeeded", 7, "job-2"),
@@ -144,7 +145,7 @@ def test_merge_for_a_retry_replaces_rerun_tables_only() -> None:
     assert [r["job_id"] for r in m["runs"]] == ["job-1", "job-2"]
     assert m["totals"] == {"tables": 3, "rows": 10, "bytes": 30, "files": 3}
     assert "checksum" not in m
-    assert merge_manifest(m, new)["runs"] == m["runs"]  # merging twice adds nothing
+    assert merge_manifest(m, new).to_dict()["runs"] == m["runs"]  # merging twice adds nothing
 
 
 def test_normalize_keeps_values_json_cannot_hold() -> None:

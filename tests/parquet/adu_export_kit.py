@@ -76,7 +76,8 @@ def export_tables(
     overwrite: bool = False,
     quarantine: Mapping[str, Sequence[Sequence[pa.RecordBatch]]] | None = None,
 ) -> tuple[dict[str, Any], ParquetSink]:
-    """Export ``tables`` (each with one batch list per partition) into ``target``."""
+    """Export ``tables`` (each with one batch list per partition) into ``target``; returns
+    the manifest's JSON-ready dict and the sink."""
     sink = ParquetSink(str(target), options, job_id=job_id)
     sink.prepare(overwrite=overwrite)
     done = []
@@ -124,4 +125,4 @@ def export_tables(
     )
     sink.finalize(manifest, sign_key=sign_key)
     sink.close()
-    return manifest, sink
+    return manifest.to_dict(), sink

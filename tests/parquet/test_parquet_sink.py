@@ -411,7 +411,7 @@ def test_retry_keeps_published_tables(tmp_path) -> None:
     sink = ParquetSink(str(target), None, job_id="j2")
     sink.prepare(overwrite=False, retry=True)
     old = sink.read_manifest()
-    assert old is not None and len(old["tables"]) == 2
+    assert old is not None and len(old.tables) == 2
     sink.publish_table(b, [_stage(sink, b, 7)])
     sink.close()
     assert pq.read_metadata(target / "public/a/part-00000.parquet").num_rows == 10

@@ -50,12 +50,20 @@ def test_the_form_discovers_views_when_asked(operator: Client, db_with_a_view: s
 
 
 def test_the_form_records_the_options_in_the_job(operator: Client, world: World, db_with_a_view: str) -> None:
-    text = "# asked for by the analysts\ninclude_views = true\n\ninfinity=null\n"
+    text = "# asked for by the analysts\ninclude_views = true\n\ninclude_foreign=off\n"
     r = operator.post("/jobs/new", _form(db_with_a_view, action="submit", table=["main.v_double"], source_options=text))
     assert r.status_code == 302, r.data.decode()[-1500:]
     job_id = re.search(r"/job/([0-9a-f]{32})", r.headers["Location"]).group(1)  # type: ignore[union-attr]
-    assert world.store.get_job(job_id).spec.source_options == {"include_views": True, "infinity": "null"}
+    assert world.store.get_job(job_id).spec.source_options == {"include_views": True, "include_foreign": False}
     world.store.delete_job(job_id)
+    # an option the source does not declare is refused, naming the ones it takes
+    before = world.store.count_jobs()
+    r = operator.post(
+        "/jobs/new", _form(db_with_a_view, action="submit", table=["main.t"], source_options="infinity=null")
+    )
+    assert r.status_code == 400
+    assert b"unknown DuckDB source option(s): infinity; allowed: include_foreign, include_views" in r.data
+    assert world.store.count_jobs() == before
 
 
 @pytest.mark.parametrize(

@@ -1,47 +1,96 @@
 """``adu``: the command line. Every command is a thin layer over :mod:`adu_core`.
 
+Its own commands are in :data:`COMMANDS`; plugins add theirs through the
+``adu_register_commands`` hook (adu-duckdb brings ``demo``, adu-web ``serve``).
+
 Exit codes: 0 success, 1 the job failed (or a verification mismatch), 2 bad usage or input.
 """
 
 from __future__ import annotations
 
 import importlib
+from typing import Any
 
 import click
 
-from adu_cli.context import Env
+from adu_cli.context import EXIT_USAGE, Env, fail, handle_errors
 
 #: command name -> (module, attribute); a module is imported only when its command runs,
 #: so ``adu export`` does not pay for the web server's imports
 COMMANDS: dict[str, tuple[str, str]] = {
-    "demo": ("adu_cli.commands.demo", "command"),
     "discover": ("adu_cli.commands.discover", "command"),
     "export": ("adu_cli.commands.export", "command"),
     "inspect": ("adu_cli.commands.inspect", "command"),
     "jobs": ("adu_cli.commands.jobs", "group"),
     "keys": ("adu_cli.commands.keys", "group"),
     "plugins": ("adu_cli.commands.plugins", "command"),
-    "serve": ("adu_cli.commands.serve", "command"),
     "users": ("adu_cli.commands.users", "group"),
     "verify": ("adu_cli.commands.verify", "command"),
-    "worker": ("adu_cli.commands.serve", "worker_command"),
+    "worker": ("adu_cli.commands.worker", "command"),
 }
+
+#: commands a plugin brings, and the distribution to install when it is missing
+PLUGIN_COMMANDS: dict[str, str] = {"demo": "adu-duckdb", "serve": "adu-web"}
+
+
+def _with_error_convention(command: click.Command) -> None:
+    """A plugin's command (and its subcommands) print ADU's errors in one line with the
+    documented exit code, as the CLI's own commands do."""
+    if command.callback is not None:
+        command.callback = handle_errors(command.callback)
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _with_error_convention(sub)
+
+
+def _missing_plugin(name: str, distribution: str) -> click.Command:
+    """A stand-in for a plugin's command when the plugin is not installed."""
+
+    def explain(**_: Any) -> None:
+        fail(f"adu {name} needs the {distribution} plugin: pip install {distribution}", EXIT_USAGE)
+
+    return click.Command(
+        name,
+        callback=explain,
+        help=f"(needs {distribution})",
+        context_settings={"ignore_unknown_options": True, "allow_extra_args": True, "help_option_names": []},
+        add_help_option=False,
+    )
 
 
 class LazyGroup(click.Group):
-    """A click group whose commands are imported on first use."""
+    """A click group whose own commands are imported on first use, and whose plugins'
+    commands are added the first time any command name is looked up or listed."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        #: ``{command: plugin}`` of the commands plugins added
+        self.plugin_commands: dict[str, str] | None = None
+
+    def _load_plugin_commands(self) -> dict[str, str]:
+        if self.plugin_commands is None:
+            from adu_core.services.plugins import add_commands
+
+            self.plugin_commands = add_commands(self, reserved=COMMANDS)
+            for name in self.plugin_commands:
+                _with_error_convention(self.commands[name])
+        return self.plugin_commands
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(COMMANDS)
+        return sorted(set(COMMANDS) | set(self._load_plugin_commands()))
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         entry = COMMANDS.get(cmd_name)
-        if entry is None:
-            return None
-        module = importlib.import_module(entry[0])
-        command = getattr(module, entry[1])
-        assert isinstance(command, click.Command)
-        return command
+        if entry is not None:
+            module = importlib.import_module(entry[0])
+            command = getattr(module, entry[1])
+            assert isinstance(command, click.Command)
+            return command
+        self._load_plugin_commands()
+        found = self.commands.get(cmd_name)
+        if found is None and cmd_name in PLUGIN_COMMANDS:
+            return _missing_plugin(cmd_name, PLUGIN_COMMANDS[cmd_name])
+        return found
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

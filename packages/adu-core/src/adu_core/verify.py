@@ -1,7 +1,9 @@
 """Verification of an export directory against its manifest (``adu verify``).
 
-Everything is recomputed from the files: the SHA-256 of every file, and the row count
-and schema of every Parquet file read from its footer. Missing files, unexpected files
+Everything is recomputed from the files: the SHA-256 of every file, and what the sink
+that wrote them finds inside each one (:meth:`adu_core.plugin.components.Sink.check_file`,
+looked up by the manifest's ``sink``: for Parquet, the row count and schema in the
+footer), so another file format plugs in without a change here. Missing files, unexpected files
 (anything not in the manifest except ``manifest.json`` and ``manifest.sig``: hidden
 files, staging leftovers, symbolic links and empty files included), a manifest edited
 after it was written (its checksum), and a bad or missing signature (when a public key
@@ -16,25 +18,33 @@ from __future__ import annotations
 
 import concurrent.futures
 import hashlib
-import json
 import os
 import stat
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
-import pyarrow as pa
-import pyarrow.parquet as pq
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from adu_core import signing
-from adu_core.manifest import CHECKSUM_KEY, FORMAT, FORMAT_VERSION, checksum, type_name
-from adu_core.models import SOURCE_TYPE_KEY
-from adu_core.plugin.components import FAILED_CHECKS_COLUMN
+from adu_core.errors import UsageError
+from adu_core.manifest.canonical import CHECKSUM_KEY, checksum
+from adu_core.manifest.io import parse_manifest, read_manifest_bytes
+from adu_core.manifest.model import (
+    FORMAT_VERSION,
+    MANIFEST_NAME,
+    SIGNATURE_NAME,
+    Manifest,
+    ManifestError,
+    ManifestFile,
+    ManifestTable,
+)
 
-MANIFEST_NAME = "manifest.json"
-SIGNATURE_NAME = "manifest.sig"
+if TYPE_CHECKING:
+    from adu_core.plugin.components import FileCheck, Sink
+    from adu_core.plugin.manager import Plugins
+
 CHUNK = 4 * 1024 * 1024
 
 
@@ -180,12 +190,9 @@ class VerifyReport:
 
 @attrs.define
 class _Expected:
-    path: str
-    rows: Any
-    bytes: Any
-    sha256: Any
+    file: ManifestFile
     table: TableReport
-    columns: Sequence[Mapping[str, Any]]
+    entry: ManifestTable
     quarantine: bool
 
 
@@ -193,58 +200,20 @@ class _Expected:
 class _Found:
     sha256: str | None = None
     size: int = 0
-    rows: int | None = None
-    schema: pa.Schema | None = None
     error: str | None = None
+    check: FileCheck | None = None
 
 
-def _inspect_file(path: Path) -> _Found:
+def _inspect_file(path: Path, e: _Expected, sink: type[Sink] | None) -> _Found:
     found = _Found()
     try:
         found.sha256, found.size = sha256_file(path)
     except OSError as exc:
         found.error = f"cannot be read ({exc.strerror})"
         return found
-    try:
-        meta = pq.read_metadata(path)
-        found.rows = meta.num_rows
-        found.schema = meta.schema.to_arrow_schema()
-    except (OSError, pa.ArrowException, ValueError) as exc:
-        found.error = f"is not a readable Parquet file ({str(exc).splitlines()[0][:200]})"
+    if sink is not None:
+        found.check = sink.check_file(path, e.entry, quarantine=e.quarantine)
     return found
-
-
-def safe_relpath(path: Any) -> str | None:
-    """``path`` when it is a plain relative POSIX path inside the export, else None."""
-    if not isinstance(path, str) or not path or "\\" in path or "\x00" in path:
-        return None
-    p = PurePosixPath(path)
-    if p.is_absolute() or any(part in ("..", ".", "") for part in path.split("/")):
-        return None
-    return p.as_posix()
-
-
-def _schema_problem(schema: pa.Schema, columns: Sequence[Mapping[str, Any]], quarantine: bool) -> str | None:
-    expected = [(str(c.get("name")), str(c.get("arrow_type")), c.get("source_type")) for c in columns]
-    fields = list(schema)
-    if quarantine:
-        if not fields or fields[-1].name != FAILED_CHECKS_COLUMN:
-            return f"has no {FAILED_CHECKS_COLUMN} column"
-        fields = fields[:-1]
-    actual = []
-    for f in fields:
-        meta = f.metadata or {}
-        st = meta.get(SOURCE_TYPE_KEY)
-        actual.append((f.name, type_name(f.type), st.decode("utf-8", "replace") if st is not None else None))
-    if [a[0] for a in actual] != [e[0] for e in expected]:
-        names, want = [a[0] for a in actual], [e[0] for e in expected]
-        return f"schema differs from the manifest: columns {names}, manifest says {want}"
-    for (name, typ, st), (_n, etyp, est) in zip(actual, expected, strict=True):
-        if typ != etyp:
-            return f"schema differs from the manifest: column {name!r} is {typ}, manifest says {etyp}"
-        if est is not None and st != est:
-            return f"schema differs from the manifest: column {name!r} has source type {st}, manifest says {est}"
-    return None
 
 
 def _as_key(public_key: Ed25519PublicKey | str | os.PathLike[str] | None) -> Ed25519PublicKey | None:
@@ -257,52 +226,77 @@ def verify_export(
     directory: str | os.PathLike[str],
     public_key: Ed25519PublicKey | str | os.PathLike[str] | None = None,
     workers: int | None = None,
+    *,
+    plugins: Plugins | None = None,
 ) -> VerifyReport:
     """Check the export in ``directory`` against its manifest.
 
     :param public_key: an Ed25519 public key (or the path of its PEM file): when given,
         the signature must be present and valid.
     :param workers: threads hashing files at once (default: the number of CPUs, at least 2).
+    :param plugins: where to find the sink that checks the files (default: the process's).
     :raises adu_core.errors.UsageError: when ``public_key`` is a path to something that is
         not an Ed25519 public key.
     """
     key = _as_key(public_key)
     root = Path(directory)
     report = VerifyReport(directory=os.fspath(directory))
-    manifest_path = root / MANIFEST_NAME
     if not root.is_dir():
         report.is_export = False
         report.problems.append(f"{os.fspath(directory)} is not a directory")
         return report
-    if not manifest_path.is_file() or manifest_path.is_symlink():
+    try:
+        _path, raw = read_manifest_bytes(root)
+    except ManifestError:
         report.is_export = False
         report.problems.append(f"{os.fspath(directory)} holds no {MANIFEST_NAME}")
         return report
-    raw = manifest_path.read_bytes()
     try:
-        manifest = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        report.problems.append(f"{MANIFEST_NAME} is damaged: not valid JSON ({exc})")
+        data = parse_manifest(raw)
+    except ManifestError as exc:
+        if exc.reason == "format":
+            report.is_export = False
+            report.problems.append(f"{MANIFEST_NAME} is not an ADU export manifest")
+            return report
+        report.problems.append(f"{MANIFEST_NAME} is {exc}")
         _check_signature(report, root, raw, key)
         return report
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        report.is_export = False
-        report.problems.append(f"{MANIFEST_NAME} is not an ADU export manifest")
-        return report
-    report.job_id = str(manifest.get("job_id")) if manifest.get("job_id") is not None else None
-    version = manifest.get("format_version")
-    if not isinstance(version, int) or version > FORMAT_VERSION:
-        report.problems.append(f"{MANIFEST_NAME} has format version {version!r}; this ADU reads up to {FORMAT_VERSION}")
-    if CHECKSUM_KEY not in manifest:
+    report.job_id = str(data["job_id"]) if data.get("job_id") is not None else None
+    if CHECKSUM_KEY not in data:
         report.problems.append(f"{MANIFEST_NAME} has no checksum")
-    elif manifest[CHECKSUM_KEY] != checksum(manifest):
+    elif data[CHECKSUM_KEY] != checksum(data):
         report.problems.append(f"{MANIFEST_NAME} was edited after it was written (checksum mismatch)")
     _check_signature(report, root, raw, key)
-
+    try:
+        manifest = Manifest.from_dict(data)
+    except ManifestError as exc:
+        if exc.reason == "version":
+            version = data.get("format_version")
+            report.problems.append(
+                f"{MANIFEST_NAME} has format version {version!r}; this ADU reads up to {FORMAT_VERSION}"
+            )
+        else:
+            report.problems.append(f"{MANIFEST_NAME}: {exc}")
+        return report
     expected = _expected_files(manifest, report)
     present = _walk(root, report, expected)
-    _check_files(root, expected, present, report, workers)
+    _check_files(root, expected, present, report, workers, _sink_class(manifest, report, plugins))
     return report
+
+
+def _sink_class(manifest: Manifest, report: VerifyReport, plugins: Plugins | None) -> type[Sink] | None:
+    """The sink that wrote the export (it checks the files); None, with a problem, when it
+    is not installed here."""
+    from adu_core.plugin.manager import get_plugins
+
+    try:
+        return (plugins or get_plugins()).sink_class(manifest.sink)
+    except UsageError as exc:
+        report.problems.append(
+            f"{exc}: the files were checked by SHA-256 only (install the plugin of the {manifest.sink!r} sink "
+            "to check their content)"
+        )
+        return None
 
 
 def _check_signature(report: VerifyReport, root: Path, raw: bytes, key: Ed25519PublicKey | None) -> None:
@@ -328,56 +322,21 @@ def _check_signature(report: VerifyReport, root: Path, raw: bytes, key: Ed25519P
         report.problems.append(message)
 
 
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
-def _expected_files(manifest: Mapping[str, Any], report: VerifyReport) -> dict[str, _Expected]:
+def _expected_files(manifest: Manifest, report: VerifyReport) -> dict[str, _Expected]:
     expected: dict[str, _Expected] = {}
-    tables = manifest.get("tables")
-    if not isinstance(tables, list):
-        report.problems.append(f"{MANIFEST_NAME} lists no tables")
-        return expected
-    for entry in tables:
-        if not isinstance(entry, dict):
-            report.problems.append(f"{MANIFEST_NAME} holds a table entry that is not an object")
-            continue
-        t = TableReport(schema=str(entry.get("schema")), name=str(entry.get("name")))
+    for entry in manifest.tables:
+        t = TableReport(schema=entry.schema, name=entry.name, manifest_rows=entry.rows)
         report.tables.append(t)
-        status = entry.get("status", "succeeded")
-        if status != "succeeded":
-            err = entry.get("error")
-            t.problems.append(f"not exported: the table {status}" + (f" ({err})" if err else ""))
-        columns = [c for c in _list(entry.get("columns")) if isinstance(c, dict)]
-        validation = entry.get("validation") if isinstance(entry.get("validation"), dict) else {}
-        groups = [(_list(entry.get("files")), False), (_list((validation or {}).get("quarantine_files")), True)]
-        for files, quarantine in groups:
+        if not entry.succeeded:
+            t.problems.append(f"not exported: the table {entry.status}" + (f" ({entry.error})" if entry.error else ""))
+        for files, quarantine in ((entry.files, False), (entry.quarantine_files, True)):
             for f in files:
-                path = safe_relpath(f.get("path") if isinstance(f, dict) else None)
-                if path is None or path in (MANIFEST_NAME, SIGNATURE_NAME):
-                    shown = f.get("path") if isinstance(f, dict) else f
-                    t.problems.append(f"unsafe or invalid file path in the manifest: {shown!r}")
+                if f.path in expected:
+                    t.problems.append(f"{f.path}: listed twice in the manifest")
                     continue
-                if path in expected:
-                    t.problems.append(f"{path}: listed twice in the manifest")
-                    continue
-                assert isinstance(f, dict)
-                expected[path] = _Expected(
-                    path=path,
-                    rows=f.get("rows"),
-                    bytes=f.get("bytes"),
-                    sha256=f.get("sha256"),
-                    table=t,
-                    columns=columns,
-                    quarantine=quarantine,
-                )
+                expected[f.path] = _Expected(file=f, table=t, entry=entry, quarantine=quarantine)
                 if not quarantine:
                     t.files += 1
-        rows = entry.get("rows")
-        if isinstance(rows, int) and not isinstance(rows, bool):
-            t.manifest_rows = rows
-        else:
-            t.problems.append("the manifest gives no row count")
     return expected
 
 
@@ -386,7 +345,7 @@ def _walk(root: Path, report: VerifyReport, expected: Mapping[str, _Expected]) -
     present: set[str] = set()
     table_dirs: dict[str, TableReport] = {}
     for e in expected.values():
-        table_dirs.setdefault(str(PurePosixPath(e.path).parent), e.table)
+        table_dirs.setdefault(str(PurePosixPath(e.file.path).parent), e.table)
 
     def unexpected(rel: str, what: str) -> None:
         owner = table_dirs.get(str(PurePosixPath(rel).parent))
@@ -430,6 +389,7 @@ def _check_files(
     present: set[str],
     report: VerifyReport,
     workers: int | None,
+    sink: type[Sink] | None,
 ) -> None:
     todo = []
     for path, e in expected.items():
@@ -437,34 +397,40 @@ def _check_files(
             todo.append(e)
         elif not (root / path).is_symlink():
             e.table.problems.append(f"{path}: missing")
-    todo.sort(key=lambda e: -(e.bytes if isinstance(e.bytes, int) else 0))  # big files first
+    todo.sort(key=lambda e: -e.file.bytes)  # big files first
     n = workers or max(2, os.cpu_count() or 1)
     with concurrent.futures.ThreadPoolExecutor(max_workers=n, thread_name_prefix="adu-verify") as pool:
-        results = list(pool.map(lambda e: _inspect_file(root / e.path), todo))
+        results = list(pool.map(lambda e: _inspect_file(root / e.file.path, e, sink), todo))
     for e, found in zip(todo, results, strict=True):
-        report.files_checked += 1
-        report.bytes_hashed += found.size
-        t = e.table
-        if found.sha256 is None:
-            t.problems.append(f"{e.path}: {found.error}")
-            continue
-        if found.sha256 != e.sha256:
-            t.problems.append(f"{e.path}: SHA-256 differs from the manifest (the file was altered)")
-        if found.size != e.bytes:
-            t.problems.append(f"{e.path}: {found.size:,} bytes, the manifest says {e.bytes}")
-        if found.error is not None:
-            t.problems.append(f"{e.path}: {found.error}")
-            continue
-        if found.rows != e.rows:
-            t.problems.append(f"{e.path}: {found.rows:,} rows in its footer, the manifest says {e.rows}")
-        assert found.schema is not None
-        problem = _schema_problem(found.schema, e.columns, e.quarantine)
-        if problem:
-            t.problems.append(f"{e.path}: {problem}")
-        if not e.quarantine:
-            t.rows += found.rows or 0
-            t.bytes += found.size
+        _judge(e, found, report)
     # each table's row count (manifest) against the rows found in its files
     for t in report.tables:
         if t.manifest_rows is not None and not t.problems and t.rows != t.manifest_rows:
             t.problems.append(f"{t.rows:,} rows in its files, the manifest says {t.manifest_rows:,}")
+
+
+def _judge(e: _Expected, found: _Found, report: VerifyReport) -> None:
+    """What one file's hash and the sink's look inside it say, into its table's report."""
+    report.files_checked += 1
+    report.bytes_hashed += found.size
+    t, f = e.table, e.file
+    if found.sha256 is None:
+        t.problems.append(f"{f.path}: {found.error}")
+        return
+    if found.sha256 != f.sha256:
+        t.problems.append(f"{f.path}: SHA-256 differs from the manifest (the file was altered)")
+    if found.size != f.bytes:
+        t.problems.append(f"{f.path}: {found.size:,} bytes, the manifest says {f.bytes}")
+    check = found.check
+    rows = f.rows  # a sink that cannot count rows: the hash vouches for the manifest's count
+    if check is not None:
+        t.problems.extend(f"{f.path}: {p}" for p in check.problems)
+        if check.problems and check.rows is None:
+            return
+        if check.rows is not None:
+            rows = check.rows
+            if check.rows != f.rows:
+                t.problems.append(f"{f.path}: {check.rows:,} rows in {check.rows_from}, the manifest says {f.rows}")
+    if not e.quarantine:
+        t.rows += rows
+        t.bytes += found.size

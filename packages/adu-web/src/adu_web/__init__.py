@@ -9,6 +9,19 @@ import os
 # as in adu_cli/__init__.py: keep numpy's OpenBLAS from starting a spinning thread per core
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-from adu_web.app import create_app  # after the environment is set
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from adu_web.app import create_app
 
 __all__ = ["create_app"]
+
+
+def __getattr__(name: str) -> Any:
+    # imported on first use: the `adu` command line loads adu_web.plugin (for `adu serve`)
+    # on every start and must not pay for Flask then
+    if name == "create_app":
+        from adu_web.app import create_app
+
+        return create_app
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,20 +1,18 @@
 """Export browser: a job's manifest, files and checksums, a preview of each table.
 
-Everything is read from ``manifest.json`` in the job's target directory as the store
-records it; file paths come from that manifest and must stay inside that directory
-(checked on the resolved path, and DuckDB is confined to it as well).
+Everything is read through :mod:`adu_core.services.exports` from ``manifest.json`` in the
+job's target directory as the store records it; file paths come from that manifest and
+must be regular files inside that directory (the service checks the resolved path).
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
 import logging
 from pathlib import Path
 from typing import Any
 
-from adu_core.manifest import is_sealed
-from adu_core.verify import MANIFEST_NAME, SIGNATURE_NAME, safe_relpath, verify_export
+from adu_core.errors import UsageError
+from adu_core.services.exports import Export, ManifestError, browse_export, verify_export
 from flask import Blueprint, abort, render_template
 from flask_wtf import FlaskForm
 
@@ -28,7 +26,6 @@ bp.before_request(require_login)
 
 MAX_MANIFEST_BYTES = 64 * 1024 * 1024
 PREVIEW_ROWS = 20
-MAX_CELL = 200
 
 
 class VerifyForm(FlaskForm):  # type: ignore[misc]
@@ -39,125 +36,75 @@ def _root(target: str) -> Path:
     return Path(target).resolve()
 
 
-def read_manifest(root: Path) -> tuple[dict[str, Any] | None, str | None]:
-    """The manifest in ``root`` and an error line when it cannot be read."""
-    path = root / MANIFEST_NAME
-    if not path.is_file() or path.is_symlink():
-        return None, "This job's output directory holds no manifest yet (the export has not finished)."
-    if path.stat().st_size > MAX_MANIFEST_BYTES:
-        return None, "The manifest is too large to show here; use `adu verify`."
+def open_browser(root: Path) -> tuple[Export | None, str | None, bool]:
+    """The export in ``root``, or an error line; and whether a manifest is there at all."""
     try:
-        data = json.loads(path.read_bytes())
-    except (OSError, ValueError):
-        return None, "The manifest cannot be read: it is not valid JSON."
-    if not isinstance(data, dict) or not isinstance(data.get("tables", []), list):
-        return None, "The file manifest.json is not an ADU manifest."
-    return data, None
+        return browse_export(root, max_bytes=MAX_MANIFEST_BYTES), None, True
+    except ManifestError as exc:
+        if exc.reason == "missing":
+            return None, "This job's output directory holds no manifest yet (the export has not finished).", False
+        if "larger than" in str(exc):
+            return None, "The manifest is too large to show here; use `adu verify`.", True
+        return None, f"The manifest cannot be used: {str(exc).split(': ', 1)[-1]}", True
 
 
-def table_files(root: Path, entry: dict[str, Any]) -> list[Path]:
-    """The data files of a manifest table entry, each checked to lie inside ``root``."""
-    out = []
-    for f in entry.get("files") or []:
-        rel = safe_relpath(f.get("path") if isinstance(f, dict) else None)
-        if rel is None:
-            abort(400, description="The manifest names a file outside the export; refusing to read it.")
-        full = (root / rel).resolve()
-        if not full.is_relative_to(root) or not full.is_file():
-            abort(400, description="The manifest names a file outside the export or a missing file.")
-        out.append(full)
-    return out
-
-
-def preview_rows(root: Path, files: list[Path], limit: int) -> tuple[list[str], list[list[str]]]:
-    """The first ``limit`` rows of the Parquet ``files``, as text, read by DuckDB confined
-    to ``root``."""
-    import duckdb
-
-    con = duckdb.connect(
-        ":memory:", config={"autoinstall_known_extensions": False, "autoload_known_extensions": False, "threads": 1}
+def _page(job: Any, root: Path, report: Any = None) -> Any:
+    export, error, _present = open_browser(root)
+    return render_template(
+        "export.html",
+        job=job,
+        manifest=export.manifest if export else None,
+        error=error,
+        sealed=export is not None and export.sealed,
+        signed=export is not None and export.signed,
+        form=VerifyForm(),
+        report=report,
     )
-    try:
-        with contextlib.suppress(duckdb.Error):
-            con.execute("SET TimeZone = 'UTC'")  # timestamps shown in UTC, as everywhere in the dashboard
-        con.execute("SET allowed_directories = $1", [[str(root) + "/"]])
-        con.execute("SET enable_external_access = false")
-        con.execute("SET lock_configuration = true")
-        # every value as DuckDB's own text form: exact, and no Python conversion (pytz...) needed
-        cur = con.execute("SELECT COLUMNS(*)::VARCHAR FROM read_parquet($1) LIMIT $2", [[str(f) for f in files], limit])
-        columns = [d[0] for d in cur.description or []]
-        rows = [[_cell(v) for v in row] for row in cur.fetchall()]
-    finally:
-        con.close()
-    return columns, rows
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return "NULL"
-    text = str(value)
-    return text if len(text) <= MAX_CELL else text[:MAX_CELL] + "…"
 
 
 @bp.route("/job/<jobid:job_id>/export")
 def show(job_id: str) -> Any:
     job = load_job(job_id)
-    root = _root(job.target)
-    manifest, error = read_manifest(root)
-    sealed = bool(manifest) and is_sealed(manifest or {})
-    signed = (root / SIGNATURE_NAME).is_file()
-    return render_template(
-        "export.html",
-        job=job,
-        manifest=manifest,
-        error=error,
-        sealed=sealed,
-        signed=signed,
-        form=VerifyForm(),
-        report=None,
-    )
+    return _page(job, _root(job.target))
 
 
 @bp.route("/job/<jobid:job_id>/export/verify", methods=["POST"])
 def verify(job_id: str) -> Any:
     job = load_job(job_id)
     root = _root(job.target)
-    manifest, error = read_manifest(root)
-    report = verify_export(root) if manifest else None
-    return render_template(
-        "export.html",
-        job=job,
-        manifest=manifest,
-        error=error,
-        sealed=bool(manifest) and is_sealed(manifest or {}),
-        signed=(root / SIGNATURE_NAME).is_file(),
-        form=VerifyForm(),
-        report=report,
-    )
+    export, _error, _present = open_browser(root)
+    return _page(job, root, verify_export(root) if export else None)
 
 
 @bp.route("/job/<jobid:job_id>/export/table/<int:index>")
 def preview(job_id: str, index: int) -> Any:
     job = load_job(job_id)
-    root = _root(job.target)
-    manifest, error = read_manifest(root)
-    if manifest is None:
-        abort(404, description=error or "No manifest.")
-    tables = manifest.get("tables") or []
-    if index >= len(tables) or not isinstance(tables[index], dict):
+    export, error, present = open_browser(_root(job.target))
+    if export is None:
+        # no manifest: nothing to show; a manifest that cannot be used: bad data, refused
+        abort(400 if present else 404, description=error or "No manifest.")
+    if index >= len(export.tables):
         abort(404, description="No such table in this export.")
-    entry = tables[index]
-    files = table_files(root, entry)
+    entry = export.tables[index]
     limit = int_arg("rows", PREVIEW_ROWS, maximum=200)
-    columns: list[str] = []
+    try:
+        files = export.files(entry)
+    except UsageError as exc:
+        abort(400, description=str(exc))
+    columns: tuple[str, ...] = ()
     rows: list[list[str]] = []
     problem = None
     if files:
         try:
-            columns, rows = preview_rows(root, files, limit)
-        except Exception as exc:
+            shown = export.preview(entry, limit=limit)
+        except UsageError as exc:
+            problem = str(exc)
+        except Exception:
             log.warning("preview failed", extra={"job_id": job.id}, exc_info=True)
-            problem = f"DuckDB cannot read these files: {str(exc).splitlines()[0][:200]}"
+            problem = "These files cannot be read; the service log has the details."
+        else:
+            columns = shown.columns
+            rows = [["NULL" if v is None else v for v in row] for row in shown.rows]
     return render_template(
         "preview.html", job=job, entry=entry, index=index, columns=columns, rows=rows, limit=limit, problem=problem
     )

@@ -16,12 +16,13 @@ from adu_core.errors import UsageError
 from adu_core.models import JobSpec, TableInfo, TableSelection
 from adu_core.options import parse_option_lines
 from adu_core.secrets import redact_url
+from adu_core.services.plugins import source_component
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, IntegerField, PasswordField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from adu_web import services
+from adu_web import option_fields, services
 from adu_web.auth import require_login, role_required
 from adu_web.state import settings
 
@@ -37,6 +38,9 @@ class NewJobForm(FlaskForm):  # type: ignore[misc]
     connections: list[services.ConnectionRef]
     connections_error: str | None
     connection_names: set[str]
+    #: the option fields, from the plugins' schemas (see adu_web.option_fields)
+    source_sections: list[option_fields.OptionSection]
+    sink_section: option_fields.OptionSection | None
 
     name = StringField("Label", validators=[Optional(), Length(max=200)])
     connection = StringField("Named connection", validators=[Optional(), Length(max=200)])
@@ -45,12 +49,10 @@ class NewJobForm(FlaskForm):  # type: ignore[misc]
     source_options = TextAreaField(
         "Source options",
         validators=[Optional(), Length(max=4000)],
-        description="One KEY=VALUE per line, e.g. include_views=true, infinity=null, arrays=list "
-        "(the source's options are listed in the README).",
+        description="Or as text: one KEY=VALUE per line, e.g. include_views=true (these win over the fields).",
     )
     target = StringField("Output directory", validators=[Optional(), Length(max=4000)])
     parallel = IntegerField("Parallel partitions", validators=[InputRequired(), NumberRange(1, services.MAX_PARALLEL)])
-    compression = SelectField("Compression", choices=list(services.COMPRESSIONS), default="zstd")
     rules = StringField("Rules file", validators=[Optional(), Length(max=4000)])
     validate_data = BooleanField("Validate while exporting", default=True)
     overwrite = BooleanField("Replace an existing export in the directory")
@@ -69,12 +71,26 @@ class NewJobForm(FlaskForm):  # type: ignore[misc]
         return url
 
     def options(self) -> dict[str, Any]:
-        """The source options typed into the form."""
-        return parse_option_lines(self.source_options.data or "", "a source option")
+        """The source options: the fields of the section of the source the job opens, then
+        those typed as text."""
+        typed = parse_option_lines(self.source_options.data or "", "a source option")
+        source = self.source()
+        fields: dict[str, Any] = {}
+        if any(option_fields.chosen(self, s) for s in self.source_sections):
+            name = source_component(source, connections_file=settings().connections_file).name
+            section = next((s for s in self.source_sections if s.name == name), None)
+            fields = option_fields.chosen(self, section)
+        return {**fields, **typed}
+
+    def sink_options(self) -> dict[str, Any]:
+        """The sink options chosen in the sink's fields."""
+        return option_fields.chosen(self, self.sink_section)
 
 
 def _form() -> NewJobForm:
-    form = NewJobForm()
+    cls, sources, sink = option_fields.form_class(NewJobForm, set(dir(NewJobForm)))
+    form: NewJobForm = cls()
+    form.source_sections, form.sink_section = sources, sink
     form.connections, form.connections_error = services.connection_refs()
     form.connection_names = {r.name for r in form.connections}
     if request.method == "GET":
@@ -176,8 +192,8 @@ def _submit(form: NewJobForm) -> str:
             schemas=tuple(services.table_pattern(s) for s in schemas),
             tables=tuple(services.table_pattern(t) for t in tables),
         ),
-        sink="parquet",
-        sink_options={"compression": form.compression.data},
+        sink=option_fields.WEB_SINK,
+        sink_options=form.sink_options(),
         source_options=form.options(),
         rules=form.rules.data or None,
         validate=bool(form.validate_data.data),

@@ -21,7 +21,6 @@ from adu_core.services.connections import ConnectionRef
 from adu_web.state import actor, ctx
 
 __all__ = [
-    "COMPRESSIONS",
     "MAX_PARALLEL",
     "ConnectionRef",
     "connection_refs",
@@ -32,7 +31,6 @@ __all__ = [
     "table_pattern",
 ]
 
-COMPRESSIONS = ("zstd", "snappy", "gzip", "lz4", "none")
 MAX_PARALLEL = 64
 
 split_password = policy.split_password
@@ -60,9 +58,6 @@ def submit(spec: JobSpec, *, password: str | None) -> str:
     """Check the form's or body's values and queue the job; returns its id."""
     if not 1 <= spec.parallel <= MAX_PARALLEL:
         raise UsageError(f"parallel must be between 1 and {MAX_PARALLEL}")
-    compression = (spec.sink_options or {}).get("compression")
-    if compression is not None and compression not in COMPRESSIONS:
-        raise UsageError(f"compression must be one of {', '.join(COMPRESSIONS)}")
     return jobs.submit(ctx(), spec, actor=actor(), password=password)
 
 

@@ -1,4 +1,5 @@
-"""A DuckDB database file as a source: ``duckdb:///path/to/file.duckdb`` (or a bare path).
+"""A DuckDB database file as a source: ``duckdb:///path/to/file.duckdb``, or a bare path
+to a DuckDB file (:meth:`DuckDBSource.accepts`).
 
 The file is opened read-only in every process (DuckDB allows several read-only readers);
 big tables are split by ``rowid`` ranges.
@@ -41,12 +42,32 @@ def path_from_url(url: str, schemes: tuple[str, ...] = ("duckdb",)) -> str:
     return url
 
 
+def is_duckdb_file(path: str) -> bool:
+    """True when ``path`` is a file whose header carries DuckDB's magic bytes."""
+    try:
+        with open(path, "rb") as f:
+            return f.read(12)[8:12] == b"DUCK"
+    except OSError:
+        return False
+
+
 class DuckDBSource(Source):
     """Tables of a DuckDB database file."""
 
     name = "duckdb"
+    title = "DuckDB"
     schemes = ("duckdb",)
     description = "DuckDB database files (duckdb:///path/file.duckdb); the demo's source"
+
+    @classmethod
+    def accepts(cls, url: str) -> bool:
+        """``duckdb://`` URLs, and bare paths that end in ``.duckdb`` / ``.db`` or name a
+        DuckDB file (its header says ``DUCK``)."""
+        if super().accepts(url):
+            return True
+        if "://" in url:
+            return False
+        return url.endswith((".duckdb", ".db")) or is_duckdb_file(url)
 
     def __init__(self, url: str, options: Mapping[str, Any] | None = None) -> None:
         super().__init__(url, options)

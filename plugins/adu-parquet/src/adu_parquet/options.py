@@ -36,6 +36,7 @@ from typing import Any
 
 import attrs
 from adu_core.errors import UsageError
+from adu_core.plugin.options import Option
 
 COMPRESSIONS = ("zstd", "snappy", "gzip", "lz4", "none")
 _LEVELS = {"zstd": (1, 22), "gzip": (1, 9)}
@@ -108,6 +109,30 @@ def _int(name: str, value: Any, low: int) -> int:
     return n
 
 
+#: the sink's options as the CLI, ``adu plugins`` and the web form show and check them;
+#: :meth:`ParquetOptions.from_mapping` then checks what depends on several (levels)
+OPTIONS: tuple[Option, ...] = (
+    Option("compression", choices=COMPRESSIONS, default="zstd", help="Parquet compression codec"),
+    Option(
+        "compression_level",
+        "int",
+        minimum=1,
+        help="zstd 1-22 (default 1), gzip 1-9 (the codec's default); snappy, lz4 and none take none",
+    ),
+    Option("row_group_size", "int", default=122_880, minimum=1, help="rows per row group"),
+    Option("row_group_bytes", "size", default="64MiB", help="a row group is also cut at this much Arrow data"),
+    Option("max_file_bytes", "size", default="1GiB", help="start a new part file at about this size; 0: never rotate"),
+    Option(
+        "dictionary",
+        choices=("auto", "true", "false"),
+        default="auto",
+        help="dictionary encoding: auto decides per column from the first row group",
+    ),
+    Option("statistics", "bool", default=True, help="min/max/null-count statistics per column chunk"),
+    Option("decimal_as_integer", "bool", default=True, help="decimals of precision <= 18 as INT32/INT64"),
+)
+
+
 @attrs.frozen
 class ParquetOptions:
     """Validated sink options (see the module docstring)."""
@@ -130,8 +155,6 @@ class ParquetOptions:
                 f"unknown parquet sink option(s): {', '.join(unknown)} (known: {', '.join(sorted(known))})"
             )
         compression = str(options.get("compression", "zstd")).strip().lower()
-        if compression in ("uncompressed", ""):
-            compression = "none"
         if compression not in COMPRESSIONS:
             raise UsageError(f"sink option compression: expected one of {', '.join(COMPRESSIONS)}, got {compression!r}")
         level: int | None

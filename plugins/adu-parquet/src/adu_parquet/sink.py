@@ -32,15 +32,24 @@ from typing import Any
 
 import adu_core
 import pyarrow as pa
+import pyarrow.parquet as pq
 from adu_core import signing
 from adu_core.errors import UsageError
-from adu_core.manifest import canonical_json, seal
+from adu_core.manifest import (
+    MANIFEST_NAME,
+    SIGNATURE_NAME,
+    Manifest,
+    ManifestTable,
+    load_manifest,
+    schema_problem,
+    write_manifest,
+)
 from adu_core.models import FileResult, Partition, PartitionResult, TableInfo
-from adu_core.plugin.components import FAILED_CHECKS_COLUMN, PartitionWriter, Sink
-from adu_core.verify import MANIFEST_NAME, SIGNATURE_NAME, sha256_file
+from adu_core.plugin.components import FAILED_CHECKS_COLUMN, FileCheck, PartitionWriter, Sink
+from adu_core.verify import sha256_file
 
 from adu_parquet.naming import encode_name, table_dir
-from adu_parquet.options import ParquetOptions
+from adu_parquet.options import OPTIONS, ParquetOptions
 from adu_parquet.writer import ParquetPartitionWriter, write_empty_file
 
 try:
@@ -125,22 +134,6 @@ def _fsync_dir(path: Path) -> None:
             os.close(fd)
 
 
-def _write_atomic(path: Path, data: bytes, tmp_dir: Path) -> None:
-    """Write ``data`` to ``path`` via a temp file in ``tmp_dir``, fsync, rename, fsync dir."""
-    tmp_dir.mkdir(parents=True, exist_ok=True)
-    tmp = tmp_dir / f"{path.name}.{uuid.uuid4().hex}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
-    _fsync_dir(path.parent)
-
-
 class ParquetSink(Sink):
     """Writes each table as Parquet files under ``DIR/<schema>/<table>/``.
 
@@ -150,7 +143,9 @@ class ParquetSink(Sink):
     """
 
     name = "parquet"
+    title = "Parquet"
     description = "Parquet files per table, published atomically, with a signed manifest"
+    option_schema = OPTIONS
 
     def __init__(self, target: str, options: Mapping[str, Any] | None = None, *, job_id: str) -> None:
         super().__init__(target, options, job_id=job_id)
@@ -367,38 +362,45 @@ class ParquetSink(Sink):
 
     # -- coordinator: end ---------------------------------------------------------------
 
-    def finalize(self, manifest: Mapping[str, Any], *, sign_key: str | None = None) -> str:
+    def finalize(self, manifest: Manifest, *, sign_key: str | None = None) -> str:
         key = signing.load_private_key(sign_key) if sign_key else None  # fail before writing
         if self._unsynced and not _syncfs(self.root):
             for folder in sorted(self._unsynced):
                 _fsync_dir(folder)
         self._unsynced.clear()
-        data = canonical_json(seal(manifest))
         tmp_dir = self.staging if self.staging.is_dir() else self.root
-        sig_path = self.root / SIGNATURE_NAME
-        if key is not None:
-            _write_atomic(sig_path, signing.sign(data, key, signed_file=MANIFEST_NAME), tmp_dir)
-        elif sig_path.exists():
-            sig_path.unlink()  # a stale signature of an earlier manifest
-        path = self.root / MANIFEST_NAME
-        _write_atomic(path, data, tmp_dir)
+        path = write_manifest(self.root, manifest, sign_key=key, tmp_dir=tmp_dir)
         self._finalized = True
         if self._aside is not None:
             shutil.rmtree(self._aside, ignore_errors=True)
             self._aside = None
         return str(path)
 
-    def read_manifest(self) -> dict[str, Any] | None:
-        path = self.root / MANIFEST_NAME
-        if not path.is_file():
+    def read_manifest(self) -> Manifest | None:
+        if not (self.root / MANIFEST_NAME).is_file():
             return None
+        return load_manifest(self.root)
+
+    # -- far side -----------------------------------------------------------------------
+
+    @classmethod
+    def check_file(cls, path: Path, table: ManifestTable, *, quarantine: bool = False) -> FileCheck:
+        """The row count and schema in the file's Parquet footer, against the manifest."""
         try:
-            data = json.loads(path.read_bytes())
-        except ValueError:
-            raise UsageError(f"{path} is damaged (not valid JSON)") from None
-        if not isinstance(data, dict):
-            raise UsageError(f"{path} is not an ADU manifest")
-        return data
+            meta = pq.read_metadata(path)
+            schema = meta.schema.to_arrow_schema()
+        except (OSError, pa.ArrowException, ValueError) as exc:
+            return FileCheck(problems=(f"is not a readable Parquet file ({str(exc).splitlines()[0][:200]})",))
+        extra = FAILED_CHECKS_COLUMN if quarantine else None
+        problem = schema_problem(schema, table.columns, extra_last=extra)
+        return FileCheck(rows=meta.num_rows, problems=(problem,) if problem else (), rows_from="its footer")
+
+    @classmethod
+    def open_files(cls, paths: Sequence[Path]) -> pa.dataset.Dataset:
+        """The files as one Parquet dataset (read lazily, row groups skipped by filters)."""
+        import pyarrow.dataset as ds
+
+        return ds.dataset([str(p) for p in paths], format="parquet")
 
     def _prune_empty_dirs(self) -> None:
         for entry in self.root.iterdir():

@@ -1,13 +1,17 @@
-"""Plugin hooks: registers the PostgreSQL source."""
+"""Plugin hooks: registers the PostgreSQL source.
+
+Imported whenever plugins load (``adu --help`` included): the source's module (psycopg2,
+the C decoder) is imported only when the hook runs.
+"""
 
 from __future__ import annotations
 
 from adu_core.plugin import hookimpl
 from adu_core.plugin.components import RegisterSource
 
-from adu_postgres.source import PostgresSource
-
 
 @hookimpl
 def adu_register_sources(register: RegisterSource) -> None:
+    from adu_postgres.source import PostgresSource
+
     register(PostgresSource)

@@ -37,6 +37,7 @@ import pyarrow as pa
 from adu_core.errors import Cancelled, SourceError, UsageError
 from adu_core.models import Partition, SourceInfo, TableInfo
 from adu_core.plugin.components import CancelToken, Source
+from adu_core.plugin.options import Option
 from adu_core.secrets import redact_url
 from psycopg2 import sql
 
@@ -51,16 +52,37 @@ from adu_postgres.connection import (
 from adu_postgres.copystream import CopyCancelled, PgCopyError, libpq_functions, stream_copy
 from adu_postgres.types import POLICIES
 
-OPTIONS = {
-    "arrays",
-    "infinity",
-    "numeric",
-    "statement_timeout",
-    "lock_timeout",
-    "password_file",
-    "partition_mb",
-    "connect_timeout",
-}
+#: the source options (the module docstring says more)
+OPTIONS: tuple[Option, ...] = (
+    Option(
+        "infinity",
+        choices=tuple(POLICIES),
+        default="error",
+        help="±infinity dates/timestamps (and years past 294246): fail the table, write NULL, or clamp",
+    ),
+    Option(
+        "numeric",
+        choices=("decimal", "text"),
+        default="decimal",
+        help="numeric(p,s) as decimal128/256, or every numeric as exact text",
+    ),
+    Option(
+        "arrays",
+        choices=("text", "list"),
+        default="text",
+        help="1-D arrays of integers, floats, oids and booleans as typed Parquet lists, or exact text",
+    ),
+    Option("statement_timeout", help="set on every connection (PostgreSQL units: 30s, 5min; ms as a number)"),
+    Option("lock_timeout", help="set on every connection (PostgreSQL units)"),
+    Option("password_file", help="a file whose first line is the password", web=False),
+    Option(
+        "partition_mb",
+        "float",
+        default=64,
+        help="tables smaller than this are one partition; bigger ones are split in ctid ranges of this size",
+    ),
+    Option("connect_timeout", "int", minimum=0, help="seconds (libpq's connect_timeout)"),
+)
 PAGE = 8192
 _COLUMN_RE = re.compile(r"^column (\d+): ")
 
@@ -71,25 +93,12 @@ class PostgresSource(Source):
     name: ClassVar[str] = "postgresql"
     schemes: ClassVar[tuple[str, ...]] = ("postgresql", "postgres")
     description: ClassVar[str] = "PostgreSQL: binary COPY over ctid ranges, exact types, one snapshot per job"
+    title: ClassVar[str] = "PostgreSQL"
+    option_schema: ClassVar[tuple[Option, ...]] = OPTIONS
 
     def __init__(self, url: str, options: Mapping[str, Any] | None = None) -> None:
-        super().__init__(url, options)
-        unknown = set(self.options) - OPTIONS
-        if unknown:
-            raise UsageError(
-                f"unknown PostgreSQL source option(s): {', '.join(sorted(unknown))}; "
-                f"known: {', '.join(sorted(OPTIONS))}"
-            )
-        if str(self.options.get("infinity", "error")) not in POLICIES:
-            raise UsageError("source option infinity must be one of: error, null, clamp")
-        if str(self.options.get("arrays", "text")) not in ("text", "list"):
-            raise UsageError("source option arrays must be one of: text, list")
-        if str(self.options.get("numeric", "decimal")) not in ("decimal", "text"):
-            raise UsageError("source option numeric must be one of: decimal, text")
-        try:
-            self.partition_bytes = int(float(self.options.get("partition_mb", 64)) * 1024 * 1024)
-        except (TypeError, ValueError):
-            raise UsageError("source option partition_mb must be a number") from None
+        super().__init__(url, options)  # checks the options against OPTIONS
+        self.partition_bytes = int(float(self.options.get("partition_mb", 64)) * 1024 * 1024)
         if self.partition_bytes < PAGE:
             raise UsageError("source option partition_mb is too small")
         self._conn: Any = None

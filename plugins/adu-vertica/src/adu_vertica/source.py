@@ -12,6 +12,7 @@ import pyarrow as pa
 from adu_core.errors import Cancelled, SourceError, UsageError
 from adu_core.models import Partition, SourceInfo, TableInfo
 from adu_core.plugin.components import CancelToken, Source
+from adu_core.plugin.options import Option
 from adu_core.secrets import redact_url
 from vertica_python import errors as verrors
 
@@ -23,25 +24,29 @@ from adu_vertica.types import HASH_SPACE, parse_type, quote_ident, select_expr
 log = logging.getLogger(__name__)
 
 EPOCH_SQL = "SELECT current_epoch FROM v_monitor.system"
-_OPTIONS = {
-    "password_env",
-    "password_file",
-    "tlsmode",
-    "tls_cafile",
-    "tls_certfile",
-    "tls_keyfile",
-    "connection_load_balance",
-    "backup_server_node",
-    "connection_timeout",
-    "workload",
-    "session_label",
-    "partitioning",
-    "binary_transfer",
-    "infinity",
-    # read by the engine itself (adu_core.planning)
-    "include_views",
-    "include_foreign",
-}
+#: the source options (connection options as in :mod:`adu_vertica.connect`, which a URL's
+#: query string may also give; the job's options win)
+OPTIONS: tuple[Option, ...] = (
+    Option(
+        "partitioning",
+        choices=("auto", "hash", "range", "none"),
+        default="auto",
+        help="auto: segmentation hash ranges, else primary-key hash ranges, else integer key ranges",
+    ),
+    Option("infinity", choices=("error", "null", "clamp"), default="error", help="TIMESTAMP ±infinity"),
+    Option("password_env", help="an environment variable holding the password", web=False),
+    Option("password_file", help="a file holding the password (Docker secrets)", web=False),
+    Option("tlsmode", choices=("disable", "prefer", "require", "verify-ca", "verify-full"), default="prefer"),
+    Option("tls_cafile", help="CA certificates for TLS", web=False),
+    Option("tls_certfile", help="client certificate for TLS", web=False),
+    Option("tls_keyfile", help="client key for TLS", web=False),
+    Option("connection_load_balance", "bool", help="let the server redirect to a less busy node"),
+    Option("backup_server_node", help="comma-separated host[:port] tried when the host is down"),
+    Option("connection_timeout", "float", minimum=0, help="seconds for connecting and each socket operation"),
+    Option("workload", help="passed to the server"),
+    Option("session_label", help="passed to the server"),
+    Option("binary_transfer", "bool", help="accepted for compatibility: results always come in binary"),
+)
 
 
 class VerticaSource(Source):
@@ -57,12 +62,11 @@ class VerticaSource(Source):
     name: ClassVar[str] = "vertica"
     schemes: ClassVar[tuple[str, ...]] = ("vertica",)
     description: ClassVar[str] = "Vertica (vertica-python; epoch-consistent, segmentation-parallel)"
+    title: ClassVar[str] = "Vertica"
+    option_schema: ClassVar[tuple[Option, ...]] = OPTIONS
 
     def __init__(self, url: str, options: Mapping[str, Any] | None = None) -> None:
-        super().__init__(url, options)
-        unknown = set(self.options) - _OPTIONS
-        if unknown:
-            raise UsageError(f"unknown Vertica source option(s): {', '.join(sorted(unknown))}")
+        super().__init__(url, options)  # checks the options against OPTIONS
         self.partitioning = str(self.options.get("partitioning", "auto"))
         if self.partitioning not in ("auto", "hash", "range", "none"):
             raise UsageError("partitioning must be auto, hash, range or none")

@@ -8,6 +8,7 @@ from adu_core.options import parse_options
 from adu_core.services import running
 
 from adu_cli.context import Env, echo_json, handle_errors, pass_env
+from adu_cli.options import ComponentChoice
 from adu_cli.results import exit_unless_succeeded, run_and_show
 
 
@@ -24,17 +25,23 @@ from adu_cli.results import exit_unless_succeeded, run_and_show
 @click.option("--sign-key", type=click.Path(dir_okay=False), help="Ed25519 private key to sign the manifest.")
 @click.option(
     "--compression",
-    type=click.Choice(["zstd", "snappy", "gzip", "lz4", "none"]),
+    type=ComponentChoice("sink", "parquet", "compression"),
     default=None,
-    help="Parquet compression (default zstd).",
+    help="Parquet compression (default zstd; the sink's choices).",
 )
-@click.option("--sink-option", "sink_opts", multiple=True, metavar="KEY=VALUE", help="A sink option (repeatable).")
+@click.option(
+    "--sink-option",
+    "sink_opts",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="A sink option (repeatable; adu plugins lists them).",
+)
 @click.option(
     "--source-option",
     "source_opts",
     multiple=True,
     metavar="KEY=VALUE",
-    help="A source option, e.g. infinity=null (repeatable).",
+    help="A source option, e.g. infinity=null (repeatable; adu plugins lists each source's).",
 )
 @click.option("--views", is_flag=True, help="Also select views and materialized views.")
 @click.option("--foreign", is_flag=True, help="Also select foreign tables.")

@@ -6,7 +6,7 @@ import json
 
 import click
 from adu_core.errors import UsageError
-from adu_core.verify import verify_export
+from adu_core.services.exports import verify_export
 
 
 @click.command("verify")
@@ -21,14 +21,15 @@ from adu_core.verify import verify_export
 @click.option("--workers", type=click.IntRange(min=1), default=None, help="Files hashed at once (default: CPUs).")
 @click.pass_context
 def command(ctx: click.Context, directory: str, public_key: str | None, as_json: bool, workers: int | None) -> None:
-    """Recompute every file's SHA-256, read row counts and schemas from the Parquet
-    footers, and compare them with DIR/manifest.json; look for missing and unexpected
-    files; check the signature when --public-key is given.
+    """Recompute every file's SHA-256, have the sink that wrote the files check each one
+    (Parquet: row counts and schemas from the footers), and compare them with
+    DIR/manifest.json; look for missing and unexpected files; check the signature when
+    --public-key is given.
 
     Exit status: 0 everything matches, 1 any mismatch, 2 DIR is not an export.
     """
     try:
-        report = verify_export(directory, public_key=public_key, workers=workers)
+        report = verify_export(directory, public_key, workers=workers)
     except UsageError as exc:
         raise click.UsageError(str(exc)) from None
     if as_json:

@@ -12,6 +12,10 @@ Where each method runs matters, because partitions run in worker processes:
 
 A component instance is built in each process from its class and its (picklable)
 constructor arguments; a worker never receives a live connection.
+
+Every component class declares its options (``option_schema``, see
+:mod:`adu_core.plugin.options`); the base constructors check the options they are given
+against it, so a subclass receives typed, known options only.
 """
 
 from __future__ import annotations
@@ -19,7 +23,9 @@ from __future__ import annotations
 import abc
 import contextlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, Self
+from urllib.parse import urlsplit
 
 import attrs
 import pyarrow as pa
@@ -33,6 +39,12 @@ from adu_core.models import (
     TableInfo,
     ValidationReport,
 )
+from adu_core.plugin.options import DISCOVERY_OPTIONS, Option, check_options
+
+if TYPE_CHECKING:
+    import pyarrow.dataset
+
+    from adu_core.manifest.model import Manifest, ManifestTable
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -76,10 +88,47 @@ class Source(abc.ABC):
     schemes: ClassVar[tuple[str, ...]]
     #: one line shown by ``adu plugins``.
     description: ClassVar[str] = ""
+    #: how messages and the web form name it (``PostgreSQL``); default: :attr:`name`.
+    title: ClassVar[str] = ""
+    #: the options it takes (``--source-option KEY=VALUE``), besides the discovery
+    #: options every source takes (:data:`~adu_core.plugin.options.DISCOVERY_OPTIONS`).
+    option_schema: ClassVar[tuple[Option, ...]] = ()
 
     def __init__(self, url: str, options: Mapping[str, Any] | None = None) -> None:
         self.url = url
-        self.options: Mapping[str, Any] = dict(options or {})
+        self.options: Mapping[str, Any] = self.check_options(options)
+
+    @classmethod
+    def label(cls) -> str:
+        """:attr:`title`, or :attr:`name` when there is none."""
+        return cls.title or cls.name
+
+    @classmethod
+    def all_options(cls) -> tuple[Option, ...]:
+        """Every option a job may give this source: the discovery options, then its own."""
+        return DISCOVERY_OPTIONS + cls.option_schema
+
+    @classmethod
+    def check_options(cls, options: Mapping[str, Any] | None) -> dict[str, Any]:
+        """``options`` checked against :meth:`all_options` (typed values).
+
+        :raises adu_core.errors.UsageError: an unknown key or a bad value, in one line
+            naming what is allowed.
+        """
+        return check_options(cls.all_options(), options, what="source option", owner=cls.label())
+
+    @classmethod
+    def accepts(cls, url: str) -> bool:
+        """Coordinator: whether this source opens ``url`` (the host asks every source and
+        opens the URL with the one that accepts it). Default: the URL's scheme is one of
+        :attr:`schemes`. Override to accept more (a bare file path of your format); keep
+        it cheap and free of side effects.
+        """
+        try:
+            scheme = urlsplit(url).scheme.lower()
+        except ValueError:
+            return False
+        return bool(scheme) and scheme in cls.schemes
 
     @property
     def reads_release_gil(self) -> bool:
@@ -159,6 +208,22 @@ class PartitionWriter(abc.ABC):
         """Remove whatever this writer wrote."""
 
 
+@attrs.frozen
+class FileCheck:
+    """What a sink found inside one published file (:meth:`Sink.check_file`).
+
+    :param rows: the rows the file holds, read from the file itself; None when the sink
+        cannot tell (the manifest's count stands, vouched for by the SHA-256).
+    :param problems: what is wrong, each a phrase that follows the file's path in the
+        report (``is not a readable Parquet file (...)``).
+    :param rows_from: where the rows were counted, for the report (``its footer``).
+    """
+
+    rows: int | None = None
+    problems: tuple[str, ...] = ()
+    rows_from: str = "the file"
+
+
 class Sink(abc.ABC):
     """Where exported tables go, published atomically.
 
@@ -170,11 +235,55 @@ class Sink(abc.ABC):
 
     name: ClassVar[str]
     description: ClassVar[str] = ""
+    #: how messages and the web form name it; default: :attr:`name`.
+    title: ClassVar[str] = ""
+    #: the options it takes (``--sink-option KEY=VALUE``).
+    option_schema: ClassVar[tuple[Option, ...]] = ()
 
     def __init__(self, target: str, options: Mapping[str, Any] | None = None, *, job_id: str) -> None:
         self.target = target
-        self.options: Mapping[str, Any] = dict(options or {})
+        self.options: Mapping[str, Any] = self.check_options(options)
         self.job_id = job_id
+
+    @classmethod
+    def label(cls) -> str:
+        """:attr:`title`, or :attr:`name` when there is none."""
+        return cls.title or cls.name
+
+    @classmethod
+    def check_options(cls, options: Mapping[str, Any] | None) -> dict[str, Any]:
+        """``options`` checked against :attr:`option_schema` (typed values).
+
+        :raises adu_core.errors.UsageError: an unknown key or a bad value, in one line.
+        """
+        return check_options(cls.option_schema, options, what="sink option", owner=cls.label())
+
+    @classmethod
+    def check_file(cls, path: Path, table: ManifestTable, *, quarantine: bool = False) -> FileCheck:
+        """Far side (``adu verify``, no job and no target): look inside one published file
+        of ``table``, already hashed, and say how many rows it holds and what is wrong
+        with it (an unreadable file, a schema that differs from ``table.columns``).
+
+        Runs on verify's thread pool, one call per file at once: keep it thread-safe and
+        read only what it needs (a footer, not the data). Default: nothing is checked
+        beyond the SHA-256 (rows None).
+
+        :param quarantine: a quarantine file (its rows broke checks; it carries one more
+            column, ``_adu_failed_checks``, after the table's).
+        """
+        return FileCheck()
+
+    @classmethod
+    def open_files(cls, paths: Sequence[Path]) -> pyarrow.dataset.Dataset:
+        """Far side: published files of one table (all in this sink's format, already
+        checked to lie inside the export) as one pyarrow dataset, read lazily: what
+        ``adu.open_export`` hands out (as a dataset, a polars LazyFrame, a DuckDB
+        relation), ``adu inspect`` and the web preview show. Default: these files cannot
+        be read back (:class:`~adu_core.errors.UsageError`).
+        """
+        from adu_core.errors import UsageError
+
+        raise UsageError(f"the {cls.label()} sink cannot read its files back")
 
     @abc.abstractmethod
     def prepare(self, *, overwrite: bool, retry: bool = False) -> None:
@@ -206,12 +315,15 @@ class Sink(abc.ABC):
         """Coordinator: absolute paths of the staged data files (for table-wide checks)."""
 
     @abc.abstractmethod
-    def finalize(self, manifest: Mapping[str, Any], *, sign_key: str | None = None) -> str:
-        """Coordinator, last: write the manifest (and its signature); return its path."""
+    def finalize(self, manifest: Manifest, *, sign_key: str | None = None) -> str:
+        """Coordinator, last: write the manifest (and its signature, with the private key
+        in file ``sign_key``) with :func:`adu_core.manifest.write_manifest`; return its
+        path."""
 
     @abc.abstractmethod
-    def read_manifest(self) -> dict[str, Any] | None:
-        """The manifest already in the target, or None (used to merge a retry)."""
+    def read_manifest(self) -> Manifest | None:
+        """The manifest already in the target (:func:`adu_core.manifest.load_manifest`),
+        or None (used to merge a retry)."""
 
     def close(self) -> None:  # noqa: B027 - optional hook for subclasses
         """Remove staging leftovers of this job."""
@@ -271,9 +383,15 @@ class Validator(abc.ABC):
 
     name: ClassVar[str]
     description: ClassVar[str] = ""
+    #: how messages name it; default: :attr:`name`.
+    title: ClassVar[str] = ""
+    #: the options it takes (the engine gives ``rules`` and ``infer``).
+    option_schema: ClassVar[tuple[Option, ...]] = ()
 
     def __init__(self, options: Mapping[str, Any] | None = None) -> None:
-        self.options: Mapping[str, Any] = dict(options or {})
+        self.options: Mapping[str, Any] = check_options(
+            self.option_schema, options, what="validator option", owner=self.title or self.name
+        )
 
     def check_rules(self, tables: Sequence[TableInfo]) -> None:  # noqa: B027
         """Coordinator, before the job starts: reject unknown tables, columns and checks
@@ -347,6 +465,11 @@ class Executor(abc.ABC):
     name: ClassVar[str]
     #: one line shown by ``adu plugins``.
     description: ClassVar[str] = ""
+    #: how messages name it (``name`` when empty).
+    title: ClassVar[str] = ""
+    #: the settings it reads, for ``adu plugins`` (executors take no job options: they are
+    #: chosen and configured per process, by environment variables).
+    option_schema: ClassVar[tuple[Option, ...]] = ()
 
     def __init__(self, context: ExecutorContext) -> None:
         self.context = context

@@ -160,6 +160,9 @@ class Plugins:
                 if not isinstance(name, str) or not name:
                     raise UsageError(f"plugin {owner!r} registered a {kind} without a name")
                 key = f"{kind}:{name}"
+                options = [o.name for o in (cls.all_options() if kind == "source" else cls.option_schema)]
+                if len(set(options)) != len(options):
+                    raise UsageError(f"plugin {owner!r}: {kind} {name!r} declares an option twice: {sorted(options)}")
                 if key in reg.owners:
                     raise UsageError(f"{kind} {name!r} is registered by both {reg.owners[key]!r} and {owner!r}")
                 reg.owners[key] = owner
@@ -188,20 +191,25 @@ class Plugins:
         return reg
 
     def source_class(self, url: str) -> type[Source]:
-        """The source class for ``url``'s scheme; :class:`UsageError` when none opens it."""
+        """The source class that opens ``url`` (:meth:`Source.accepts`; when several do,
+        the one whose ``schemes`` name the URL's scheme, else the first registered).
+
+        :raises UsageError: when none does.
+        """
+        sources = list(self.registry.sources.values())
+        accepting = [cls for cls in sources if cls.accepts(url)]
         try:
             scheme = urlsplit(url).scheme.lower()
         except ValueError:
             scheme = ""
-        if not scheme:
-            if url.endswith((".duckdb", ".db")) or os.path.exists(url):
-                scheme = "duckdb"
-            else:
-                raise UsageError(f"not a source URL: {_short(url)!r} (expected scheme://...)")
-        for cls in self.registry.sources.values():
+        for cls in accepting:
             if scheme in cls.schemes:
                 return cls
-        known = sorted(s for c in self.registry.sources.values() for s in c.schemes)
+        if accepting:
+            return accepting[0]
+        if not scheme:
+            raise UsageError(f"not a source URL: {_short(url)!r} (expected scheme://...)")
+        known = sorted(s for c in sources for s in c.schemes)
         raise UsageError(f"unknown source scheme {scheme!r}; known: {', '.join(known) or 'none'}")
 
     def open_source(self, url: str, options: dict[str, Any] | None = None) -> Source:
@@ -216,6 +224,47 @@ class Plugins:
 
     def validator_classes(self) -> list[type[Validator]]:
         return list(self.registry.validators.values())
+
+    def components(self) -> list[tuple[str, type[Source] | type[Sink] | type[Validator]]]:
+        """``(kind, class)`` of every registered component: sources, sinks, validators."""
+        reg = self.registry
+        out: list[tuple[str, type[Source] | type[Sink] | type[Validator]]] = []
+        out += [("source", c) for c in reg.sources.values()]
+        out += [("sink", c) for c in reg.sinks.values()]
+        out += [("validator", c) for c in reg.validators.values()]
+        return out
+
+    # -- commands ----------------------------------------------------------------------
+
+    def add_commands(self, cli: Any, *, reserved: Iterable[str] = ()) -> dict[str, str]:
+        """Let every plugin add its commands to ``cli`` (``adu_register_commands``).
+
+        A plugin that fails, or adds a command named like one in ``reserved`` or one another
+        plugin added, is reported in :attr:`errors` (one line) and the rest go on.
+        Returns ``{command name: plugin name}`` of the commands added.
+        """
+        added: dict[str, str] = {}
+        taken = set(reserved)
+        for impl in self.pm.hook.adu_register_commands.get_hookimpls():
+            before = dict(getattr(cli, "commands", {}))
+            try:
+                impl.function(cli=cli)
+            except Exception as exc:  # noqa: BLE001 - one broken plugin must not stop the CLI
+                self._failed(impl.plugin_name, exc)
+            after = getattr(cli, "commands", {})
+            for name in [n for n in after if n not in before or after[n] is not before[n]]:
+                if name in taken:
+                    line = f"plugin {impl.plugin_name!r} tried to add the command {name!r}, which exists already"
+                    self.errors.append(line)
+                    log.warning(line)
+                    if name in before:
+                        after[name] = before[name]
+                    else:
+                        del after[name]
+                    continue
+                taken.add(name)
+                added[name] = impl.plugin_name
+        return added
 
     def executor_names(self) -> list[str]:
         """The registered executors' names, sorted."""

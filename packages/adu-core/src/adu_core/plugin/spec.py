@@ -11,7 +11,7 @@ exception in an observer is logged and the job goes on.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from adu_core.plugin import hookspec
 
@@ -53,6 +53,26 @@ def adu_register_sinks(register: RegisterSink) -> None:
     """Register sink classes.
 
     :param register: call ``register(SinkClass)``; a job names its sink by ``name``.
+    """
+
+
+# ---------------------------------------------------------------------------- frontends
+
+
+@hookspec
+def adu_register_commands(cli: Any) -> None:
+    """Add commands to the ``adu`` command line.
+
+    Called when the CLI lists its commands (``adu --help``) or meets a name it does not
+    know, so the plugin module must stay cheap to import: define the commands inside the
+    hook and import what they need (``click`` included) inside it or inside the commands.
+
+    :param cli: the ``adu`` command group, a :class:`click.Group` (typed loosely so
+        ``adu_core`` does not need click): ``cli.add_command(command)``, or decorate
+        with ``@cli.command("name")``. A command whose name the CLI already has is
+        refused (reported in one line, the CLI's own is kept). Raise
+        :class:`adu_core.errors.UsageError` for bad input: the CLI prints it in one
+        line and exits with 2 (``AduError``: 1).
     """
 
 

@@ -16,7 +16,8 @@ Modules (each imported on first use: ``from adu_core.services import jobs``):
 * :mod:`~adu_core.services.accounts`: web accounts and the last-admin rule.
 * :mod:`~adu_core.services.connections`: named connections as pages may show them.
 * :mod:`~adu_core.services.workers`: workers that run queued jobs.
-* :mod:`~adu_core.services.plugins`: what is loaded.
+* :mod:`~adu_core.services.plugins`: what the plugins provide: components, their option
+  schemas, option checks, and the commands plugins add to the CLI.
 * :mod:`~adu_core.services.formatting`, :mod:`~adu_core.services.progress`: sizes, durations
   and live progress for terminals and Jupyter.
 * :mod:`~adu_core.services.notebook`: ``adu_core.export()``, ``discover()``, ``jobs()``.

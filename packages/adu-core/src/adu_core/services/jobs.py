@@ -9,6 +9,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
+import attrs
+
 from adu_core.errors import Conflict, NotFound, UsageError
 from adu_core.models import JobSpec, JobStatus
 from adu_core.secrets import remember_secret
@@ -46,12 +48,22 @@ def audit(ctx: Context, job_id: str, action: str, message: str, actor: Actor, *,
 def submit(ctx: Context, spec: JobSpec, *, actor: Actor, password: str | None = None) -> str:
     """Record ``spec`` as a queued job (a worker runs it) and return its id.
 
-    For a remote actor the web policy applies first (:func:`policy.check_remote_spec`).
-    ``password`` is encrypted at rest until the job ends; a password inside the source
-    URL is never stored.
+    For a remote actor the web policy applies first (:func:`policy.check_remote_spec`);
+    then the source and sink options are checked against the plugins' option schemas
+    and typed. ``password`` is encrypted at rest until the job ends; a password inside
+    the source URL is never stored.
     """
+    from adu_core.services.plugins import check_sink_options, check_source_options
+
     if actor.remote:
         spec, password = policy.check_remote_spec(ctx.settings, spec, password)
+    spec = attrs.evolve(
+        spec,
+        source_options=check_source_options(
+            spec.source, spec.source_options, connections_file=ctx.settings.connections_file
+        ),
+        sink_options=check_sink_options(spec.sink, spec.sink_options),
+    )
     remember_secret(password)
     job_id = ctx.store.create_job(spec, created_by=actor.name, password=password)
     audit(ctx, job_id, "submit", "job submitted", actor)

@@ -1,0 +1,87 @@
+"""The export manifest: what an export holds, in a form the far side can check.
+
+``DIR/manifest.json`` is written last, by :func:`write_manifest` (the sink calls it from
+``finalize``), and read by :func:`load_manifest`; :class:`Manifest` is its typed form.
+Its content (format version 1)::
+
+    format            "adu-manifest"
+    format_version    1
+    job_id            the job that wrote the export (the last one, for a retried export)
+    adu_version       ADU's version
+    created_at        UTC, ISO 8601
+    sink              the sink plugin's name (the far side asks it to check the files)
+    source            url (password removed), kind, server_version, consistency
+                      (snapshot / LSN / epoch the data was read at)
+    runs              every job that contributed tables: job_id, created_at, consistency
+    tables            sorted by (schema, name); each: schema, name, kind, status, job_id,
+                      ddl, columns (name, source_type, arrow_type, nullable),
+                      primary_key, rows, bytes, files (path relative to DIR, rows,
+                      bytes, sha256), validation (when rules ran), error (failed tables)
+    totals            tables, rows, bytes, files
+    checksum          "sha256:<hex>" of the canonical JSON of everything else
+
+Keys are sorted and the JSON is canonical (:func:`canonical_json`), so the same export
+gives the same manifest apart from times and ids. The checksum catches an edited or
+damaged manifest even without a signature; ``manifest.sig`` (see
+:mod:`adu_core.signing`) proves who wrote it. How versions and optional sections evolve:
+:mod:`adu_core.manifest.model`.
+
+Modules: :mod:`~adu_core.manifest.model` (the attrs classes, field checks),
+:mod:`~adu_core.manifest.canonical` (canonical JSON, checksum),
+:mod:`~adu_core.manifest.build` (building and merging), :mod:`~adu_core.manifest.io`
+(load and write), :mod:`~adu_core.manifest.arrow` (types as recorded and compared).
+"""
+
+from __future__ import annotations
+
+from adu_core.manifest.arrow import comparable_type, schema_problem, type_name
+from adu_core.manifest.build import build_manifest, merge_manifest, table_entry
+from adu_core.manifest.canonical import CHECKSUM_KEY, canonical_json, checksum, is_sealed, normalize, seal
+from adu_core.manifest.io import load_manifest, parse_manifest, read_manifest_bytes, write_manifest
+from adu_core.manifest.model import (
+    FORMAT,
+    FORMAT_VERSION,
+    MANIFEST_NAME,
+    SIGNATURE_NAME,
+    Manifest,
+    ManifestColumn,
+    ManifestError,
+    ManifestFile,
+    ManifestRun,
+    ManifestSource,
+    ManifestTable,
+    ManifestTotals,
+    safe_relpath,
+)
+
+__all__ = [
+    "CHECKSUM_KEY",
+    "FORMAT",
+    "FORMAT_VERSION",
+    "MANIFEST_NAME",
+    "SIGNATURE_NAME",
+    "Manifest",
+    "ManifestColumn",
+    "ManifestError",
+    "ManifestFile",
+    "ManifestRun",
+    "ManifestSource",
+    "ManifestTable",
+    "ManifestTotals",
+    "build_manifest",
+    "canonical_json",
+    "checksum",
+    "comparable_type",
+    "is_sealed",
+    "load_manifest",
+    "merge_manifest",
+    "normalize",
+    "parse_manifest",
+    "read_manifest_bytes",
+    "safe_relpath",
+    "schema_problem",
+    "seal",
+    "table_entry",
+    "type_name",
+    "write_manifest",
+]

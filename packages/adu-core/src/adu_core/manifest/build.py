@@ -1,0 +1,125 @@
+"""Building the manifest of an export (the engine, at the end of a job) and merging it
+with the manifest already there after a retry."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from adu_core.manifest.arrow import comparable_type
+from adu_core.manifest.canonical import CHECKSUM_KEY, as_dict, normalize_dict
+from adu_core.manifest.model import FORMAT, FORMAT_VERSION, Manifest
+from adu_core.models import SourceInfo, TableInfo, TableResult
+from adu_core.secrets import redact_text
+
+
+def _utc(when: dt.datetime) -> str:
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return when.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+def _files(files: Sequence[Any]) -> list[dict[str, Any]]:
+    return sorted((f.to_dict() for f in files), key=lambda f: str(f["path"]))
+
+
+def table_entry(table: TableInfo, result: TableResult, *, job_id: str) -> dict[str, Any]:
+    """The manifest entry of one table."""
+    entry: dict[str, Any] = {
+        "schema": table.schema,
+        "name": table.name,
+        "kind": table.kind,
+        "status": result.status.value,
+        "job_id": job_id,
+        "ddl": table.ddl,
+        "columns": [
+            {
+                "name": c.name,
+                "source_type": c.source_type,
+                "arrow_type": str(comparable_type(c.arrow_type)),
+                "nullable": c.nullable,
+            }
+            for c in table.columns
+        ],
+        "primary_key": list(table.primary_key),
+        "rows": result.rows,
+        "bytes": result.bytes,
+        "files": _files(result.files),
+    }
+    if result.validation is not None:
+        entry["validation"] = result.validation.to_dict()
+    if result.error is not None:
+        entry["error"] = redact_text(result.error.message)
+    return entry
+
+
+def _table_key(entry: Mapping[str, Any]) -> tuple[str, str]:
+    return (str(entry["schema"]), str(entry["name"]))
+
+
+def _totals(tables: Sequence[Mapping[str, Any]]) -> dict[str, int]:
+    return {
+        "tables": len(tables),
+        "rows": sum(int(t.get("rows") or 0) for t in tables),
+        "bytes": sum(int(t.get("bytes") or 0) for t in tables),
+        "files": sum(len(t.get("files") or ()) for t in tables),
+    }
+
+
+def build_manifest(
+    *,
+    job_id: str,
+    adu_version: str,
+    source: SourceInfo,
+    sink: str,
+    tables: Sequence[tuple[TableInfo, TableResult]],
+    created_at: dt.datetime,
+) -> Manifest:
+    """The manifest of an export: every table with its result (failed tables too, with no
+    files and their error), sorted by (schema, name). Not sealed: the writer
+    (:func:`adu_core.manifest.io.write_manifest`) adds the checksum."""
+    entries = sorted((table_entry(t, r, job_id=job_id) for t, r in tables), key=_table_key)
+    src = source.to_dict()
+    created = _utc(created_at)
+    body = normalize_dict(
+        {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "job_id": job_id,
+            "adu_version": adu_version,
+            "created_at": created,
+            "sink": sink,
+            "source": src,
+            "runs": [{"job_id": job_id, "created_at": created, "consistency": src.get("consistency", {})}],
+            "tables": entries,
+            "totals": _totals(entries),
+        }
+    )
+    return Manifest.from_dict(body)
+
+
+def merge_manifest(old: Manifest | Mapping[str, Any], new: Manifest | Mapping[str, Any]) -> Manifest:
+    """The manifest after a retry: ``old``'s tables, with the re-run ones from ``new``.
+
+    Top-level facts (job id, time, source) come from ``new``; ``runs`` lists the jobs of
+    both; the checksum is dropped (the writer seals the result again).
+    """
+    old, new = as_dict(old), as_dict(new)
+    merged = {k: v for k, v in new.items() if k != CHECKSUM_KEY}
+    new_tables = list(new.get("tables") or [])
+    replaced = {_table_key(t) for t in new_tables}
+    tables = [t for t in old.get("tables") or [] if _table_key(t) not in replaced] + new_tables
+    tables.sort(key=_table_key)
+    merged["tables"] = tables
+    merged["totals"] = _totals(tables)
+    runs: list[Any] = []
+    seen: set[str] = set()
+    for run in list(old.get("runs") or []) + list(new.get("runs") or []):
+        rid = json.dumps(run, sort_keys=True, default=str)
+        if rid not in seen:
+            seen.add(rid)
+            runs.append(run)
+    merged["runs"] = runs
+    return Manifest.from_dict(normalize_dict(merged))

@@ -1,0 +1,91 @@
+"""The canonical JSON of a manifest and its checksum.
+
+Keys are sorted, the indent is two spaces, the text ends in a newline and holds JSON
+types only (:func:`normalize`), so the same content always gives the same bytes: the
+checksum (``sha256:<hex>`` of the canonical JSON without the ``checksum`` key) and the
+signature are computed over exactly those bytes.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import decimal
+import hashlib
+import json
+import math
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from adu_core.manifest.model import Manifest
+
+CHECKSUM_KEY = "checksum"
+
+
+def normalize(value: Any) -> Any:
+    """``value`` made of JSON types only, losslessly where JSON can hold it.
+
+    Non-finite floats become the strings ``NaN``/``Infinity``/``-Infinity``; Decimals,
+    dates and times their ISO/str form; bytes base64; tuples and sets lists.
+    """
+    if isinstance(value, Mapping):
+        return {str(k): normalize(v) for k, v in value.items()}
+    if isinstance(value, bool) or value is None or isinstance(value, (int, str)):
+        return value
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "NaN"
+        if math.isinf(value):
+            return "Infinity" if value > 0 else "-Infinity"
+        return value
+    if isinstance(value, (list, tuple)):
+        return [normalize(v) for v in value]
+    if isinstance(value, (set, frozenset)):
+        return sorted((normalize(v) for v in value), key=lambda v: json.dumps(v, sort_keys=True))
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return base64.b64encode(bytes(value)).decode("ascii")
+    if isinstance(value, (dt.datetime, dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    return str(value)
+
+
+def normalize_dict(mapping: Mapping[str, Any]) -> dict[str, Any]:
+    """A mapping's items made of JSON types only (see :func:`normalize`)."""
+    return {str(k): normalize(v) for k, v in mapping.items()}
+
+
+def as_dict(manifest: Manifest | Mapping[str, Any]) -> dict[str, Any]:
+    """The JSON-ready dict of a typed manifest, or a copy of a plain mapping."""
+    if isinstance(manifest, Mapping):
+        return dict(manifest)
+    return manifest.to_dict()
+
+
+def canonical_json(manifest: Manifest | Mapping[str, Any]) -> bytes:
+    """The canonical UTF-8 JSON of ``manifest``: sorted keys, 2-space indent, final newline.
+
+    ``canonical_json(json.loads(canonical_json(m))) == canonical_json(m)``.
+    """
+    text = json.dumps(normalize(as_dict(manifest)), sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False)
+    return (text + "\n").encode("utf-8")
+
+
+def checksum(manifest: Manifest | Mapping[str, Any]) -> str:
+    """``sha256:<hex>`` of the canonical JSON of ``manifest`` without its checksum."""
+    body = {k: v for k, v in as_dict(manifest).items() if k != CHECKSUM_KEY}
+    return "sha256:" + hashlib.sha256(canonical_json(body)).hexdigest()
+
+
+def seal(manifest: Manifest | Mapping[str, Any]) -> dict[str, Any]:
+    """``manifest`` as a JSON-ready dict with its checksum set."""
+    body = normalize_dict({k: v for k, v in as_dict(manifest).items() if k != CHECKSUM_KEY})
+    body[CHECKSUM_KEY] = checksum(body)
+    return body
+
+
+def is_sealed(manifest: Manifest | Mapping[str, Any]) -> bool:
+    """True when ``manifest`` holds a checksum that matches its content."""
+    return as_dict(manifest).get(CHECKSUM_KEY) == checksum(manifest)

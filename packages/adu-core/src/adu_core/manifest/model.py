@@ -1,0 +1,457 @@
+"""The typed manifest: what an export holds, as attrs classes read from and written to JSON.
+
+:meth:`Manifest.from_dict` is the one place a manifest's structure is checked: every
+field is required and typed as below, and a problem is one :class:`ManifestError` naming
+the field (``tables[2].files[0].rows: expected an integer, got 'x'``).
+:meth:`Manifest.to_dict` gives back the same JSON: a manifest ADU wrote round-trips
+exactly, so its checksum and signature still match.
+
+Versions: ``format_version`` says which rules a manifest follows; a reader refuses a
+manifest newer than :data:`FORMAT_VERSION`. Within a version, a newer ADU may add
+*optional sections* (a key an older reader may ignore, such as the far-side profile, the
+load-side types, cursors and watermarks, the link to the previous manifest of a chain):
+an older reader keeps them in ``extra``, untouched, so they are still covered by the
+checksum and the signature. A change an older reader must not ignore raises the version.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from pathlib import PurePosixPath
+from typing import Any
+
+import attrs
+
+from adu_core.errors import UsageError
+
+FORMAT = "adu-manifest"
+FORMAT_VERSION = 1
+
+MANIFEST_NAME = "manifest.json"
+SIGNATURE_NAME = "manifest.sig"
+
+
+class ManifestError(UsageError):
+    """A manifest that cannot be used, in one line naming the file and the problem.
+
+    :param reason: ``missing`` (no manifest), ``json`` (not valid JSON), ``format`` (not
+        an ADU manifest), ``version`` (newer than this ADU reads) or ``field`` (a field
+        is missing or has the wrong type).
+    """
+
+    def __init__(self, message: str, *, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+    def located(self, where: str) -> ManifestError:
+        """The same error with ``where`` (a file name) in front of the message."""
+        return ManifestError(f"{where}: {self}", reason=self.reason)
+
+
+def safe_relpath(path: Any) -> str | None:
+    """``path`` when it is a plain relative POSIX path inside the export, else None."""
+    if not isinstance(path, str) or not path or "\\" in path or "\x00" in path:
+        return None
+    p = PurePosixPath(path)
+    if p.is_absolute() or any(part in ("..", ".", "") for part in path.split("/")):
+        return None
+    return p.as_posix()
+
+
+# ----------------------------------------------------------------------- field reading
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+class _Fields:
+    """Typed reads of one JSON object's fields; what was not read is ``extra``."""
+
+    def __init__(self, data: Any, where: str) -> None:
+        if not isinstance(data, Mapping):
+            raise ManifestError(f"{where or 'the manifest'}: expected an object, got {_shown(data)}", reason="field")
+        self.data = data
+        self.where = where
+        self.read: set[str] = set()
+
+    def _at(self, key: str) -> str:
+        return f"{self.where}.{key}" if self.where else key
+
+    def fail(self, key: str, problem: str) -> ManifestError:
+        return ManifestError(f"{self._at(key)}: {problem}", reason="field")
+
+    def raw(self, key: str, *, optional: bool = False) -> Any:
+        self.read.add(key)
+        if key not in self.data:
+            if optional:
+                return None
+            raise ManifestError(f"{self._at(key)}: missing", reason="field")
+        return self.data[key]
+
+    def text(self, key: str) -> str:
+        value = self.raw(key)
+        if not isinstance(value, str):
+            raise self.fail(key, f"expected a string, got {_shown(value)}")
+        return value
+
+    def opt_text(self, key: str, *, optional: bool = False) -> str | None:
+        value = self.raw(key, optional=optional)
+        if value is not None and not isinstance(value, str):
+            raise self.fail(key, f"expected a string or null, got {_shown(value)}")
+        return value
+
+    def integer(self, key: str) -> int:
+        value = self.raw(key)
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise self.fail(key, f"expected an integer, got {_shown(value)}")
+        if value < 0:
+            raise self.fail(key, f"must not be negative, got {value}")
+        return value
+
+    def flag(self, key: str) -> bool:
+        value = self.raw(key)
+        if not isinstance(value, bool):
+            raise self.fail(key, f"expected true or false, got {_shown(value)}")
+        return value
+
+    def obj(self, key: str, *, optional: bool = False) -> dict[str, Any] | None:
+        value = self.raw(key, optional=optional)
+        if value is None and optional:
+            return None
+        if not isinstance(value, Mapping):
+            raise self.fail(key, f"expected an object, got {_shown(value)}")
+        return dict(value)
+
+    def array(self, key: str) -> list[Any]:
+        value = self.raw(key)
+        if not isinstance(value, list):
+            raise self.fail(key, f"expected a list, got {_shown(value)}")
+        return value
+
+    def items(self, key: str) -> Iterator[tuple[str, Any]]:
+        """``(where, item)`` of each element of the list field ``key``."""
+        for i, item in enumerate(self.array(key)):
+            yield f"{self._at(key)}[{i}]", item
+
+    def extra(self) -> dict[str, Any]:
+        return {k: v for k, v in self.data.items() if k not in self.read}
+
+
+def _merge(known: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    return {**extra, **known}
+
+
+# ------------------------------------------------------------------------------ parts
+
+
+@attrs.frozen
+class ManifestFile:
+    """One published file: its path relative to the export directory, rows, size, SHA-256."""
+
+    path: str
+    rows: int
+    bytes: int
+    sha256: str
+    extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
+
+    @classmethod
+    def from_dict(cls, data: Any, where: str) -> ManifestFile:
+        f = _Fields(data, where)
+        path = f.raw("path")
+        if safe_relpath(path) is None or path in (MANIFEST_NAME, SIGNATURE_NAME):
+            raise f.fail("path", f"unsafe or invalid file path in the manifest: {_shown(path)}")
+        return cls(
+            path=path, rows=f.integer("rows"), bytes=f.integer("bytes"), sha256=f.text("sha256"), extra=f.extra()
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return _merge({"path": self.path, "rows": self.rows, "bytes": self.bytes, "sha256": self.sha256}, self.extra)
+
+
+@attrs.frozen
+class ManifestColumn:
+    """One column: its name, the source's type, the Arrow type (by name) and nullability."""
+
+    name: str
+    source_type: str | None
+    arrow_type: str
+    nullable: bool
+    extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
+
+    @classmethod
+    def from_dict(cls, data: Any, where: str) -> ManifestColumn:
+        f = _Fields(data, where)
+        return cls(
+            name=f.text("name"),
+            source_type=f.opt_text("source_type"),
+            arrow_type=f.text("arrow_type"),
+            nullable=f.flag("nullable"),
+            extra=f.extra(),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        known = {"name": self.name, "source_type": self.source_type, "arrow_type": self.arrow_type}
+        return _merge({**known, "nullable": self.nullable}, self.extra)
+
+
+@attrs.frozen
+class ManifestSource:
+    """Where the data came from: URL (no password), kind, version, the point in time."""
+
+    url: str
+    kind: str
+    server_version: str | None
+    consistency: Mapping[str, Any]
+    extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
+
+    @classmethod
+    def from_dict(cls, data: Any, where: str) -> ManifestSource:
+        f = _Fields(data, where)
+        return cls(
+            url=f.text("url"),
+            kind=f.text("kind"),
+            server_version=f.opt_text("server_version"),
+            consistency=f.obj("consistency") or {},
+            extra=f.extra(),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        known = {"url": self.url, "kind": self.kind, "server_version": self.server_version}
+        return _merge({**known, "consistency": dict(self.consistency)}, self.extra)
+
+
+@attrs.frozen
+class ManifestRun:
+    """A job that contributed tables (several after retries)."""
+
+    job_id: str
+    created_at: str
+    consistency: Mapping[str, Any]
+    extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
+
+    @classmethod
+    def from_dict(cls, data: Any, where: str) -> ManifestRun:
+        f = _Fields(data, where)
+        return cls(
+            job_id=f.text("job_id"),
+            created_at=f.text("created_at"),
+            consistency=f.obj("consistency") or {},
+            extra=f.extra(),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        known = {"job_id": self.job_id, "created_at": self.created_at, "consistency": dict(self.consistency)}
+        return _merge(known, self.extra)
+
+
+@attrs.frozen
+class ManifestTotals:
+    """Counts over every table of the manifest."""
+
+    tables: int
+    rows: int
+    bytes: int
+    files: int
+    extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
+
+    @classmethod
+    def from_dict(cls, data: Any, where: str) -> ManifestTotals:
+        f = _Fields(data, where)
+        return cls(
+            tables=f.integer("tables"),
+            rows=f.integer("rows"),
+            bytes=f.integer("bytes"),
+            files=f.integer("files"),
+            extra=f.extra(),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return _merge({"tables": self.tables, "rows": self.rows, "bytes": self.bytes, "files": self.files}, self.extra)
+
+
+@attrs.frozen
+class ManifestTable:
+    """One table of the export.
+
+    :param status: ``succeeded``, or why the table holds no data (``failed``, ``cancelled``).
+    :param validation: the validation report (free-form JSON) when rules ran; its
+        ``quarantine_files`` are also typed in :attr:`quarantine_files`.
+    :param error: why the table failed (redacted), for a table that did.
+    """
+
+    schema: str
+    name: str
+    kind: str
+    status: str
+    job_id: str
+    ddl: str | None
+    columns: tuple[ManifestColumn, ...]
+    primary_key: tuple[str, ...]
+    rows: int
+    bytes: int
+    files: tuple[ManifestFile, ...]
+    validation: Mapping[str, Any] | None = None
+    error: str | None = None
+    quarantine_files: tuple[ManifestFile, ...] = ()
+    extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
+
+    @property
+    def qualified_name(self) -> str:
+        return f"{self.schema}.{self.name}"
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status == "succeeded"
+
+    @classmethod
+    def from_dict(cls, data: Any, where: str) -> ManifestTable:
+        f = _Fields(data, where)
+        validation = f.obj("validation", optional=True)
+        quarantine: tuple[ManifestFile, ...] = ()
+        if validation is not None and "quarantine_files" in validation:
+            v = _Fields(validation, f"{where}.validation")
+            quarantine = tuple(ManifestFile.from_dict(q, w) for w, q in v.items("quarantine_files"))
+        pk = f.array("primary_key")
+        if not all(isinstance(k, str) for k in pk):
+            raise f.fail("primary_key", "expected a list of column names")
+        return cls(
+            schema=f.text("schema"),
+            name=f.text("name"),
+            kind=f.text("kind"),
+            status=f.text("status"),
+            job_id=f.text("job_id"),
+            ddl=f.opt_text("ddl"),
+            columns=tuple(ManifestColumn.from_dict(c, w) for w, c in f.items("columns")),
+            primary_key=tuple(pk),
+            rows=f.integer("rows"),
+            bytes=f.integer("bytes"),
+            files=tuple(ManifestFile.from_dict(x, w) for w, x in f.items("files")),
+            validation=validation,
+            error=f.opt_text("error", optional=True),
+            quarantine_files=quarantine,
+            extra=f.extra(),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        known: dict[str, Any] = {
+            "schema": self.schema,
+            "name": self.name,
+            "kind": self.kind,
+            "status": self.status,
+            "job_id": self.job_id,
+            "ddl": self.ddl,
+            "columns": [c.to_dict() for c in self.columns],
+            "primary_key": list(self.primary_key),
+            "rows": self.rows,
+            "bytes": self.bytes,
+            "files": [x.to_dict() for x in self.files],
+        }
+        if self.validation is not None:
+            known["validation"] = dict(self.validation)
+        if self.error is not None:
+            known["error"] = self.error
+        return _merge(known, self.extra)
+
+
+# ----------------------------------------------------------------------------- manifest
+
+
+@attrs.frozen
+class Manifest:
+    """An export's manifest (``DIR/manifest.json``), format version :data:`FORMAT_VERSION`.
+
+    :param job_id: the job that wrote the export (the last one, for a retried export).
+    :param created_at: UTC, ISO 8601, as written.
+    :param sink: the name of the sink plugin that wrote the files: the far side asks it
+        to check them (:meth:`adu_core.plugin.components.Sink.check_file`).
+    :param checksum: ``sha256:<hex>`` of the canonical JSON of everything else; None in
+        a manifest not sealed yet.
+    :param extra: top-level keys this version does not know (optional sections of a
+        newer ADU), kept as they are.
+    """
+
+    format_version: int
+    job_id: str
+    adu_version: str
+    created_at: str
+    sink: str
+    source: ManifestSource
+    runs: tuple[ManifestRun, ...]
+    tables: tuple[ManifestTable, ...]
+    totals: ManifestTotals
+    checksum: str | None = None
+    extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Manifest:
+        """The typed manifest of a parsed ``manifest.json``.
+
+        :raises ManifestError: ``format`` when ``data`` is not an ADU manifest,
+            ``version`` when it is newer than this ADU reads, ``field`` for a missing or
+            mistyped field (the message names it).
+        """
+        if not isinstance(data, Mapping) or data.get("format") != FORMAT:
+            raise ManifestError("not an ADU export manifest", reason="format")
+        f = _Fields(data, "")
+        f.read.add("format")
+        version = f.raw("format_version")
+        if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+            raise f.fail("format_version", f"expected a positive integer, got {_shown(version)}")
+        if version > FORMAT_VERSION:
+            raise ManifestError(
+                f"format version {version} is newer than this ADU reads (up to {FORMAT_VERSION}); upgrade ADU",
+                reason="version",
+            )
+        return cls(
+            format_version=version,
+            job_id=f.text("job_id"),
+            adu_version=f.text("adu_version"),
+            created_at=f.text("created_at"),
+            sink=f.text("sink"),
+            source=ManifestSource.from_dict(f.raw("source"), "source"),
+            runs=tuple(ManifestRun.from_dict(r, w) for w, r in f.items("runs")),
+            tables=tuple(ManifestTable.from_dict(t, w) for w, t in f.items("tables")),
+            totals=ManifestTotals.from_dict(f.raw("totals"), "totals"),
+            checksum=f.opt_text("checksum", optional=True),
+            extra=f.extra(),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON-ready form (``canonical_json`` of it is what ``manifest.json`` holds)."""
+        known: dict[str, Any] = {
+            "format": FORMAT,
+            "format_version": self.format_version,
+            "job_id": self.job_id,
+            "adu_version": self.adu_version,
+            "created_at": self.created_at,
+            "sink": self.sink,
+            "source": self.source.to_dict(),
+            "runs": [r.to_dict() for r in self.runs],
+            "tables": [t.to_dict() for t in self.tables],
+            "totals": self.totals.to_dict(),
+        }
+        if self.checksum is not None:
+            known["checksum"] = self.checksum
+        return _merge(known, self.extra)
+
+    def is_sealed(self) -> bool:
+        """True when :attr:`checksum` matches the content."""
+        from adu_core.manifest.canonical import checksum
+
+        return self.checksum is not None and self.checksum == checksum(self)
+
+    def table(self, wanted: str) -> ManifestTable:
+        """The table named ``schema.name`` (exactly, else the one equal ignoring case).
+
+        :raises UsageError: naming the tables the export holds.
+        """
+        names = {t.qualified_name: t for t in self.tables}
+        if wanted in names:
+            return names[wanted]
+        folded = [t for n, t in names.items() if n.casefold() == wanted.casefold()]
+        if len(folded) == 1:
+            return folded[0]
+        known = ", ".join(sorted(names)) or "none"
+        raise UsageError(f"no table {wanted!r} in this export (tables: {known})")
