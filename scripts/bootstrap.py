@@ -4,6 +4,7 @@ test tools. Needs only CPython 3.11 and a package index (PyPI).
 
     python3 scripts/bootstrap.py            # .venv with everything
     python3 scripts/bootstrap.py --browser  # also Debian's chromium for the browser tests (root)
+    python3 scripts/bootstrap.py --bench    # also what bench/ needs (DuckDB's postgres extension wheel)
 
 Re-running it is cheap: it only installs what changed.
 """
@@ -41,6 +42,9 @@ def run(*cmd: str) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--browser", action="store_true", help="install Debian's chromium (needs root and apt)")
+    parser.add_argument(
+        "--bench", action="store_true", help="also the benchmarks' peers (dependency group 'bench' of pyproject.toml)"
+    )
     args = parser.parse_args()
     if sys.version_info[:2] < (3, 11):
         print("ADU needs Python 3.11 or newer", file=sys.stderr)
@@ -53,7 +57,8 @@ def main() -> int:
         if subprocess.run([str(py), "-m", "pip", "--version"], capture_output=True).returncode != 0:
             run(str(py), "-m", "ensurepip")
         run(str(py), "-m", "pip", "install", "-q", "--disable-pip-version-check", "uv")
-    dev = tomllib.loads((ROOT / "pyproject.toml").read_text())["dependency-groups"]["dev"]
+    groups = tomllib.loads((ROOT / "pyproject.toml").read_text())["dependency-groups"]
+    dev = groups["dev"] + (groups["bench"] if args.bench else [])
     editable = [a for d in DISTS for a in ("-e", d)]
     run(str(uv), "pip", "install", "-q", "--python", str(py), *editable, "-e", ".", *dev)
     if args.browser and not shutil.which("chromium"):

@@ -29,6 +29,11 @@ from adu_pandera.checks import CheckSpec
 
 #: most samples kept per check.
 MAX_SAMPLES = 20
+#: keys grouped per DuckDB pass of the duplicate check: bounds the coordinator's memory
+#: (3M bigint keys grouped at once took it from ~80 to ~310 MB, in passes of 500k to ~170 MB;
+#: DuckDB's memory_limit
+#: does not make this aggregate spill, it fails it)
+KEYS_PER_PASS = 500_000
 
 
 def quote_ident(name: str) -> str:
@@ -51,7 +56,7 @@ def run(specs: Sequence[CheckSpec], files: Sequence[str]) -> list[CheckResult]:
 
 def _one(con: Any, spec: CheckSpec, files: list[str]) -> CheckResult:
     if spec.name == "rows":
-        return _rows(spec, files)
+        return _row_count(spec, files)
     if not files:
         return CheckResult(check=spec.label, column=spec.column)
     if spec.name in ("primary_key", "unique_key", "unique"):
@@ -61,10 +66,8 @@ def _one(con: Any, spec: CheckSpec, files: list[str]) -> CheckResult:
     raise ValueError(f"not a whole-table check: {spec.name}")
 
 
-def _rows(spec: CheckSpec, files: list[str]) -> CheckResult:
-    import pyarrow.parquet as pq
-
-    count = sum(pq.read_metadata(f).num_rows for f in files)
+def _row_count(spec: CheckSpec, files: list[str]) -> CheckResult:
+    count = _rows(files)
     lo, hi = spec.kwargs.get("min"), spec.kwargs.get("max")
     short = 0
     if lo is not None and count < lo:
@@ -79,26 +82,49 @@ def _duplicates(con: Any, spec: CheckSpec, files: list[str]) -> CheckResult:
     cols = [str(c) for c in spec.kwargs["columns"]]
     keys = ", ".join(quote_ident(c) for c in cols)
     not_null = " AND ".join(f"{quote_ident(c)} IS NOT NULL" for c in cols)
-    sql = (
-        f"WITH d AS (SELECT {keys}, count(*) AS _adu_rows FROM read_parquet($files) "
-        f"WHERE {not_null} GROUP BY ALL HAVING count(*) > 1) "
-        f"SELECT (SELECT coalesce(sum(_adu_rows), 0) FROM d) AS total, * FROM d "
-        f"ORDER BY {keys} LIMIT {MAX_SAMPLES}"
-    )
-    rows = con.execute(sql, {"files": files}).fetchall()
-    if not rows:
+    passes = max(1, -(-_rows(files) // KEYS_PER_PASS))
+    total = 0
+    found: list[tuple[Any, ...]] = []
+    for i in range(passes):
+        # one share of the keys per pass (by hash: a key's rows all fall in one pass), so
+        # DuckDB's hash table holds at most about KEYS_PER_PASS keys whatever the table's size
+        share = f" AND hash({keys}) % {passes} = {i}" if passes > 1 else ""
+        sql = (
+            f"SELECT sum(_adu_rows) OVER () AS total, * FROM (SELECT {keys}, count(*) AS _adu_rows "
+            f"FROM read_parquet($files) WHERE {not_null}{share} GROUP BY ALL HAVING count(*) > 1) "
+            f"ORDER BY {keys} LIMIT {MAX_SAMPLES}"
+        )
+        rows = _fetch(con, sql, files)
+        if rows:
+            total += int(rows[0][0])
+            found.extend(rows)
+    if not found:
         return CheckResult(check=spec.label, column=spec.column)
-    total = int(rows[0][0])
+    found.sort(key=lambda row: row[1:-1])
     samples = [
-        {"key": {c: jsonable(v) for c, v in zip(cols, row[1:-1], strict=True)}, "rows": int(row[-1])} for row in rows
+        {"key": {c: jsonable(v) for c, v in zip(cols, row[1:-1], strict=True)}, "rows": int(row[-1])}
+        for row in found[:MAX_SAMPLES]
     ]
     return CheckResult(check=spec.label, column=spec.column, failed_rows=total, samples=samples)
+
+
+def _fetch(con: Any, sql: str, files: list[str]) -> list[tuple[Any, ...]]:
+    """The rows of ``sql`` as tuples, through Arrow (DuckDB's own conversion of
+    ``timestamptz`` values needs pytz, which ADU does not install)."""
+    table = con.execute(sql, {"files": files}).fetch_arrow_table()
+    return list(zip(*(col.to_pylist() for col in table.columns), strict=True))
+
+
+def _rows(files: list[str]) -> int:
+    import pyarrow.parquet as pq
+
+    return sum(pq.read_metadata(f).num_rows for f in files)
 
 
 def _missing_values(con: Any, spec: CheckSpec, files: list[str]) -> CheckResult:
     col = quote_ident(str(spec.column))
     sql = f"SELECT DISTINCT {col} FROM read_parquet($files) WHERE {col} IS NOT NULL"
-    seen = {row[0] for row in con.execute(sql, {"files": files}).fetchall()}
+    seen = {row[0] for row in _fetch(con, sql, files)}
     missing = [v for v in spec.kwargs["values"] if v not in seen]
     samples = [{"missing": jsonable(v)} for v in missing[:MAX_SAMPLES]]
     return CheckResult(check=spec.label, column=spec.column, failed_rows=len(missing), samples=samples)

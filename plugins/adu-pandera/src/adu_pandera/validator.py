@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import copy
 import importlib
-import itertools
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +29,7 @@ from adu_core.models import CheckResult, TableInfo, ValidationReport
 from adu_core.plugin.components import BatchVerdict, TableValidator, Validator
 from adu_core.plugin.options import Option
 
-from adu_pandera import inferred, models, table_checks
+from adu_pandera import inferred, models, table_checks, uniqueness
 from adu_pandera.checks import CheckSpec, failure_expr
 from adu_pandera.rules import RulesFile, TableRules
 from adu_pandera.table_checks import MAX_SAMPLES, jsonable
@@ -113,13 +112,19 @@ class PanderaTableValidator(TableValidator):
         self._compiled: list[pl.Expr] | None = None
         # single-column keys whose values arrive strictly increasing (ctid order of a table
         # loaded in key order, the common case) are unique without a pass over the files
+        # and integer-like keys are checked with a presence map sized by the values seen
+        # (adu_pandera.uniqueness)
         self._runs: dict[str, dict[str, Any]] = {
-            col: {"ok": True, "first": None, "last": None}
+            col: uniqueness.new_run(self.dtypes[col])
             for spec in self.table_specs
             if len(spec.kwargs.get("columns", ())) == 1
-            and _orderable(self.dtypes.get(col := str(spec.kwargs["columns"][0])))
+            and (
+                uniqueness.orderable(self.dtypes.get(col := str(spec.kwargs["columns"][0])))
+                or uniqueness.integer_like(self.dtypes.get(col))
+            )
         }
         self._proven_unique: set[str] = set()
+        self._spans: dict[str, tuple[int, int]] = {}
         self._published_rows: int | None = None
 
     # -- pickling: compiled polars expressions stay in the process that built them -------
@@ -222,29 +227,15 @@ class PanderaTableValidator(TableValidator):
         return BatchVerdict(failed=failed, reasons=_reasons(fdf, [key for key, _m in failing]))
 
     def _follow_key_runs(self, batch: pa.RecordBatch) -> None:
-        """Track whether each single-column key is strictly increasing (cheap: one Arrow
-        comparison of the column with itself shifted by one)."""
+        """Note, per single-column key, what the cheap uniqueness proofs need."""
         for col, run in self._runs.items():
-            if not run["ok"]:
+            if not run["ok"] and not run["int"]:
                 continue
             idx = batch.schema.get_field_index(col)
             if idx < 0 or not batch.schema.field(idx).type.equals(self.dtypes[col]):
-                run["ok"] = False
+                run["ok"] = run["int"] = False  # the general check will look at the files
                 continue
-            arr = batch.column(idx)
-            if arr.null_count:
-                run["ok"] = False
-                continue
-            if len(arr) > 1 and not pc.all(pc.greater(arr.slice(1), arr.slice(0, len(arr) - 1))).as_py():
-                run["ok"] = False
-                continue
-            first, last = arr[0].as_py(), arr[len(arr) - 1].as_py()
-            if run["last"] is not None and not first > run["last"]:
-                run["ok"] = False
-                continue
-            if run["first"] is None:
-                run["first"] = first
-            run["last"] = last
+            uniqueness.follow(run, batch.column(idx))
 
     def _account(self, key: str, mask: pl.Series, batch: pa.RecordBatch) -> None:
         entry = self._checks.get(key)
@@ -327,7 +318,8 @@ class PanderaTableValidator(TableValidator):
             {k: {**v, "failed_rows": 0, "samples": []} for k, v in self._checks.items()}
         )
         failed_rows = 0
-        self._proven_unique = _proven_unique(list(self._runs), partials)
+        self._proven_unique = uniqueness.proven_by_ranges(list(self._runs), partials)
+        self._spans = {col: span for col in self._runs if (span := uniqueness.value_span(col, partials)) is not None}
         seen = sum(int((p or {}).get("rows", 0)) for p in partials)
         quarantined = sum(int((p or {}).get("failed_rows", 0)) for p in partials) if self.mode == "quarantine" else 0
         self._published_rows = seen - quarantined
@@ -359,17 +351,20 @@ class PanderaTableValidator(TableValidator):
 
     def check_table(self, files: Sequence[str]) -> list[CheckResult]:
         """Key uniqueness, ``unique: true`` columns, ``rows`` and ``unique_values_eq``
-        completeness, over the staged Parquet ``files`` (DuckDB)."""
+        completeness, over the staged Parquet ``files``: single-column keys by the cheap
+        proofs of :mod:`adu_pandera.uniqueness` where they decide, the rest with DuckDB."""
         proven = self._proven_unique
         if proven and self._published_rows != _rows_in(files):
             proven = set()  # the files are not the rows this validator saw: prove nothing
-        skip = {
-            i: CheckResult(check=spec.label, column=spec.column)
-            for i, spec in enumerate(self.table_specs)
-            if spec.name in ("primary_key", "unique_key", "unique")
-            and len(spec.kwargs["columns"]) == 1
-            and spec.kwargs["columns"][0] in proven
-        }
+        skip: dict[int, CheckResult] = {}
+        for i, spec in enumerate(self.table_specs):
+            if spec.name not in ("primary_key", "unique_key", "unique") or len(spec.kwargs["columns"]) != 1:
+                continue
+            col = str(spec.kwargs["columns"][0])
+            if col in proven or (
+                col in self._spans and uniqueness.unique_by_presence(files, col, self._spans[col]) is True
+            ):
+                skip[i] = CheckResult(check=spec.label, column=spec.column)
         rest = [s for i, s in enumerate(self.table_specs) if i not in skip]
         found = iter(table_checks.run(rest, files))
         return [skip[i] if i in skip else next(found) for i in range(len(self.table_specs))]
@@ -379,42 +374,6 @@ def _rows_in(files: Sequence[str]) -> int:
     import pyarrow.parquet as pq
 
     return sum(pq.read_metadata(f).num_rows for f in files)
-
-
-def _orderable(arrow_type: pa.DataType | None) -> bool:
-    """Types whose Arrow order is Python's order too (floats are left out: NaN)."""
-    if arrow_type is None:
-        return False
-    t = arrow_type
-    return bool(
-        pa.types.is_integer(t)
-        or pa.types.is_decimal(t)
-        or pa.types.is_string(t)
-        or pa.types.is_large_string(t)
-        or pa.types.is_date(t)
-        or pa.types.is_timestamp(t)
-    )
-
-
-def _proven_unique(columns: Sequence[str], partials: Sequence[Any]) -> set[str]:
-    """The key columns every partition saw strictly increasing, over disjoint ranges."""
-    proven = set()
-    for col in columns:
-        ranges = []
-        ok = True
-        for part in partials:
-            run = (part or {}).get("key_runs", {}).get(col)
-            if run is None or not run["ok"]:
-                ok = False
-                break
-            if run["first"] is not None:
-                ranges.append((run["first"], run["last"]))
-        if not ok:
-            continue
-        ranges.sort()
-        if all(later[0] > earlier[1] for earlier, later in itertools.pairwise(ranges)):
-            proven.add(col)
-    return proven
 
 
 def _reasons(masks: pl.DataFrame, keys: Sequence[str]) -> pa.ListArray:

@@ -11,6 +11,7 @@ flushed to disk (``fsync``) and hashed.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from adu_core.models import FileResult
 from adu_core.plugin.components import PartitionWriter
 from adu_core.verify import sha256_file
 
+from adu_parquet import encodings
 from adu_parquet.options import ParquetOptions
 
 #: rows of the first row group looked at to choose dictionary-encoded columns
@@ -35,10 +37,42 @@ DICTIONARY_UNIQUE_SHARE = 0.98
 
 
 def open_parquet_writer(
-    path: Path, schema: pa.Schema, options: ParquetOptions, dictionary_columns: list[str] | None = None
+    path: Path,
+    schema: pa.Schema,
+    options: ParquetOptions,
+    dictionary_columns: list[str] | None = None,
+    plan: tuple[dict[str, str], dict[str, int] | None] | None = None,
 ) -> pq.ParquetWriter:
-    """A ParquetWriter on a local path (the C++ writer does its own I/O, no Python file)."""
-    return pq.ParquetWriter(str(path), schema, **options.writer_kwargs(dictionary_columns))
+    """A ParquetWriter on a local path (the C++ writer does its own I/O, no Python file).
+
+    :param plan: encodings and zstd levels per leaf column (:func:`encoding_plan`).
+    """
+    kwargs = options.writer_kwargs(dictionary_columns)
+    if plan is not None:
+        column_encoding, levels = plan
+        if column_encoding:
+            kwargs["column_encoding"] = column_encoding
+        if levels:
+            kwargs["compression_level"] = levels
+    return pq.ParquetWriter(str(path), schema, **kwargs)
+
+
+def encoding_plan(
+    group: pa.Table, options: ParquetOptions, dictionary_columns: list[str] | None
+) -> tuple[dict[str, str], dict[str, int] | None]:
+    """Encodings and zstd levels per leaf column for a file whose first row group is
+    ``group`` (chosen by Arrow type: :mod:`adu_parquet.encodings`)."""
+    dictionary: list[str] | bool = bool(options.dictionary) if options.dictionary != "auto" else True
+    if options.dictionary == "auto":
+        dictionary = dictionary_columns if dictionary_columns is not None else True
+    return encodings.choose(
+        group,
+        leaf_paths(group.schema),
+        dictionary,
+        compression=options.compression,
+        level=options.compression_level,
+        decimal_as_integer=options.decimal_as_integer,
+    )
 
 
 def _leaf_count(typ: pa.DataType) -> int:
@@ -56,6 +90,13 @@ def _leaf_count(typ: pa.DataType) -> int:
 
 def leaf_paths(schema: pa.Schema) -> list[list[str]]:
     """For each field of ``schema``, the dotted paths of its Parquet leaf columns."""
+    return [list(paths) for paths in _leaf_paths(schema)]
+
+
+@functools.lru_cache(maxsize=64)
+def _leaf_paths(schema: pa.Schema) -> tuple[tuple[str, ...], ...]:
+    """:func:`leaf_paths`, once per schema (the writer asks twice per file, and an export
+    of many small tables has many files; each answer writes and reads an empty file: ~0.3 ms)."""
     buf = pa.BufferOutputStream()
     pq.write_table(schema.empty_table(), buf)
     meta = pq.read_metadata(pa.BufferReader(buf.getvalue())).schema
@@ -63,9 +104,9 @@ def leaf_paths(schema: pa.Schema) -> list[list[str]]:
     out, pos = [], 0
     for field in schema:
         n = _leaf_count(field.type)
-        out.append(paths[pos : pos + n])
+        out.append(tuple(paths[pos : pos + n]))
         pos += n
-    return out
+    return tuple(out)
 
 
 def choose_dictionary_columns(group: pa.Table) -> list[str]:
@@ -174,6 +215,7 @@ class ParquetPartitionWriter(PartitionWriter):
         self._done: list[tuple[Path, int]] = []  # closed files and their row counts
         self._written_bytes = 0  # bytes of closed files
         self._dictionary_columns: list[str] | None = None  # chosen on the first row group
+        self._plan: tuple[dict[str, str], dict[str, int] | None] | None = None  # encodings, same
         self._closed = False
 
     # -- writing ---------------------------------------------------------------------
@@ -255,7 +297,9 @@ class ParquetPartitionWriter(PartitionWriter):
         self._path = self.staging_dir / f"{self.stem}-{len(self._done):05d}.parquet"
         if self.options.dictionary == "auto" and self._dictionary_columns is None:
             self._dictionary_columns = choose_dictionary_columns(first_group)
-        self._writer = open_parquet_writer(self._path, self.schema, self.options, self._dictionary_columns)
+        if self._plan is None:
+            self._plan = encoding_plan(first_group, self.options, self._dictionary_columns)
+        self._writer = open_parquet_writer(self._path, self.schema, self.options, self._dictionary_columns, self._plan)
         self._file_rows = 0
 
     def _close_file(self) -> None:
