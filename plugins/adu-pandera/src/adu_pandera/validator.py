@@ -27,7 +27,6 @@ from adu_core.errors import UsageError
 from adu_core.lazy import lazy_module
 from adu_core.models import CheckResult, TableInfo, ValidationReport
 from adu_core.plugin.components import BatchVerdict, TableValidator, Validator
-from adu_core.plugin.options import Option
 
 from adu_pandera import inferred, models, table_checks, uniqueness
 from adu_pandera.checks import CheckSpec, failure_expr
@@ -412,10 +411,6 @@ class PanderaValidator(Validator):
     name = "pandera"
     title = "pandera"
     description = "pandera checks on every batch: inferred from the source, a rules file or a DataFrameModel"
-    option_schema = (
-        Option("rules", help="a YAML rules file, or module:DataFrameModel (adu export --rules)"),
-        Option("infer", "bool", default=True, help="check what the source declares (off: adu export --no-validate)"),
-    )
 
     def __init__(self, options: Mapping[str, Any] | None = None) -> None:
         super().__init__(options)

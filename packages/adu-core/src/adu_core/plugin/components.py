@@ -39,7 +39,7 @@ from adu_core.models import (
     TableInfo,
     ValidationReport,
 )
-from adu_core.plugin.options import DISCOVERY_OPTIONS, Option, check_options
+from adu_core.plugin.options import DISCOVERY_OPTIONS, VALIDATION_OPTIONS, Option, check_options
 
 if TYPE_CHECKING:
     import pyarrow.dataset
@@ -251,12 +251,17 @@ class Sink(abc.ABC):
         return cls.title or cls.name
 
     @classmethod
+    def all_options(cls) -> tuple[Option, ...]:
+        """Every option a job may give this sink: its :attr:`option_schema`."""
+        return cls.option_schema
+
+    @classmethod
     def check_options(cls, options: Mapping[str, Any] | None) -> dict[str, Any]:
-        """``options`` checked against :attr:`option_schema` (typed values).
+        """``options`` checked against :meth:`all_options` (typed values).
 
         :raises adu_core.errors.UsageError: an unknown key or a bad value, in one line.
         """
-        return check_options(cls.option_schema, options, what="sink option", owner=cls.label())
+        return check_options(cls.all_options(), options, what="sink option", owner=cls.label())
 
     @classmethod
     def check_file(cls, path: Path, table: ManifestTable, *, quarantine: bool = False) -> FileCheck:
@@ -401,13 +406,19 @@ class Validator(abc.ABC):
     description: ClassVar[str] = ""
     #: how messages name it; default: :attr:`name`.
     title: ClassVar[str] = ""
-    #: the options it takes (the engine gives ``rules`` and ``infer``).
+    #: the options it takes besides ``rules`` and ``infer``, which the engine gives every
+    #: validator (:data:`~adu_core.plugin.options.VALIDATION_OPTIONS`).
     option_schema: ClassVar[tuple[Option, ...]] = ()
 
     def __init__(self, options: Mapping[str, Any] | None = None) -> None:
         self.options: Mapping[str, Any] = check_options(
-            self.option_schema, options, what="validator option", owner=self.title or self.name
+            self.all_options(), options, what="validator option", owner=self.title or self.name
         )
+
+    @classmethod
+    def all_options(cls) -> tuple[Option, ...]:
+        """Every option a job gives this validator: ``rules`` and ``infer``, then its own."""
+        return VALIDATION_OPTIONS + cls.option_schema
 
     def check_rules(self, tables: Sequence[TableInfo]) -> None:  # noqa: B027
         """Coordinator, before the job starts: reject unknown tables, columns and checks
@@ -486,6 +497,11 @@ class Executor(abc.ABC):
     #: the settings it reads, for ``adu plugins`` (executors take no job options: they are
     #: chosen and configured per process, by environment variables).
     option_schema: ClassVar[tuple[Option, ...]] = ()
+
+    @classmethod
+    def all_options(cls) -> tuple[Option, ...]:
+        """What ``adu plugins`` lists for it: its :attr:`option_schema`."""
+        return cls.option_schema
 
     def __init__(self, context: ExecutorContext) -> None:
         self.context = context

@@ -160,7 +160,7 @@ class Plugins:
                 if not isinstance(name, str) or not name:
                     raise UsageError(f"plugin {owner!r} registered a {kind} without a name")
                 key = f"{kind}:{name}"
-                options = [o.name for o in (cls.all_options() if kind == "source" else cls.option_schema)]
+                options = [o.name for o in (cls.all_options())]
                 if len(set(options)) != len(options):
                     raise UsageError(f"plugin {owner!r}: {kind} {name!r} declares an option twice: {sorted(options)}")
                 if key in reg.owners:

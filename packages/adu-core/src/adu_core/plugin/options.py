@@ -187,3 +187,11 @@ DISCOVERY_OPTIONS: tuple[Option, ...] = (
     Option("include_views", "bool", default=False, help="also list views and materialized views"),
     Option("include_foreign", "bool", default=False, help="also list foreign tables"),
 )
+
+
+#: options every validator takes: the engine gives them from the job (``adu export --rules``,
+#: ``--no-validate``); a validator reads them, it does not declare them
+VALIDATION_OPTIONS: tuple[Option, ...] = (
+    Option("rules", help="a rules file, or module:Model (adu export --rules)"),
+    Option("infer", "bool", default=True, help="check what the source declares (off: adu export --no-validate)"),
+)

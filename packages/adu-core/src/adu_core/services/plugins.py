@@ -88,7 +88,7 @@ def components() -> list[ComponentInfo]:
     reg = pm.registry
     out = []
     for kind, cls in pm.components():
-        options = cls.all_options() if kind == "source" else cls.option_schema
+        options = cls.all_options()
         out.append(
             ComponentInfo(
                 kind=kind,
