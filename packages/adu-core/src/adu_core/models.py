@@ -14,14 +14,20 @@ import fnmatch
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
-import pyarrow as pa
-import yaml
 
 from adu_core.errors import UsageError
+from adu_core.lazy import lazy_module
 from adu_core.secrets import redact_url
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+    import yaml
+else:  # imported when data moves or a YAML spec is read: `adu --help` needs neither
+    pa = lazy_module("pyarrow")
+    yaml = lazy_module("yaml")
 
 #: Field metadata key holding the source type of a column, e.g. ``numeric(20,6)``.
 SOURCE_TYPE_KEY = b"adu.source_type"

@@ -28,7 +28,6 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol, Self
 from urllib.parse import urlsplit
 
 import attrs
-import pyarrow as pa
 
 from adu_core.models import (
     CheckResult,
@@ -42,6 +41,7 @@ from adu_core.models import (
 from adu_core.plugin.options import DISCOVERY_OPTIONS, VALIDATION_OPTIONS, Option, check_options
 
 if TYPE_CHECKING:
+    import pyarrow as pa
     import pyarrow.dataset
 
     from adu_core.manifest.model import Manifest, ManifestTable
