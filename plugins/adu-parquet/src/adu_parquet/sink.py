@@ -109,6 +109,10 @@ def _exchange(a: Path, b: Path) -> bool:
     return bool(rc == 0)
 
 
+#: above this many folders to flush, :meth:`ParquetSink.finalize` flushes the file system
+SYNCFS_FOLDERS = 32
+
+
 def _syncfs(path: Path) -> bool:
     """Flush the whole file system holding ``path`` at once (Linux ``syncfs``)."""
     try:
@@ -390,7 +394,10 @@ class ParquetSink(Sink):
 
     def finalize(self, manifest: Manifest, *, sign_key: str | None = None) -> str:
         key = signing.load_private_key(sign_key) if sign_key else None  # fail before writing
-        if self._unsynced and not _syncfs(self.root):
+        # a few folders: an fsync each; many (hundreds of small tables): one syncfs, which
+        # also waits for every other writer's dirty pages on that file system
+        many = len(self._unsynced) > SYNCFS_FOLDERS
+        if self._unsynced and not (many and _syncfs(self.root)):
             for folder in sorted(self._unsynced):
                 _fsync_dir(folder)
         self._unsynced.clear()
