@@ -44,7 +44,9 @@ def test_adu_load_round_trips_the_zoo_and_records_a_load_job(zoo_export, target)
     )
     assert shown.returncode == 0, shown.stderr
     job = json.loads(shown.stdout)
-    assert job["job"]["kind"] == "load" if "job" in job else job["kind"] == "load"
+    assert job["job"]["kind"] == "load" and job["job"]["spec"]["kind"] == "load"
+    assert {t["schema"] + "." + t["name"] for t in job["tables"]} == set(TABLES)
+    assert all(t["status"] == "succeeded" for t in job["tables"])
     # the same load again: the tables exist (--if-exists fail is the default): exit 1,
     # one line, target unchanged
     before = {qn: row_texts(target.dsn, *qn.split(".")) for qn in TABLES}
