@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "inspect": ("adu_cli.commands.inspect", "command"),
     "jobs": ("adu_cli.commands.jobs", "group"),
     "keys": ("adu_cli.commands.keys", "group"),
+    "load": ("adu_cli.commands.load", "command"),
     "plugins": ("adu_cli.commands.plugins", "command"),
     "users": ("adu_cli.commands.users", "group"),
     "verify": ("adu_cli.commands.verify", "command"),

@@ -35,6 +35,10 @@ SOURCE_TYPE_KEY = b"adu.source_type"
 ENCODING_KEY = b"adu.encoding"
 
 
+#: what a job does: ``export`` a database to files, ``load`` an export into a database.
+JOB_KINDS = ("export", "load")
+
+
 class JobStatus(str, Enum):
     """Life cycle of a job. ``partial``: some tables succeeded and some failed."""
 
@@ -279,6 +283,9 @@ class JobSpec:
         check) and the manifest describes both; ``retry_tables`` may then be empty (only
         the manifest was missing).
     :param name: a free label shown in the dashboard.
+    :param kind: ``export`` (a database to files) or ``load`` (``adu load``: ``source`` is a
+        verified export directory, ``target`` a database URL or ``@name``, ``sink`` the load
+        sink, ``sink_options`` its ``if_exists`` and ``schema_map``).
     """
 
     source: str
@@ -295,10 +302,13 @@ class JobSpec:
     retry_tables: tuple[str, ...] = ()
     name: str | None = None
     retry: bool = False
+    kind: str = "export"
 
     def __attrs_post_init__(self) -> None:
         if self.parallel < 1:
             raise UsageError("parallel must be at least 1")
+        if self.kind not in JOB_KINDS:
+            raise UsageError(f"job kind must be one of: {', '.join(JOB_KINDS)}")
 
     @property
     def is_retry(self) -> bool:
@@ -306,9 +316,25 @@ class JobSpec:
         flag existed: ``retry_tables`` alone)."""
         return self.retry or bool(self.retry_tables)
 
+    @property
+    def is_load(self) -> bool:
+        """An ``adu load`` job (its target is a database)."""
+        return self.kind == "load"
+
+    @property
+    def database(self) -> str:
+        """The URL (or ``@name``) of the database the job talks to: the source of an
+        export, the target of a load."""
+        return self.target if self.is_load else self.source
+
     def redacted(self) -> JobSpec:
-        """The spec with the password removed from the source URL: the stored form."""
-        return attrs.evolve(self, source=redact_url(self.source, mask=""))
+        """The spec with the password removed from the source URL (and from the target
+        URL of a load): the stored form."""
+        return attrs.evolve(
+            self,
+            source=redact_url(self.source, mask=""),
+            target=redact_url(self.target, mask="") if self.is_load else self.target,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         spec = self.redacted()
@@ -331,6 +357,7 @@ class JobSpec:
             "retry_tables": list(spec.retry_tables),
             "retry": spec.retry,
             "name": spec.name,
+            "kind": spec.kind,
         }
 
     @classmethod
@@ -363,6 +390,7 @@ class JobSpec:
             retry_tables=_tuple(data.get("retry_tables")),
             retry=bool(data.get("retry", False)),
             name=data.get("name"),
+            kind=str(data.get("kind") or "export"),
         )
 
     def to_json(self) -> str:

@@ -55,6 +55,16 @@ def submit(ctx: Context, spec: JobSpec, *, actor: Actor, password: str | None = 
     """
     from adu_core.services.plugins import check_sink_options, check_source_options
 
+    if spec.is_load:
+        from adu_core.services.loads import check_load_spec
+
+        if actor.remote:
+            spec, password = policy.check_remote_load(ctx.settings, spec, password)
+        spec = check_load_spec(ctx, spec)
+        remember_secret(password)
+        job_id = ctx.store.create_job(spec, created_by=actor.name, password=password)
+        audit(ctx, job_id, "submit", "load job submitted", actor)
+        return job_id
     if actor.remote:
         spec, password = policy.check_remote_spec(ctx.settings, spec, password)
     spec = attrs.evolve(
