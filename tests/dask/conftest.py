@@ -84,8 +84,8 @@ class ExternalCluster:
         self.workers: dict[str, subprocess.Popen[bytes]] = {}
 
     def _spawn(self, name: str, *args: str) -> subprocess.Popen[bytes]:
-        log = (self.tmp / f"{name}.log").open("wb")
-        proc = subprocess.Popen([str(DASK), *args], stdout=log, stderr=subprocess.STDOUT, cwd=self.tmp)
+        with (self.tmp / f"{name}.log").open("wb") as log:
+            proc = subprocess.Popen([str(DASK), *args], stdout=log, stderr=subprocess.STDOUT, cwd=self.tmp)
         self.procs.append(proc)
         return proc
 
@@ -127,6 +127,9 @@ class ExternalCluster:
         return (self.tmp / f"{name}.log").read_text(errors="replace")[-3000:]
 
     def stop(self) -> None:
+        from adu_dask import cluster
+
+        cluster.close_all()  # this process's clients first, while the scheduler answers
         for proc in reversed(self.procs):
             if proc.poll() is None:
                 proc.terminate()

@@ -128,7 +128,7 @@ class DaskExecutor(Executor):
             run_task,
             task,
             ticket,
-            key=f"adu-{self.key}-{self._count:06d}",
+            key=f"adu-{self.key}-{self._count:06d}-p{task.partition.index}",
             pure=False,
             retries=self.settings.retries,
             resources=resources,
