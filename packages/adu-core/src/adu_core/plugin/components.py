@@ -290,6 +290,14 @@ class Sink(abc.ABC):
 
         raise UsageError(f"the {cls.label()} sink cannot read its files back")
 
+    def shared_directory(self) -> Path | None:
+        """The local directory every worker of the job writes into (its staging), or None
+        when workers write elsewhere (a database). An executor that runs partitions on
+        other hosts (Dask) writes a marker file there and each task refuses to run when it
+        cannot see it: such a directory must be on storage every worker mounts at the
+        same path. Valid after :meth:`prepare`."""
+        return None
+
     @abc.abstractmethod
     def prepare(self, *, overwrite: bool, retry: bool = False) -> None:
         """Coordinator, before any data: check the target is writable and not already an

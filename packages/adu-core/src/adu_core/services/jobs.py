@@ -111,6 +111,19 @@ def partitions(ctx: Context, job_id: str) -> list[PartitionRow]:
     return ctx.store.list_partitions(job_id)
 
 
+def workers_by_table(ctx: Context, job_id: str) -> dict[str, list[tuple[str, int]]]:
+    """Where each table's partitions ran: ``schema.table`` -> ``[(worker, partitions)]``,
+    most partitions first. A worker is ``host:pid`` for the built-in executors and the
+    worker's address (``tcp://10.0.0.5:40331``) for a cluster; partitions not run yet are
+    left out."""
+    counts: dict[str, dict[str, int]] = {}
+    for p in ctx.store.list_partitions(job_id):
+        if p.worker:
+            per = counts.setdefault(p.table, {})
+            per[p.worker] = per.get(p.worker, 0) + 1
+    return {t: sorted(per.items(), key=lambda kv: (-kv[1], kv[0])) for t, per in counts.items()}
+
+
 def events(ctx: Context, job_id: str, *, limit: int = 200) -> list[EventRow]:
     """The job's recorded events (audit events included), oldest first."""
     return ctx.store.list_events(job_id, limit=limit)
