@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 import yaml
 from adu_core.models import JobSpec, TableSelection
+from adu_core.secrets import redact_url
 from adu_core.services import jobs
 from adu_core.services.context import Actor, Context
 from pgserver import wait_for
@@ -38,15 +39,14 @@ def far(pg: Any, live: Any) -> Any:
     """A second database, reachable as the named connections ``@far`` (target) and
     ``@near`` (the source of the export), their password by environment variable."""
     db = pg.create_database("webfar")
-    (name,) = [r[0] for r in pg.execute(r"SELECT datname FROM pg_database WHERE datname ~ '^web_[0-9]+_[0-9]+$'")]
-    source_db = f"{live.pg_url}/{name}"
-    db.source_dsn = pg.url(dbname=name)
+    source_db = live.pg_url  # the live server's database, without its password
+    db.source_dsn = pg.url(dbname=source_db.rsplit("/", 1)[1])
     live.settings.connections_file.parent.mkdir(parents=True, exist_ok=True)
     live.settings.connections_file.write_text(
         yaml.safe_dump(
             {
                 "connections": {
-                    "far": {"url": f"{live.pg_url}/{db.name}", "password_env": "ADU_TEST_FAR_PASSWORD"},
+                    "far": {"url": redact_url(db.dsn, mask=""), "password_env": "ADU_TEST_FAR_PASSWORD"},
                     "near": {"url": source_db, "password_env": "ADU_TEST_FAR_PASSWORD"},
                 }
             }
