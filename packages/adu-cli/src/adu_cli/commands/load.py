@@ -15,9 +15,10 @@ from adu_core.options import parse_options
 from adu_core.secrets import url_password
 from adu_core.services import jobs, loads
 from adu_core.services.formatting import human_duration
+from adu_core.services.progress import ProgressDisplay
 
 from adu_cli.context import Env, echo_json, handle_errors, pass_env
-from adu_cli.results import exit_unless_succeeded, run_and_show
+from adu_cli.results import exit_unless_succeeded
 
 
 @click.command(name="load")
@@ -86,9 +87,12 @@ def command(
             click.echo(job_id)
         return
     started = time.time()
-    result = run_and_show(
-        lambda on_progress: loads.load(env.ctx, spec, actor=env.actor, on_progress=on_progress), show=False
-    )
+    display = ProgressDisplay() if not as_json else None
+    try:
+        result = loads.load(env.ctx, spec, actor=env.actor, on_progress=display)
+    finally:
+        if display is not None:
+            display.done()
     if as_json:
         echo_json(_as_json(env, result))
     else:

@@ -157,6 +157,11 @@ def retry(ctx: Context, job_id: str, *, actor: Actor, password: str | None = Non
     :raises Conflict: the job is still queued or running, or it succeeded (and not ``overwrite``).
     """
     job = get(ctx, job_id)
+    if job.spec.is_load:
+        raise Conflict(
+            f"job {job.id} is a load: run `adu load` again (tables already loaded need --if-exists replace or are"
+            " left out with --table)"
+        )
     remember_secret(password)
     try:
         job = ctx.store.retry_job(job.id, password=password, overwrite=overwrite)
@@ -170,8 +175,8 @@ def retry(ctx: Context, job_id: str, *, actor: Actor, password: str | None = Non
 
 
 def is_retryable(job: JobRow) -> bool:
-    """Whether :func:`retry` would accept the job (finished, and not succeeded)."""
-    return job.status.finished and job.status != JobStatus.SUCCEEDED
+    """Whether :func:`retry` would accept the job (a finished export that did not succeed)."""
+    return job.status.finished and job.status != JobStatus.SUCCEEDED and not job.spec.is_load
 
 
 def store_answers(ctx: Context) -> bool:
