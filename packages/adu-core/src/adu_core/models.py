@@ -243,6 +243,23 @@ def _is_pattern(text: str) -> bool:
     return any(ch in text for ch in "*?[")
 
 
+def _cursors(value: Any) -> dict[str, str]:
+    """``{"schema.table": column}`` from a mapping or ``schema.table=column`` strings."""
+    if value is None:
+        return {}
+    if isinstance(value, Mapping):
+        return {str(k): str(v) for k, v in value.items()}
+    return dict(parse_cursor(str(v)) for v in _tuple(value))
+
+
+def parse_cursor(text: str) -> tuple[str, str]:
+    """``("schema.table", "column")`` of ``schema.table=column`` (``--cursor``)."""
+    table, sep, column = text.rpartition("=")
+    if not sep or "." not in table or not column:
+        raise UsageError(f"a cursor is schema.table=COLUMN, got {text!r}")
+    return table, column
+
+
 def _tuple(value: Any) -> tuple[str, ...]:
     if value is None:
         return ()
@@ -273,6 +290,11 @@ class JobSpec:
         check) and the manifest describes both; ``retry_tables`` may then be empty (only
         the manifest was missing).
     :param name: a free label shown in the dashboard.
+    :param cursors: ``{"schema.table": column}``: tables exported with a cursor column
+        (monotonically increasing); the manifest records each one's watermark.
+    :param after: this job is a delta: an export directory (verified first) or ``last``
+        (the last export of this source recorded in the job store); only rows whose
+        cursor is past the previous watermark are read.
     """
 
     source: str
@@ -289,10 +311,17 @@ class JobSpec:
     retry_tables: tuple[str, ...] = ()
     name: str | None = None
     retry: bool = False
+    cursors: Mapping[str, str] = attrs.field(factory=dict)
+    after: str | None = None
 
     def __attrs_post_init__(self) -> None:
         if self.parallel < 1:
             raise UsageError("parallel must be at least 1")
+        for table, column in self.cursors.items():
+            if not isinstance(table, str) or "." not in table or not isinstance(column, str) or not column:
+                raise UsageError(f"a cursor is schema.table=column, got {table!r}={column!r}")
+        if self.after is not None and not str(self.after).strip():
+            raise UsageError("after: an export directory or 'last'")
 
     @property
     def is_retry(self) -> bool:
@@ -325,6 +354,8 @@ class JobSpec:
             "retry_tables": list(spec.retry_tables),
             "retry": spec.retry,
             "name": spec.name,
+            "cursors": dict(spec.cursors),
+            "after": spec.after,
         }
 
     @classmethod
@@ -357,6 +388,8 @@ class JobSpec:
             retry_tables=_tuple(data.get("retry_tables")),
             retry=bool(data.get("retry", False)),
             name=data.get("name"),
+            cursors=_cursors(data.get("cursors")),
+            after=str(data["after"]) if data.get("after") is not None else None,
         )
 
     def to_json(self) -> str:
