@@ -111,6 +111,20 @@ def check_remote_spec(settings: Settings, spec: JobSpec, password: str | None) -
             raise UsageError(f"no named connection {source[1:]!r}")
         password = None  # a named connection's credential is resolved by the worker
     spec = attrs.evolve(
-        spec, source=source, target=check_target(settings, spec.target), rules=check_rules(settings, spec.rules)
+        spec,
+        source=source,
+        target=check_target(settings, spec.target),
+        rules=check_rules(settings, spec.rules),
+        after=check_after(settings, spec.after),
     )
     return spec, password
+
+
+def check_after(settings: Settings, text: str | None) -> str | None:
+    """What a web delta continues: ``last`` (the job store's newest export of the
+    source), or an export directory confined as an output directory is."""
+    if text is None or not text.strip():
+        return None
+    if text.strip().lower() == "last":
+        return "last"
+    return check_target(settings, text)
