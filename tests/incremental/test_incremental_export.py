@@ -21,6 +21,7 @@ def src(pg):
         "INSERT INTO public.log SELECT g, 'm' || g FROM generate_series(1, 50) g;"
         "CREATE TABLE public.dims (code text PRIMARY KEY, label text);"  # no cursor: whole in a delta
         "INSERT INTO public.dims VALUES ('a', 'A'), ('b', 'B');"
+        "CREATE TABLE public.docs (id int, doc json); INSERT INTO public.docs VALUES (1, '{}');"
         "ANALYZE"
     )
     try:
@@ -106,6 +107,8 @@ def test_delta_refuses_bad_input(pg, src, adu_store, tmp_path):
         export(adu_store, src, pg.password, tmp_path / "z", TABLES, cursors={"public.log": "nope"})
     with pytest.raises(UsageError, match="does not export"):
         export(adu_store, src, pg.password, tmp_path / "w", ("public.log",), cursors={"public.orders": "id"})
+    with pytest.raises(UsageError, match=r"public.docs.doc \(json\) cannot be a cursor column"):
+        export(adu_store, src, pg.password, tmp_path / "u", ("public.docs",), cursors={"public.docs": "doc"})
     d2 = tmp_path / "d2"
     export(adu_store, src, pg.password, d2, TABLES, cursors=CURSORS)
     (d2 / "public" / "log").joinpath("extra.txt").write_text("x")

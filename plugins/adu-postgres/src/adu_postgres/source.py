@@ -195,18 +195,20 @@ class PostgresSource(Source):
         if after is not None:
             top = sql.SQL("{} WHERE {} > {}").format(top, col, sql.Literal(after))
         nulls = sql.SQL("SELECT count(*) FROM {} WHERE {} IS NULL").format(rel, col)
-        conn = connect(self.url, self.options, application_name="adu watermark")
+        conn = self._coordinator()  # autocommit: one short transaction on the job's snapshot
         try:
             with conn.cursor() as cur:
                 cur.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-                key = str(snapshot.get("snapshot") or "")
-                if key:
-                    cur.execute("SET TRANSACTION SNAPSHOT %s", (key,))
-                cur.execute(top)
-                row = cur.fetchone()
-                cur.execute(nulls)
-                count = cur.fetchone()
-                cur.execute("COMMIT")
+                try:
+                    key = str(snapshot.get("snapshot") or "")
+                    if key:
+                        cur.execute("SET TRANSACTION SNAPSHOT %s", (key,))
+                    cur.execute(top)
+                    row = cur.fetchone()
+                    cur.execute(nulls)
+                    count = cur.fetchone()
+                finally:
+                    cur.execute("ROLLBACK")
         except psycopg2.Error as exc:
             if exc.pgcode in ("42883", "42804", "22P02", "22007", "22008"):  # no max(), bad literal
                 raise UsageError(
@@ -214,8 +216,6 @@ class PostgresSource(Source):
                     f"column: {str(exc).splitlines()[0]}"
                 ) from None
             raise source_error(exc, context=f"reading the watermark of {table.qualified_name}") from None
-        finally:
-            close_quietly(conn)
         return CursorBounds(watermark=row[0] if row else None, null_rows=int(count[0]) if count else 0)
 
     def _delta_rows(self, table: TableInfo, column: str, after: str) -> int | None:
