@@ -74,6 +74,33 @@ class NeverCancelled:
 
 # ----------------------------------------------------------------------------- sources
 
+#: ``TableInfo.properties`` key the engine sets on a table exported with a cursor column:
+#: ``{"column", "source_type", "after", "watermark", "null_rows"}``. A source's
+#: :meth:`Source.read` must read only the rows whose cursor is greater than ``after``
+#: when ``after`` is not None (:func:`cursor_filter` gives both).
+CURSOR_PROPERTY = "cursor"
+
+
+def cursor_filter(table: TableInfo) -> tuple[str, str] | None:
+    """``(column, after)`` when ``table`` is read as a delta (only ``column > after``)."""
+    cursor = table.properties.get(CURSOR_PROPERTY)
+    if not isinstance(cursor, Mapping) or cursor.get("after") is None:
+        return None
+    return str(cursor["column"]), str(cursor["after"])
+
+
+@attrs.frozen
+class CursorBounds:
+    """What :meth:`Source.cursor_bounds` found in the job's snapshot.
+
+    :param watermark: the greatest cursor value (its text form in the source's own type),
+        None when no row has one (past ``after``, for a delta).
+    :param null_rows: rows of the table whose cursor is NULL.
+    """
+
+    watermark: str | None
+    null_rows: int
+
 
 class Source(abc.ABC):
     """A data source opened from a URL.
@@ -164,9 +191,30 @@ class Source(abc.ABC):
         """
         yield {}
 
+    #: True when the source supports cursor columns (:meth:`cursor_bounds`, and
+    #: :meth:`read` honouring :func:`cursor_filter`): incremental exports.
+    supports_cursors: ClassVar[bool] = False
+
+    def cursor_bounds(
+        self, table: TableInfo, column: str, *, after: str | None, snapshot: Mapping[str, Any]
+    ) -> CursorBounds:
+        """Coordinator, inside :meth:`snapshot`: the greatest value of ``column`` in the
+        job's snapshot (past ``after`` when it is not None, compared in the source's own
+        type) and how many rows have none. Cheap with an index on the column.
+
+        :raises adu_core.errors.UsageError: the column cannot be a cursor (no ordering),
+            or this source does not support cursors (the default).
+        """
+        from adu_core.errors import UsageError
+
+        raise UsageError(f"the {self.label()} source does not support cursor columns (incremental exports)")
+
     @abc.abstractmethod
     def partitions(self, table: TableInfo, *, target: int) -> list[Partition]:
-        """Coordinator: split ``table`` into about ``target`` partitions (at least one)."""
+        """Coordinator: split ``table`` into about ``target`` partitions (at least one).
+
+        A table read as a delta (:func:`cursor_filter`) may be planned by how many rows
+        pass the filter rather than by its size."""
 
     @abc.abstractmethod
     def read(

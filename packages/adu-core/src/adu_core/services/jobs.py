@@ -16,15 +16,17 @@ from adu_core.models import JobSpec, JobStatus
 from adu_core.secrets import remember_secret
 from adu_core.services import policy
 from adu_core.services.context import Actor, Context
-from adu_core.store import EventRow, JobRow, PartitionRow, TableRow
+from adu_core.store import EventRow, ExportLink, JobRow, PartitionRow, TableRow
 
 log = logging.getLogger("adu.services")
 
 __all__ = [
     "EventRow",
+    "ExportLink",
     "JobRow",
     "TableRow",
     "cancel",
+    "chain_link",
     "count",
     "events",
     "get",
@@ -78,6 +80,13 @@ def submit(ctx: Context, spec: JobSpec, *, actor: Actor, password: str | None = 
     job_id = ctx.store.create_job(spec, created_by=actor.name, password=password)
     audit(ctx, job_id, "submit", "job submitted", actor)
     return job_id
+
+
+def chain_link(ctx: Context, job_id: str) -> ExportLink | None:
+    """Where the export job ``job_id`` stands in its chain of repeated transfers (its
+    manifest's SHA-256, the one it continues, its position: 0 for a full export), and
+    its watermarks; None when it recorded none (no cursor column)."""
+    return ctx.store.export_link(job_id)
 
 
 def get(ctx: Context, job_id: str, *, exact: bool = False) -> JobRow:
