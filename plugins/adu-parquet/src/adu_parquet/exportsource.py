@@ -84,10 +84,20 @@ class ExportSource(Source):
             a signed export without ``public_key``.
         """
         if self._export is None:
-            from adu_core.services.exports import open_export
+            import attrs
+            from adu_core.services.exports import Export, ExportMismatch, read_manifest, verify_export
 
             key = self.options.get("public_key")
-            export = open_export(self.directory, key, workers=workers)
+            report = verify_export(self.directory, key, workers=workers)
+            if not report.is_export:
+                raise UsageError("; ".join(report.problems) or f"{self.directory} is not an export")
+            manifest = read_manifest(self.directory)
+            # a table that failed in the export is reported and skipped, not a mismatch
+            failed = {t.qualified_name for t in manifest.tables if not t.succeeded}
+            checked = [t for t in report.tables if not (t.qualified_name in failed and not t.files)]
+            if report.problems or not all(t.ok for t in checked):
+                raise ExportMismatch(attrs.evolve(report, tables=checked))
+            export = Export(directory=self.directory, manifest=manifest, report=report)
             if export.signed and not key:
                 raise UsageError(
                     f"{self.directory} is signed: give its public key (--public-key) so the signature is checked"
