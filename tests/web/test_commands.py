@@ -110,7 +110,7 @@ def test_serve_runs_the_app_and_an_embedded_worker(env: dict[str, str], tmp_path
     base = f"http://127.0.0.1:{port}"
     proc = subprocess.Popen(
         [ADU, "serve", "--port", str(port), "--workers", "1"],
-        env={**os.environ, **env},
+        env={**os.environ, **env, "ADU_WEB_FILE_ROOT": str(tmp_path)},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

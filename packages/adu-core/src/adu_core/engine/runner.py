@@ -29,7 +29,7 @@ import attrs
 
 from adu_core import config as config_mod
 from adu_core import signals
-from adu_core.connections import resolve_source
+from adu_core.connections import resolve_sign_key, resolve_source
 from adu_core.engine.completion import Earlier, earlier_tables
 from adu_core.engine.errors import error_info, quiet
 from adu_core.engine.executors import choose_executor
@@ -143,6 +143,7 @@ class JobRunner:
         self.mp_start = mp_start
         self.worker_id = worker_id
         self.shutdown = shutdown
+        self._bad_key: str | None = None
         self.log = logging.LoggerAdapter(log, {"job_id": job_id})
         self.started = time.time()
         self.tables: dict[str, TableRun] = {}
@@ -173,6 +174,13 @@ class JobRunner:
     # -- the whole job ----------------------------------------------------------------
 
     def run(self, password: str | None) -> JobResult:
+        if self.spec.sign_key:
+            try:  # a key registered by name (@release): its file, found when the job runs
+                key = resolve_sign_key(self.spec.sign_key, self.settings.connections_file)
+            except UsageError as exc:
+                key = None
+                self._bad_key = str(exc)
+            self.spec = self.outcome.spec = attrs.evolve(self.spec, sign_key=key)
         spec = self.spec
         self.plugins.job_started(job_id=self.job_id, spec=spec)
         self.log.info("job started: %s -> %s", redact_url(spec.source), spec.target)
@@ -183,6 +191,8 @@ class JobRunner:
             if self.executor_kind != "auto":
                 self.plugins.executor_class(self.executor_kind)  # a bad name is bad input: fail before any work
             sink = self.plugins.sink_class(spec.sink)(spec.target, dict(spec.sink_options), job_id=self.job_id)
+            if self._bad_key:
+                raise UsageError(self._bad_key)
             if spec.sign_key:
                 from adu_core.signing import load_private_key
 

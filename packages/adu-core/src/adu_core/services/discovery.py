@@ -15,7 +15,7 @@ from adu_core.errors import AduError, UsageError
 from adu_core.models import SourceInfo, TableInfo
 from adu_core.planning import discovery_flags, reader_options
 from adu_core.secrets import redact_text, redact_url
-from adu_core.services import policy
+from adu_core.services import policy, web_sources
 from adu_core.services.context import Actor, Context
 
 log = logging.getLogger("adu.services")
@@ -57,9 +57,11 @@ def discover(
         went wrong; an unexpected error is logged in full in the service log.
     """
     options = dict(options or {})
-    source, password = policy.split_password(source, password)
     if actor.remote:
-        policy.check_source_inputs(source, options)
+        web_sources.check_options(options)
+        source, password = web_sources.check_source(ctx.settings, source, password)
+    else:
+        source, password = policy.split_password(source, password)
     url = resolve_source(source, password=password, connections_file=ctx.settings.connections_file)
     views, foreign = discovery_flags(options)
     secrets = [password or ""]

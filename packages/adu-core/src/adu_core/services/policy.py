@@ -10,7 +10,6 @@ is applied by :func:`adu_core.services.jobs.submit` for every remote actor.
 
 from __future__ import annotations
 
-import urllib.parse
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -18,10 +17,10 @@ from typing import Any
 import attrs
 
 from adu_core.config import Settings
-from adu_core.connections import load_connections
 from adu_core.errors import UsageError
 from adu_core.models import JobSpec
 from adu_core.secrets import redact_url, remember_secret, url_password
+from adu_core.services import web_sources
 
 
 def split_password(source: str, password: str | None) -> tuple[str, str | None]:
@@ -47,16 +46,9 @@ def check_source_inputs(source: str, options: Mapping[str, Any]) -> None:
     """Refuse what would make the server read its own files or environment for a web
     user: such a credential belongs in a named connection, which only an admin writes.
     (Otherwise a typed URL to one's own server with ``?password_file=/data/...`` would
-    send the server's file to it as a password.)"""
-    bad = [k for k in options if _reads_the_server(str(k))]
-    if "://" in source and not source.startswith("@"):
-        query = urllib.parse.urlsplit(source).query
-        bad += [k for k, _v in urllib.parse.parse_qsl(query, keep_blank_values=True) if _reads_the_server(k)]
-    if bad:
-        raise UsageError(
-            f"{', '.join(sorted(set(bad)))} cannot be set from the web (the server would read its own files or "
-            "environment); ask an admin for a named connection"
-        )
+    send the server's file to it as a password.) URL parameters are checked by
+    :func:`adu_core.services.web_sources.check_source`, with the one URL parser."""
+    web_sources.check_options(options)
 
 
 def check_target(settings: Settings, text: str) -> str:
@@ -102,15 +94,15 @@ def check_remote_spec(settings: Settings, spec: JobSpec, password: str | None) -
     The password is taken out of a typed URL; a named connection must exist and keeps
     its own credential (a typed password is dropped); target and rules are confined.
     """
-    source, password = split_password(spec.source, password)
-    if not source:
-        raise UsageError("give a source: a named connection or a URL")
-    check_source_inputs(source, spec.source_options)
-    if source.startswith("@"):
-        if source[1:] not in load_connections(settings.connections_file):
-            raise UsageError(f"no named connection {source[1:]!r}")
-        password = None  # a named connection's credential is resolved by the worker
+    web_sources.check_options(spec.source_options)
+    source, password = web_sources.check_source(settings, spec.source, password)
+    remember_secret(password)
+    sign_key = web_sources.check_sign_key(settings, spec.sign_key)
     spec = attrs.evolve(
-        spec, source=source, target=check_target(settings, spec.target), rules=check_rules(settings, spec.rules)
+        spec,
+        source=source,
+        target=check_target(settings, spec.target),
+        rules=check_rules(settings, spec.rules),
+        sign_key=sign_key,
     )
     return spec, password
