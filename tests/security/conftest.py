@@ -6,28 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-import attrs
 import pytest
-from adu_core import config
-from adu_core.logs import setup_service_logging
 from adu_core.services import Context
-from adu_core.store import Store
 from adu_web import create_app
 from flask import Flask
-from seckit import PASSWORDS, ROLES, Client, FakePostgres, make_settings
-
-#: the server's own PostgreSQL password, where libpq would look for it
-SERVER_PGPASSWORD = "server-env-pgpassword-4711"
-SERVER_PGPASS = "server-pgpass-file-secret-0815"
-
-
-@attrs.define
-class SecWorld:
-    root: Path
-    settings: config.Settings
-    store: Store
-    files: Path  # ADU_WEB_FILE_ROOT
-    pgpass: Path
+from seckit import SERVER_PGPASS, SERVER_PGPASSWORD, Client, FakePostgres, SecWorld, build_world
 
 
 @pytest.fixture
@@ -40,18 +23,6 @@ def server_credentials(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("PGPASSWORD", SERVER_PGPASSWORD)
     monkeypatch.setenv("PGPASSFILE", str(pgpass))
     return pgpass
-
-
-def build_world(root: Path, **env: str) -> SecWorld:
-    setup_service_logging(None, "INFO")
-    (root / "exports").mkdir(parents=True, exist_ok=True)
-    (root / "files").mkdir(exist_ok=True)
-    env.setdefault("ADU_WEB_FILE_ROOT", str(root / "files"))
-    settings = make_settings(root, **env)
-    store = Store.from_settings(settings)
-    for role in ROLES:
-        store.accounts.add(role, PASSWORDS[role], role)
-    return SecWorld(root=root, settings=settings, store=store, files=root / "files", pgpass=root / "none")
 
 
 @pytest.fixture

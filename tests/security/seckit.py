@@ -11,7 +11,10 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import attrs
 from adu_core import config
+from adu_core.logs import setup_service_logging
+from adu_core.store import Store
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -124,3 +127,29 @@ class FakePostgres:
     def close(self) -> None:
         self._stop = True
         self.sock.close()
+
+
+#: the server's own PostgreSQL password, where libpq would look for it
+SERVER_PGPASSWORD = "server-env-pgpassword-4711"
+SERVER_PGPASS = "server-pgpass-file-secret-0815"
+
+
+@attrs.define
+class SecWorld:
+    root: Path
+    settings: config.Settings
+    store: Store
+    files: Path  # ADU_WEB_FILE_ROOT
+    pgpass: Path
+
+
+def build_world(root: Path, **env: str) -> SecWorld:
+    setup_service_logging(None, "INFO")
+    (root / "exports").mkdir(parents=True, exist_ok=True)
+    (root / "files").mkdir(exist_ok=True)
+    env.setdefault("ADU_WEB_FILE_ROOT", str(root / "files"))
+    settings = make_settings(root, **env)
+    store = Store.from_settings(settings)
+    for role in ROLES:
+        store.accounts.add(role, PASSWORDS[role], role)
+    return SecWorld(root=root, settings=settings, store=store, files=root / "files", pgpass=root / "none")

@@ -13,8 +13,7 @@ from adu_core import connspec
 from adu_core.errors import ConnectError, UsageError
 from adu_core.services import Context, web_sources
 from adu_postgres.connection import connect
-from conftest import SERVER_PGPASS, SERVER_PGPASSWORD, SecWorld, build_world
-from seckit import Client, FakePostgres
+from seckit import SERVER_PGPASS, SERVER_PGPASSWORD, Client, FakePostgres, SecWorld, build_world
 
 
 def _secrets_sent(fake: FakePostgres) -> list[str]:

@@ -13,8 +13,7 @@ import pytest
 from adu_core import duck
 from adu_core.errors import AduError
 from adu_duckdb.source import DuckDBSource
-from conftest import SecWorld
-from seckit import Client
+from seckit import Client, SecWorld
 
 SECRET = "the-servers-secret-key-0123456789abcdef"
 

@@ -11,8 +11,7 @@ from adu_core.engine import run_job
 from adu_core.models import JobStatus
 from adu_core.signing import write_key_pair
 from adu_duckdb.demo import make_demo_database
-from conftest import SecWorld
-from seckit import Client
+from seckit import Client, SecWorld
 
 
 def test_a_path_is_refused_and_says_nothing_of_the_file(world: SecWorld, operator: Client) -> None:

@@ -52,7 +52,7 @@ from adu_core.models import (
 from adu_core.planning import plan_tables, reader_options
 from adu_core.plugin.components import Executor, ExecutorContext, Sink, Source, Validator
 from adu_core.plugin.manager import Plugins, get_plugins
-from adu_core.secrets import known_secrets, redact_url
+from adu_core.secrets import known_secrets, redact_url, secret_scope
 from adu_core.store import Store
 
 log = logging.getLogger("adu.engine")
@@ -100,7 +100,11 @@ def run_job(
     settings = settings or config_mod.load()
     plugins = plugins or get_plugins()
     job = store.get_job(job_id)
-    with job_logging(settings.job_log_path(job.id), job.id, settings.log_level), signals.recording():
+    with (
+        secret_scope(job.id),  # the job's secrets mask the job's records only
+        job_logging(settings.job_log_path(job.id), job.id, settings.log_level),
+        signals.recording(),
+    ):
         runner = JobRunner(
             store,
             job.id,
