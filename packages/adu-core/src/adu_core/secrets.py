@@ -13,7 +13,8 @@ import contextlib
 import contextvars
 import re
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 MASK = "***"
@@ -220,3 +221,12 @@ def with_password(url: str, password: str | None) -> str:
     user = userinfo.split(":", 1)[0]
     netloc = f"{user}:{quote(password, safe='')}@{host}"
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+_SECRET_KEY_NAME = re.compile(r"password|passwd|pwd|secret|token|api[_\-]?key|private[_\-]?key", re.IGNORECASE)
+
+
+def redact_options(options: Mapping[str, Any]) -> dict[str, Any]:
+    """``options`` with the values of password-like keys (``sslpassword``, ``api_key``...)
+    masked: what a page or an API answer may show."""
+    return {k: (MASK if _SECRET_KEY_NAME.search(str(k)) and v not in (None, "") else v) for k, v in options.items()}

@@ -22,6 +22,9 @@ from adu_core.models import JobSpec
 from adu_core.secrets import redact_url, remember_secret, url_password
 from adu_core.services import web_sources
 
+#: the longest job name (label) a web user may give, as the form's field
+MAX_LABEL = 200
+
 
 def split_password(source: str, password: str | None) -> tuple[str, str | None]:
     """A URL typed with its password in it: the URL without it, and the password (an
@@ -69,23 +72,38 @@ def check_target(settings: Settings, text: str) -> str:
     return str(path.resolve())
 
 
+def _is_model_ref(text: str) -> bool:
+    """``module:attr`` or ``file.py:attr`` (code the server would import), not a file."""
+    head, colon, attr = text.rpartition(":")
+    return bool(colon and head and attr and attr.replace("_", "a").replace(".", "a").isalnum())
+
+
 def check_rules(settings: Settings, text: str | None) -> str | None:
-    """A rules file path or ``module:Class``; with ``ADU_EXPORT_ROOT`` set, files must be
-    below it or below ``$ADU_DATA_DIR/rules``."""
+    """The rules a web job may use: a rules file (YAML/JSON) below ``$ADU_DATA_DIR/rules``
+    or ``ADU_EXPORT_ROOT`` — never code: a ``module:attr`` model (which the server would
+    import, running its top level) only when an admin listed it in ``ADU_WEB_RULE_MODELS``."""
     text = (text or "").strip()
     if not text:
         return None
     if "\x00" in text:
         raise UsageError("invalid rules file")
-    root = settings.export_root
-    looks_like_module = ":" in text and "/" not in text
-    if root is not None and not looks_like_module:
-        full = Path(text).expanduser().resolve()
-        allowed = [root, (settings.data_dir / "rules").resolve()]
-        if not any(full == a or full.is_relative_to(a) for a in allowed):
-            raise UsageError(f"the rules file must be inside {allowed[0]} or {allowed[1]}")
-        return str(full)
-    return text
+    if text in settings.web_rule_models:
+        return text
+    if _is_model_ref(text) or text.lower().endswith((".py", ".pyc")):
+        raise UsageError(
+            "rules from the web must be a rules file; a Python model (module:attr) only when an admin allows it "
+            "(ADU_WEB_RULE_MODELS)"
+        )
+    allowed = [(settings.data_dir / "rules").resolve()]
+    if settings.export_root is not None:
+        allowed.insert(0, settings.export_root)
+    full = Path(text).expanduser()
+    if not full.is_absolute():
+        full = allowed[0] / full
+    full = full.resolve()
+    if not any(full == a or full.is_relative_to(a) for a in allowed):
+        raise UsageError(f"the rules file must be inside {' or '.join(str(a) for a in allowed)}")
+    return str(full)
 
 
 def check_remote_spec(settings: Settings, spec: JobSpec, password: str | None) -> tuple[JobSpec, str | None]:
@@ -94,6 +112,8 @@ def check_remote_spec(settings: Settings, spec: JobSpec, password: str | None) -
     The password is taken out of a typed URL; a named connection must exist and keeps
     its own credential (a typed password is dropped); target and rules are confined.
     """
+    if spec.name is not None and len(spec.name) > MAX_LABEL:
+        raise UsageError(f"the job's name is at most {MAX_LABEL} characters")
     web_sources.check_options(spec.source_options)
     source, password = web_sources.check_source(settings, spec.source, password)
     remember_secret(password)

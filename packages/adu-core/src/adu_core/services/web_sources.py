@@ -42,6 +42,7 @@ def check_options(options: Mapping[str, Any]) -> None:
         for k in options
         if str(k).strip().lower() in ("passfile", "service", "servicefile", "host", "hostaddr", *FORBIDDEN_OPTIONS)
         or str(k).strip().lower().endswith(("_file", "_env"))
+        or any(w in str(k).lower() for w in ("password", "passwd", "secret", "token"))  # sslpassword...
     ]
     if bad:
         raise UsageError(
