@@ -23,6 +23,7 @@ import os
 import threading
 import time
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -38,7 +39,7 @@ from adu_core.engine.outcome import Outcome, TableRun
 from adu_core.engine.partition import PartitionProgress, PartitionTask
 from adu_core.engine.progress import Progress, ProgressCallback
 from adu_core.engine.recorder import BufferedRecorder
-from adu_core.errors import JobFailed, JobLost, StoreUnavailable, UsageError
+from adu_core.errors import JobFailed, JobLost, NotFound, StoreUnavailable, UsageError
 from adu_core.logs import job_logging
 from adu_core.models import (
     JobResult,
@@ -177,6 +178,24 @@ class JobRunner:
 
     # -- the whole job ----------------------------------------------------------------
 
+    def _check_overwrite(self, target: str) -> None:
+        """``overwrite`` replaces only an export a job of this store wrote (its manifest
+        names the job): never a directory that merely holds some ``manifest.json``."""
+        from adu_core.manifest.io import manifest_job_id
+
+        path = Path(target)
+        if not (path / "manifest.json").is_file():
+            return  # empty, new, or no manifest: the sink decides (it refuses foreign files)
+        job_id = manifest_job_id(path)
+        known = False
+        if job_id is not None:
+            try:
+                known = self.store.get_job(job_id).id == job_id
+            except NotFound:
+                known = False
+        if not known:
+            raise UsageError(f"the export in {target} was not written by a job of this store; refusing to replace it")
+
     def run(self, password: str | None) -> JobResult:
         if self.spec.sign_key:
             try:  # a key registered by name (@release): its file, found when the job runs
@@ -219,6 +238,8 @@ class JobRunner:
             # rules are checked against every table of the source: a shared rules file may
             # name tables this job (or this retry) does not export
             validators = self._validators(discovered)
+            if spec.overwrite and not spec.is_retry:
+                self._check_overwrite(spec.target)
             sink.prepare(overwrite=spec.overwrite, retry=spec.is_retry)
             base_info = source.info()
             if selected:

@@ -17,10 +17,12 @@ from typing import Any
 import attrs
 
 from adu_core.config import Settings
-from adu_core.errors import UsageError
+from adu_core.errors import NotFound, UsageError
+from adu_core.manifest.io import manifest_job_id
 from adu_core.models import JobSpec
 from adu_core.secrets import redact_url, remember_secret, url_password
 from adu_core.services import web_sources
+from adu_core.store import JobRow, Store
 
 #: the longest job name (label) a web user may give, as the form's field
 MAX_LABEL = 200
@@ -126,3 +128,40 @@ def check_remote_spec(settings: Settings, spec: JobSpec, password: str | None) -
         sign_key=sign_key,
     )
     return spec, password
+
+
+def export_owner(store: Store, target: str) -> JobRow | None:
+    """The job of this store whose export ``target`` holds (its manifest names it), or None
+    when the directory is absent or empty.
+
+    :raises UsageError: the directory holds something no job of this store wrote (no
+        manifest, an unreadable one, or one naming a job this store does not know).
+    """
+    path = Path(target)
+    if not path.is_dir():
+        return None
+    entries = [e for e in path.iterdir() if not e.name.startswith(".adu")]
+    if not entries:
+        return None
+    job_id = manifest_job_id(path)
+    if job_id is None:
+        raise UsageError(f"{target} holds no ADU export (no readable manifest); refusing to replace it")
+    try:
+        job = store.get_job(job_id)
+    except NotFound:
+        job = None
+    if job is None or job.id != job_id:
+        raise UsageError(f"the export in {target} was not written by a job of this server; refusing to replace it")
+    return job
+
+
+def check_overwrite(store: Store, spec: JobSpec, username: str, is_admin: bool) -> None:
+    """A web user's ``overwrite``: only an export this server wrote, of a job they
+    submitted (an admin: any such export)."""
+    if not spec.overwrite:
+        return
+    owner = export_owner(store, spec.target)
+    if owner is not None and not is_admin and owner.created_by != username:
+        raise UsageError(
+            f"the export in {spec.target} belongs to {owner.created_by}; only they or an admin may replace it"
+        )
