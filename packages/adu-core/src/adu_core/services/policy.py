@@ -110,6 +110,8 @@ def check_remote_spec(settings: Settings, spec: JobSpec, password: str | None) -
         if source[1:] not in load_connections(settings.connections_file):
             raise UsageError(f"no named connection {source[1:]!r}")
         password = None  # a named connection's credential is resolved by the worker
+    if "://" not in source and (Path(source).expanduser() / "manifest.json").exists():
+        source = check_load_source(settings, source)  # an export read again: confined as a load's
     spec = attrs.evolve(
         spec, source=source, target=check_target(settings, spec.target), rules=check_rules(settings, spec.rules)
     )
