@@ -14,14 +14,20 @@ import fnmatch
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
-import pyarrow as pa
-import yaml
 
 from adu_core.errors import UsageError
+from adu_core.lazy import lazy_module
 from adu_core.secrets import redact_url
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+    import yaml
+else:  # imported when data moves or a YAML spec is read: `adu --help` needs neither
+    pa = lazy_module("pyarrow")
+    yaml = lazy_module("yaml")
 
 #: Field metadata key holding the source type of a column, e.g. ``numeric(20,6)``.
 SOURCE_TYPE_KEY = b"adu.source_type"
@@ -247,6 +253,23 @@ def _is_pattern(text: str) -> bool:
     return any(ch in text for ch in "*?[")
 
 
+def _cursors(value: Any) -> dict[str, str]:
+    """``{"schema.table": column}`` from a mapping or ``schema.table=column`` strings."""
+    if value is None:
+        return {}
+    if isinstance(value, Mapping):
+        return {str(k): str(v) for k, v in value.items()}
+    return dict(parse_cursor(str(v)) for v in _tuple(value))
+
+
+def parse_cursor(text: str) -> tuple[str, str]:
+    """``("schema.table", "column")`` of ``schema.table=column`` (``--cursor``)."""
+    table, sep, column = text.rpartition("=")
+    if not sep or "." not in table or not column:
+        raise UsageError(f"a cursor is schema.table=COLUMN, got {text!r}")
+    return table, column
+
+
 def _tuple(value: Any) -> tuple[str, ...]:
     if value is None:
         return ()
@@ -280,6 +303,11 @@ class JobSpec:
     :param kind: ``export`` (a database to files) or ``load`` (``adu load``: ``source`` is a
         verified export directory, ``target`` a database URL or ``@name``, ``sink`` the load
         sink, ``sink_options`` its ``if_exists`` and ``schema_map``).
+    :param cursors: ``{"schema.table": column}``: tables exported with a cursor column
+        (monotonically increasing); the manifest records each one's watermark.
+    :param after: this job is a delta: an export directory (verified first) or ``last``
+        (the last export of this source recorded in the job store); only rows whose
+        cursor is past the previous watermark are read.
     """
 
     source: str
@@ -297,12 +325,19 @@ class JobSpec:
     name: str | None = None
     retry: bool = False
     kind: str = "export"
+    cursors: Mapping[str, str] = attrs.field(factory=dict)
+    after: str | None = None
 
     def __attrs_post_init__(self) -> None:
         if self.parallel < 1:
             raise UsageError("parallel must be at least 1")
         if self.kind not in JOB_KINDS:
             raise UsageError(f"job kind must be one of: {', '.join(JOB_KINDS)}")
+        for table, column in self.cursors.items():
+            if not isinstance(table, str) or "." not in table or not isinstance(column, str) or not column:
+                raise UsageError(f"a cursor is schema.table=column, got {table!r}={column!r}")
+        if self.after is not None and not str(self.after).strip():
+            raise UsageError("after: an export directory or 'last'")
 
     @property
     def is_retry(self) -> bool:
@@ -352,6 +387,8 @@ class JobSpec:
             "retry": spec.retry,
             "name": spec.name,
             "kind": spec.kind,
+            "cursors": dict(spec.cursors),
+            "after": spec.after,
         }
 
     @classmethod
@@ -385,6 +422,8 @@ class JobSpec:
             retry=bool(data.get("retry", False)),
             name=data.get("name"),
             kind=str(data.get("kind") or "export"),
+            cursors=_cursors(data.get("cursors")),
+            after=str(data["after"]) if data.get("after") is not None else None,
         )
 
     def to_json(self) -> str:

@@ -10,6 +10,9 @@ method   path                            role      what
 GET      /api/jobs?status=&limit=&offset= viewer   jobs, newest first, and the total
 POST     /api/jobs                       operator  queue a job: a JobSpec as JSON, plus
                                                    optional ``password``; 201 with the job
+                                                   (incremental: ``cursors``
+                                                   ``{"s.t": "column"}``, ``after``
+                                                   ``"last"`` or an export directory)
 GET      /api/jobs/<id>                  viewer    the job with its tables
 POST     /api/jobs/<id>/cancel           operator  ask a queued or running job to stop
 POST     /api/jobs/<id>/retry            operator  queue the failed tables again

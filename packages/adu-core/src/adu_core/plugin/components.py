@@ -28,7 +28,6 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol, Self
 from urllib.parse import urlsplit
 
 import attrs
-import pyarrow as pa
 
 from adu_core.models import (
     CheckResult,
@@ -42,6 +41,7 @@ from adu_core.models import (
 from adu_core.plugin.options import DISCOVERY_OPTIONS, VALIDATION_OPTIONS, Option, check_options
 
 if TYPE_CHECKING:
+    import pyarrow as pa
     import pyarrow.dataset
 
     from adu_core.manifest.model import Manifest, ManifestTable
@@ -73,6 +73,33 @@ class NeverCancelled:
 
 
 # ----------------------------------------------------------------------------- sources
+
+#: ``TableInfo.properties`` key the engine sets on a table exported with a cursor column:
+#: ``{"column", "source_type", "after", "watermark", "null_rows"}``. A source's
+#: :meth:`Source.read` must read only the rows whose cursor is greater than ``after``
+#: when ``after`` is not None (:func:`cursor_filter` gives both).
+CURSOR_PROPERTY = "cursor"
+
+
+def cursor_filter(table: TableInfo) -> tuple[str, str] | None:
+    """``(column, after)`` when ``table`` is read as a delta (only ``column > after``)."""
+    cursor = table.properties.get(CURSOR_PROPERTY)
+    if not isinstance(cursor, Mapping) or cursor.get("after") is None:
+        return None
+    return str(cursor["column"]), str(cursor["after"])
+
+
+@attrs.frozen
+class CursorBounds:
+    """What :meth:`Source.cursor_bounds` found in the job's snapshot.
+
+    :param watermark: the greatest cursor value (its text form in the source's own type),
+        None when no row has one (past ``after``, for a delta).
+    :param null_rows: rows of the table whose cursor is NULL.
+    """
+
+    watermark: str | None
+    null_rows: int
 
 
 class Source(abc.ABC):
@@ -164,9 +191,30 @@ class Source(abc.ABC):
         """
         yield {}
 
+    #: True when the source supports cursor columns (:meth:`cursor_bounds`, and
+    #: :meth:`read` honouring :func:`cursor_filter`): incremental exports.
+    supports_cursors: ClassVar[bool] = False
+
+    def cursor_bounds(
+        self, table: TableInfo, column: str, *, after: str | None, snapshot: Mapping[str, Any]
+    ) -> CursorBounds:
+        """Coordinator, inside :meth:`snapshot`: the greatest value of ``column`` in the
+        job's snapshot (past ``after`` when it is not None, compared in the source's own
+        type) and how many rows have none. Cheap with an index on the column.
+
+        :raises adu_core.errors.UsageError: the column cannot be a cursor (no ordering),
+            or this source does not support cursors (the default).
+        """
+        from adu_core.errors import UsageError
+
+        raise UsageError(f"the {self.label()} source does not support cursor columns (incremental exports)")
+
     @abc.abstractmethod
     def partitions(self, table: TableInfo, *, target: int) -> list[Partition]:
-        """Coordinator: split ``table`` into about ``target`` partitions (at least one)."""
+        """Coordinator: split ``table`` into about ``target`` partitions (at least one).
+
+        A table read as a delta (:func:`cursor_filter`) may be planned by how many rows
+        pass the filter rather than by its size."""
 
     @abc.abstractmethod
     def read(
@@ -289,6 +337,14 @@ class Sink(abc.ABC):
         from adu_core.errors import UsageError
 
         raise UsageError(f"the {cls.label()} sink cannot read its files back")
+
+    def shared_directory(self) -> Path | None:
+        """The local directory every worker of the job writes into (its staging), or None
+        when workers write elsewhere (a database). An executor that runs partitions on
+        other hosts (Dask) writes a marker file there and each task refuses to run when it
+        cannot see it: such a directory must be on storage every worker mounts at the
+        same path. Valid after :meth:`prepare`."""
+        return None
 
     @abc.abstractmethod
     def prepare(self, *, overwrite: bool, retry: bool = False) -> None:

@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 
 #: Built-in plugins: (name, module). Missing distributions are skipped quietly.
 BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
-    ("executors", "adu_core.engine.executors"),
+    ("executors", "adu_core.engine.builtin"),
     ("duckdb", "adu_duckdb.plugin"),
     ("parquet", "adu_parquet.plugin"),
     ("postgres", "adu_postgres.plugin"),

@@ -16,15 +16,17 @@ from adu_core.models import JobSpec, JobStatus
 from adu_core.secrets import remember_secret
 from adu_core.services import policy
 from adu_core.services.context import Actor, Context
-from adu_core.store import EventRow, JobRow, PartitionRow, TableRow
+from adu_core.store import EventRow, ExportLink, JobRow, PartitionRow, TableRow
 
 log = logging.getLogger("adu.services")
 
 __all__ = [
     "EventRow",
+    "ExportLink",
     "JobRow",
     "TableRow",
     "cancel",
+    "chain_link",
     "count",
     "events",
     "get",
@@ -80,6 +82,13 @@ def submit(ctx: Context, spec: JobSpec, *, actor: Actor, password: str | None = 
     return job_id
 
 
+def chain_link(ctx: Context, job_id: str) -> ExportLink | None:
+    """Where the export job ``job_id`` stands in its chain of repeated transfers (its
+    manifest's SHA-256, the one it continues, its position: 0 for a full export), and
+    its watermarks; None when it recorded none (no cursor column)."""
+    return ctx.store.export_link(job_id)
+
+
 def get(ctx: Context, job_id: str, *, exact: bool = False) -> JobRow:
     """The job ``job_id`` (a unique prefix of 4+ characters is enough unless ``exact``).
 
@@ -109,6 +118,19 @@ def tables(ctx: Context, job_id: str) -> list[TableRow]:
 
 def partitions(ctx: Context, job_id: str) -> list[PartitionRow]:
     return ctx.store.list_partitions(job_id)
+
+
+def workers_by_table(ctx: Context, job_id: str) -> dict[str, list[tuple[str, int]]]:
+    """Where each table's partitions ran: ``schema.table`` -> ``[(worker, partitions)]``,
+    most partitions first. A worker is ``host:pid`` for the built-in executors and the
+    worker's address (``tcp://10.0.0.5:40331``) for a cluster; partitions not run yet are
+    left out."""
+    counts: dict[str, dict[str, int]] = {}
+    for p in ctx.store.list_partitions(job_id):
+        if p.worker:
+            per = counts.setdefault(p.table, {})
+            per[p.worker] = per.get(p.worker, 0) + 1
+    return {t: sorted(per.items(), key=lambda kv: (-kv[1], kv[0])) for t, per in counts.items()}
 
 
 def events(ctx: Context, job_id: str, *, limit: int = 200) -> list[EventRow]:

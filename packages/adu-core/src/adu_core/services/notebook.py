@@ -77,12 +77,18 @@ def export(
     progress: bool = False,
     executor: str | None = None,
     context: Context | None = None,
+    cursors: Mapping[str, str] | None = None,
+    after: str | os.PathLike[str] | None = None,
 ) -> JobResult:
     """Export tables of ``source`` to Parquet in ``target``, now, in this process.
 
     :param tables: ``schema.table`` names or glob patterns (``"sales.*"``).
     :param schemas: every table of these schemas (globs); with neither, every table.
     :param progress: show live progress (a bar in Jupyter, a line on a terminal).
+    :param cursors: ``{"schema.table": column}``: monotonically increasing columns whose
+        watermarks the manifest records (incremental exports).
+    :param after: a delta: an export directory (verified first) or ``"last"``; only rows
+        past its watermarks are exported.
     :returns: the job's result; ``result.status`` says whether every table succeeded.
     :raises UsageError: bad input (unknown scheme, no such table, target in use...).
     """
@@ -99,6 +105,8 @@ def export(
         overwrite=overwrite,
         sign_key=os.path.abspath(sign_key) if sign_key else None,
         name=name,
+        cursors=dict(cursors or {}),
+        after=None if after is None else "last" if str(after).strip().lower() == "last" else os.path.abspath(after),
     )
     display = ProgressDisplay() if progress else None
     try:

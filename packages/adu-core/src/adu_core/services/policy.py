@@ -113,7 +113,11 @@ def check_remote_spec(settings: Settings, spec: JobSpec, password: str | None) -
     if "://" not in source and (Path(source).expanduser() / "manifest.json").exists():
         source = check_load_source(settings, source)  # an export read again: confined as a load's
     spec = attrs.evolve(
-        spec, source=source, target=check_target(settings, spec.target), rules=check_rules(settings, spec.rules)
+        spec,
+        source=source,
+        target=check_target(settings, spec.target),
+        rules=check_rules(settings, spec.rules),
+        after=check_after(settings, spec.after),
     )
     return spec, password
 
@@ -136,3 +140,13 @@ def check_remote_load(settings: Settings, spec: JobSpec, password: str | None) -
         key = check_load_source(settings, str(spec.source_options["public_key"]))
         spec = attrs.evolve(spec, source_options={**spec.source_options, "public_key": key})
     return attrs.evolve(spec, source=check_load_source(settings, spec.source), target=target), None
+
+
+def check_after(settings: Settings, text: str | None) -> str | None:
+    """What a web delta continues: ``last`` (the job store's newest export of the
+    source), or an export directory confined as an output directory is."""
+    if text is None or not text.strip():
+        return None
+    if text.strip().lower() == "last":
+        return "last"
+    return check_target(settings, text)
