@@ -214,3 +214,26 @@ def test_a_signed_export_loads_only_with_its_public_key(exported, target, tmp_pa
     assert target.execute("SELECT to_regclass('public.big')") == [(None,)]
     assert adu_load(out, target.dsn, "--public-key", str(pub)).returncode == 0
     assert row_texts(target.dsn, "public", "big") == row_texts(db.dsn, "public", "big")
+
+
+def test_append_into_a_narrower_column_fails_in_one_line_and_changes_nothing(exported, target) -> None:
+    _db, out, _manifest = exported
+    target.execute(
+        "CREATE TABLE big (id bigint PRIMARY KEY, t varchar(5), n numeric(12,2), ts timestamptz);"
+        " INSERT INTO big VALUES (-1, 'keep', 1.00, now())"
+    )
+    before = row_texts(target.dsn, "public", "big")
+    proc = adu_load(out, target.dsn, "--table", "public.big", "--if-exists", "append", "--json")
+    assert proc.returncode == 1
+    (table,) = json.loads(proc.stdout)["tables"]
+    assert table["status"] == "failed"
+    assert "too long" in table["error"]["message"] and "\n" not in table["error"]["message"]
+    assert row_texts(target.dsn, "public", "big") == before
+    assert stage_tables(target.dsn) == []
+
+
+def test_a_table_not_in_the_export_is_one_line_with_exit_2(exported, target) -> None:
+    _db, out, _manifest = exported
+    proc = adu_load(out, target.dsn, "--table", "public.nope")
+    assert proc.returncode == 2
+    assert "does not exist in the export" in _one_line(proc.stderr)

@@ -25,7 +25,7 @@ from adu_core.engine.errors import error_info, quiet
 from adu_core.engine.lease import JobLease
 from adu_core.engine.progress import Progress, ProgressCallback
 from adu_core.engine.recorder import BufferedRecorder
-from adu_core.errors import Cancelled, JobLost, StoreUnavailable
+from adu_core.errors import Cancelled, JobLost, StoreUnavailable, UsageError
 from adu_core.manifest.io import load_manifest
 from adu_core.models import (
     ErrorInfo,
@@ -135,9 +135,11 @@ class LoadRunner:
             placeholders = [
                 TableInfo(schema=q.partition(".")[0], name=q.partition(".")[2], columns=()) for q in failed_names
             ]
-            tables = [
-                t for t in spec.selection.select([*discovered, *placeholders]) if t.qualified_name not in failed_names
-            ]
+            try:
+                chosen = spec.selection.select([*discovered, *placeholders])
+            except UsageError as exc:  # the selection speaks of a source; here it is the export
+                raise UsageError(str(exc).replace("in the source", "in the export")) from None
+            tables = [t for t in chosen if t.qualified_name not in failed_names]
             self.log.info("the export verifies: %d table(s) to load", len(tables))
             sink.check()
             self.source_info = source.info()
@@ -368,8 +370,6 @@ class LoadRunner:
         return result
 
     def _fail(self, exc: BaseException) -> None:
-        from adu_core.errors import UsageError
-
         info = error_info(exc, stage="planning" if not self.results else "running")
         interrupted = signals.is_stop(exc)
         status = JobStatus.CANCELLED if interrupted else JobStatus.FAILED
