@@ -31,6 +31,7 @@ DISTS = [
     "plugins/adu-postgres",
     "plugins/adu-pandera",
     "plugins/adu-vertica",
+    "plugins/adu-dask",
 ]
 
 

@@ -9,8 +9,8 @@ from decimal import Decimal
 
 import pyarrow as pa
 from adu_core.manifest import (
+    BASE_FORMAT_VERSION,
     FORMAT,
-    FORMAT_VERSION,
     build_manifest,
     canonical_json,
     checksum,
@@ -53,7 +53,7 @@ def test_fields_of_issue_3() -> None:
     t = int_table("public", "orders")
     report = ValidationReport(mode="warn", checks=[CheckResult("not_null", "label", failed_rows=3)], failed_rows=3)
     m = _build([(t, _result(t, 5, "public/orders/part-00000.parquet", validation=report))])
-    assert m["format"] == FORMAT and m["format_version"] == FORMAT_VERSION
+    assert m["format"] == FORMAT and m["format_version"] == BASE_FORMAT_VERSION  # a full export: version 1
     assert (m["job_id"], m["adu_version"], m["sink"]) == ("job-1", "0.1.0", "parquet")
     assert m["created_at"] == "2026-01-02T03:04:05Z"
     src = m["source"]

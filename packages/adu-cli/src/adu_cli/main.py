@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "inspect": ("adu_cli.commands.inspect", "command"),
     "jobs": ("adu_cli.commands.jobs", "group"),
     "keys": ("adu_cli.commands.keys", "group"),
+    "load": ("adu_cli.commands.load", "command"),
     "plugins": ("adu_cli.commands.plugins", "command"),
     "users": ("adu_cli.commands.users", "group"),
     "verify": ("adu_cli.commands.verify", "command"),
@@ -40,6 +41,8 @@ SUMMARIES: dict[str, str] = {
     "(source and Arrow types), DDL and first rows (read through DuckDB).",
     "jobs": "List, inspect, cancel and retry jobs.",
     "keys": "Manage the keys that sign export manifests.",
+    "load": "Load the export in DIRECTORY into TARGET (postgresql://…, duckdb:///file.duckdb, vertica://… or "
+    "@name), after verifying every file; each table atomically.",
     "plugins": "List loaded plugins, their versions and what each provides, and the options of every "
     "source, sink and validator (what --source-option / --sink-option take).",
     "users": "Manage dashboard accounts: admin (everything), operator (runs jobs), viewer (reads).",

@@ -297,6 +297,9 @@ class ParquetSink(Sink):
             os.replace(self.root / name, aside / name)
         _fsync_dir(self.root)
 
+    def shared_directory(self) -> Path | None:
+        return self.staging
+
     # -- worker -------------------------------------------------------------------------
 
     def _table_staging(self, table: TableInfo) -> Path:
