@@ -37,6 +37,7 @@ def _context(job_id: str) -> dict[str, Any]:
     return {
         "job": job,
         "tables": tables,
+        "ran_on": jobs.workers_by_table(ctx(), job.id),
         "counts": counts,
         "active": job.status in ACTIVE,
         "events": jobs.events(ctx(), job.id, limit=50),

@@ -95,11 +95,14 @@ def show(env: Env, job_id: str, as_json: bool) -> None:
         click.echo(f"  marks    {marks}")
     if job.error:
         click.echo(f"  error    {job.error.get('message')}")
+    ran_on = job_service.workers_by_table(env.ctx, job.id)
     for t in tables:
         click.echo(
             f"\n  {t.qualified_name}: {t.status.value}, {t.rows:,} rows, {human_bytes(t.bytes)}, "
             f"{t.partitions_done}/{t.partitions_total} partition(s), {human_duration(t.duration)}"
         )
+        if ran_on.get(t.qualified_name):
+            click.echo("    ran on " + ", ".join(f"{w} ({n})" for w, n in ran_on[t.qualified_name]))
         if t.error:
             ctx = ", ".join(f"{k}={v}" for k, v in (t.error.get("context") or {}).items())
             state = f" [SQLSTATE {t.error['sqlstate']}]" if t.error.get("sqlstate") else ""

@@ -102,6 +102,20 @@ def run_job(
     plugins = plugins or get_plugins()
     job = store.get_job(job_id)
     with job_logging(settings.job_log_path(job.id), job.id, settings.log_level), signals.recording():
+        if job.spec.is_load:
+            from adu_core.engine.loading import run_load
+
+            return run_load(
+                store,
+                job.id,
+                job.spec,
+                settings=settings,
+                plugins=plugins,
+                password=password if password is not None else store.job_secret(job.id),
+                on_progress=on_progress,
+                worker_id=worker_id or job.worker_id,
+                shutdown=shutdown,
+            )
         runner = JobRunner(
             store,
             job.id,

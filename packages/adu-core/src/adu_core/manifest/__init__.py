@@ -42,7 +42,15 @@ from __future__ import annotations
 
 from adu_core.manifest.arrow import comparable_type, schema_problem, type_name
 from adu_core.manifest.build import build_manifest, link_manifest, merge_manifest, table_entry
-from adu_core.manifest.canonical import CHECKSUM_KEY, canonical_json, checksum, is_sealed, normalize, seal
+from adu_core.manifest.canonical import (
+    CHECKSUM_KEY,
+    canonical_json,
+    checksum,
+    is_sealed,
+    normalize,
+    seal,
+    sealed_json,
+)
 from adu_core.manifest.io import load_manifest, parse_manifest, read_manifest_bytes, write_manifest
 from adu_core.manifest.model import (
     BASE_FORMAT_VERSION,
@@ -96,6 +104,7 @@ __all__ = [
     "safe_relpath",
     "schema_problem",
     "seal",
+    "sealed_json",
     "table_entry",
     "type_name",
     "write_manifest",

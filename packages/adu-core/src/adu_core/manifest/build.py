@@ -57,6 +57,9 @@ def table_entry(table: TableInfo, result: TableResult, *, job_id: str) -> dict[s
         "bytes": result.bytes,
         "files": _files(result.files),
     }
+    pg_types = (table.properties or {}).get("pg_types")
+    if pg_types is not None:  # what the far side's PostgreSQL loader recreates the table from
+        entry["pg_types"] = pg_types
     if result.validation is not None:
         entry["validation"] = result.validation.to_dict()
     if result.error is not None:

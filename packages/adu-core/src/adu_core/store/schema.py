@@ -12,6 +12,8 @@ jobs = sa.Table(
     metadata,
     sa.Column("id", sa.String(32), primary_key=True),
     sa.Column("name", sa.Text),
+    # export or load (JobSpec.kind), a column so lists can filter on it
+    sa.Column("kind", sa.String(16), nullable=False, server_default="export"),
     sa.Column("status", sa.String(16), nullable=False, index=True),
     sa.Column("spec", sa.Text, nullable=False),  # JobSpec JSON, redacted
     sa.Column("source", sa.Text, nullable=False),  # source URL without password
