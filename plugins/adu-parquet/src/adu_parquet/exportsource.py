@@ -115,6 +115,19 @@ class ExportSource(Source):
             consistency={"export_job": export.manifest.job_id, "source": src.url, "source_kind": src.kind},
         )
 
+    def chain(self) -> tuple[str, str, str | None] | None:
+        """``(source, manifest SHA-256, previous manifest SHA-256)`` when the export is a
+        link of a chain of repeated transfers (it records watermarks, or it is a delta);
+        None otherwise. The load sink checks it against what the target last applied."""
+        import hashlib
+
+        manifest = self.verify().manifest
+        if manifest.watermarks is None and manifest.previous is None:
+            return None
+        sha = hashlib.sha256((self.directory / MANIFEST).read_bytes()).hexdigest()
+        previous = manifest.previous.manifest_sha256 if manifest.previous is not None else None
+        return manifest.source.url, sha, previous
+
     def failed(self) -> list[tuple[str, str]]:
         """``(schema.name, why)`` of every table that failed in the export (never loaded)."""
         out = []
@@ -143,6 +156,9 @@ class ExportSource(Source):
             props_t: dict[str, Any] = {"rows": entry.rows, "files": [str(f) for f in files]}
             if extra.get("pg_types") is not None:
                 props_t["pg_types"] = extra["pg_types"]
+            if entry.cursor is not None:  # an incremental export: how the far side applies it
+                props_t["cursor"] = entry.cursor.to_dict()
+            props_t["delta"] = export.manifest.previous is not None
             tables.append(
                 TableInfo(
                     schema=entry.schema,
