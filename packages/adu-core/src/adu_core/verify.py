@@ -25,10 +25,9 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 import attrs
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from adu_core import signing
 from adu_core.errors import UsageError
+from adu_core.lazy import lazy_module
 from adu_core.manifest.canonical import CHECKSUM_KEY, checksum
 from adu_core.manifest.io import parse_manifest, read_manifest_bytes
 from adu_core.manifest.model import (
@@ -42,8 +41,13 @@ from adu_core.manifest.model import (
 )
 
 if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    from adu_core import signing
     from adu_core.plugin.components import FileCheck, Sink
     from adu_core.plugin.manager import Plugins
+else:  # cryptography (~0.1 s of imports) only when a signature is checked
+    signing = lazy_module("adu_core.signing")
 
 CHUNK = 4 * 1024 * 1024
 
@@ -217,7 +221,7 @@ def _inspect_file(path: Path, e: _Expected, sink: type[Sink] | None) -> _Found:
 
 
 def _as_key(public_key: Ed25519PublicKey | str | os.PathLike[str] | None) -> Ed25519PublicKey | None:
-    if public_key is None or isinstance(public_key, Ed25519PublicKey):
+    if public_key is None or not isinstance(public_key, (str, os.PathLike)):
         return public_key
     return signing.load_public_key(public_key)
 

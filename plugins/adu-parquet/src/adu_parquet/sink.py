@@ -29,13 +29,13 @@ import time
 import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import adu_core
 import pyarrow as pa
 import pyarrow.parquet as pq
-from adu_core import signing
 from adu_core.errors import UsageError
+from adu_core.lazy import lazy_module
 from adu_core.manifest import (
     MANIFEST_NAME,
     SIGNATURE_NAME,
@@ -52,6 +52,11 @@ from adu_core.verify import check_entries, sha256_file
 from adu_parquet.naming import encode_name, table_dir
 from adu_parquet.options import OPTIONS, ParquetOptions
 from adu_parquet.writer import ParquetPartitionWriter, write_empty_file
+
+if TYPE_CHECKING:
+    from adu_core import signing
+else:  # cryptography (~0.1 s of imports) only when a manifest is signed
+    signing = lazy_module("adu_core.signing")
 
 try:
     import fcntl
@@ -162,6 +167,7 @@ class ParquetSink(Sink):
         path = target[len("file://") :] if target.startswith("file://") else target
         self.root = Path(path).expanduser().absolute()
         self.staging = self.root / STAGING / encode_name(job_id)
+        self._staging_real: Path | None = None
         self._prepared = False
         self._finalized = False
         self._aside: Path | None = None  # an overwritten export, kept until finalize
@@ -322,7 +328,9 @@ class ParquetSink(Sink):
     def _staged_path(self, path: str) -> Path:
         p = Path(path)
         full = (p if p.is_absolute() else self.root / p).resolve()
-        if not full.is_relative_to(self.staging.resolve()):
+        if self._staging_real is None:  # resolved once: an lstat per component, 4 calls per table
+            self._staging_real = self.staging.resolve()
+        if not full.is_relative_to(self._staging_real):
             raise ValueError(f"{path} is not a staging file of job {self.job_id}")
         return full
 

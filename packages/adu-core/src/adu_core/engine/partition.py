@@ -20,15 +20,15 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from adu_core import signals
 from adu_core.engine.errors import error_info, quiet
 from adu_core.errors import Cancelled, SourceError
+from adu_core.lazy import lazy_module
 from adu_core.models import Partition, PartitionResult
 from adu_core.plugin.components import (
     FAILED_CHECKS_COLUMN,
@@ -40,6 +40,11 @@ from adu_core.plugin.components import (
     TableValidator,
 )
 from adu_core.plugin.manager import Plugins
+
+if TYPE_CHECKING:
+    import pyarrow.compute as pc
+else:  # its import builds ~0.1 s of wrappers: only when a quarantine splits a batch
+    pc = lazy_module("pyarrow.compute")
 
 log = logging.getLogger("adu.engine")
 

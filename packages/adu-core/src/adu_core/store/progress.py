@@ -69,27 +69,34 @@ def _update_tables(conn: Connection, job_id: str, updates: Sequence[TableUpdate]
 
 
 def _record_partitions(conn: Connection, job_id: str, partitions: Sequence[PartitionRecord]) -> None:
+    """Replace the partitions' rows: one executemany for the deletes and one for the inserts
+    (200 small tables finishing together cost two statements, not 400)."""
     ids = _table_ids(conn, job_id)
+    rows: dict[tuple[int, int], dict[str, Any]] = {}  # the last record of a partition wins
     for part in partitions:
         table_id = ids.get((part.schema, part.name))
         if table_id is None:
             continue
-        conn.execute(
-            job_partitions.delete().where(job_partitions.c.table_id == table_id, job_partitions.c.idx == part.index)
-        )
-        conn.execute(
-            job_partitions.insert().values(
-                job_id=job_id,
-                table_id=table_id,
-                idx=part.index,
-                status=TableStatus(part.status).value,
-                rows=part.rows,
-                attempts=part.attempts,
-                spec=json.dumps(dict(part.spec), default=str) if part.spec else None,
-                error=json.dumps(part.error.to_dict()) if part.error is not None else None,
-                worker=part.worker,
-            )
-        )
+        rows[(table_id, part.index)] = {
+            "job_id": job_id,
+            "table_id": table_id,
+            "idx": part.index,
+            "status": TableStatus(part.status).value,
+            "rows": part.rows,
+            "attempts": part.attempts,
+            "spec": json.dumps(dict(part.spec), default=str) if part.spec else None,
+            "error": json.dumps(part.error.to_dict()) if part.error is not None else None,
+            "worker": part.worker,
+        }
+    if not rows:
+        return
+    conn.execute(
+        job_partitions.delete().where(
+            job_partitions.c.table_id == sa.bindparam("b_table_id"), job_partitions.c.idx == sa.bindparam("b_idx")
+        ),
+        [{"b_table_id": t, "b_idx": i} for t, i in rows],
+    )
+    conn.execute(job_partitions.insert(), list(rows.values()))
 
 
 def _table_row(r: Any) -> TableRow:
