@@ -12,6 +12,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from adu_parquet import writer
 from adu_parquet.options import ParquetOptions
 from adu_parquet.writer import ParquetPartitionWriter
 
@@ -121,3 +122,16 @@ def test_duckdb_reads_every_encoding(tmp_path: Path) -> None:
     assert got is not None
     for name, values in zip(("id", "amount", "day", "score", "ratio", "ref", "hash"), got, strict=True):
         assert values == table.column(name).to_pylist(), name
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [
+        pa.schema([("id", pa.int64()), ("a.b", pa.string()), ("d", pa.dictionary(pa.int32(), pa.string()))]),
+        pa.schema([("id", pa.int64()), ("tags", pa.list_(pa.string())), ("s", pa.struct([("x", pa.int8())]))]),
+        pa.schema([("m", pa.map_(pa.string(), pa.int32())), ("t", pa.timestamp("us", "UTC"))]),
+    ],
+)
+def test_leaf_paths_match_the_parquet_writers_own(schema: pa.Schema) -> None:
+    """The flat-schema shortcut names the same leaf columns the writer itself does."""
+    assert writer.leaf_paths(schema) == [list(p) for p in writer._leaf_paths(schema)]

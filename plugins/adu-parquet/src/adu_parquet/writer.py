@@ -90,7 +90,14 @@ def _leaf_count(typ: pa.DataType) -> int:
 
 def leaf_paths(schema: pa.Schema) -> list[list[str]]:
     """For each field of ``schema``, the dotted paths of its Parquet leaf columns."""
+    if all(_leaf_count(field.type) == 1 and not _is_nested(field.type) for field in schema):
+        return [[field.name] for field in schema]  # a flat schema: a leaf per field, named as it
     return [list(paths) for paths in _leaf_paths(schema)]
+
+
+def _is_nested(typ: pa.DataType) -> bool:
+    storage = typ.storage_type if isinstance(typ, pa.BaseExtensionType) else typ
+    return bool(pa.types.is_nested(storage))
 
 
 @functools.lru_cache(maxsize=64)
