@@ -103,7 +103,7 @@ class ExternalCluster:
             "--name",
             name,
             "--nthreads",
-            "1",
+            "2",  # two threads, but one unit of adu-connections: one partition (and connection) at a time
             "--no-nanny",  # a killed worker stays dead (a nanny would restart it)
             "--host",
             "127.0.0.1",
@@ -144,7 +144,7 @@ class ExternalCluster:
 
 @pytest.fixture(scope="session")
 def external_cluster(tmp_path_factory) -> Iterator[ExternalCluster]:
-    """The session's scheduler + two ``dask worker`` subprocesses (one thread each, one
+    """The session's scheduler + two ``dask worker`` subprocesses (two threads each, one
     unit of ``adu-connections`` each)."""
     assert DASK.exists(), f"{DASK} missing: run python3 scripts/bootstrap.py"
     cl = ExternalCluster(tmp_path_factory.mktemp("dask-cluster"))
@@ -153,3 +153,15 @@ def external_cluster(tmp_path_factory) -> Iterator[ExternalCluster]:
         yield cl
     finally:
         cl.stop()
+
+
+@pytest.fixture
+def on_scheduler(external_cluster: ExternalCluster, monkeypatch: pytest.MonkeyPatch) -> ExternalCluster:
+    """Jobs of this test run on the session's scheduler; each partition holds one unit of
+    ``adu-connections`` (one per worker: two source connections at most)."""
+    monkeypatch.setenv("ADU_EXECUTOR", "dask")
+    monkeypatch.setenv("ADU_DASK_SCHEDULER", external_cluster.address)
+    monkeypatch.setenv("ADU_DASK_RESOURCE", "adu-connections")
+    for key in ("ADU_DASK_WORKERS", "ADU_DASK_THREADS", "ADU_DASK_CONNECTIONS"):
+        monkeypatch.delenv(key, raising=False)
+    return external_cluster

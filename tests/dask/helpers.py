@@ -11,7 +11,16 @@ from adu_core.verify import verify_export
 
 
 def export(
-    store: Any, db: Any, password: str, out: Path, *, schemas=(), tables=(), parallel: int = 2, partition_mb: int = 8
+    store: Any,
+    db: Any,
+    password: str,
+    out: Path,
+    *,
+    schemas=(),
+    tables=(),
+    parallel: int = 2,
+    partition_mb: int = 8,
+    **source_options: Any,
 ) -> JobResult:
     spec = JobSpec(
         source=db.dsn,
@@ -19,7 +28,7 @@ def export(
         selection=TableSelection(schemas=tuple(schemas), tables=tuple(tables)),
         parallel=parallel,
         validate=True,
-        source_options={"partition_mb": partition_mb},  # several partitions even at 300,000 rows
+        source_options={"partition_mb": partition_mb, **source_options},  # several partitions even at 300,000 rows
     )
     return submit_and_run(store, spec, password=password, executor="dask")
 

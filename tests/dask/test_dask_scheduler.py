@@ -17,16 +17,6 @@ from helpers import check, export
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture
-def on_scheduler(external_cluster, monkeypatch):
-    monkeypatch.setenv("ADU_EXECUTOR", "dask")
-    monkeypatch.setenv("ADU_DASK_SCHEDULER", external_cluster.address)
-    monkeypatch.setenv("ADU_DASK_RESOURCE", "adu-connections")  # one unit per worker: two connections at most
-    for key in ("ADU_DASK_WORKERS", "ADU_DASK_THREADS", "ADU_DASK_CONNECTIONS"):
-        monkeypatch.delenv(key, raising=False)
-    return external_cluster
-
-
 def test_scheduler_exports_the_mixed_table_on_two_workers(on_scheduler, pg, mixed_db, adu_store, tmp_path) -> None:
     out = tmp_path / "export"
     result = export(adu_store, mixed_db, pg.password, out, tables=("public.mixed",), parallel=4)
