@@ -90,7 +90,17 @@ class ExternalCluster:
         return proc
 
     def start(self) -> None:
-        self._spawn("scheduler", "scheduler", "--host", "127.0.0.1", "--port", str(self.port), "--no-dashboard")
+        self._spawn(
+            "scheduler",
+            "scheduler",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--no-dashboard",
+            "--dashboard-address",
+            "127.0.0.1:0",
+        )
         for i in (1, 2):
             self.add_worker(f"w{i}")
         self.wait(2)

@@ -98,7 +98,8 @@ def _start_local(settings: DaskSettings, workers: int, resources: dict[str, int]
         n_workers=workers,
         threads_per_worker=settings.threads,
         processes=True,
-        dashboard_address=None,
+        dashboard_address="127.0.0.1:0",  # its HTTP routes on loopback, on a free port (no fixed 8787)
+        scheduler_kwargs={"dashboard": False},
         host="127.0.0.1",
         resources=resources,
         silence_logs=logging.WARNING,
