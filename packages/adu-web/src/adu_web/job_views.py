@@ -42,6 +42,7 @@ def _context(job_id: str) -> dict[str, Any]:
         "active": job.status in ACTIVE,
         "events": jobs.events(ctx(), job.id, limit=50),
         "config": job.spec.to_dict(),
+        "link": jobs.chain_link(ctx(), job.id),
     }
 
 

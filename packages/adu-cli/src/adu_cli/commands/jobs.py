@@ -54,10 +54,19 @@ def show(env: Env, job_id: str, as_json: bool) -> None:
     """One job: configuration, tables, validation and errors."""
     job = job_service.get(env.ctx, job_id)
     tables = job_service.tables(env.ctx, job.id)
+    link = job_service.chain_link(env.ctx, job.id)
     if as_json:
         echo_json(
             {
                 "job": job.to_dict(),
+                "chain": None
+                if link is None
+                else {
+                    "manifest_sha256": link.manifest_sha256,
+                    "previous_sha256": link.previous_sha256,
+                    "position": link.position,
+                    "watermarks": {k: {"column": c, "value": v} for k, (c, v) in link.watermarks.items()},
+                },
                 "tables": [t.to_dict() for t in tables],
                 "partitions": [p.to_dict() for p in job_service.partitions(env.ctx, job.id)],
                 "events": [e.to_dict() for e in job_service.events(env.ctx, job.id)],
@@ -75,6 +84,15 @@ def show(env: Env, job_id: str, as_json: bool) -> None:
     )
     if job.manifest_path:
         click.echo(f"  manifest {job.manifest_path}")
+    if link is not None:
+        where = (
+            "a full export (the base of a chain)"
+            if link.previous_sha256 is None
+            else f"delta {link.position} after manifest {link.previous_sha256[:16]}…"
+        )
+        marks = ", ".join(f"{k}.{c} = {v!r}" for k, (c, v) in link.watermarks.items())
+        click.echo(f"  chain    {where}; manifest {link.manifest_sha256[:16]}…")
+        click.echo(f"  marks    {marks}")
     if job.error:
         click.echo(f"  error    {job.error.get('message')}")
     ran_on = job_service.workers_by_table(env.ctx, job.id)
