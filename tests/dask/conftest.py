@@ -2,15 +2,11 @@
 scheduler with two ``dask worker`` processes started as real subprocesses on loopback,
 each started once per test session, and the source tables they export.
 
-The tables are the benchmarks' ``mixed`` table (``bench/pg_tables.py``) at
-``ADU_DASK_TEST_ROWS`` rows (default 300,000: a tenth of the benchmark's 3M, so the
-suite stays short on two cores; set it to 3000000 for the issue's full size) and a schema
-of 200 small tables.
+The tables and their sizes: :mod:`dask_helpers`.
 """
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys
@@ -24,10 +20,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "bench"))
 import pg_tables  # noqa: E402  (the benchmarks' table generator)
+from dask_helpers import ROWS, SMALL_ROWS, SMALL_TABLES  # noqa: E402
 
-ROWS = int(os.environ.get("ADU_DASK_TEST_ROWS", "300000"))
-SMALL_TABLES = 200
-SMALL_ROWS = 300
 DASK = Path(sys.executable).parent / "dask"
 
 

@@ -12,8 +12,7 @@ from typing import Any
 import pytest
 from adu_core.errors import UsageError
 from adu_core.models import JobStatus, TableStatus
-from conftest import SMALL_ROWS, SMALL_TABLES
-from helpers import check, export
+from dask_helpers import SMALL_ROWS, SMALL_TABLES, check, export
 
 pytestmark = pytest.mark.slow
 

@@ -11,8 +11,7 @@ import time
 
 import pyarrow.dataset as ds
 import pytest
-from conftest import ROWS, SMALL_ROWS, SMALL_TABLES
-from helpers import check, export
+from dask_helpers import ROWS, SMALL_ROWS, SMALL_TABLES, check, export
 
 pytestmark = pytest.mark.slow
 
