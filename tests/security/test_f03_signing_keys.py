@@ -43,3 +43,23 @@ def test_a_registered_key_signs(world: SecWorld, operator: Client) -> None:
     assert result.status == JobStatus.SUCCEEDED
     report = verify_export(Path(world.root / "exports" / "signed"), public_key=pub)
     assert report.ok and report.signature == "valid"
+
+
+def test_the_cli_signs_with_a_key_by_name(tmp_path: Path) -> None:
+    from adu_cli.main import cli
+    from click.testing import CliRunner
+
+    key, pub, _id = write_key_pair(tmp_path / "release")
+    conns = tmp_path / "connections.yaml"
+    conns.write_text(f"keys:\n  release:\n    path: {key}\n")
+    demo = tmp_path / "demo.duckdb"
+    make_demo_database(str(demo))
+    env = {"ADU_DATA_DIR": str(tmp_path / "data"), "ADU_CONNECTIONS_FILE": str(conns), "ADU_ENV": "test"}
+    out = tmp_path / "out"
+    r = CliRunner().invoke(cli, ["export", str(demo), "--out", str(out), "--sign-key", "@release"], env=env)
+    assert r.exit_code == 0, r.output
+    from adu_core.verify import verify_export
+
+    assert verify_export(out, public_key=pub).signature == "valid"
+    r = CliRunner().invoke(cli, ["export", str(demo), "--out", str(tmp_path / "o2"), "--sign-key", "@nope"], env=env)
+    assert r.exit_code != 0 and "no signing key named 'nope'" in r.output

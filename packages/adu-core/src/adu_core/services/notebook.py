@@ -97,7 +97,7 @@ def export(
         validate=validate,
         parallel=parallel or ctx.settings.parallel,
         overwrite=overwrite,
-        sign_key=os.path.abspath(sign_key) if sign_key else None,
+        sign_key=(str(sign_key) if str(sign_key).startswith("@") else os.path.abspath(sign_key)) if sign_key else None,
         name=name,
     )
     display = ProgressDisplay() if progress else None
