@@ -63,3 +63,15 @@ def test_the_cli_signs_with_a_key_by_name(tmp_path: Path) -> None:
     assert verify_export(out, public_key=pub).signature == "valid"
     r = CliRunner().invoke(cli, ["export", str(demo), "--out", str(tmp_path / "o2"), "--sign-key", "@nope"], env=env)
     assert r.exit_code != 0 and "no signing key named 'nope'" in r.output
+
+
+def test_admins_see_the_key_names_only(world: SecWorld) -> None:
+    from adu_core.services import Context
+    from adu_web import create_app
+
+    key, _pub, _id = write_key_pair(world.root / "nightly")
+    (world.root / "connections.yaml").write_text(f"keys:\n  nightly: {key}\n")
+    app = create_app(world.settings, Context(world.settings, store=world.store))
+    page = Client(app, "admin").http.get("/admin/").get_data(as_text=True)
+    assert "<code>nightly</code>" in page and str(key) not in page
+    assert "No named connections." in page  # a file of keys only is not a broken file
