@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from adu_core.engine import run_job
 from adu_core.models import JobStatus
 from adu_core.signing import write_key_pair
@@ -75,3 +76,21 @@ def test_admins_see_the_key_names_only(world: SecWorld) -> None:
     page = Client(app, "admin").http.get("/admin/").get_data(as_text=True)
     assert "<code>nightly</code>" in page and str(key) not in page
     assert "No named connections." in page  # a file of keys only is not a broken file
+
+
+def test_a_broken_registered_key_fails_without_its_path(world: SecWorld, operator: Client) -> None:
+    from adu_core.errors import UsageError
+
+    hidden = world.root / "admins-only" / "gone.key"
+    (world.root / "connections.yaml").write_text(f"keys:\n  gone: {hidden}\n")
+    demo = world.files / "demo.duckdb"
+    make_demo_database(str(demo))
+    r = operator.api("POST", "/api/jobs", {"source": f"duckdb://{demo}", "target": "g", "sign_key": "gone"})
+    assert r.status_code == 201, r.data
+    job_id = r.get_json()["id"]
+    world.store.claim_job("w", job_id=job_id)
+    with pytest.raises(UsageError, match="registered signing key") as info:
+        run_job(world.store, job_id, settings=world.settings, executor="thread")
+    assert str(hidden) not in str(info.value)
+    job = operator.api("GET", f"/api/jobs/{job_id}").get_data(as_text=True)
+    assert job and str(hidden) not in job
