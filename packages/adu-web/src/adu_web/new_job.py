@@ -13,7 +13,7 @@ from itertools import groupby
 from typing import Any
 
 from adu_core.errors import UsageError
-from adu_core.models import JobSpec, TableInfo, TableSelection
+from adu_core.models import JobSpec, TableInfo, TableSelection, parse_cursor
 from adu_core.options import parse_option_lines
 from adu_core.secrets import redact_url
 from adu_core.services.plugins import source_component
@@ -56,6 +56,13 @@ class NewJobForm(FlaskForm):  # type: ignore[misc]
     rules = StringField("Rules file", validators=[Optional(), Length(max=4000)])
     validate_data = BooleanField("Validate while exporting", default=True)
     overwrite = BooleanField("Replace an existing export in the directory")
+    cursors = TextAreaField(
+        "Cursor columns",
+        validators=[Optional(), Length(max=4000)],
+        description="Incremental exports: one schema.table=COLUMN per line (a monotonically increasing column); "
+        "the manifest records where each one stood.",
+    )
+    after_last = BooleanField("Delta: only the rows past the last export of this source (its watermarks)")
 
     def source(self) -> str:
         conn = self.connection.data or ""
@@ -200,5 +207,7 @@ def _submit(form: NewJobForm) -> str:
         parallel=int(form.parallel.data or 1),
         overwrite=bool(form.overwrite.data),
         name=form.name.data or None,
+        cursors=dict(parse_cursor(line.strip()) for line in (form.cursors.data or "").splitlines() if line.strip()),
+        after="last" if form.after_last.data else None,
     )
     return services.submit(spec, password=form.password.data or None)

@@ -4,7 +4,7 @@ the worker pool), recorded in the store."""
 from __future__ import annotations
 
 import click
-from adu_core.models import JobSpec, TableSelection
+from adu_core.models import JobSpec, TableSelection, parse_cursor
 from adu_core.options import parse_options
 from adu_core.secrets import url_password
 from adu_core.services import jobs, running
@@ -49,6 +49,19 @@ from adu_cli.results import exit_unless_succeeded, run_and_show
     metavar="KEY=VALUE",
     help="A source option, e.g. infinity=null (repeatable; adu plugins lists each source's).",
 )
+@click.option(
+    "--cursor",
+    "cursors",
+    multiple=True,
+    metavar="S.T=COLUMN",
+    help="A monotonically increasing column of table S.T (repeatable): the manifest records its watermark.",
+)
+@click.option(
+    "--after",
+    metavar="DIR|last",
+    help="A delta: only rows past the watermarks of export DIR (verified first), or of the last export of "
+    "this source in the job store.",
+)
 @click.option("--views", is_flag=True, help="Also select views and materialized views.")
 @click.option("--foreign", is_flag=True, help="Also select foreign tables.")
 @click.option("--name", help="A label for the job.")
@@ -76,6 +89,8 @@ def command(
     compression: str | None,
     sink_opts: tuple[str, ...],
     source_opts: tuple[str, ...],
+    cursors: tuple[str, ...],
+    after: str | None,
     views: bool,
     foreign: bool,
     name: str | None,
@@ -105,6 +120,8 @@ def command(
         overwrite=overwrite,
         sign_key=(str(sign_key) if str(sign_key).startswith("@") else os.path.abspath(sign_key)) if sign_key else None,
         name=name,
+        cursors=dict(parse_cursor(c) for c in cursors),
+        after=after if after is None or after.strip().lower() == "last" else os.path.abspath(after),
     )
     if queue_only:
         _submit(env, spec, as_json)
