@@ -143,14 +143,18 @@ def test_health_needs_no_login_and_readiness_needs_a_live_worker(client: Client,
         world.store.unregister_worker("web-test-worker")
 
 
-def test_a_dead_embedded_worker_fails_healthz_until_it_is_restarted(world: World, monkeypatch) -> None:
+def test_a_dead_embedded_worker_fails_healthz_until_it_is_restarted(world: World, monkeypatch, tmp_path) -> None:
     from adu_core import worker
     from adu_core.services import workers
     from adu_core.services.context import Context
+    from adu_core.store import Store
     from adu_web import create_app
+    from webutil import make_settings
 
-    context = Context(world.settings, store=world.store)
-    app = create_app(world.settings, context)
+    # a store of its own: the restarted workers must not run the shared world's queued job
+    settings = make_settings(tmp_path)
+    context = Context(settings, store=Store.from_settings(settings))
+    app = create_app(settings, context)
     original = worker.Worker.run
 
     def dies(self, stop, **kwargs):
