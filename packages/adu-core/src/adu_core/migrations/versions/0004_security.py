@@ -1,7 +1,7 @@
 """Session versions per account, sign-in attempts per account and address
 
 Revision ID: 0004
-Revises: 0007
+Revises: 0003
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004"
-down_revision = "0007"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
