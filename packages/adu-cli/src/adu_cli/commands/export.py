@@ -24,7 +24,11 @@ from adu_cli.results import exit_unless_succeeded, run_and_show
 @click.option("--rules", help="Validation rules: a YAML file or module:DataFrameModel.")
 @click.option("--no-validate", is_flag=True, help="Skip the rules inferred from the source.")
 @click.option("--overwrite", is_flag=True, help="Replace an export already in --out.")
-@click.option("--sign-key", type=click.Path(dir_okay=False), help="Ed25519 private key to sign the manifest.")
+@click.option(
+    "--sign-key",
+    type=click.Path(dir_okay=False),
+    help="Ed25519 private key to sign the manifest (or @name of a key registered in the connections file).",
+)
 @click.option(
     "--compression",
     type=ComponentChoice("sink", "parquet", "compression"),
@@ -114,7 +118,7 @@ def command(
         validate=not no_validate,
         parallel=parallel or env.settings.parallel,
         overwrite=overwrite,
-        sign_key=os.path.abspath(sign_key) if sign_key else None,
+        sign_key=(str(sign_key) if str(sign_key).startswith("@") else os.path.abspath(sign_key)) if sign_key else None,
         name=name,
         cursors=dict(parse_cursor(c) for c in cursors),
         after=after if after is None or after.strip().lower() == "last" else os.path.abspath(after),

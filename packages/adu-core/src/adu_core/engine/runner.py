@@ -212,6 +212,7 @@ class JobRunner:
             raise UsageError(f"the export in {target} was not written by a job of this store; refusing to replace it")
 
     def run(self, password: str | None) -> JobResult:
+        named_key = (self.spec.sign_key or "").startswith("@")
         if self.spec.sign_key:
             try:  # a key registered by name (@release): its file, found when the job runs
                 key = resolve_sign_key(self.spec.sign_key, self.settings.connections_file)
@@ -234,7 +235,15 @@ class JobRunner:
             if spec.sign_key:
                 from adu_core.signing import load_private_key
 
-                load_private_key(spec.sign_key)  # a bad key is bad input, found before any data moves
+                try:
+                    load_private_key(spec.sign_key)  # a bad key is bad input, found before any data moves
+                except UsageError:
+                    if not named_key:
+                        raise
+                    # a registered key: the job's readers never learn the admin's path
+                    raise UsageError(
+                        "the registered signing key cannot be read or is not an Ed25519 private key; ask an admin"
+                    ) from None
             # a delta starts from a verified previous export: bad input before any data moves
             self.outcome.previous = resolve_previous(spec, self.store, self.plugins)
             if spec.is_retry:

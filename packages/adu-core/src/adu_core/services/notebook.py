@@ -103,7 +103,7 @@ def export(
         validate=validate,
         parallel=parallel or ctx.settings.parallel,
         overwrite=overwrite,
-        sign_key=os.path.abspath(sign_key) if sign_key else None,
+        sign_key=(str(sign_key) if str(sign_key).startswith("@") else os.path.abspath(sign_key)) if sign_key else None,
         name=name,
         cursors=dict(cursors or {}),
         after=None if after is None else "last" if str(after).strip().lower() == "last" else os.path.abspath(after),
