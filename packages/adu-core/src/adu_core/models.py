@@ -66,7 +66,11 @@ class ColumnInfo:
     :param nullable: False when the source declares the column NOT NULL.
     :param properties: facts validators may use: ``max_length``, ``precision``,
         ``scale``, ``enum`` (a list of members), ``encoding`` (how a value without an
-        Arrow type is represented), ``base_type`` for domains.
+        Arrow type is represented), ``base_type`` for domains, ``field_metadata`` (more
+        ``adu.*`` keys of the Arrow field: conventions a reader needs, e.g. ``adu.infinity``),
+        ``fallback`` (``text``: the column was read as exact text because a value has no
+        Arrow type), ``placeholder`` (a hidden column that only carries the row count of a
+        table without columns; loaders drop it).
     """
 
     name: str
@@ -80,6 +84,8 @@ class ColumnInfo:
         enc = self.properties.get("encoding")
         if enc:
             meta[ENCODING_KEY] = str(enc).encode()
+        for key, value in (self.properties.get("field_metadata") or {}).items():
+            meta[str(key).encode()] = str(value).encode()
         return pa.field(self.name, self.arrow_type, nullable=self.nullable, metadata=meta)
 
     def to_dict(self) -> dict[str, Any]:

@@ -156,6 +156,9 @@ def discover(
         if relkind == "r" and persistence == "u":
             kind = "unlogged"
         cols, plans, ddl_cols, ddl_types = _columns(columns.get(oid, []), chains, enums, options, mscale)
+        if not cols:  # a table without columns still has rows: a hidden column carries their count
+            cols.append(placeholder_column())
+            plans.append(t.ColumnPlan(pa.bool_(), t.KIND_BOOL, as_text="placeholder"))
         pk: tuple[str, ...] = ()
         uniques: list[tuple[str, ...]] = []
         for contype, names in keys.get(oid, []):
@@ -167,7 +170,9 @@ def discover(
             "oid": int(oid),
             "relkind": relkind,
             "readable": bool(readable),
-            "read_plan": [[*t.decoder_spec(p), bool(p.as_text)] for p in plans],
+            "read_plan": [
+                [*t.decoder_spec(p), p.as_text if isinstance(p.as_text, str) else bool(p.as_text)] for p in plans
+            ],
             "pg_types": target_facts.get(int(oid)),
         }
         if comment:
@@ -200,6 +205,22 @@ def discover(
             )
         )
     return tables
+
+
+#: the hidden column of a table without columns (Parquet needs one; it carries the rows)
+PLACEHOLDER = "_adu_placeholder"
+
+
+def placeholder_column() -> ColumnInfo:
+    """The hidden, always-NULL boolean column that keeps the row count of a table without
+    columns in its files (``properties["placeholder"]``; loaders drop it)."""
+    return ColumnInfo(
+        name=PLACEHOLDER,
+        source_type="boolean",
+        arrow_type=pa.bool_(),
+        nullable=True,
+        properties={"placeholder": True, "field_metadata": {"adu.placeholder": "true"}},
+    )
 
 
 def _columns(

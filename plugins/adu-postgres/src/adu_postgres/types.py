@@ -13,7 +13,7 @@ boolean                    bool
 smallint/integer/bigint    int16/int32/int64
 oid                        uint32                                          unsigned
 real/double precision      float32/float64                                 NaN, ±Infinity kept
-numeric(p,s), p <= 38      decimal128(p,s)                                 NaN/±Inf: error (option numeric=text)
+numeric(p,s), p <= 38      decimal128(p,s)                                 NaN: the column falls back to text
 numeric(p,s), p <= 76      decimal256(p,s)
 money                      decimal128(19, frac digits of lc_monetary)
 date                       date32                                          ±infinity: option ``infinity``
@@ -62,7 +62,15 @@ KIND_NUMERIC = 12
 KIND_MONEY = 13
 KIND_INTERVAL = 14
 
-POLICIES = {"error": 0, "null": 1, "clamp": 2}
+POLICIES = {"error": 0, "null": 1, "clamp": 2, "extreme": 3}
+#: the default ``infinity`` policy: DuckDB's convention (see :data:`INFINITY_CONVENTION`)
+DEFAULT_INFINITY = "extreme"
+#: the field metadata ``adu.infinity`` of ``infinity=extreme`` columns: ±infinity is
+#: ``INT64_MAX``/``-INT64_MAX`` microseconds, ``INT32_MAX``/``-INT32_MAX`` days (DuckDB's
+#: convention; the loader, ``adu_postgres.encoder``, turns them back into ±infinity)
+INFINITY_CONVENTION = "extreme"
+#: how the decoder says a value has no Parquet type: read the column again as exact text
+FALLBACK_MARK = "[text fallback] "
 TEXT_ENCODING = "postgresql-text"
 
 INTERVAL_TYPE = pa.struct(
@@ -86,7 +94,9 @@ class ColumnPlan:
 
     arrow_type: pa.DataType
     kind: int
-    as_text: bool = False
+    #: False: binary; True: ``::text``; ``"inet"``: inet's output function (no ``/32``);
+    #: ``"placeholder"``: ``NULL::boolean`` (see ``source._expression``)
+    as_text: bool | str = False
     width: int = 0
     scale: int = 0
     policy: int = 0
@@ -125,7 +135,8 @@ def plan_column(
     :param options: source options (``infinity``, ``numeric``).
     :param money_scale: fractional digits of ``money`` under the server's lc_monetary.
     """
-    policy = POLICIES[str(options.get("infinity", "error"))]
+    infinity = str(options.get("infinity", DEFAULT_INFINITY))
+    policy = POLICIES[infinity]
     numeric_mode = str(options.get("numeric", "decimal"))
     text = ColumnPlan(pa.string(), KIND_TEXT, as_text=True, properties={"encoding": TEXT_ENCODING})
     if category == "A":
@@ -137,6 +148,8 @@ def plan_column(
         return ColumnPlan(pa.string(), KIND_TEXT)
     if typtype != "b":
         return text
+    if base_type == "inet":  # PostgreSQL's own text: a host without /32 or /128
+        return ColumnPlan(pa.string(), KIND_TEXT, as_text="inet", properties={"encoding": TEXT_ENCODING})
     simple: dict[str, tuple[pa.DataType, int]] = {
         "bool": (pa.bool_(), KIND_BOOL),
         "int2": (pa.int16(), KIND_INT2),
@@ -173,9 +186,10 @@ def plan_column(
             "timestamptz": pa.timestamp("us", tz="UTC"),
         }[base_type]
         kind = KIND_DATE if base_type == "date" else KIND_TIMESTAMP
-        return ColumnPlan(
-            arrow_type, kind, policy=policy, properties={"infinity": str(options.get("infinity", "error"))}
-        )
+        props = {"infinity": infinity}
+        if infinity == "extreme":
+            props["field_metadata"] = {"adu.infinity": INFINITY_CONVENTION}
+        return ColumnPlan(arrow_type, kind, policy=policy, properties=props)
     if base_type == "money":
         return ColumnPlan(
             pa.decimal128(19, money_scale),

@@ -11,7 +11,7 @@ from typing import Any
 from adu_core.manifest.arrow import comparable_type
 from adu_core.manifest.canonical import CHECKSUM_KEY, as_dict, normalize_dict
 from adu_core.manifest.model import FORMAT, FORMAT_VERSION, Manifest
-from adu_core.models import SourceInfo, TableInfo, TableResult
+from adu_core.models import ColumnInfo, SourceInfo, TableInfo, TableResult
 from adu_core.secrets import redact_text
 
 
@@ -34,15 +34,7 @@ def table_entry(table: TableInfo, result: TableResult, *, job_id: str) -> dict[s
         "status": result.status.value,
         "job_id": job_id,
         "ddl": table.ddl,
-        "columns": [
-            {
-                "name": c.name,
-                "source_type": c.source_type,
-                "arrow_type": str(comparable_type(c.arrow_type)),
-                "nullable": c.nullable,
-            }
-            for c in table.columns
-        ],
+        "columns": [_column(c) for c in table.columns],
         "primary_key": list(table.primary_key),
         "rows": result.rows,
         "bytes": result.bytes,
@@ -53,6 +45,26 @@ def table_entry(table: TableInfo, result: TableResult, *, job_id: str) -> dict[s
     if result.error is not None:
         entry["error"] = redact_text(result.error.message)
     return entry
+
+
+#: column properties the manifest carries when a source set them: ``fallback`` (``text``:
+#: a value had no Parquet type, the column holds PostgreSQL's exact text), ``placeholder``
+#: (the hidden column of a table without columns), ``original_name`` and ``profile_note``
+#: (what the far-side profile changed)
+COLUMN_FACTS = ("fallback", "placeholder", "original_name", "profile_note")
+
+
+def _column(c: ColumnInfo) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "name": c.name,
+        "source_type": c.source_type,
+        "arrow_type": str(comparable_type(c.arrow_type)),
+        "nullable": c.nullable,
+    }
+    for key in COLUMN_FACTS:
+        if c.properties.get(key) is not None:
+            out[key] = c.properties[key]
+    return out
 
 
 def _table_key(entry: Mapping[str, Any]) -> tuple[str, str]:
