@@ -17,7 +17,7 @@ from pg_helpers import find, open_source, read_table
 
 @pytest.fixture(scope="module")
 def zoo(zoo_db):
-    source = open_source(zoo_db.dsn)
+    source = open_source(zoo_db.dsn, profile="exact")  # the richer logical types (test_portable_profile)
     tables = source.discover()
     table = find(tables, "public.zoo")
     data = read_table(source, table).sort_by("id")
@@ -347,3 +347,38 @@ def test_text_output_does_not_depend_on_session_defaults(pg, pg_db) -> None:
         "f": "{0.1}",
         "b": '{"\\\\x00ff"}',
     }
+
+
+def test_portable_profile(pg_db) -> None:
+    """The default profile writes only what DuckDB, polars, pandas and Spark all read:
+    uuid as text, time as int64 microseconds, numeric beyond precision 38 as text, and
+    case-colliding names made unique (the original kept); exact keeps the logical types."""
+    pg_db.execute(
+        'CREATE TABLE p (id int PRIMARY KEY, u uuid, t time, n numeric(76,8), m numeric(38,2), "MyCol" int,'
+        ' mycol text, "MYCOL" bool, "mycol__2" int);'
+        "INSERT INTO p VALUES (1, 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '24:00:00',"
+        " '-123456789012345678901234567890123456789012345678901234567890123456.12345678', 1.5, 1, 'x', true, 2)"
+    )
+    source = open_source(pg_db.dsn)
+    table = find(source.discover(), "public.p")
+    by = {c.name: c for c in table.columns}
+    assert [c.name for c in table.columns] == ["id", "u", "t", "n", "m", "MyCol", "mycol__3", "MYCOL__4", "mycol__2"]
+    assert by["mycol__3"].properties["original_name"] == "mycol"
+    assert by["MYCOL__4"].properties["original_name"] == "MYCOL"
+    assert "original_name" not in by["mycol__2"].properties
+    assert (by["u"].arrow_type, by["t"].arrow_type, by["n"].arrow_type) == (pa.string(), pa.int64(), pa.string())
+    assert by["m"].arrow_type == pa.decimal128(38, 2)
+    data = read_table(source, table)
+    row = data.to_pylist()[0]
+    assert row["u"] == "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"
+    assert row["t"] == 86_400_000_000
+    assert row["n"] == "-123456789012345678901234567890123456789012345678901234567890123456.12345678"
+    assert (row["mycol__3"], row["MYCOL__4"], row["mycol__2"]) == ("x", True, 2)
+    assert data.schema.field("t").metadata[ENCODING_KEY] == b"time-micros"
+    assert data.schema.field("mycol__3").metadata[b"adu.original_name"] == b"mycol"
+    assert data.schema.field("u").metadata[SOURCE_TYPE_KEY] == b"uuid"
+    exact = open_source(pg_db.dsn, profile="exact")
+    table = find(exact.discover(), "public.p")
+    assert [c.name for c in table.columns] == ["id", "u", "t", "n", "m", "MyCol", "mycol", "MYCOL", "mycol__2"]
+    assert table.column("n").arrow_type == pa.decimal256(76, 8)
+    assert table.column("t").arrow_type == pa.time64("us")

@@ -257,6 +257,11 @@ def _tuple(value: Any) -> tuple[str, ...]:
     return tuple(str(v) for v in value)
 
 
+#: far-side profiles of an export (``JobSpec.profile``; ``adu export --profile``): what the
+#: Parquet files hold for the readers on the far side (the README's reader matrix)
+PROFILES = ("portable", "exact")
+
+
 @attrs.frozen
 class JobSpec:
     """Everything a job needs, and nothing secret.
@@ -279,6 +284,10 @@ class JobSpec:
         check) and the manifest describes both; ``retry_tables`` may then be empty (only
         the manifest was missing).
     :param name: a free label shown in the dashboard.
+    :param profile: the far-side profile (:data:`PROFILES`): ``portable`` (the default)
+        writes only what DuckDB, polars, pandas and Spark all read without changing a
+        value; ``exact`` keeps the richer Parquet logical types (UUID, TIME, decimals
+        beyond precision 38). Recorded in the manifest.
     """
 
     source: str
@@ -295,10 +304,13 @@ class JobSpec:
     retry_tables: tuple[str, ...] = ()
     name: str | None = None
     retry: bool = False
+    profile: str = "portable"
 
     def __attrs_post_init__(self) -> None:
         if self.parallel < 1:
             raise UsageError("parallel must be at least 1")
+        if self.profile not in PROFILES:
+            raise UsageError(f"profile must be one of: {', '.join(PROFILES)} (got {self.profile!r})")
 
     @property
     def is_retry(self) -> bool:
@@ -331,6 +343,7 @@ class JobSpec:
             "retry_tables": list(spec.retry_tables),
             "retry": spec.retry,
             "name": spec.name,
+            "profile": spec.profile,
         }
 
     @classmethod
@@ -363,6 +376,7 @@ class JobSpec:
             retry_tables=_tuple(data.get("retry_tables")),
             retry=bool(data.get("retry", False)),
             name=data.get("name"),
+            profile=str(data.get("profile") or "portable"),
         )
 
     def to_json(self) -> str:

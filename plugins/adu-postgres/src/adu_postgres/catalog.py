@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import attrs
 import pyarrow as pa
 from adu_core.models import ColumnInfo, TableInfo
 
@@ -166,6 +167,10 @@ def discover(
                 pk = tuple(names)
             else:
                 uniques.append(tuple(names))
+        if str(options.get("profile", t.DEFAULT_PROFILE)) == "portable":
+            cols, renamed = portable_names(cols)
+            pk = tuple(renamed.get(c, c) for c in pk)
+            uniques = [tuple(renamed.get(c, c) for c in u) for u in uniques]
         props: dict[str, Any] = {
             "oid": int(oid),
             "relkind": relkind,
@@ -205,6 +210,40 @@ def discover(
             )
         )
     return tables
+
+
+def portable_names(cols: Sequence[ColumnInfo]) -> tuple[list[ColumnInfo], dict[str, str]]:
+    """``cols`` with case-insensitively colliding names made unique for the portable
+    profile (Spark reads names case-insensitively): the first keeps its name, the next get
+    ``name__2``, ``name__3``... (one more underscore while that is taken too); and
+    ``{original: new}`` of those renamed. Reversible: each renamed column keeps
+    its name in ``properties["original_name"]`` and the field metadata ``adu.original_name``."""
+    taken = {c.name.lower() for c in cols}
+    seen: set[str] = set()
+    out: list[ColumnInfo] = []
+    renamed: dict[str, str] = {}
+    for col in cols:
+        key = col.name.lower()
+        if key not in seen:
+            seen.add(key)
+            out.append(col)
+            continue
+        n, sep = 2, "__"
+        while True:
+            new = f"{col.name}{sep}{n}"
+            if new.lower() not in taken:
+                break
+            n += 1
+            if n > 99:
+                n, sep = 2, sep + "_"
+        taken.add(new.lower())
+        seen.add(new.lower())
+        props = dict(col.properties)
+        props["original_name"] = col.name
+        props["field_metadata"] = {**(props.get("field_metadata") or {}), "adu.original_name": col.name}
+        out.append(attrs.evolve(col, name=new, properties=props))
+        renamed[col.name] = new
+    return out, renamed
 
 
 #: the hidden column of a table without columns (Parquet needs one; it carries the rows)

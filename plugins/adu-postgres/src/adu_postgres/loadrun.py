@@ -74,6 +74,29 @@ def placeholders(table: TableInfo, data_schema: pa.Schema | None) -> set[str]:
     return names
 
 
+def original_names(table: TableInfo, data_schema: pa.Schema | None) -> TableInfo:
+    """``table`` with the names the portable profile suffixed (case-insensitive
+    collisions, ``adu.original_name`` / ``properties["original_name"]``) restored, in its
+    columns and keys."""
+    fields = list(data_schema) if data_schema is not None and len(data_schema) == len(table.columns) else []
+    back: dict[str, str] = {}
+    for i, col in enumerate(table.columns):
+        meta = (fields[i].metadata or {}) if fields else {}
+        original = (col.properties or {}).get("original_name") or (
+            meta[b"adu.original_name"].decode() if b"adu.original_name" in meta else None
+        )
+        if original and original != col.name:
+            back[col.name] = str(original)
+    if not back:
+        return table
+    return attrs.evolve(
+        table,
+        columns=tuple(attrs.evolve(c, name=back.get(c.name, c.name)) for c in table.columns),
+        primary_key=tuple(back.get(c, c) for c in table.primary_key),
+        unique_keys=tuple(tuple(back.get(c, c) for c in u) for u in table.unique_keys),
+    )
+
+
 def _load_parts(
     load: TableLoad,
     parts: queue.Queue[Part],
@@ -92,9 +115,9 @@ def _load_parts(
             except queue.Empty:
                 return
             pf = pq.ParquetFile(part.path, buffer_size=READ_BUFFER, pre_buffer=False)
-            names = [c.name for c in load.table.columns]
-            keep = None if len(names) == len(pf.schema_arrow) else names  # the placeholder dropped
-            data_schema = pf.schema_arrow if keep is None else pa.schema([pf.schema_arrow.field(n) for n in names])
+            hidden = placeholders(load.table, pf.schema_arrow)
+            keep = [f.name for f in pf.schema_arrow if f.name not in hidden] if hidden else None
+            data_schema = pf.schema_arrow if keep is None else pa.schema([pf.schema_arrow.field(n) for n in keep])
             writer = PartitionLoad(
                 load.url,
                 load.table,
@@ -154,6 +177,7 @@ def load_table(
         table = attrs.evolve(table, columns=tuple(c for c in table.columns if c.name not in hidden))
         if data_schema is not None:
             data_schema = pa.schema([f for f in data_schema if f.name not in hidden])
+    table = original_names(table, data_schema)
     load = TableLoad(
         url,
         table,

@@ -56,7 +56,7 @@ from adu_postgres.connection import (
     source_error,
 )
 from adu_postgres.copystream import CopyCancelled, PgCopyError, libpq_functions, stream_copy
-from adu_postgres.types import DEFAULT_INFINITY, FALLBACK_MARK
+from adu_postgres.types import DEFAULT_INFINITY, DEFAULT_PROFILE, FALLBACK_MARK
 
 #: the source options (the module docstring says more)
 OPTIONS: tuple[Option, ...] = (
@@ -77,6 +77,13 @@ OPTIONS: tuple[Option, ...] = (
         choices=("text", "list"),
         default="text",
         help="1-D arrays of integers, floats, oids and booleans as typed Parquet lists, or exact text",
+    ),
+    Option(
+        "profile",
+        choices=("portable", "exact"),
+        default=DEFAULT_PROFILE,
+        help="far-side profile (the job's --profile sets it): portable or exact Parquet types",
+        web=False,
     ),
     Option("statement_timeout", help="set on every connection (PostgreSQL units: 30s, 5min; ms as a number)"),
     Option("lock_timeout", help="set on every connection (PostgreSQL units)"),
@@ -266,7 +273,7 @@ class PostgresSource(Source):
         plan = table.properties["read_plan"]
         exprs = []
         for col, p in zip(table.columns, plan, strict=True):
-            exprs.append(_expression(col.name, p[4]))
+            exprs.append(_expression(str(col.properties.get("original_name") or col.name), p[4]))
         schema, name = partition.spec.get("relation", [table.schema, table.name])
         rel = sql.SQL("{}.{}").format(sql.Identifier(schema), sql.Identifier(name))
         if partition.spec.get("only", False):

@@ -27,6 +27,12 @@ text/varchar/char(n)/name  string                                          char(
 json, jsonb, enum          string
 =========================  ==============================================  =============
 
+The ``portable`` far-side profile (source option ``profile``, the job's
+``JobSpec.profile``; the default) changes three rows so that DuckDB, polars, pandas and
+Spark all read every file without changing a value: ``uuid`` is its 36-character text,
+``time`` is int64 microseconds since midnight (``adu.encoding = time-micros``), and
+``numeric(p,s)`` with p > 38 is exact text; ``exact`` keeps the table above.
+
 Everything else (unbounded numeric, timetz, xml, inet/cidr/macaddr, bit/varbit,
 tsvector, ranges, hstore, geometric types, arrays of any dimension, composite types, ...)
 is exported as ``string`` holding PostgreSQL's text output of the value (lossless, never
@@ -69,6 +75,10 @@ DEFAULT_INFINITY = "extreme"
 #: ``INT64_MAX``/``-INT64_MAX`` microseconds, ``INT32_MAX``/``-INT32_MAX`` days (DuckDB's
 #: convention; the loader, ``adu_postgres.encoder``, turns them back into ±infinity)
 INFINITY_CONVENTION = "extreme"
+#: the far-side profile when none is given (``JobSpec.profile``; see ``adu_core.models.PROFILES``)
+DEFAULT_PROFILE = "portable"
+#: ``adu.encoding`` of ``time`` in the portable profile: int64 microseconds since midnight
+TIME_MICROS_ENCODING = "time-micros"
 #: how the decoder says a value has no Parquet type: read the column again as exact text
 FALLBACK_MARK = "[text fallback] "
 TEXT_ENCODING = "postgresql-text"
@@ -137,6 +147,7 @@ def plan_column(
     """
     infinity = str(options.get("infinity", DEFAULT_INFINITY))
     policy = POLICIES[infinity]
+    portable = str(options.get("profile", DEFAULT_PROFILE)) == "portable"
     numeric_mode = str(options.get("numeric", "decimal"))
     text = ColumnPlan(pa.string(), KIND_TEXT, as_text=True, properties={"encoding": TEXT_ENCODING})
     if category == "A":
@@ -169,6 +180,22 @@ def plan_column(
         "uuid": (uuid_type(), KIND_UUID),
         "interval": (INTERVAL_TYPE, KIND_INTERVAL),
     }
+    if portable and base_type == "uuid":  # Spark cannot open a file with the UUID logical type
+        return ColumnPlan(
+            pa.string(),
+            KIND_TEXT,
+            as_text=True,
+            properties={"encoding": TEXT_ENCODING, "profile_note": "uuid as its 36-character text"},
+        )
+    if portable and base_type == "time":  # Spark cannot open a file with the TIME logical type
+        return ColumnPlan(
+            pa.int64(),
+            KIND_TIME,
+            properties={
+                "encoding": TIME_MICROS_ENCODING,
+                "profile_note": "time as int64 microseconds since midnight (24:00:00 is 86400000000)",
+            },
+        )
     if base_type in simple:
         arrow_type, kind = simple[base_type]
         props: dict[str, Any] = {}
@@ -210,6 +237,18 @@ def plan_column(
                 KIND_TEXT,
                 as_text=True,
                 properties={"encoding": TEXT_ENCODING, "precision": p, "scale": s},
+            )
+        if p > 38 and portable:  # decimal256: Spark and polars refuse it, DuckDB reads a DOUBLE
+            return ColumnPlan(
+                pa.string(),
+                KIND_TEXT,
+                as_text=True,
+                properties={
+                    "encoding": TEXT_ENCODING,
+                    "precision": p,
+                    "scale": s,
+                    "profile_note": "numeric beyond precision 38 as exact text",
+                },
             )
         if p <= 38:
             return ColumnPlan(

@@ -4,7 +4,7 @@ the worker pool), recorded in the store."""
 from __future__ import annotations
 
 import click
-from adu_core.models import JobSpec, TableSelection
+from adu_core.models import PROFILES, JobSpec, TableSelection
 from adu_core.options import parse_options
 from adu_core.secrets import url_password
 from adu_core.services import jobs, running
@@ -45,6 +45,14 @@ from adu_cli.results import exit_unless_succeeded, run_and_show
     metavar="KEY=VALUE",
     help="A source option, e.g. infinity=null (repeatable; adu plugins lists each source's).",
 )
+@click.option(
+    "--profile",
+    type=click.Choice(PROFILES),
+    default="portable",
+    show_default=True,
+    help="Far-side profile: portable (DuckDB, polars, pandas and Spark read every file) or exact"
+    " (Parquet UUID, TIME and wide decimals). See the README's reader matrix.",
+)
 @click.option("--views", is_flag=True, help="Also select views and materialized views.")
 @click.option("--foreign", is_flag=True, help="Also select foreign tables.")
 @click.option("--name", help="A label for the job.")
@@ -72,6 +80,7 @@ def command(
     compression: str | None,
     sink_opts: tuple[str, ...],
     source_opts: tuple[str, ...],
+    profile: str,
     views: bool,
     foreign: bool,
     name: str | None,
@@ -101,6 +110,7 @@ def command(
         overwrite=overwrite,
         sign_key=os.path.abspath(sign_key) if sign_key else None,
         name=name,
+        profile=profile,
     )
     if queue_only:
         _submit(env, spec, as_json)

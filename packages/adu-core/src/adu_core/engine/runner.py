@@ -49,7 +49,7 @@ from adu_core.models import (
     TableResult,
     TableStatus,
 )
-from adu_core.planning import plan_tables, reader_options
+from adu_core.planning import job_reader_options, plan_tables
 from adu_core.plugin.components import Executor, ExecutorContext, Sink, Source, Validator
 from adu_core.plugin.manager import Plugins, get_plugins
 from adu_core.secrets import known_secrets, redact_url
@@ -148,6 +148,7 @@ class JobRunner:
         self.tables: dict[str, TableRun] = {}
         self.deferred: list[TableRun] = []  # complete tables waiting for the lease to publish
         self.validators: list[Validator] = []
+        self.read_options: dict[str, Any] = {}
         self._again: Callable[[TableRun], list[PartitionTask]] = lambda run: []
         self.source_info: SourceInfo | None = None
         self.earlier = Earlier()
@@ -200,7 +201,8 @@ class JobRunner:
                 self.source_info = self._recorded_source()
                 return self._end(sink)
             url = resolve_source(spec.source, password=password, connections_file=self.settings.connections_file)
-            source = self.plugins.open_source(url, reader_options(spec.source_options))
+            self.read_options = job_reader_options(spec, self.plugins.source_class(url))
+            source = self.plugins.open_source(url, self.read_options)
             discovered, selected = plan_tables(source, spec)
             found = {t.qualified_name for t in selected}
             self.earlier.vanished = {k for k in self.earlier.redo if f"{k[0]}.{k[1]}" not in found}
@@ -295,7 +297,7 @@ class JobRunner:
             PartitionTask(
                 job_id=self.job_id,
                 source_url=url,
-                source_options=reader_options(spec.source_options),
+                source_options=self.read_options,
                 sink_name=spec.sink,
                 target=spec.target,
                 sink_options=dict(spec.sink_options),

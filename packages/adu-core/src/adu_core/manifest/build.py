@@ -88,10 +88,14 @@ def build_manifest(
     sink: str,
     tables: Sequence[tuple[TableInfo, TableResult]],
     created_at: dt.datetime,
+    profile: str | None = None,
 ) -> Manifest:
     """The manifest of an export: every table with its result (failed tables too, with no
     files and their error), sorted by (schema, name). Not sealed: the writer
-    (:func:`adu_core.manifest.io.write_manifest`) adds the checksum."""
+    (:func:`adu_core.manifest.io.write_manifest`) adds the checksum.
+
+    :param profile: the export's far-side profile (``JobSpec.profile``), recorded as ``profile``.
+    """
     entries = sorted((table_entry(t, r, job_id=job_id) for t, r in tables), key=_table_key)
     src = source.to_dict()
     created = _utc(created_at)
@@ -107,6 +111,7 @@ def build_manifest(
             "runs": [{"job_id": job_id, "created_at": created, "consistency": src.get("consistency", {})}],
             "tables": entries,
             "totals": _totals(entries),
+            **({"profile": profile} if profile else {}),
         }
     )
     return Manifest.from_dict(body)

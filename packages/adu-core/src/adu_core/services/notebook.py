@@ -77,12 +77,14 @@ def export(
     progress: bool = False,
     executor: str | None = None,
     context: Context | None = None,
+    profile: str = "portable",
 ) -> JobResult:
     """Export tables of ``source`` to Parquet in ``target``, now, in this process.
 
     :param tables: ``schema.table`` names or glob patterns (``"sales.*"``).
     :param schemas: every table of these schemas (globs); with neither, every table.
     :param progress: show live progress (a bar in Jupyter, a line on a terminal).
+    :param profile: the far-side profile, ``portable`` (default) or ``exact`` (see the README).
     :returns: the job's result; ``result.status`` says whether every table succeeded.
     :raises UsageError: bad input (unknown scheme, no such table, target in use...).
     """
@@ -99,6 +101,7 @@ def export(
         overwrite=overwrite,
         sign_key=os.path.abspath(sign_key) if sign_key else None,
         name=name,
+        profile=profile,
     )
     display = ProgressDisplay() if progress else None
     try:
