@@ -20,6 +20,7 @@ from adu_core.services.plugins import source_component
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from adu_web import option_fields, services
@@ -58,7 +59,7 @@ class NewJobForm(FlaskForm):  # type: ignore[misc]
     overwrite = BooleanField("Replace an existing export in the directory")
     profile = SelectField(
         "Far-side profile",
-        choices=[(p, p) for p in PROFILES],
+        choices=[SelectChoice(p, p) for p in PROFILES],
         default="portable",
         description="portable: every file opens in DuckDB, polars, pandas and Spark; exact: Parquet UUID, TIME"
         " and wide decimals for readers that have them.",
