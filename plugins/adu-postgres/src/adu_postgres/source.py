@@ -400,14 +400,15 @@ class PostgresSource(Source):
 
 def _expression(name: str, how: Any) -> sql.Composable:
     """The COPY query's expression of a column read as ``how`` says (the plan's 5th entry):
-    false: the column itself (binary); true: ``::text``; ``"inet"``: inet's output
-    function (its ``::text`` cast adds ``/32`` to a host, PostgreSQL's output does not);
-    ``"placeholder"``: ``NULL::boolean`` (a table without columns)."""
+    false: the column itself (binary); true: ``::text``; an output function's name
+    (``inet_out``, ``xml_out``: :data:`adu_postgres.types.OUTPUT_FUNCTIONS`): PostgreSQL's
+    own text where the ``::text`` cast differs from it; ``"placeholder"``: ``NULL::boolean``
+    (a table without columns)."""
     if how == "placeholder":
         return sql.SQL("NULL::boolean")
     ident = sql.Identifier(name)
-    if how == "inet":
-        return sql.SQL("textin(inet_out({}))").format(ident)
+    if how in t.OUTPUT_FUNCTIONS.values():
+        return sql.SQL("textin({}({}))").format(sql.SQL(how), ident)
     return sql.SQL("{}::text").format(ident) if how else ident
 
 

@@ -75,6 +75,10 @@ DEFAULT_INFINITY = "extreme"
 #: ``INT64_MAX``/``-INT64_MAX`` microseconds, ``INT32_MAX``/``-INT32_MAX`` days (DuckDB's
 #: convention; the loader, ``adu_postgres.encoder``, turns them back into ±infinity)
 INFINITY_CONVENTION = "extreme"
+#: types whose ``::text`` cast is not their output function (what psql shows, what the
+#: README promises): ``inet`` (the cast adds ``/32`` to a host), ``xml`` (the cast keeps the
+#: ``<?xml version="1.0"?>`` declaration the output function leaves out)
+OUTPUT_FUNCTIONS = {"inet": "inet_out", "xml": "xml_out"}
 #: the far-side profile when none is given (``JobSpec.profile``; see ``adu_core.models.PROFILES``)
 DEFAULT_PROFILE = "portable"
 #: ``adu.encoding`` of ``time`` in the portable profile: int64 microseconds since midnight
@@ -104,8 +108,8 @@ class ColumnPlan:
 
     arrow_type: pa.DataType
     kind: int
-    #: False: binary; True: ``::text``; ``"inet"``: inet's output function (no ``/32``);
-    #: ``"placeholder"``: ``NULL::boolean`` (see ``source._expression``)
+    #: False: binary; True: ``::text``; an output function's name (:data:`OUTPUT_FUNCTIONS`):
+    #: ``textin(f(col))``; ``"placeholder"``: ``NULL::boolean`` (see ``source._expression``)
     as_text: bool | str = False
     width: int = 0
     scale: int = 0
@@ -159,8 +163,10 @@ def plan_column(
         return ColumnPlan(pa.string(), KIND_TEXT)
     if typtype != "b":
         return text
-    if base_type == "inet":  # PostgreSQL's own text: a host without /32 or /128
-        return ColumnPlan(pa.string(), KIND_TEXT, as_text="inet", properties={"encoding": TEXT_ENCODING})
+    if base_type in OUTPUT_FUNCTIONS:  # PostgreSQL's own text, where ::text differs from it
+        return ColumnPlan(
+            pa.string(), KIND_TEXT, as_text=OUTPUT_FUNCTIONS[base_type], properties={"encoding": TEXT_ENCODING}
+        )
     simple: dict[str, tuple[pa.DataType, int]] = {
         "bool": (pa.bool_(), KIND_BOOL),
         "int2": (pa.int16(), KIND_INT2),
