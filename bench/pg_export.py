@@ -66,6 +66,8 @@ from benchlib import measure, tree_memory  # noqa: E402,F401  (validation_pg.py 
 
 MIXED_SQL = pg_tables.MIXED_SQL
 DEFAULT_PATHS = "floor,duckdb,adu-read,adu,adu-validate"
+#: ``--baseline``: the package source folders of another ADU tree, for ``*-baseline`` paths
+BASELINE: list[Path] = []
 
 
 # --------------------------------------------------------------------------------- workers
@@ -204,6 +206,9 @@ def path_command(path: str, url: str, tables: list[str], pg, out: str) -> tuple[
             env["ADU_PG_COPY"] = "psycopg2"
         cmd = [sys.executable, __file__, "--worker", worker, "--url", url, "--out", out]
         return [*cmd, "--tables", ",".join(tables)], env
+    if path.endswith("-baseline"):  # the same command on another source tree (--baseline)
+        path = path.removesuffix("-baseline")
+        env["PYTHONPATH"] = os.pathsep.join(str(d) for d in BASELINE)
     args = [str(VENV_BIN / "adu"), "export", url, "--out", str(Path(out) / "export"), "--parallel", "2"]
     for t in tables:
         args += ["--table", t]
@@ -258,14 +263,19 @@ def run_startup(url: str, pg, rounds: int, datadir: str | None) -> None:
         "python -c pass": ([sys.executable, "-c", "pass"], None),
         "adu --help": ([str(VENV_BIN / "adu"), "--help"], None),
     }
+    exports = [("duckdb 1 row", "duckdb"), ("adu 1 row", "adu-validate")]
+    if BASELINE:
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(str(d) for d in BASELINE))
+        commands["adu --help, baseline"] = ([str(VENV_BIN / "adu"), "--help"], env)
+        exports.append(("adu 1 row, baseline", "adu-validate-baseline"))
     print(f"\n== start-up: {rounds} round(s); {benchlib.machine_load()}", flush=True)
-    results: dict[str, list[benchlib.Run]] = {k: [] for k in [*commands, "duckdb 1 row", "adu 1 row"]}
+    results: dict[str, list[benchlib.Run]] = {k: [] for k in [*commands, *(e[0] for e in exports)]}
     for _ in range(rounds):
         for label, (cmd, env) in commands.items():
             run, rc = benchlib.measure_cpu(cmd, env, None)
             if rc == 0:
                 results[label].append(run)
-        for label, path in (("duckdb 1 row", "duckdb"), ("adu 1 row", "adu-validate")):
+        for label, path in exports:
             out = tempfile.mkdtemp(prefix="adu-bench-startup-")
             try:
                 cmd, env = path_command(path, url, [table], pg, out)
@@ -305,6 +315,12 @@ def main() -> None:
     ap.add_argument("--no-sizes", action="store_true", help="skip the per-column file-size table")
     ap.add_argument("--pg-url", help="use this server (superuser URL) instead of a throwaway cluster")
     ap.add_argument("--pg-datadir", help="data directory of --pg-url's server (for its CPU time)")
+    ap.add_argument(
+        "--baseline",
+        help="another ADU source tree (e.g. `git worktree add /tmp/base main`, its C decoder built in place): "
+        "paths ending in -baseline (adu-baseline, adu-validate-baseline) run `adu export` from it, "
+        "before/after in the same run",
+    )
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     ap.add_argument("--url", help=argparse.SUPPRESS)
     ap.add_argument("--out", help=argparse.SUPPRESS)
@@ -317,6 +333,12 @@ def main() -> None:
         else:
             WORKERS[a.worker](a.url, tables, a.out)
         return
+
+    if a.baseline:
+        base = Path(a.baseline)
+        BASELINE[:] = sorted([*base.glob("packages/*/src"), *base.glob("plugins/*/src")])
+        if not BASELINE:
+            ap.error(f"--baseline {a.baseline}: no packages/*/src or plugins/*/src there")
 
     from pgserver import PgServer
 

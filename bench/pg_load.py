@@ -17,6 +17,8 @@ empty table of a second database (dropped, then ``CHECKPOINT``, before every run
   download): ``CREATE TABLE pg.public.t AS SELECT * FROM read_parquet([...])``. No key.
 * ``adbc``: ``adbc_driver_postgresql`` ``adbc_ingest(mode="create")`` of the files'
   batches (streamed). No key.
+* ``cli:N``: the user's command, ``adu load DIR URL --parallel N``: the export verified
+  first (every file's SHA-256, footers), the job recorded in a store, then ``adu:N``'s path.
 * ``adu-text:N``: the same, the rows sent in COPY's text format (the route of tables that
   hold a value exported as PostgreSQL text).
 * ``rewrite``: what the other lossless route for such tables would add to ``adu:2``: one
@@ -47,7 +49,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "bench")]
 VENV_BIN = Path(sys.executable).parent
 
-from pg_export import MIXED_SQL, client_cpu, measure, server_cpu  # noqa: E402
+from benchlib import client_cpu, measure, server_cpu  # noqa: E402
+from pg_tables import MIXED_SQL  # noqa: E402
 
 TARGET_DB = "loadtarget"
 
@@ -176,6 +179,10 @@ def run_path(path: str, pg, url: str, export_dir: Path, name: str, floor_path: s
         parallel = path.split(":")[1] if ":" in path else "2"
         text = ["--text"] if path.startswith("adu-text") else []
         return measure([*me, "--worker", "adu", "--parallel", parallel, *text], env=env)
+    if path.startswith("cli"):  # the user's command: verification, the job store, the load job
+        parallel = path.split(":")[1] if ":" in path else "2"
+        cli_env = dict(env, ADU_DATA_DIR=str(export_dir.parent / "load-store"))
+        return measure([str(VENV_BIN / "adu"), "load", str(export_dir), url, "--parallel", parallel], env=cli_env)
     if path == "rewrite":
         subprocess.run([*me, "--worker", "adu", "--parallel", "2"], env=env, check=True)
         pg.execute("CHECKPOINT")
@@ -212,7 +219,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rows", type=int, default=3_000_000)
     ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--paths", default="floor,duckdb,adbc,adu:2")
+    ap.add_argument("--paths", default="floor,duckdb,adbc,adu:2,cli:2")
     ap.add_argument("--pg-url", help="use this server (superuser URL) instead of a throwaway cluster")
     ap.add_argument("--pg-datadir", help="data directory of --pg-url's server (for its CPU time)")
     ap.add_argument("--worker", help=argparse.SUPPRESS)

@@ -31,6 +31,7 @@ DISTS = [
     "plugins/adu-postgres",
     "plugins/adu-pandera",
     "plugins/adu-vertica",
+    "plugins/adu-dask",
 ]
 
 
@@ -60,7 +61,9 @@ def main() -> int:
     groups = tomllib.loads((ROOT / "pyproject.toml").read_text())["dependency-groups"]
     dev = groups["dev"] + (groups["bench"] if args.bench else [])
     editable = [a for d in DISTS for a in ("-e", d)]
-    run(str(uv), "pip", "install", "-q", "--python", str(py), *editable, "-e", ".", *dev)
+    # --compile-bytecode: every module's .pyc made now, not by the first `adu` runs (uv
+    # does not compile by default; pip, which the Dockerfile uses, does)
+    run(str(uv), "pip", "install", "-q", "--compile-bytecode", "--python", str(py), *editable, "-e", ".", *dev)
     if args.browser and not shutil.which("chromium"):
         if os.geteuid() == 0 and shutil.which("apt-get"):
             env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}

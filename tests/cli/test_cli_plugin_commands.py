@@ -83,7 +83,8 @@ def test_adu_plugins_json_shows_components_options_and_commands(cli, tmp_path: P
     assert res.exit_code == 0, res.output
     data = json.loads(res.output)
     provides = {p["name"]: p["provides"] for p in data["plugins"]}
-    assert provides["duckdb"] == ["source:duckdb", "command:demo"] and provides["web"] == ["command:serve"]
+    assert provides["duckdb"] == ["source:duckdb", "load sink:duckdb", "command:demo"]
+    assert provides["web"] == ["command:serve"]
     parquet = next(c for c in data["components"] if c["kind"] == "sink" and c["name"] == "parquet")
     compression = next(o for o in parquet["options"] if o["name"] == "compression")
     assert compression == {

@@ -63,3 +63,45 @@ def test_the_console_script_runs_a_command(tmp_path):
         [sys.executable, "-m", "adu_cli.entry", "plugins"], env=env, capture_output=True, text=True, check=True
     ).stdout
     assert "postgresql" in out and "parquet" in out
+
+
+#: what `adu --help` must not import: the store (SQLAlchemy, Alembic), the data path
+#: (pyarrow, numpy, polars, pandas, pandera), the peers' drivers and the web app
+HEAVY = ("sqlalchemy", "alembic", "pyarrow", "numpy", "pandas", "pandera", "polars", "duckdb", "psycopg", "flask")
+
+
+def _imported(*args, env, code=0):
+    """The top-level packages ``adu ARGS`` imported, from ``python -X importtime``."""
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "adu_cli.entry", *args], env=env, capture_output=True, text=True
+    )
+    assert proc.returncode == code, proc.stderr[-2000:]
+    names, other = set(), [proc.stdout]
+    for line in proc.stderr.splitlines():
+        if line.startswith("import time:") and "|" in line:
+            names.add(line.rsplit("|", 1)[1].strip().split(".")[0])
+        else:
+            other.append(line)  # `adu` alone prints its help on stderr
+    assert "adu_cli" in names  # the probe saw the imports
+    return "\n".join(other), names
+
+
+@pytest.mark.parametrize(("args", "code"), [(["--help"], 0), ([], 2)])
+def test_the_command_list_imports_nothing_heavy(tmp_path, args, code):
+    env = dict(os.environ, ADU_DATA_DIR=str(tmp_path))
+    out, names = _imported(*args, env=env, code=code)
+    assert "export" in out and "serve" in out and "demo" in out  # plugins' commands listed too
+    heavy = sorted(n for n in names if n.startswith(HEAVY))
+    assert heavy == []
+    assert not any(tmp_path.iterdir())  # nor is the store created
+
+
+def test_the_command_list_summaries_are_the_commands_own():
+    import importlib
+
+    from adu_cli.main import COMMANDS, SUMMARIES
+
+    assert set(SUMMARIES) == set(COMMANDS)
+    for name, (module, attribute) in COMMANDS.items():
+        command = getattr(importlib.import_module(module), attribute)
+        assert SUMMARIES[name] == command.get_short_help_str(limit=10_000), name

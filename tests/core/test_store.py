@@ -16,6 +16,7 @@ from adu_core.errors import NotFound, StoreUnavailable, UsageError
 from adu_core.migrations import HEAD_REVISION
 from adu_core.models import ColumnInfo, ErrorInfo, JobSpec, JobStatus, SourceInfo, TableInfo, TableStatus
 from adu_core.store import JobEvent, PartitionRecord, Store, TableUpdate
+from adu_core.store.base import make_engine
 from pgserver import quote_ident, wait_for
 
 SECRET = "test-secret-key-0123456789"
@@ -258,6 +259,66 @@ def test_head_revision_constant_matches_alembic(adu_store):
     cfg = Config()
     cfg.set_main_option("script_location", "adu_core:migrations")
     assert ScriptDirectory.from_config(cfg).get_current_head() == HEAD_REVISION
+
+
+def _schema_of(url: str) -> dict:
+    """Tables, columns (type, nullability, default), keys, indexes and foreign keys of the
+    database at ``url``, as SQLAlchemy reflects them."""
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            ins = sa.inspect(conn)
+            out = {}
+            for name in sorted(ins.get_table_names()):
+                out[name] = {
+                    "columns": sorted(  # by name: a migration adds its columns at the end
+                        (c["name"], str(c["type"]), c["nullable"], str(c.get("default"))) for c in ins.get_columns(name)
+                    ),
+                    "pk": ins.get_pk_constraint(name)["constrained_columns"],
+                    "indexes": sorted(
+                        (i["name"], tuple(i["column_names"]), i["unique"]) for i in ins.get_indexes(name)
+                    ),
+                    "fks": sorted(
+                        (tuple(f["constrained_columns"]), f["referred_table"], tuple(f["referred_columns"]))
+                        for f in ins.get_foreign_keys(name)
+                    ),
+                    "unique": sorted(tuple(u["column_names"]) for u in ins.get_unique_constraints(name)),
+                }
+            out["version"] = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+            return out
+    finally:
+        engine.dispose()
+
+
+def test_a_new_store_is_created_as_the_migrations_would_leave_it(store_url, tmp_path, request):
+    """A new store is made from the schema module and stamped (no Alembic at start-up);
+    it must be exactly what running every migration gives."""
+    from alembic import command
+    from alembic.config import Config
+
+    Store(store_url, secret_key=SECRET).dispose()  # created and stamped
+    if store_url.startswith("sqlite"):
+        migrated_url = f"sqlite:///{tmp_path / 'migrated.db'}"
+        db = None
+    else:
+        db = request.getfixturevalue("pg").create_database("migrated")
+        migrated_url = db.dsn
+    try:
+        engine = make_engine(migrated_url)
+        with engine.begin() as conn:
+            cfg = Config()
+            cfg.set_main_option("script_location", "adu_core:migrations")
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+        engine.dispose()
+        created, migrated = _schema_of(store_url), _schema_of(migrated_url)
+        assert created["version"] == migrated["version"] == HEAD_REVISION
+        assert set(created) == set(migrated)
+        for name in migrated:
+            assert created[name] == migrated[name], name
+    finally:
+        if db is not None:
+            db.drop()
 
 
 def _planned_job(store: Store, *names: str) -> str:

@@ -9,8 +9,8 @@ from decimal import Decimal
 
 import pyarrow as pa
 from adu_core.manifest import (
+    BASE_FORMAT_VERSION,
     FORMAT,
-    FORMAT_VERSION,
     build_manifest,
     canonical_json,
     checksum,
@@ -18,6 +18,7 @@ from adu_core.manifest import (
     merge_manifest,
     normalize,
     seal,
+    sealed_json,
 )
 from adu_core.models import (
     CheckResult,
@@ -52,7 +53,7 @@ def test_fields_of_issue_3() -> None:
     t = int_table("public", "orders")
     report = ValidationReport(mode="warn", checks=[CheckResult("not_null", "label", failed_rows=3)], failed_rows=3)
     m = _build([(t, _result(t, 5, "public/orders/part-00000.parquet", validation=report))])
-    assert m["format"] == FORMAT and m["format_version"] == FORMAT_VERSION
+    assert m["format"] == FORMAT and m["format_version"] == BASE_FORMAT_VERSION  # a full export: version 1
     assert (m["job_id"], m["adu_version"], m["sink"]) == ("job-1", "0.1.0", "parquet")
     assert m["created_at"] == "2026-01-02T03:04:05Z"
     src = m["source"]
@@ -190,3 +191,35 @@ def test_validation_samples_with_awkward_values_serialise() -> None:
 def test_canonical_json_is_a_fixed_point(value) -> None:
     data = canonical_json({"v": value})
     assert canonical_json(json.loads(data)) == data
+
+
+_JSONISH = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats()
+    | st.text()
+    | st.decimals(allow_nan=False)
+    | st.binary(max_size=8)
+    | st.dates(),
+    lambda kids: st.lists(kids, max_size=4) | st.dictionaries(st.text(max_size=5), kids, max_size=4),
+    max_leaves=20,
+)
+#: top-level keys around "checksum" in sort order, and the key itself (never kept)
+_KEYS = st.sampled_from(
+    ["", "a", "c", "check", "checksum", "checksum0", "checksuma", "d", "tables", "z", "é"]
+) | st.text(max_size=6)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(_KEYS, _JSONISH, max_size=8))
+def test_sealed_json_is_the_canonical_json_of_the_sealed_manifest(body) -> None:
+    assert sealed_json(body) == canonical_json(seal(body))
+
+
+def test_sealed_json_of_a_real_manifest() -> None:
+    t = int_table()
+    m = _build([(t, _result(t, 3, "public/items/part-00000.parquet"))])
+    data = sealed_json(m)
+    assert data == canonical_json(seal(m))
+    assert is_sealed(json.loads(data))

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from adu_core.errors import UsageError
 from adu_core.manifest import (
+    FORMAT_VERSION,
     Manifest,
     ManifestError,
     canonical_json,
@@ -53,14 +54,14 @@ def test_optional_sections_of_a_later_version_are_kept(export: Path) -> None:
     still verified."""
 
     def add(m):
-        m["previous"] = {"manifest_sha256": "ab" * 32, "watermarks": {"Sales.Orders": "2026-01-01"}}
-        m["tables"][0]["cursor"] = {"column": "id", "watermark": 24}
+        m["far_side"] = {"profile": "x", "loads": {"Sales.Orders": "2026-01-01"}}
+        m["tables"][0]["load_types"] = {"column": "id", "watermark": 24}
         m["tables"][0]["files"][0]["encoding"] = "x"
 
     _edit(export, add)
     m = load_manifest(export)
-    assert m.extra["previous"]["watermarks"] == {"Sales.Orders": "2026-01-01"}
-    assert m.tables[0].extra == {"cursor": {"column": "id", "watermark": 24}}
+    assert m.extra["far_side"]["loads"] == {"Sales.Orders": "2026-01-01"}
+    assert m.tables[0].extra == {"load_types": {"column": "id", "watermark": 24}}
     assert canonical_json(m) == (export / "manifest.json").read_bytes()
     assert verify_export(export).ok
 
@@ -74,7 +75,7 @@ def _case(name: str, target: Path) -> None:
     elif name == "format":
         path.write_text('{"format": "something else", "tables": []}')
     elif name == "version":
-        _edit(target, lambda m: m.update(format_version=2))
+        _edit(target, lambda m: m.update(format_version=FORMAT_VERSION + 1))
     elif name == "field":
         _edit(target, lambda m: m["tables"][0].pop("rows"))
     elif name == "type":
@@ -89,7 +90,7 @@ def _case(name: str, target: Path) -> None:
         ("missing", "missing", "is not an export (no manifest.json)"),
         ("json", "json", "manifest.json: damaged: not valid JSON"),
         ("format", "format", "manifest.json: not an ADU export manifest"),
-        ("version", "version", "manifest.json: format version 2 is newer than this ADU reads (up to 1); upgrade ADU"),
+        ("version", "version", "manifest.json: format version 3 is newer than this ADU reads (up to 2); upgrade ADU"),
         ("field", "field", "manifest.json: tables[0].rows: missing"),
         ("type", "field", "manifest.json: tables[0].files[1].rows: expected an integer, got '25'"),
         ("path", "field", "tables[0].files[0].path: unsafe or invalid file path in the manifest: '../../etc/passwd'"),

@@ -42,6 +42,8 @@ RULES: dict[tuple[str, str], tuple[str, str]] = {
     ("api.cancel_job", "POST"): ("/api/jobs/{q}/cancel", "operator"),
     ("api.retry_job", "POST"): ("/api/jobs/{p}/retry", "operator"),
     ("api.discover", "POST"): ("/api/discover", "operator"),
+    ("api.create_load", "POST"): ("/api/loads", "operator"),
+    ("exports.load", "POST"): ("/job/{e}/export/load", "operator"),
     # no sign-in: health checks, signing in and out, ADU's own static files
     ("health.healthz", "GET"): ("/healthz", PUBLIC),
     ("health.readyz", "GET"): ("/readyz", PUBLIC),

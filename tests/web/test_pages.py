@@ -196,3 +196,13 @@ def test_log_pages_past_the_end_and_exact_multiples(viewer: Client, world: World
     assert "Page 3 of 3" in exact and _numbers(exact) == set(range(300, 450))
     middle = viewer.get(url + "?size=150&page=2").data.decode()
     assert _numbers(middle) == set(range(150, 300))
+
+
+def test_job_page_names_where_partitions_ran(viewer: Client, world: World) -> None:
+    # the thread executor records host:pid; a cluster executor its workers' addresses
+    import os
+    import socket
+
+    page = viewer.get(f"/job/{world.exported}").data.decode()
+    assert '<th scope="col">Ran on</th>' in page
+    assert f"<code>{socket.gethostname()}:{os.getpid()}</code>" in page

@@ -24,11 +24,34 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "inspect": ("adu_cli.commands.inspect", "command"),
     "jobs": ("adu_cli.commands.jobs", "group"),
     "keys": ("adu_cli.commands.keys", "group"),
+    "load": ("adu_cli.commands.load", "command"),
     "plugins": ("adu_cli.commands.plugins", "command"),
     "users": ("adu_cli.commands.users", "group"),
     "verify": ("adu_cli.commands.verify", "command"),
     "worker": ("adu_cli.commands.worker", "command"),
 }
+
+#: command name -> the first sentence of its help, as ``adu --help`` lists it: the list
+#: needs no command module (each imports the services it runs: the store, pyarrow);
+#: tests/cli/test_startup.py checks these against the commands' own help
+SUMMARIES: dict[str, str] = {
+    "discover": "List the schemas, tables and columns of SOURCE (a URL, a DuckDB file or @name).",
+    "export": "Export tables of SOURCE to Parquet files in --out, with a manifest.",
+    "inspect": "Show what an export holds: its tables and row counts, or one table's schema "
+    "(source and Arrow types), DDL and first rows (read through DuckDB).",
+    "jobs": "List, inspect, cancel and retry jobs.",
+    "keys": "Manage the keys that sign export manifests.",
+    "load": "Load the export in DIRECTORY into TARGET (postgresql://…, duckdb:///file.duckdb, vertica://… or "
+    "@name), after verifying every file; each table atomically.",
+    "plugins": "List loaded plugins, their versions and what each provides, and the options of every "
+    "source, sink and validator (what --source-option / --sink-option take).",
+    "users": "Manage dashboard accounts: admin (everything), operator (runs jobs), viewer (reads).",
+    "verify": "Recompute every file's SHA-256, have the sink that wrote the files check each one "
+    "(Parquet: row counts and schemas from the footers), and compare them with DIR/manifest.json; "
+    "look for missing and unexpected files; check the signature when --public-key is given.",
+    "worker": "Run queued jobs from the store until stopped.",
+}
+
 
 #: commands a plugin brings, and the distribution to install when it is missing
 PLUGIN_COMMANDS: dict[str, str] = {"demo": "adu-duckdb", "serve": "adu-web"}
@@ -79,6 +102,25 @@ class LazyGroup(click.Group):
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(set(COMMANDS) | set(self._load_plugin_commands()))
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list of ``adu --help``: the CLI's own commands from
+        :data:`SUMMARIES` (no command module imported), the plugins' from their commands."""
+        rows = []
+        names = self.list_commands(ctx)
+        width = formatter.width - 6 - max((len(n) for n in names), default=0)
+        for name in names:
+            if name in SUMMARIES:
+                text = click.Command(name, help=SUMMARIES[name]).get_short_help_str(width)
+            else:
+                command = self.get_command(ctx, name)
+                if command is None or command.hidden:
+                    continue
+                text = command.get_short_help_str(width)
+            rows.append((name, text))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         entry = COMMANDS.get(cmd_name)

@@ -33,7 +33,19 @@ def print_result(result: JobResult, elapsed: float) -> None:
     )
     if result.manifest_path:
         click.echo(f"manifest: {result.manifest_path}")
+        for line in _chain_lines(result.manifest_path):
+            click.echo(line)
     explain(result)
+
+
+def _chain_lines(manifest_path: str) -> list[str]:
+    from adu_core.errors import UsageError
+    from adu_core.services.exports import chain_summary, read_manifest
+
+    try:
+        return chain_summary(read_manifest(manifest_path))
+    except UsageError:
+        return []
 
 
 def explain(result: JobResult) -> None:

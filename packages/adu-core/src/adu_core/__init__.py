@@ -10,6 +10,7 @@ In a notebook (or any script)::
     adu.discover("postgresql://me@db/prod").tables
     adu.verify("/exports/today").ok             # on the far side
     tables = adu.open_export("/exports/today")  # each table, after verifying the export
+    adu.load("/exports/today", "postgresql://me@dwh/analytics")  # verified, then loaded
 
 Everything here is imported on first use: ``import adu_core`` loads neither pyarrow nor
 SQLAlchemy.
@@ -45,7 +46,7 @@ if TYPE_CHECKING:
     )
     from adu_core.services.context import Context
     from adu_core.services.exports import open_export
-    from adu_core.services.notebook import discover, export, jobs
+    from adu_core.services.notebook import discover, export, jobs, load
 
 #: public name -> (module, attribute), imported when first used
 _LAZY: dict[str, tuple[str, str]] = {
@@ -68,6 +69,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "export": ("adu_core.services.notebook", "export"),
     "discover": ("adu_core.services.notebook", "discover"),
     "jobs": ("adu_core.services.notebook", "jobs"),
+    "load": ("adu_core.services.notebook", "load"),
     "open_export": ("adu_core.services.exports", "open_export"),
 }
 
@@ -87,6 +89,7 @@ __all__ = [
     "discover",
     "export",
     "jobs",
+    "load",
     "open_export",
     "verify",
 ]

@@ -14,19 +14,29 @@ import fnmatch
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
-import pyarrow as pa
-import yaml
 
 from adu_core.errors import UsageError
+from adu_core.lazy import lazy_module
 from adu_core.secrets import redact_url
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+    import yaml
+else:  # imported when data moves or a YAML spec is read: `adu --help` needs neither
+    pa = lazy_module("pyarrow")
+    yaml = lazy_module("yaml")
 
 #: Field metadata key holding the source type of a column, e.g. ``numeric(20,6)``.
 SOURCE_TYPE_KEY = b"adu.source_type"
 #: Field metadata key holding how a value that Arrow cannot hold natively was encoded.
 ENCODING_KEY = b"adu.encoding"
+
+
+#: what a job does: ``export`` a database to files, ``load`` an export into a database.
+JOB_KINDS = ("export", "load")
 
 
 class JobStatus(str, Enum):
@@ -249,6 +259,23 @@ def _is_pattern(text: str) -> bool:
     return any(ch in text for ch in "*?[")
 
 
+def _cursors(value: Any) -> dict[str, str]:
+    """``{"schema.table": column}`` from a mapping or ``schema.table=column`` strings."""
+    if value is None:
+        return {}
+    if isinstance(value, Mapping):
+        return {str(k): str(v) for k, v in value.items()}
+    return dict(parse_cursor(str(v)) for v in _tuple(value))
+
+
+def parse_cursor(text: str) -> tuple[str, str]:
+    """``("schema.table", "column")`` of ``schema.table=column`` (``--cursor``)."""
+    table, sep, column = text.rpartition("=")
+    if not sep or "." not in table or not column:
+        raise UsageError(f"a cursor is schema.table=COLUMN, got {text!r}")
+    return table, column
+
+
 def _tuple(value: Any) -> tuple[str, ...]:
     if value is None:
         return ()
@@ -288,6 +315,14 @@ class JobSpec:
         writes only what DuckDB, polars, pandas and Spark all read without changing a
         value; ``exact`` keeps the richer Parquet logical types (UUID, TIME, decimals
         beyond precision 38). Recorded in the manifest.
+    :param kind: ``export`` (a database to files) or ``load`` (``adu load``: ``source`` is a
+        verified export directory, ``target`` a database URL or ``@name``, ``sink`` the load
+        sink, ``sink_options`` its ``if_exists`` and ``schema_map``).
+    :param cursors: ``{"schema.table": column}``: tables exported with a cursor column
+        (monotonically increasing); the manifest records each one's watermark.
+    :param after: this job is a delta: an export directory (verified first) or ``last``
+        (the last export of this source recorded in the job store); only rows whose
+        cursor is past the previous watermark are read.
     """
 
     source: str
@@ -305,12 +340,22 @@ class JobSpec:
     name: str | None = None
     retry: bool = False
     profile: str = "portable"
+    kind: str = "export"
+    cursors: Mapping[str, str] = attrs.field(factory=dict)
+    after: str | None = None
 
     def __attrs_post_init__(self) -> None:
         if self.parallel < 1:
             raise UsageError("parallel must be at least 1")
         if self.profile not in PROFILES:
             raise UsageError(f"profile must be one of: {', '.join(PROFILES)} (got {self.profile!r})")
+        if self.kind not in JOB_KINDS:
+            raise UsageError(f"job kind must be one of: {', '.join(JOB_KINDS)}")
+        for table, column in self.cursors.items():
+            if not isinstance(table, str) or "." not in table or not isinstance(column, str) or not column:
+                raise UsageError(f"a cursor is schema.table=column, got {table!r}={column!r}")
+        if self.after is not None and not str(self.after).strip():
+            raise UsageError("after: an export directory or 'last'")
 
     @property
     def is_retry(self) -> bool:
@@ -318,9 +363,25 @@ class JobSpec:
         flag existed: ``retry_tables`` alone)."""
         return self.retry or bool(self.retry_tables)
 
+    @property
+    def is_load(self) -> bool:
+        """An ``adu load`` job (its target is a database)."""
+        return self.kind == "load"
+
+    @property
+    def database(self) -> str:
+        """The URL (or ``@name``) of the database the job talks to: the source of an
+        export, the target of a load."""
+        return self.target if self.is_load else self.source
+
     def redacted(self) -> JobSpec:
-        """The spec with the password removed from the source URL: the stored form."""
-        return attrs.evolve(self, source=redact_url(self.source, mask=""))
+        """The spec with the password removed from the source URL (and from the target
+        URL of a load): the stored form."""
+        return attrs.evolve(
+            self,
+            source=redact_url(self.source, mask=""),
+            target=redact_url(self.target, mask="") if self.is_load else self.target,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         spec = self.redacted()
@@ -344,6 +405,9 @@ class JobSpec:
             "retry": spec.retry,
             "name": spec.name,
             "profile": spec.profile,
+            "kind": spec.kind,
+            "cursors": dict(spec.cursors),
+            "after": spec.after,
         }
 
     @classmethod
@@ -377,6 +441,9 @@ class JobSpec:
             retry=bool(data.get("retry", False)),
             name=data.get("name"),
             profile=str(data.get("profile") or "portable"),
+            kind=str(data.get("kind") or "export"),
+            cursors=_cursors(data.get("cursors")),
+            after=str(data["after"]) if data.get("after") is not None else None,
         )
 
     def to_json(self) -> str:

@@ -10,10 +10,17 @@ method   path                            role      what
 GET      /api/jobs?status=&limit=&offset= viewer   jobs, newest first, and the total
 POST     /api/jobs                       operator  queue a job: a JobSpec as JSON, plus
                                                    optional ``password``; 201 with the job
+                                                   (incremental: ``cursors``
+                                                   ``{"s.t": "column"}``, ``after``
+                                                   ``"last"`` or an export directory)
 GET      /api/jobs/<id>                  viewer    the job with its tables
 POST     /api/jobs/<id>/cancel           operator  ask a queued or running job to stop
 POST     /api/jobs/<id>/retry            operator  queue the failed tables again
                                                    (optional ``password``)
+POST     /api/loads                      operator  queue a load: ``{"directory": DIR or
+                                                   "export_job": ID, "target": "@name",
+                                                   "if_exists", "tables", "schema_map"}``;
+                                                   201 with the job
 POST     /api/discover                   operator  ``{"source": url-or-@name, "password",
                                                    "source_options"}``: the tables of a source
 GET      /api/me                         viewer    who am I (user name and role)
@@ -84,6 +91,31 @@ def list_jobs() -> Any:
 def create_job() -> Any:
     spec, password = services.spec_from_json(_body())
     job_id = services.submit(spec, password=password)
+    return jsonify(_job(jobs.get(ctx(), job_id))), 201, {"Location": url_for("api.show_job", job_id=job_id)}
+
+
+@bp.route("/loads", methods=["POST"])
+@role_required("operator")
+def create_load() -> Any:
+    data = _body()
+    directory = data.get("directory")
+    if data.get("export_job") is not None:
+        export_job = load_job(str(data["export_job"]))
+        if export_job.spec.is_load:
+            raise UsageError("export_job names a load job, not an export")
+        directory = export_job.target
+    if not isinstance(directory, str) or not directory.strip():
+        raise UsageError("give 'directory' (an export directory) or 'export_job' (an export job's id)")
+    target = data.get("target")
+    if not isinstance(target, str):
+        raise UsageError("give 'target': the @name of a named connection")
+    if_exists = data.get("if_exists", "fail")
+    if not isinstance(if_exists, str):
+        raise UsageError("if_exists must be a string")
+    spec = services.load_spec_from(
+        directory, target, if_exists=if_exists, tables=data.get("tables"), schema_map=data.get("schema_map")
+    )
+    job_id = services.submit_load(spec)
     return jsonify(_job(jobs.get(ctx(), job_id))), 201, {"Location": url_for("api.show_job", job_id=job_id)}
 
 

@@ -13,10 +13,13 @@ from typing import Any
 
 from adu_core.errors import UsageError
 from adu_core.services.exports import Export, ManifestError, browse_export, verify_export
-from flask import Blueprint, abort, render_template
+from adu_core.services.loads import IF_EXISTS
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 from flask_wtf import FlaskForm
 
-from adu_web.auth import require_login
+from adu_web import services
+from adu_web.auth import require_login, role_required
 from adu_web.views_common import int_arg, load_job
 
 log = logging.getLogger("adu.web")
@@ -32,8 +35,21 @@ class VerifyForm(FlaskForm):  # type: ignore[misc]
     pass
 
 
-def _root(target: str) -> Path:
-    return Path(target).resolve()
+class LoadForm(FlaskForm):  # type: ignore[misc]
+    """ "Load into…": the CSRF token; target and --if-exists come from the request."""
+
+
+def _load_targets() -> list[str]:
+    """Named connections an operator may load into (the web takes no database URL)."""
+    if not current_user.is_authenticated or not current_user.can("operator"):
+        return []
+    refs, _error = services.connection_refs()
+    return [ref.name for ref in refs]
+
+
+def _root(job: Any) -> Path:
+    """The export directory of a job: an export's output, or the export a load read."""
+    return Path(job.spec.source if job.spec.is_load else job.target).resolve()
 
 
 def open_browser(root: Path) -> tuple[Export | None, str | None, bool]:
@@ -59,19 +75,23 @@ def _page(job: Any, root: Path, report: Any = None) -> Any:
         signed=export is not None and export.signed,
         form=VerifyForm(),
         report=report,
+        load_form=LoadForm(),
+        load_targets=[] if job.spec.is_load or export is None else _load_targets(),
+        if_exists_choices=IF_EXISTS,
+        directory=root,
     )
 
 
 @bp.route("/job/<jobid:job_id>/export")
 def show(job_id: str) -> Any:
     job = load_job(job_id)
-    return _page(job, _root(job.target))
+    return _page(job, _root(job))
 
 
 @bp.route("/job/<jobid:job_id>/export/verify", methods=["POST"])
 def verify(job_id: str) -> Any:
     job = load_job(job_id)
-    root = _root(job.target)
+    root = _root(job)
     export, _error, _present = open_browser(root)
     return _page(job, root, verify_export(root) if export else None)
 
@@ -79,7 +99,7 @@ def verify(job_id: str) -> Any:
 @bp.route("/job/<jobid:job_id>/export/table/<int:index>")
 def preview(job_id: str, index: int) -> Any:
     job = load_job(job_id)
-    export, error, present = open_browser(_root(job.target))
+    export, error, present = open_browser(_root(job))
     if export is None:
         # no manifest: nothing to show; a manifest that cannot be used: bad data, refused
         abort(400 if present else 404, description=error or "No manifest.")
@@ -108,3 +128,24 @@ def preview(job_id: str, index: int) -> Any:
     return render_template(
         "preview.html", job=job, entry=entry, index=index, columns=columns, rows=rows, limit=limit, problem=problem
     )
+
+
+@bp.route("/job/<jobid:job_id>/export/load", methods=["POST"])
+@role_required("operator")
+def load(job_id: str) -> Any:
+    """Queue a load of this job's export into a named connection."""
+    job = load_job(job_id)
+    if job.spec.is_load:
+        abort(400, description="This job is a load, not an export.")
+    if not LoadForm().validate_on_submit():
+        abort(400, description="The form expired; reload the page.")
+    target = "@" + request.form.get("target", "").lstrip("@")
+    if_exists = request.form.get("if_exists", "fail")
+    try:
+        spec = services.load_spec_from(str(_root(job)), target, if_exists=if_exists)
+        new_id = services.submit_load(spec)
+    except UsageError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("exports.show", job_id=job.id))
+    flash(f"Load into {target} queued.", "info")
+    return redirect(url_for("jobs.show", job_id=new_id))

@@ -37,10 +37,12 @@ def _context(job_id: str) -> dict[str, Any]:
     return {
         "job": job,
         "tables": tables,
+        "ran_on": jobs.workers_by_table(ctx(), job.id),
         "counts": counts,
         "active": job.status in ACTIVE,
         "events": jobs.events(ctx(), job.id, limit=50),
         "config": job.spec.to_dict(),
+        "link": jobs.chain_link(ctx(), job.id),
     }
 
 

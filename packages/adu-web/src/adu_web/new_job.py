@@ -13,7 +13,7 @@ from itertools import groupby
 from typing import Any
 
 from adu_core.errors import UsageError
-from adu_core.models import PROFILES, JobSpec, TableInfo, TableSelection
+from adu_core.models import PROFILES, JobSpec, TableInfo, TableSelection, parse_cursor
 from adu_core.options import parse_option_lines
 from adu_core.secrets import redact_url
 from adu_core.services.plugins import source_component
@@ -64,6 +64,13 @@ class NewJobForm(FlaskForm):  # type: ignore[misc]
         description="portable: every file opens in DuckDB, polars, pandas and Spark; exact: Parquet UUID, TIME"
         " and wide decimals for readers that have them.",
     )
+    cursors = TextAreaField(
+        "Cursor columns",
+        validators=[Optional(), Length(max=4000)],
+        description="Incremental exports: one schema.table=COLUMN per line (a monotonically increasing column); "
+        "the manifest records where each one stood.",
+    )
+    after_last = BooleanField("Delta: only the rows past the last export of this source (its watermarks)")
 
     def source(self) -> str:
         conn = self.connection.data or ""
@@ -209,5 +216,7 @@ def _submit(form: NewJobForm) -> str:
         overwrite=bool(form.overwrite.data),
         name=form.name.data or None,
         profile=form.profile.data or "portable",
+        cursors=dict(parse_cursor(line.strip()) for line in (form.cursors.data or "").splitlines() if line.strip()),
+        after="last" if form.after_last.data else None,
     )
     return services.submit(spec, password=form.password.data or None)

@@ -25,6 +25,7 @@ __all__ = [
     "ConnectionRef",
     "connection_refs",
     "discover",
+    "load_spec_from",
     "spec_from_json",
     "split_password",
     "submit",
@@ -59,6 +60,30 @@ def submit(spec: JobSpec, *, password: str | None) -> str:
     if not 1 <= spec.parallel <= MAX_PARALLEL:
         raise UsageError(f"parallel must be between 1 and {MAX_PARALLEL}")
     return jobs.submit(ctx(), spec, actor=actor(), password=password)
+
+
+def load_spec_from(
+    directory: str, target: str, *, if_exists: str = "fail", tables: Any = None, schema_map: Any = None
+) -> JobSpec:
+    """A load job from a form or an API body; the web loads only into named connections
+    (:func:`adu_core.services.policy.check_remote_load`, applied when it is submitted)."""
+    from adu_core.services import loads
+
+    target = (target or "").strip()
+    if not target.startswith("@"):
+        raise UsageError("a load from the web goes into a named connection (@name); ask an admin to add one")
+    if tables is not None and (not isinstance(tables, list) or not all(isinstance(t, str) for t in tables)):
+        raise UsageError("tables must be a list of schema.table names")
+    if schema_map is not None and not isinstance(schema_map, dict):
+        raise UsageError("schema_map must be an object: source schema -> target schema")
+    return loads.load_spec(ctx(), directory, target, tables=tables or (), schema_map=schema_map, if_exists=if_exists)
+
+
+def submit_load(spec: JobSpec) -> str:
+    """Queue a load job for a worker; its id (a named connection keeps its own credential)."""
+    from adu_core.services import loads
+
+    return loads.submit_load(ctx(), spec, actor=actor())
 
 
 def spec_from_json(data: Mapping[str, Any]) -> tuple[JobSpec, str | None]:

@@ -1,4 +1,4 @@
-"""Registers the Parquet sink with ADU.
+"""Registers the Parquet sink, and the export source the far side loads from, with ADU.
 
 Imported whenever plugins load (``adu --help`` included): the sink's module (pyarrow's
 Parquet writer) is imported only when the hook runs.
@@ -7,7 +7,7 @@ Parquet writer) is imported only when the hook runs.
 from __future__ import annotations
 
 from adu_core.plugin import hookimpl
-from adu_core.plugin.components import RegisterSink
+from adu_core.plugin.components import RegisterSink, RegisterSource
 
 
 @hookimpl
@@ -16,3 +16,11 @@ def adu_register_sinks(register: RegisterSink) -> None:
     from adu_parquet.sink import ParquetSink
 
     register(ParquetSink)
+
+
+@hookimpl
+def adu_register_sources(register: RegisterSource) -> None:
+    """The ``export`` source: an ADU export directory, verified first (``adu load``)."""
+    from adu_parquet.exportsource import ExportSource
+
+    register(ExportSource)

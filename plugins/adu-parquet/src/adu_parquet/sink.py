@@ -109,6 +109,10 @@ def _exchange(a: Path, b: Path) -> bool:
     return bool(rc == 0)
 
 
+#: above this many folders to flush, :meth:`ParquetSink.finalize` flushes the file system
+SYNCFS_FOLDERS = 32
+
+
 def _syncfs(path: Path) -> bool:
     """Flush the whole file system holding ``path`` at once (Linux ``syncfs``)."""
     try:
@@ -293,6 +297,9 @@ class ParquetSink(Sink):
             os.replace(self.root / name, aside / name)
         _fsync_dir(self.root)
 
+    def shared_directory(self) -> Path | None:
+        return self.staging
+
     # -- worker -------------------------------------------------------------------------
 
     def _table_staging(self, table: TableInfo) -> Path:
@@ -380,7 +387,9 @@ class ParquetSink(Sink):
         rel = table_dir(table.schema, table.name)
         published = self._publish_group(data, rel, file_schema(table, self.job_id))
         published_q = self._publish_group(quarantined, f"{QUARANTINE}/{rel}", None)
-        shutil.rmtree(self._table_staging(table), ignore_errors=True)
+        # the table's (now empty) staging folder goes with the job's in close(): an rmdir
+        # here waits for the file system's journal while the workers fsync their files
+        # (1.2 s of the coordinator's time over 200 small tables)
         return published, published_q
 
     def discard_table(self, table: TableInfo) -> None:
@@ -390,7 +399,10 @@ class ParquetSink(Sink):
 
     def finalize(self, manifest: Manifest, *, sign_key: str | None = None) -> str:
         key = signing.load_private_key(sign_key) if sign_key else None  # fail before writing
-        if self._unsynced and not _syncfs(self.root):
+        # a few folders: an fsync each; many (hundreds of small tables): one syncfs, which
+        # also waits for every other writer's dirty pages on that file system
+        many = len(self._unsynced) > SYNCFS_FOLDERS
+        if self._unsynced and not (many and _syncfs(self.root)):
             for folder in sorted(self._unsynced):
                 _fsync_dir(folder)
         self._unsynced.clear()

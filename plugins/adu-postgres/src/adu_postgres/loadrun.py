@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import queue
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -104,8 +104,10 @@ def _load_parts(
     stop: threading.Event,
     batch_rows: int,
     text_format: bool | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> None:
-    """One connection's work: take parts until none is left (or another thread failed)."""
+    """One connection's work: take parts until none is left (or another thread failed).
+    ``progress`` is called with the rows of each batch sent."""
     conn = None
     try:
         conn = connect(load.url, load.options, application_name="adu load")
@@ -139,6 +141,8 @@ def _load_parts(
                             writer.abort()
                             return
                         writer.write(batch)
+                        if progress is not None:
+                            progress(batch.num_rows)
                 writer.close()
             except BaseException:
                 writer.abort()
@@ -163,12 +167,17 @@ def load_table(
     expected_rows: int | None = None,
     batch_rows: int = DEFAULT_BATCH_ROWS,
     text_format: bool | None = None,
+    cancel: Any = None,
+    progress: Callable[[int], None] | None = None,
 ) -> LoadResult:
     """Load ``table`` from its Parquet ``files`` into the PostgreSQL database at ``url``.
 
     :param parallel: connections COPYing into the staging table at once.
     :param expected_rows: the row count the export recorded (checked before publishing).
     :param text_format: force COPY's text format (see :class:`PartitionLoad`).
+    :param cancel: an event-like object (``is_set()``): set, the load stops, the target
+        unchanged (:class:`~adu_core.errors.Cancelled`).
+    :param progress: called (from the loading threads) with the rows of each batch sent.
     :raises LoadError: the load failed; the target is as it was.
     """
     data_schema = pq.read_schema(files[0]) if files else None
@@ -201,16 +210,25 @@ def load_table(
         stop = threading.Event()
         threads = [
             threading.Thread(
-                target=_load_parts, args=(load, todo, errors, stop, batch_rows, text_format), name=f"adu-load-{i}"
+                target=_load_parts,
+                args=(load, todo, errors, stop, batch_rows, text_format, progress),
+                name=f"adu-load-{i}",
             )
             for i in range(max(1, min(parallel, todo.qsize())))
         ]
         for t in threads:
             t.start()
         for t in threads:
-            t.join()
+            while t.is_alive():
+                t.join(0.2)
+                if cancel is not None and cancel.is_set():
+                    stop.set()
         if errors:
             raise errors[0]
+        if cancel is not None and cancel.is_set():
+            from adu_core.errors import Cancelled
+
+            raise Cancelled(f"loading {load.label} was cancelled; the target is unchanged")
         return load.publish(expected_rows=expected_rows)
     except BaseException:
         load.discard()

@@ -6,20 +6,28 @@ import contextlib
 import datetime as dt
 import logging
 from collections.abc import Iterator, Mapping
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import pyarrow as pa
 from adu_core.errors import Cancelled, SourceError, UsageError
+from adu_core.lazy import lazy_module
 from adu_core.models import Partition, SourceInfo, TableInfo
 from adu_core.plugin.components import CancelToken, Source
 from adu_core.plugin.options import Option
 from adu_core.secrets import redact_url
-from vertica_python import errors as verrors
 
-from adu_vertica import catalog
-from adu_vertica.connect import connect, connection_options, source_error
-from adu_vertica.decode import ConnectionLost, WireError, stream_query
 from adu_vertica.types import HASH_SPACE, parse_type, quote_ident, select_expr
+
+if TYPE_CHECKING:
+    from vertica_python import errors as verrors
+
+    from adu_vertica import catalog, decode
+    from adu_vertica import connect as vconnect
+else:  # vertica-python is imported when a Vertica URL is opened, not when plugins load
+    verrors = lazy_module("vertica_python.errors")
+    catalog = lazy_module("adu_vertica.catalog")
+    decode = lazy_module("adu_vertica.decode")
+    vconnect = lazy_module("adu_vertica.connect")
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +81,7 @@ class VerticaSource(Source):
         self.infinity = str(self.options.get("infinity", "error"))
         if self.infinity not in ("error", "null", "clamp"):
             raise UsageError("infinity must be error, null or clamp")
-        connection_options(url, self.options)  # validate the URL early (and remember the secret)
+        vconnect.connection_options(url, self.options)  # validate the URL early (and remember the secret)
         self._conn: Any = None
         self._server_version: str | None = None
 
@@ -83,7 +91,7 @@ class VerticaSource(Source):
     # ----------------------------------------------------------------- connections
     def _connection(self) -> Any:
         if self._conn is None or self._conn.closed():
-            self._conn = connect(self.url, self.options)
+            self._conn = vconnect.connect(self.url, self.options)
             self._server_version = str(self._conn.parameters.get("server_version") or "") or None
         return self._conn
 
@@ -103,7 +111,7 @@ class VerticaSource(Source):
         try:
             return catalog.discover(conn, include_views=include_views)
         except verrors.Error as e:
-            raise source_error(e, "discovery from v_catalog failed") from None
+            raise vconnect.source_error(e, "discovery from v_catalog failed") from None
 
     @contextlib.contextmanager
     def snapshot(self) -> Iterator[dict[str, Any]]:
@@ -119,7 +127,7 @@ class VerticaSource(Source):
         try:
             rows = catalog.query(conn, EPOCH_SQL)
         except verrors.Error as e:
-            raise source_error(e, "cannot read the current epoch") from None
+            raise vconnect.source_error(e, "cannot read the current epoch") from None
         current = int(rows[0][0])
         yield {"epoch": current - 1, "taken_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
 
@@ -176,7 +184,7 @@ class VerticaSource(Source):
         try:
             lo, hi = catalog.query(self._connection(), sql)[0]
         except verrors.Error as e:
-            raise source_error(e, f"{table.qualified_name}: cannot plan key ranges") from None
+            raise vconnect.source_error(e, f"{table.qualified_name}: cannot plan key ranges") from None
         if lo is None or hi is None or hi <= lo:
             return []
         step = max(1, (hi - lo + target) // target)
@@ -242,12 +250,12 @@ class VerticaSource(Source):
         vtypes = [parse_type(c.source_type) for c in table.columns]
         what = f"{partition.label}"
         try:
-            conn = connect(self.url, self.options)
+            conn = vconnect.connect(self.url, self.options)
         except SourceError as e:
             raise SourceError(str(e), sqlstate=e.sqlstate, retryable=e.sqlstate != "28000") from None
         cancelled = False
         try:
-            for batch in stream_query(
+            for batch in decode.stream_query(
                 conn,
                 sql,
                 schema,
@@ -260,9 +268,9 @@ class VerticaSource(Source):
                 if cancel.is_set():
                     break
             cancelled = cancel.is_set()
-        except WireError as e:
-            raise source_error(e, what, epoch=int(epoch) if epoch is not None else None) from None
-        except (ConnectionLost, verrors.ConnectionError, OSError) as e:
+        except decode.WireError as e:
+            raise vconnect.source_error(e, what, epoch=int(epoch) if epoch is not None else None) from None
+        except (decode.ConnectionLost, verrors.ConnectionError, OSError) as e:
             raise SourceError(f"{what}: connection to Vertica lost mid-export ({e})", retryable=True) from None
         except (ValueError, pa.ArrowException, verrors.Error) as e:
             raise SourceError(f"{what}: cannot decode the result: {e}") from None

@@ -4,7 +4,7 @@ the worker pool), recorded in the store."""
 from __future__ import annotations
 
 import click
-from adu_core.models import PROFILES, JobSpec, TableSelection
+from adu_core.models import PROFILES, JobSpec, TableSelection, parse_cursor
 from adu_core.options import parse_options
 from adu_core.secrets import url_password
 from adu_core.services import jobs, running
@@ -53,6 +53,19 @@ from adu_cli.results import exit_unless_succeeded, run_and_show
     help="Far-side profile: portable (DuckDB, polars, pandas and Spark read every file) or exact"
     " (Parquet UUID, TIME and wide decimals). See the README's reader matrix.",
 )
+@click.option(
+    "--cursor",
+    "cursors",
+    multiple=True,
+    metavar="S.T=COLUMN",
+    help="A monotonically increasing column of table S.T (repeatable): the manifest records its watermark.",
+)
+@click.option(
+    "--after",
+    metavar="DIR|last",
+    help="A delta: only rows past the watermarks of export DIR (verified first), or of the last export of "
+    "this source in the job store.",
+)
 @click.option("--views", is_flag=True, help="Also select views and materialized views.")
 @click.option("--foreign", is_flag=True, help="Also select foreign tables.")
 @click.option("--name", help="A label for the job.")
@@ -81,6 +94,8 @@ def command(
     sink_opts: tuple[str, ...],
     source_opts: tuple[str, ...],
     profile: str,
+    cursors: tuple[str, ...],
+    after: str | None,
     views: bool,
     foreign: bool,
     name: str | None,
@@ -111,6 +126,8 @@ def command(
         sign_key=os.path.abspath(sign_key) if sign_key else None,
         name=name,
         profile=profile,
+        cursors=dict(parse_cursor(c) for c in cursors),
+        after=after if after is None or after.strip().lower() == "last" else os.path.abspath(after),
     )
     if queue_only:
         _submit(env, spec, as_json)

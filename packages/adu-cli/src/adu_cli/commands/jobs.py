@@ -54,10 +54,19 @@ def show(env: Env, job_id: str, as_json: bool) -> None:
     """One job: configuration, tables, validation and errors."""
     job = job_service.get(env.ctx, job_id)
     tables = job_service.tables(env.ctx, job.id)
+    link = job_service.chain_link(env.ctx, job.id)
     if as_json:
         echo_json(
             {
                 "job": job.to_dict(),
+                "chain": None
+                if link is None
+                else {
+                    "manifest_sha256": link.manifest_sha256,
+                    "previous_sha256": link.previous_sha256,
+                    "position": link.position,
+                    "watermarks": {k: {"column": c, "value": v} for k, (c, v) in link.watermarks.items()},
+                },
                 "tables": [t.to_dict() for t in tables],
                 "partitions": [p.to_dict() for p in job_service.partitions(env.ctx, job.id)],
                 "events": [e.to_dict() for e in job_service.events(env.ctx, job.id)],
@@ -75,13 +84,25 @@ def show(env: Env, job_id: str, as_json: bool) -> None:
     )
     if job.manifest_path:
         click.echo(f"  manifest {job.manifest_path}")
+    if link is not None:
+        where = (
+            "a full export (the base of a chain)"
+            if link.previous_sha256 is None
+            else f"delta {link.position} after manifest {link.previous_sha256[:16]}…"
+        )
+        marks = ", ".join(f"{k}.{c} = {v!r}" for k, (c, v) in link.watermarks.items())
+        click.echo(f"  chain    {where}; manifest {link.manifest_sha256[:16]}…")
+        click.echo(f"  marks    {marks}")
     if job.error:
         click.echo(f"  error    {job.error.get('message')}")
+    ran_on = job_service.workers_by_table(env.ctx, job.id)
     for t in tables:
         click.echo(
             f"\n  {t.qualified_name}: {t.status.value}, {t.rows:,} rows, {human_bytes(t.bytes)}, "
             f"{t.partitions_done}/{t.partitions_total} partition(s), {human_duration(t.duration)}"
         )
+        if ran_on.get(t.qualified_name):
+            click.echo("    ran on " + ", ".join(f"{w} ({n})" for w, n in ran_on[t.qualified_name]))
         if t.error:
             ctx = ", ".join(f"{k}={v}" for k, v in (t.error.get("context") or {}).items())
             state = f" [SQLSTATE {t.error['sqlstate']}]" if t.error.get("sqlstate") else ""

@@ -15,11 +15,47 @@ by where its code runs:
 
 from __future__ import annotations
 
-from adu_core.engine.errors import error_info
-from adu_core.engine.executors import choose_executor
-from adu_core.engine.partition import PartitionProgress, PartitionRuntime, PartitionTask, WorkerCaches, run_partition
-from adu_core.engine.progress import Progress, ProgressCallback
-from adu_core.engine.runner import run_job, submit_and_run
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from adu_core.engine.errors import error_info
+    from adu_core.engine.executors import choose_executor
+    from adu_core.engine.partition import (
+        PartitionProgress,
+        PartitionRuntime,
+        PartitionTask,
+        WorkerCaches,
+        run_partition,
+    )
+    from adu_core.engine.progress import Progress, ProgressCallback
+    from adu_core.engine.runner import run_job, submit_and_run
+
+#: name -> the submodule that defines it; imported on first use, so importing one
+#: submodule (the built-in executors' plugin, when plugins load) does not import the
+#: runner, the store and SQLAlchemy
+_WHERE = {
+    "error_info": "errors",
+    "choose_executor": "executors",
+    "PartitionProgress": "partition",
+    "PartitionRuntime": "partition",
+    "PartitionTask": "partition",
+    "WorkerCaches": "partition",
+    "run_partition": "partition",
+    "Progress": "progress",
+    "ProgressCallback": "progress",
+    "run_job": "runner",
+    "submit_and_run": "runner",
+}
+
+
+def __getattr__(name: str) -> Any:
+    where = _WHERE.get(name)
+    if where is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(f"{__name__}.{where}"), name)
+
 
 __all__ = [
     "PartitionProgress",

@@ -30,8 +30,7 @@ from adu_core.engine.partition import (
 )
 from adu_core.logs import job_logging, job_thread
 from adu_core.models import PartitionResult
-from adu_core.plugin import hookimpl
-from adu_core.plugin.components import CancelToken, Executor, ExecutorContext, RegisterExecutor, Source
+from adu_core.plugin.components import CancelToken, Executor, ExecutorContext, Source
 from adu_core.plugin.manager import Plugins, PluginSet, get_plugins
 from adu_core.secrets import remember_secret
 
@@ -233,9 +232,3 @@ class ProcessExecutor(Executor):
         self._pool.shutdown(wait=True, cancel_futures=True)
         self._messages.close()
         self._messages.join_thread()
-
-
-@hookimpl
-def adu_register_executors(register: RegisterExecutor) -> None:
-    register(ThreadExecutor)
-    register(ProcessExecutor)

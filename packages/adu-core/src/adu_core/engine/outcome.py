@@ -28,7 +28,7 @@ from adu_core.engine.completion import Earlier
 from adu_core.engine.errors import error_info, quiet
 from adu_core.engine.recorder import BufferedRecorder
 from adu_core.errors import StoreUnavailable, UsageError
-from adu_core.manifest import table_entry
+from adu_core.manifest import Manifest, ManifestPrevious, table_entry
 from adu_core.models import (
     ErrorInfo,
     JobResult,
@@ -107,6 +107,8 @@ class Outcome:
         self.recorder = recorder
         self.log = logger
         self.worker_id = worker_id
+        #: the export a delta continues (set by the runner before any data moves)
+        self.previous: ManifestPrevious | None = None
 
     # -- partitions and tables ---------------------------------------------------------
 
@@ -362,7 +364,7 @@ class Outcome:
 
     def _write_manifest(self, sink: Sink, runs: Sequence[TableRun], source: SourceInfo, earlier: Earlier) -> str:
         from adu_core import __version__
-        from adu_core.manifest import build_manifest, merge_manifest
+        from adu_core.manifest import build_manifest, link_manifest, merge_manifest
 
         # failed tables are listed too (no rows, no files, their error), so the far side's
         # verify reports them missing instead of taking a partial export for a whole one
@@ -394,4 +396,33 @@ class Outcome:
         )
         if self.spec.is_retry:
             manifest = merge_manifest({"tables": list(earlier.entries.values()), "runs": earlier.runs}, manifest)
-        return sink.finalize(manifest, sign_key=self.spec.sign_key)
+        manifest = link_manifest(manifest, self.previous)
+        path = sink.finalize(manifest, sign_key=self.spec.sign_key)
+        if manifest.watermarks:
+            self._record_link(path, manifest)
+        return path
+
+    def _record_link(self, path: str, manifest: Manifest) -> None:
+        """Record the export's watermarks in the job store (``--after last`` continues from
+        them); a failure is logged, never a failure of the export."""
+        import hashlib
+        from pathlib import Path
+
+        try:
+            sha = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+            link = self.store.record_watermarks(  # retried through an outage by the store itself
+                self.job_id,
+                source=self.spec.source,
+                target=self.spec.target,
+                manifest_sha256=sha,
+                previous_sha256=manifest.previous.manifest_sha256 if manifest.previous else None,
+                watermarks={k: (w.column, w.value) for k, w in (manifest.watermarks or {}).items()},
+            )
+            self.log.info(
+                "chain: manifest %s… at position %d (%s)",
+                sha[:16],
+                link.position,
+                f"delta after {link.previous_sha256[:16]}…" if link.previous_sha256 else "a full export: a new base",
+            )
+        except Exception as exc:  # noqa: BLE001 - the export itself is written
+            self.log.error("the watermarks could not be recorded in the job store: %s", exc)

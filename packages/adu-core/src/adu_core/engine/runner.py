@@ -33,6 +33,7 @@ from adu_core.connections import resolve_source
 from adu_core.engine.completion import Earlier, earlier_tables
 from adu_core.engine.errors import error_info, quiet
 from adu_core.engine.executors import choose_executor
+from adu_core.engine.incremental import CursorPlan, plan_cursors, resolve_previous, with_cursors
 from adu_core.engine.lease import JobLease
 from adu_core.engine.outcome import Outcome, TableRun
 from adu_core.engine.partition import PartitionProgress, PartitionTask
@@ -101,6 +102,20 @@ def run_job(
     plugins = plugins or get_plugins()
     job = store.get_job(job_id)
     with job_logging(settings.job_log_path(job.id), job.id, settings.log_level), signals.recording():
+        if job.spec.is_load:
+            from adu_core.engine.loading import run_load
+
+            return run_load(
+                store,
+                job.id,
+                job.spec,
+                settings=settings,
+                plugins=plugins,
+                password=password if password is not None else store.job_secret(job.id),
+                on_progress=on_progress,
+                worker_id=worker_id or job.worker_id,
+                shutdown=shutdown,
+            )
         runner = JobRunner(
             store,
             job.id,
@@ -190,6 +205,8 @@ class JobRunner:
                 from adu_core.signing import load_private_key
 
                 load_private_key(spec.sign_key)  # a bad key is bad input, found before any data moves
+            # a delta starts from a verified previous export: bad input before any data moves
+            self.outcome.previous = resolve_previous(spec, self.store, self.plugins)
             if spec.is_retry:
                 self.earlier = earlier_tables(self.store, self.job_id, spec, sink, self.log)
                 redo = {f"{schema}.{name}" for schema, name in self.earlier.redo} | set(spec.retry_tables)
@@ -204,6 +221,8 @@ class JobRunner:
             self.read_options = job_reader_options(spec, self.plugins.source_class(url))
             source = self.plugins.open_source(url, self.read_options)
             discovered, selected = plan_tables(source, spec)
+            cursor_plan = plan_cursors(spec, source, selected, self.outcome.previous)
+            self._say_delta(cursor_plan)
             found = {t.qualified_name for t in selected}
             self.earlier.vanished = {k for k in self.earlier.redo if f"{k[0]}.{k[1]}" not in found}
             # rules are checked against every table of the source: a shared rules file may
@@ -214,6 +233,8 @@ class JobRunner:
             if selected:
                 with source.snapshot() as token:
                     self.source_info = attrs.evolve(base_info, consistency=dict(token))
+                    # watermarks are read in the job's snapshot, like the rows
+                    selected = with_cursors(source, selected, cursor_plan, token, self.log)
                     self._plan(source, selected, validators)
                     self._run_partitions(url, token, source, sink)
             else:
@@ -247,6 +268,16 @@ class JobRunner:
                 raise JobFailed(self._gave_up_message())
             raise JobLost(f"job {self.job_id} was taken back from this run (its lease expired); nothing more written")
         return self.outcome.finish(runs, sink, self.source_info, earlier=self.earlier)
+
+    def _say_delta(self, plan: CursorPlan) -> None:
+        previous = self.outcome.previous
+        if previous is None:
+            return
+        self.log.info(
+            "delta after manifest %s…: %d table(s) by cursor", previous.manifest_sha256[:16], len(plan.cursors)
+        )
+        if plan.whole:
+            self.log.warning("delta: no cursor column, exported whole: %s", ", ".join(plan.whole))
 
     def _recorded_source(self) -> SourceInfo:
         """The source as the job's earlier attempt recorded it (a retry that reads nothing)."""

@@ -2,7 +2,7 @@
 
 ``DIR/manifest.json`` is written last, by :func:`write_manifest` (the sink calls it from
 ``finalize``), and read by :func:`load_manifest`; :class:`Manifest` is its typed form.
-Its content (format version 1)::
+Its content (format version 1; a delta is version 2)::
 
     format            "adu-manifest"
     format_version    1
@@ -16,8 +16,14 @@ Its content (format version 1)::
     tables            sorted by (schema, name); each: schema, name, kind, status, job_id,
                       ddl, columns (name, source_type, arrow_type, nullable),
                       primary_key, rows, bytes, files (path relative to DIR, rows,
-                      bytes, sha256), validation (when rules ran), error (failed tables)
+                      bytes, sha256), validation (when rules ran), error (failed tables),
+                      cursor (tables with a cursor column: column, source_type, after,
+                      watermark, null_rows)
     totals            tables, rows, bytes, files
+    watermarks        (optional) {"schema.table": {column, value}}: where each table's
+                      cursor column stood in the job's snapshot (next delta starts there)
+    previous          (deltas only, format version 2) manifest_sha256 of the export this
+                      one continues, its watermarks and job_id: the link of the chain
     checksum          "sha256:<hex>" of the canonical JSON of everything else
 
 Keys are sorted and the JSON is canonical (:func:`canonical_json`), so the same export
@@ -35,26 +41,39 @@ Modules: :mod:`~adu_core.manifest.model` (the attrs classes, field checks),
 from __future__ import annotations
 
 from adu_core.manifest.arrow import comparable_type, schema_problem, type_name
-from adu_core.manifest.build import build_manifest, merge_manifest, table_entry
-from adu_core.manifest.canonical import CHECKSUM_KEY, canonical_json, checksum, is_sealed, normalize, seal
+from adu_core.manifest.build import build_manifest, link_manifest, merge_manifest, table_entry
+from adu_core.manifest.canonical import (
+    CHECKSUM_KEY,
+    canonical_json,
+    checksum,
+    is_sealed,
+    normalize,
+    seal,
+    sealed_json,
+)
 from adu_core.manifest.io import load_manifest, parse_manifest, read_manifest_bytes, write_manifest
 from adu_core.manifest.model import (
+    BASE_FORMAT_VERSION,
     FORMAT,
     FORMAT_VERSION,
     MANIFEST_NAME,
     SIGNATURE_NAME,
     Manifest,
     ManifestColumn,
+    ManifestCursor,
     ManifestError,
     ManifestFile,
+    ManifestPrevious,
     ManifestRun,
     ManifestSource,
     ManifestTable,
     ManifestTotals,
+    ManifestWatermark,
     safe_relpath,
 )
 
 __all__ = [
+    "BASE_FORMAT_VERSION",
     "CHECKSUM_KEY",
     "FORMAT",
     "FORMAT_VERSION",
@@ -62,17 +81,21 @@ __all__ = [
     "SIGNATURE_NAME",
     "Manifest",
     "ManifestColumn",
+    "ManifestCursor",
     "ManifestError",
     "ManifestFile",
+    "ManifestPrevious",
     "ManifestRun",
     "ManifestSource",
     "ManifestTable",
     "ManifestTotals",
+    "ManifestWatermark",
     "build_manifest",
     "canonical_json",
     "checksum",
     "comparable_type",
     "is_sealed",
+    "link_manifest",
     "load_manifest",
     "merge_manifest",
     "normalize",
@@ -81,6 +104,7 @@ __all__ = [
     "safe_relpath",
     "schema_problem",
     "seal",
+    "sealed_json",
     "table_entry",
     "type_name",
     "write_manifest",

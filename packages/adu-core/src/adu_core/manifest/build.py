@@ -8,9 +8,18 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import attrs
+
 from adu_core.manifest.arrow import comparable_type
 from adu_core.manifest.canonical import CHECKSUM_KEY, as_dict, normalize_dict
-from adu_core.manifest.model import FORMAT, FORMAT_VERSION, Manifest
+from adu_core.manifest.model import (
+    BASE_FORMAT_VERSION,
+    FORMAT,
+    FORMAT_VERSION,
+    Manifest,
+    ManifestPrevious,
+    ManifestWatermark,
+)
 from adu_core.models import ColumnInfo, SourceInfo, TableInfo, TableResult
 from adu_core.secrets import redact_text
 
@@ -40,10 +49,22 @@ def table_entry(table: TableInfo, result: TableResult, *, job_id: str) -> dict[s
         "bytes": result.bytes,
         "files": _files(result.files),
     }
+    pg_types = (table.properties or {}).get("pg_types")
+    if pg_types is not None:  # what the far side's PostgreSQL loader recreates the table from
+        entry["pg_types"] = pg_types
     if result.validation is not None:
         entry["validation"] = result.validation.to_dict()
     if result.error is not None:
         entry["error"] = redact_text(result.error.message)
+    cursor = table.properties.get("cursor")
+    if isinstance(cursor, Mapping):
+        entry["cursor"] = {
+            "column": cursor["column"],
+            "source_type": cursor.get("source_type"),
+            "after": cursor.get("after"),
+            "watermark": cursor.get("watermark"),
+            "null_rows": int(cursor.get("null_rows") or 0),
+        }
     return entry
 
 
@@ -102,7 +123,7 @@ def build_manifest(
     body = normalize_dict(
         {
             "format": FORMAT,
-            "format_version": FORMAT_VERSION,
+            "format_version": BASE_FORMAT_VERSION,
             "job_id": job_id,
             "adu_version": adu_version,
             "created_at": created,
@@ -140,3 +161,27 @@ def merge_manifest(old: Manifest | Mapping[str, Any], new: Manifest | Mapping[st
             runs.append(run)
     merged["runs"] = runs
     return Manifest.from_dict(normalize_dict(merged))
+
+
+def link_manifest(manifest: Manifest, previous: ManifestPrevious | None) -> Manifest:
+    """``manifest`` with its watermarks (from its tables' cursors) and, for a delta, its
+    link to the previous export (format version 2).
+
+    A table's watermark is the one its cursor section records when the table succeeded;
+    a table of the previous export this one did not deliver (failed, or not selected)
+    keeps the previous watermark, so the next delta still starts where that table stood.
+    """
+    marks: dict[str, ManifestWatermark] = dict(previous.watermarks) if previous is not None else {}
+    for t in manifest.tables:
+        if t.cursor is None or not t.succeeded:
+            continue
+        marks[t.qualified_name] = ManifestWatermark(column=t.cursor.column, value=t.cursor.watermark)
+    if not marks and previous is None:
+        return manifest
+    return attrs.evolve(
+        manifest,
+        watermarks=dict(sorted(marks.items())),
+        previous=previous,
+        format_version=FORMAT_VERSION if previous is not None else manifest.format_version,
+        checksum=None,
+    )

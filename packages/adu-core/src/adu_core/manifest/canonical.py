@@ -86,6 +86,38 @@ def seal(manifest: Manifest | Mapping[str, Any]) -> dict[str, Any]:
     return body
 
 
+def sealed_json(manifest: Manifest | Mapping[str, Any]) -> bytes:
+    """``canonical_json(seal(manifest))``, byte for byte, at half the cost.
+
+    The manifest is normalized and encoded once (the indented encoding is Python's
+    pure-Python encoder: ~1 s of a 200-table export's manifest was spent normalizing
+    three times and encoding twice); the checksum line is then inserted among the
+    top-level keys, where ``sort_keys`` would have put it. A property test
+    (tests/manifest/test_manifest_format.py) holds the two equal.
+    """
+    body = normalize_dict({k: v for k, v in as_dict(manifest).items() if k != CHECKSUM_KEY})
+    if not body:
+        return canonical_json(seal(body))
+    text = json.dumps(body, sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    data = text.encode("utf-8")
+    digest = "sha256:" + hashlib.sha256(data).hexdigest()
+    entry = f"  {json.dumps(CHECKSUM_KEY)}: {json.dumps(digest)}"
+    lines = text.split("\n")
+    # top-level keys are the lines indented by exactly two spaces that open a string (a
+    # string value never spans lines: JSON escapes newlines); sort_keys ordered them
+    decoder = json.JSONDecoder()
+    for i, line in enumerate(lines):
+        if line.startswith('  "'):
+            key, _end = decoder.raw_decode(line, 2)
+            if key > CHECKSUM_KEY:
+                lines.insert(i, entry + ",")
+                break
+    else:  # after the last key: the line before the closing brace gets a comma
+        lines[-3] += ","
+        lines.insert(-2, entry)
+    return "\n".join(lines).encode("utf-8")
+
+
 def is_sealed(manifest: Manifest | Mapping[str, Any]) -> bool:
     """True when ``manifest`` holds a checksum that matches its content."""
     return as_dict(manifest).get(CHECKSUM_KEY) == checksum(manifest)

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from adu_core.manifest.canonical import canonical_json, seal
+from adu_core.manifest.canonical import sealed_json
 from adu_core.manifest.model import MANIFEST_NAME, SIGNATURE_NAME, Manifest, ManifestError
 
 if TYPE_CHECKING:
@@ -125,7 +125,7 @@ def write_manifest(
 
     root = Path(directory)
     typed = manifest if isinstance(manifest, Manifest) else Manifest.from_dict(manifest)  # only valid ones
-    data = canonical_json(seal(typed))
+    data = sealed_json(typed)
     tmp = Path(tmp_dir) if tmp_dir is not None else root
     sig_path = root / SIGNATURE_NAME
     if sign_key is not None:

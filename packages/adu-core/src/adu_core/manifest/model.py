@@ -25,7 +25,13 @@ import attrs
 from adu_core.errors import UsageError
 
 FORMAT = "adu-manifest"
-FORMAT_VERSION = 1
+#: the newest format this ADU reads and writes. Version 2 is a *delta* (it has
+#: ``previous``): an ADU that knows no chains must refuse it rather than take the rows
+#: of a delta for a whole export; a full export is still written as version 1 (its
+#: cursors and watermarks are optional sections an older reader may ignore).
+FORMAT_VERSION = 2
+#: the format version of a full export (no ``previous``)
+BASE_FORMAT_VERSION = 1
 
 MANIFEST_NAME = "manifest.json"
 SIGNATURE_NAME = "manifest.sig"
@@ -272,6 +278,102 @@ class ManifestTotals:
 
 
 @attrs.frozen
+class ManifestCursor:
+    """The cursor column of a table exported incrementally (``tables[i].cursor``).
+
+    :param column: the cursor column (monotonically increasing: a timestamp, a sequence).
+    :param source_type: its type in the source (the watermark is that type's text form).
+    :param after: the lower bound of this export: only rows with ``column > after`` were
+        read; None for a full export of the table.
+    :param watermark: the greatest cursor value in the job's snapshot (the previous
+        watermark when no row came after it; None when the table holds no cursor value).
+    :param null_rows: rows whose cursor is NULL (never picked up by a delta).
+    """
+
+    column: str
+    source_type: str | None
+    after: str | None
+    watermark: str | None
+    null_rows: int
+    extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
+
+    @classmethod
+    def from_dict(cls, data: Any, where: str) -> ManifestCursor:
+        f = _Fields(data, where)
+        return cls(
+            column=f.text("column"),
+            source_type=f.opt_text("source_type"),
+            after=f.opt_text("after"),
+            watermark=f.opt_text("watermark"),
+            null_rows=f.integer("null_rows"),
+            extra=f.extra(),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        known = {"column": self.column, "source_type": self.source_type, "after": self.after}
+        return _merge({**known, "watermark": self.watermark, "null_rows": self.null_rows}, self.extra)
+
+
+@attrs.frozen
+class ManifestWatermark:
+    """Where a table's cursor stood at the end of an export (``watermarks["s.t"]``)."""
+
+    column: str
+    value: str | None
+    extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
+
+    @classmethod
+    def from_dict(cls, data: Any, where: str) -> ManifestWatermark:
+        f = _Fields(data, where)
+        return cls(column=f.text("column"), value=f.opt_text("value"), extra=f.extra())
+
+    def to_dict(self) -> dict[str, Any]:
+        return _merge({"column": self.column, "value": self.value}, self.extra)
+
+
+def _watermarks(data: Any, where: str) -> dict[str, ManifestWatermark]:
+    f = _Fields(data, where)
+    return {str(k): ManifestWatermark.from_dict(f.raw(k), f._at(k)) for k in list(f.data)}
+
+
+@attrs.frozen
+class ManifestPrevious:
+    """The link of a delta to the export it continues (``previous``).
+
+    :param manifest_sha256: SHA-256 (hex) of the previous export's ``manifest.json`` bytes.
+    :param watermarks: the previous export's watermarks (where this delta starts).
+    :param job_id: the job that wrote the previous export.
+    """
+
+    manifest_sha256: str
+    watermarks: Mapping[str, ManifestWatermark]
+    job_id: str | None = None
+    extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
+
+    @classmethod
+    def from_dict(cls, data: Any, where: str) -> ManifestPrevious:
+        f = _Fields(data, where)
+        sha = f.text("manifest_sha256")
+        if len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
+            raise f.fail("manifest_sha256", f"expected 64 lowercase hex digits, got {_shown(sha)}")
+        return cls(
+            manifest_sha256=sha,
+            watermarks=_watermarks(f.raw("watermarks"), f"{where}.watermarks"),
+            job_id=f.opt_text("job_id", optional=True),
+            extra=f.extra(),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        known: dict[str, Any] = {
+            "manifest_sha256": self.manifest_sha256,
+            "watermarks": {k: w.to_dict() for k, w in self.watermarks.items()},
+        }
+        if self.job_id is not None:
+            known["job_id"] = self.job_id
+        return _merge(known, self.extra)
+
+
+@attrs.frozen
 class ManifestTable:
     """One table of the export.
 
@@ -295,6 +397,7 @@ class ManifestTable:
     validation: Mapping[str, Any] | None = None
     error: str | None = None
     quarantine_files: tuple[ManifestFile, ...] = ()
+    cursor: ManifestCursor | None = None
     extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
 
     @property
@@ -316,6 +419,7 @@ class ManifestTable:
         pk = f.array("primary_key")
         if not all(isinstance(k, str) for k in pk):
             raise f.fail("primary_key", "expected a list of column names")
+        cursor = f.raw("cursor", optional=True)
         return cls(
             schema=f.text("schema"),
             name=f.text("name"),
@@ -331,6 +435,7 @@ class ManifestTable:
             validation=validation,
             error=f.opt_text("error", optional=True),
             quarantine_files=quarantine,
+            cursor=ManifestCursor.from_dict(cursor, f"{where}.cursor") if cursor is not None else None,
             extra=f.extra(),
         )
 
@@ -352,6 +457,8 @@ class ManifestTable:
             known["validation"] = dict(self.validation)
         if self.error is not None:
             known["error"] = self.error
+        if self.cursor is not None:
+            known["cursor"] = self.cursor.to_dict()
         return _merge(known, self.extra)
 
 
@@ -368,6 +475,10 @@ class Manifest:
         to check them (:meth:`adu_core.plugin.components.Sink.check_file`).
     :param checksum: ``sha256:<hex>`` of the canonical JSON of everything else; None in
         a manifest not sealed yet.
+    :param watermarks: ``{"schema.table": watermark}`` of every table exported with a
+        cursor column (None when none was): where the next delta starts.
+    :param previous: the export this one continues (a delta); None for a full export
+        (the base of a chain).
     :param extra: top-level keys this version does not know (optional sections of a
         newer ADU), kept as they are.
     """
@@ -382,7 +493,14 @@ class Manifest:
     tables: tuple[ManifestTable, ...]
     totals: ManifestTotals
     checksum: str | None = None
+    watermarks: Mapping[str, ManifestWatermark] | None = None
+    previous: ManifestPrevious | None = None
     extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
+
+    @property
+    def is_delta(self) -> bool:
+        """True for a delta (an export that continues a previous one)."""
+        return self.previous is not None
 
     @classmethod
     def from_dict(cls, data: Any) -> Manifest:
@@ -404,6 +522,10 @@ class Manifest:
                 f"format version {version} is newer than this ADU reads (up to {FORMAT_VERSION}); upgrade ADU",
                 reason="version",
             )
+        marks = f.raw("watermarks", optional=True)
+        previous = f.raw("previous", optional=True)
+        if previous is not None and version < 2:
+            raise f.fail("previous", "a delta's manifest has format version 2 or later")
         return cls(
             format_version=version,
             job_id=f.text("job_id"),
@@ -415,6 +537,8 @@ class Manifest:
             tables=tuple(ManifestTable.from_dict(t, w) for w, t in f.items("tables")),
             totals=ManifestTotals.from_dict(f.raw("totals"), "totals"),
             checksum=f.opt_text("checksum", optional=True),
+            watermarks=_watermarks(marks, "watermarks") if marks is not None else None,
+            previous=ManifestPrevious.from_dict(previous, "previous") if previous is not None else None,
             extra=f.extra(),
         )
 
@@ -434,6 +558,10 @@ class Manifest:
         }
         if self.checksum is not None:
             known["checksum"] = self.checksum
+        if self.watermarks is not None:
+            known["watermarks"] = {k: w.to_dict() for k, w in self.watermarks.items()}
+        if self.previous is not None:
+            known["previous"] = self.previous.to_dict()
         return _merge(known, self.extra)
 
     def is_sealed(self) -> bool:

@@ -28,7 +28,6 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol, Self
 from urllib.parse import urlsplit
 
 import attrs
-import pyarrow as pa
 
 from adu_core.models import (
     CheckResult,
@@ -42,6 +41,7 @@ from adu_core.models import (
 from adu_core.plugin.options import DISCOVERY_OPTIONS, VALIDATION_OPTIONS, Option, check_options
 
 if TYPE_CHECKING:
+    import pyarrow as pa
     import pyarrow.dataset
 
     from adu_core.manifest.model import Manifest, ManifestTable
@@ -73,6 +73,33 @@ class NeverCancelled:
 
 
 # ----------------------------------------------------------------------------- sources
+
+#: ``TableInfo.properties`` key the engine sets on a table exported with a cursor column:
+#: ``{"column", "source_type", "after", "watermark", "null_rows"}``. A source's
+#: :meth:`Source.read` must read only the rows whose cursor is greater than ``after``
+#: when ``after`` is not None (:func:`cursor_filter` gives both).
+CURSOR_PROPERTY = "cursor"
+
+
+def cursor_filter(table: TableInfo) -> tuple[str, str] | None:
+    """``(column, after)`` when ``table`` is read as a delta (only ``column > after``)."""
+    cursor = table.properties.get(CURSOR_PROPERTY)
+    if not isinstance(cursor, Mapping) or cursor.get("after") is None:
+        return None
+    return str(cursor["column"]), str(cursor["after"])
+
+
+@attrs.frozen
+class CursorBounds:
+    """What :meth:`Source.cursor_bounds` found in the job's snapshot.
+
+    :param watermark: the greatest cursor value (its text form in the source's own type),
+        None when no row has one (past ``after``, for a delta).
+    :param null_rows: rows of the table whose cursor is NULL.
+    """
+
+    watermark: str | None
+    null_rows: int
 
 
 class Source(abc.ABC):
@@ -164,9 +191,30 @@ class Source(abc.ABC):
         """
         yield {}
 
+    #: True when the source supports cursor columns (:meth:`cursor_bounds`, and
+    #: :meth:`read` honouring :func:`cursor_filter`): incremental exports.
+    supports_cursors: ClassVar[bool] = False
+
+    def cursor_bounds(
+        self, table: TableInfo, column: str, *, after: str | None, snapshot: Mapping[str, Any]
+    ) -> CursorBounds:
+        """Coordinator, inside :meth:`snapshot`: the greatest value of ``column`` in the
+        job's snapshot (past ``after`` when it is not None, compared in the source's own
+        type) and how many rows have none. Cheap with an index on the column.
+
+        :raises adu_core.errors.UsageError: the column cannot be a cursor (no ordering),
+            or this source does not support cursors (the default).
+        """
+        from adu_core.errors import UsageError
+
+        raise UsageError(f"the {self.label()} source does not support cursor columns (incremental exports)")
+
     @abc.abstractmethod
     def partitions(self, table: TableInfo, *, target: int) -> list[Partition]:
-        """Coordinator: split ``table`` into about ``target`` partitions (at least one)."""
+        """Coordinator: split ``table`` into about ``target`` partitions (at least one).
+
+        A table read as a delta (:func:`cursor_filter`) may be planned by how many rows
+        pass the filter rather than by its size."""
 
     @abc.abstractmethod
     def read(
@@ -301,6 +349,14 @@ class Sink(abc.ABC):
 
         raise UsageError(f"the {cls.label()} sink cannot read its files back")
 
+    def shared_directory(self) -> Path | None:
+        """The local directory every worker of the job writes into (its staging), or None
+        when workers write elsewhere (a database). An executor that runs partitions on
+        other hosts (Dask) writes a marker file there and each task refuses to run when it
+        cannot see it: such a directory must be on storage every worker mounts at the
+        same path. Valid after :meth:`prepare`."""
+        return None
+
     @abc.abstractmethod
     def prepare(self, *, overwrite: bool, retry: bool = False) -> None:
         """Coordinator, before any data: check the target is writable and not already an
@@ -359,6 +415,175 @@ class Sink(abc.ABC):
     def unpublish_table(self, schema: str, name: str) -> None:  # noqa: B027 - optional hook for subclasses
         """Coordinator: take a table an earlier attempt published out of the target (it
         failed in this one), so the manifest describes every table the target holds."""
+
+
+# -------------------------------------------------------------------------- load sinks
+
+#: what ``--if-exists`` may say (``fail`` is the default): see :class:`LoadSink`.
+IF_EXISTS = ("fail", "replace", "truncate", "append")
+
+#: the options every load sink takes (``adu load --if-exists``); ``schema_map`` (a mapping
+#: source schema -> target schema) is checked apart, as it is not a scalar.
+LOAD_OPTIONS: tuple[Option, ...] = (
+    Option(
+        "if_exists",
+        choices=IF_EXISTS,
+        default="fail",
+        help="a table already on the target: fail, replace it, truncate it first, or append to it",
+    ),
+)
+
+
+@attrs.frozen
+class LoadedTable:
+    """A table a load sink has published on its target.
+
+    :param schema: the target schema (after ``schema_map``).
+    :param name: the target table.
+    :param rows: rows loaded (checked against the export's count before publishing).
+    :param created: the table did not exist before this load.
+    :param text_columns: columns the target has no exact type for, kept as text (the job
+        report names them).
+    :param notes: anything else the job report should say (``COPY format binary``).
+    """
+
+    schema: str
+    name: str
+    rows: int
+    created: bool = True
+    text_columns: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema": self.schema,
+            "name": self.name,
+            "rows": self.rows,
+            "created": self.created,
+            "text_columns": list(self.text_columns),
+            "notes": list(self.notes),
+        }
+
+
+class LoadSink(abc.ABC):
+    """The far side of the gap: a database an export is loaded into (``adu load``).
+
+    The load job's coordinator opens the export with its source (the Parquet plugin's
+    export source, which verifies every file first), then calls :meth:`load_table` for
+    each table, several tables at once on threads of one process: each call must use its
+    own connections. A table is published atomically: a failure, a cancel or a kill
+    leaves the target as it was, and loading it again never duplicates rows.
+
+    ``if_exists`` (:data:`IF_EXISTS`) says what happens to a table already on the target:
+    ``fail`` (the default: refused before any row moves), ``replace`` (swapped in one
+    transaction), ``truncate`` (emptied and filled in one transaction) or ``append``
+    (inserted in one transaction).
+
+    :param url: the target's URL, password included (never store or log it).
+    :param options: the sink options of the job, ``if_exists`` and ``schema_map``
+        included (see :meth:`check_options`).
+    :param job_id: the load job's id (names staging tables).
+    """
+
+    #: registered name, e.g. ``postgresql``.
+    name: ClassVar[str]
+    #: URL schemes this sink writes to, e.g. ``("postgresql", "postgres")``.
+    schemes: ClassVar[tuple[str, ...]]
+    description: ClassVar[str] = ""
+    #: how messages name it; default: :attr:`name`.
+    title: ClassVar[str] = ""
+    #: the options it takes besides :data:`LOAD_OPTIONS` and ``schema_map``.
+    option_schema: ClassVar[tuple[Option, ...]] = ()
+
+    def __init__(self, url: str, options: Mapping[str, Any] | None = None, *, job_id: str) -> None:
+        self.url = url
+        self.options: Mapping[str, Any] = self.check_options(options)
+        self.job_id = job_id
+
+    @property
+    def if_exists(self) -> str:
+        return str(self.options.get("if_exists") or "fail")
+
+    @property
+    def schema_map(self) -> Mapping[str, str]:
+        return dict(self.options.get("schema_map") or {})
+
+    def target_schema(self, schema: str) -> str:
+        """Where a table of source schema ``schema`` goes."""
+        return self.schema_map.get(schema, schema)
+
+    @classmethod
+    def label(cls) -> str:
+        return cls.title or cls.name
+
+    @classmethod
+    def all_options(cls) -> tuple[Option, ...]:
+        return LOAD_OPTIONS + cls.option_schema
+
+    @classmethod
+    def check_options(cls, options: Mapping[str, Any] | None) -> dict[str, Any]:
+        """``options`` checked (typed values); ``schema_map`` must map names to names.
+
+        :raises adu_core.errors.UsageError: an unknown key or a bad value, in one line.
+        """
+        from adu_core.errors import UsageError
+
+        rest = dict(options or {})
+        mapping = rest.pop("schema_map", None) or {}
+        if not isinstance(mapping, Mapping) or not all(
+            isinstance(k, str) and isinstance(v, str) and k and v for k, v in mapping.items()
+        ):
+            raise UsageError("schema_map must map source schema names to target schema names")
+        out = check_options(cls.all_options(), rest, what="load option", owner=cls.label())
+        if mapping:
+            out["schema_map"] = dict(mapping)
+        return out
+
+    @classmethod
+    def accepts(cls, url: str) -> bool:
+        """Whether this sink writes to ``url`` (default: its scheme is one of :attr:`schemes`)."""
+        try:
+            scheme = urlsplit(url).scheme.lower()
+        except ValueError:
+            return False
+        return bool(scheme) and scheme in cls.schemes
+
+    def check(self) -> None:  # noqa: B027 - optional hook for subclasses
+        """Coordinator, before any table: reach the target and check the credentials
+        (raise :class:`adu_core.errors.ConnectError`)."""
+
+    @abc.abstractmethod
+    def load_table(
+        self,
+        table: TableInfo,
+        source: Source,
+        partitions: Sequence[Partition],
+        *,
+        expected_rows: int | None,
+        connections: int,
+        cancel: CancelToken,
+        report: Callable[[int], None],
+    ) -> LoadedTable:
+        """Coordinator thread: load ``table`` and publish it atomically.
+
+        :param table: the table as the export describes it (source types, keys, and the
+            export's facts in ``properties``: ``pg_types`` for PostgreSQL).
+        :param source: the opened export; ``source.read(partition, ...)`` streams a
+            partition's batches. Partitions of the Parquet export source also carry their
+            file in ``partition.spec["path"]`` for sinks that read Parquet themselves.
+        :param expected_rows: the row count the export recorded (the sink refuses to
+            publish another count).
+        :param connections: how many connections this table may use at once.
+        :param cancel: set when the job must stop: stop and leave the target unchanged.
+        :param report: call with the rows sent so far (progress).
+        :raises adu_core.errors.AduError: the table failed (one line; target unchanged).
+        """
+
+    def close(self) -> None:  # noqa: B027 - optional hook for subclasses
+        """Release what the sink holds."""
+
+
+RegisterLoadSink = Callable[[type[LoadSink]], None]
 
 
 # -------------------------------------------------------------------------- validators

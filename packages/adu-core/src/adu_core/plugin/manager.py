@@ -30,13 +30,13 @@ import pluggy
 from adu_core.errors import UsageError
 from adu_core.models import JobResult, JobSpec, TableResult
 from adu_core.plugin import PROJECT_NAME, spec
-from adu_core.plugin.components import Executor, Sink, Source, Validator
+from adu_core.plugin.components import Executor, LoadSink, Sink, Source, Validator
 
 log = logging.getLogger(__name__)
 
 #: Built-in plugins: (name, module). Missing distributions are skipped quietly.
 BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
-    ("executors", "adu_core.engine.executors"),
+    ("executors", "adu_core.engine.builtin"),
     ("duckdb", "adu_duckdb.plugin"),
     ("parquet", "adu_parquet.plugin"),
     ("postgres", "adu_postgres.plugin"),
@@ -66,6 +66,7 @@ class Registry:
     sinks: dict[str, type[Sink]] = attrs.field(factory=dict)
     validators: dict[str, type[Validator]] = attrs.field(factory=dict)
     executors: dict[str, type[Executor]] = attrs.field(factory=dict)
+    load_sinks: dict[str, type[LoadSink]] = attrs.field(factory=dict)
     owners: dict[str, str] = attrs.field(factory=dict)
 
 
@@ -184,6 +185,7 @@ class Plugins:
                 ("adu_register_sinks", "sink", reg.sinks),
                 ("adu_register_validators", "validator", reg.validators),
                 ("adu_register_executors", "executor", reg.executors),
+                ("adu_register_load_sinks", "load sink", reg.load_sinks),
             ):
                 impl = getattr(plugin, hook_name, None)
                 if impl is not None:
@@ -221,6 +223,26 @@ class Plugins:
         except KeyError:
             known = ", ".join(sorted(self.registry.sinks)) or "none"
             raise UsageError(f"unknown sink {name!r}; known: {known}") from None
+
+    def load_sink_class(self, url: str) -> type[LoadSink]:
+        """The load sink that writes to ``url`` (:meth:`LoadSink.accepts`).
+
+        :raises UsageError: when none does (naming the schemes that are known).
+        """
+        sinks = list(self.registry.load_sinks.values())
+        for cls in sinks:
+            if cls.accepts(url):
+                return cls
+        try:
+            scheme = urlsplit(url).scheme.lower()
+        except ValueError:
+            scheme = ""
+        known = sorted(s for c in sinks for s in c.schemes)
+        if not scheme:
+            raise UsageError(
+                f"not a target URL: {_short(url)!r} (expected {', '.join(k + '://' for k in known) or 'scheme://'}...)"
+            )
+        raise UsageError(f"no load sink writes to {scheme}:// targets; known: {', '.join(known) or 'none'}")
 
     def validator_classes(self) -> list[type[Validator]]:
         return list(self.registry.validators.values())

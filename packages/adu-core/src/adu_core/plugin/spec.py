@@ -3,7 +3,7 @@
 Every hook is prefixed ``adu_`` and is called with keyword arguments only, through the
 typed facade :class:`adu_core.plugin.manager.Plugins`.
 
-Components (sources, validators, sinks, executors) arrive through ``adu_register_*`` hooks that take
+Components (sources, validators, sinks, load sinks, executors) arrive through ``adu_register_*`` hooks that take
 a ``register`` callback, so the host owns naming and duplicate checks. The job lifecycle
 hooks let observers (an audit trail, a notifier) follow jobs; they must not raise: an
 exception in an observer is logged and the job goes on.
@@ -17,7 +17,13 @@ from adu_core.plugin import hookspec
 
 if TYPE_CHECKING:
     from adu_core.models import JobResult, JobSpec, TableResult
-    from adu_core.plugin.components import RegisterExecutor, RegisterSink, RegisterSource, RegisterValidator
+    from adu_core.plugin.components import (
+        RegisterExecutor,
+        RegisterLoadSink,
+        RegisterSink,
+        RegisterSource,
+        RegisterValidator,
+    )
 
 
 # ----------------------------------------------------------------------------- sources
@@ -53,6 +59,17 @@ def adu_register_sinks(register: RegisterSink) -> None:
     """Register sink classes.
 
     :param register: call ``register(SinkClass)``; a job names its sink by ``name``.
+    """
+
+
+@hookspec
+def adu_register_load_sinks(register: RegisterLoadSink) -> None:
+    """Register load sinks: databases an export is loaded into (``adu load``).
+
+    :param register: call ``register(LoadSinkClass)``, a subclass of
+        :class:`adu_core.plugin.components.LoadSink`; its ``schemes`` say which target URLs
+        it writes to (``postgresql://``, ``duckdb:///file.duckdb``). A name registered
+        twice is refused with a clear error naming both plugins.
     """
 
 

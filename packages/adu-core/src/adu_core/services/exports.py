@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from adu_core.chain import ChainReport
+from adu_core.chain import verify_chain as _verify_chain
 from adu_core.errors import AduError, UsageError
 from adu_core.manifest.io import load_manifest
 from adu_core.manifest.model import SIGNATURE_NAME, Manifest, ManifestError, ManifestTable
@@ -38,6 +40,7 @@ if TYPE_CHECKING:
     from adu_core.plugin.components import Sink
 
 __all__ = [
+    "ChainReport",
     "Export",
     "ExportMismatch",
     "Manifest",
@@ -47,8 +50,10 @@ __all__ = [
     "TableReport",
     "VerifyReport",
     "browse_export",
+    "chain_summary",
     "open_export",
     "read_manifest",
+    "verify_chain",
     "verify_export",
 ]
 
@@ -91,6 +96,43 @@ def verify_export(
     :raises UsageError: ``public_key`` is not an Ed25519 public key.
     """
     return _verify(path, public_key=public_key, workers=workers)
+
+
+def verify_chain(
+    paths: list[PathLike],
+    public_key: Ed25519PublicKey | str | os.PathLike[str] | None = None,
+    *,
+    workers: int | None = None,
+) -> ChainReport:
+    """Verify each export of ``paths`` (oldest first) and that each one continues the one
+    before it: a gap, a repeat, a swap, an edited link or another signing key is named.
+
+    The report's ``exit_code`` is 0 (all checks), 1 (a mismatch) or 2 (one is not an export).
+    """
+    return _verify_chain(paths, public_key=public_key, workers=workers)
+
+
+def chain_summary(manifest: Manifest) -> list[str]:
+    """What an incremental export says about itself, for people: where a delta starts,
+    each cursor table's bounds, the tables exported whole, the NULL cursors."""
+    out: list[str] = []
+    prev = manifest.previous
+    if prev is not None:
+        out.append(f"delta after manifest {prev.manifest_sha256[:16]}… (job {prev.job_id or '?'})")
+    for t in manifest.tables:
+        c = t.cursor
+        if c is None:
+            continue
+        since = f"{c.column} > {c.after!r}" if c.after is not None else f"{c.column}: all rows"
+        line = f"  cursor    {t.qualified_name}: {since}, watermark {c.watermark!r}, {t.rows:,} rows"
+        if c.null_rows:
+            line += f"; {c.null_rows:,} row(s) with a NULL cursor (never picked up by a delta)"
+        out.append(line)
+    if prev is not None:
+        whole = [t.qualified_name for t in manifest.tables if t.cursor is None]
+        if whole:
+            out.append("  whole     no cursor, exported whole: " + ", ".join(whole))
+    return out
 
 
 @attrs.frozen

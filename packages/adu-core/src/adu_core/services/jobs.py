@@ -16,15 +16,17 @@ from adu_core.models import JobSpec, JobStatus
 from adu_core.secrets import remember_secret
 from adu_core.services import policy
 from adu_core.services.context import Actor, Context
-from adu_core.store import EventRow, JobRow, PartitionRow, TableRow
+from adu_core.store import EventRow, ExportLink, JobRow, PartitionRow, TableRow
 
 log = logging.getLogger("adu.services")
 
 __all__ = [
     "EventRow",
+    "ExportLink",
     "JobRow",
     "TableRow",
     "cancel",
+    "chain_link",
     "count",
     "events",
     "get",
@@ -55,6 +57,16 @@ def submit(ctx: Context, spec: JobSpec, *, actor: Actor, password: str | None = 
     """
     from adu_core.services.plugins import check_sink_options, check_source_options
 
+    if spec.is_load:
+        from adu_core.services.loads import check_load_spec
+
+        if actor.remote:
+            spec, password = policy.check_remote_load(ctx.settings, spec, password)
+        spec = check_load_spec(ctx, spec)
+        remember_secret(password)
+        job_id = ctx.store.create_job(spec, created_by=actor.name, password=password)
+        audit(ctx, job_id, "submit", "load job submitted", actor)
+        return job_id
     if actor.remote:
         spec, password = policy.check_remote_spec(ctx.settings, spec, password)
     spec = attrs.evolve(
@@ -68,6 +80,13 @@ def submit(ctx: Context, spec: JobSpec, *, actor: Actor, password: str | None = 
     job_id = ctx.store.create_job(spec, created_by=actor.name, password=password)
     audit(ctx, job_id, "submit", "job submitted", actor)
     return job_id
+
+
+def chain_link(ctx: Context, job_id: str) -> ExportLink | None:
+    """Where the export job ``job_id`` stands in its chain of repeated transfers (its
+    manifest's SHA-256, the one it continues, its position: 0 for a full export), and
+    its watermarks; None when it recorded none (no cursor column)."""
+    return ctx.store.export_link(job_id)
 
 
 def get(ctx: Context, job_id: str, *, exact: bool = False) -> JobRow:
@@ -99,6 +118,19 @@ def tables(ctx: Context, job_id: str) -> list[TableRow]:
 
 def partitions(ctx: Context, job_id: str) -> list[PartitionRow]:
     return ctx.store.list_partitions(job_id)
+
+
+def workers_by_table(ctx: Context, job_id: str) -> dict[str, list[tuple[str, int]]]:
+    """Where each table's partitions ran: ``schema.table`` -> ``[(worker, partitions)]``,
+    most partitions first. A worker is ``host:pid`` for the built-in executors and the
+    worker's address (``tcp://10.0.0.5:40331``) for a cluster; partitions not run yet are
+    left out."""
+    counts: dict[str, dict[str, int]] = {}
+    for p in ctx.store.list_partitions(job_id):
+        if p.worker:
+            per = counts.setdefault(p.table, {})
+            per[p.worker] = per.get(p.worker, 0) + 1
+    return {t: sorted(per.items(), key=lambda kv: (-kv[1], kv[0])) for t, per in counts.items()}
 
 
 def events(ctx: Context, job_id: str, *, limit: int = 200) -> list[EventRow]:
@@ -134,6 +166,11 @@ def retry(ctx: Context, job_id: str, *, actor: Actor, password: str | None = Non
     :raises Conflict: the job is still queued or running, or it succeeded (and not ``overwrite``).
     """
     job = get(ctx, job_id)
+    if job.spec.is_load:
+        raise Conflict(
+            f"job {job.id} is a load: run `adu load` again (tables already loaded need --if-exists replace or are"
+            " left out with --table)"
+        )
     remember_secret(password)
     try:
         job = ctx.store.retry_job(job.id, password=password, overwrite=overwrite)
@@ -147,8 +184,8 @@ def retry(ctx: Context, job_id: str, *, actor: Actor, password: str | None = Non
 
 
 def is_retryable(job: JobRow) -> bool:
-    """Whether :func:`retry` would accept the job (finished, and not succeeded)."""
-    return job.status.finished and job.status != JobStatus.SUCCEEDED
+    """Whether :func:`retry` would accept the job (a finished export that did not succeed)."""
+    return job.status.finished and job.status != JobStatus.SUCCEEDED and not job.spec.is_load
 
 
 def store_answers(ctx: Context) -> bool:

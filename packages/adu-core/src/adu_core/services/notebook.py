@@ -78,6 +78,8 @@ def export(
     executor: str | None = None,
     context: Context | None = None,
     profile: str = "portable",
+    cursors: Mapping[str, str] | None = None,
+    after: str | os.PathLike[str] | None = None,
 ) -> JobResult:
     """Export tables of ``source`` to Parquet in ``target``, now, in this process.
 
@@ -85,6 +87,10 @@ def export(
     :param schemas: every table of these schemas (globs); with neither, every table.
     :param progress: show live progress (a bar in Jupyter, a line on a terminal).
     :param profile: the far-side profile, ``portable`` (default) or ``exact`` (see the README).
+    :param cursors: ``{"schema.table": column}``: monotonically increasing columns whose
+        watermarks the manifest records (incremental exports).
+    :param after: a delta: an export directory (verified first) or ``"last"``; only rows
+        past its watermarks are exported.
     :returns: the job's result; ``result.status`` says whether every table succeeded.
     :raises UsageError: bad input (unknown scheme, no such table, target in use...).
     """
@@ -102,12 +108,66 @@ def export(
         sign_key=os.path.abspath(sign_key) if sign_key else None,
         name=name,
         profile=profile,
+        cursors=dict(cursors or {}),
+        after=None if after is None else "last" if str(after).strip().lower() == "last" else os.path.abspath(after),
     )
     display = ProgressDisplay() if progress else None
     try:
         result = running.export(
             ctx, spec, actor=Actor.local("notebook"), password=password, on_progress=display, executor=executor
         )
+    except BaseException:
+        if display is not None:
+            display.done()
+        raise
+    if display is not None:
+        display.done(summary(result))
+    return result
+
+
+def load(
+    directory: str | os.PathLike[str],
+    target: str,
+    *,
+    tables: str | Sequence[str] | None = None,
+    schema_map: Mapping[str, str] | None = None,
+    if_exists: str = "fail",
+    password: str | None = None,
+    parallel: int | None = None,
+    public_key: str | os.PathLike[str] | None = None,
+    options: Mapping[str, Any] | None = None,
+    name: str | None = None,
+    progress: bool = False,
+    context: Context | None = None,
+) -> JobResult:
+    """Load the export in ``directory`` into ``target`` (``postgresql://…``,
+    ``duckdb:///file.duckdb``, ``vertica://…`` or ``@name``), now, in this process: every
+    file verified first, each table published atomically (``adu load``).
+
+    :param schema_map: source schema -> target schema.
+    :param if_exists: ``fail`` (default), ``replace``, ``truncate`` or ``append``.
+    :returns: the job's result; ``result.status`` says whether every table was loaded.
+    :raises ExportMismatch: the export does not verify (nothing loaded).
+    :raises UsageError: bad input (no export, a newer manifest, an unknown target...).
+    """
+    from adu_core.services import loads
+
+    ctx = context or default_context()
+    spec = loads.load_spec(
+        ctx,
+        directory,
+        target,
+        tables=_names(tables),
+        schema_map=schema_map,
+        if_exists=if_exists,
+        parallel=parallel,
+        public_key=public_key,
+        options=options,
+        name=name,
+    )
+    display = ProgressDisplay() if progress else None
+    try:
+        result = loads.load(ctx, spec, actor=Actor.local("notebook"), password=password, on_progress=display)
     except BaseException:
         if display is not None:
             display.done()

@@ -111,6 +111,40 @@ def check_remote_spec(settings: Settings, spec: JobSpec, password: str | None) -
             raise UsageError(f"no named connection {source[1:]!r}")
         password = None  # a named connection's credential is resolved by the worker
     spec = attrs.evolve(
-        spec, source=source, target=check_target(settings, spec.target), rules=check_rules(settings, spec.rules)
+        spec,
+        source=source,
+        target=check_target(settings, spec.target),
+        rules=check_rules(settings, spec.rules),
+        after=check_after(settings, spec.after),
     )
     return spec, password
+
+
+def check_load_source(settings: Settings, text: str) -> str:
+    """An export directory a web load may read: below ``ADU_EXPORT_ROOT`` when that is set."""
+    return check_target(settings, text)
+
+
+def check_remote_load(settings: Settings, spec: JobSpec, password: str | None) -> tuple[JobSpec, str | None]:
+    """A web user's load made safe to queue: its target must be a named connection (the
+    web never takes a database URL or password for a load), its export directory is
+    confined like an export's output, and no option may name a file on the server."""
+    target = (spec.target or "").strip()
+    if not target.startswith("@"):
+        raise UsageError("a load from the web goes into a named connection (@name); ask an admin to add one")
+    if target[1:] not in load_connections(settings.connections_file):
+        raise UsageError(f"no named connection {target[1:]!r}")
+    if spec.source_options.get("public_key"):
+        key = check_load_source(settings, str(spec.source_options["public_key"]))
+        spec = attrs.evolve(spec, source_options={**spec.source_options, "public_key": key})
+    return attrs.evolve(spec, source=check_load_source(settings, spec.source), target=target), None
+
+
+def check_after(settings: Settings, text: str | None) -> str | None:
+    """What a web delta continues: ``last`` (the job store's newest export of the
+    source), or an export directory confined as an output directory is."""
+    if text is None or not text.strip():
+        return None
+    if text.strip().lower() == "last":
+        return "last"
+    return check_target(settings, text)

@@ -14,6 +14,7 @@ on open. All times are UNIX seconds (floats).
   buffered writes of a running one (:meth:`Store.record_batch`);
 * :mod:`~adu_core.store.events`: a job's event history;
 * :mod:`~adu_core.store.workers`: the registered workers;
+* :mod:`~adu_core.store.watermarks`: where the cursor columns of incremental exports stood;
 * :mod:`~adu_core.store.records`: the typed rows and updates they exchange;
 * :mod:`~adu_core.store.resilience`: every public method retried through an outage of the
   store (``ADU_STORE_RETRY_SECONDS``), the outage logged once.
@@ -37,11 +38,13 @@ from adu_core.store.records import (
     WorkerRow,
 )
 from adu_core.store.resilience import Outage, resilient
+from adu_core.store.watermarks import ExportLink, WatermarkStore, source_identity
 from adu_core.store.workers import WorkerStore
 
 __all__ = [
     "Accounts",
     "EventRow",
+    "ExportLink",
     "JobEvent",
     "JobRow",
     "PartitionRecord",
@@ -52,12 +55,13 @@ __all__ = [
     "TableUpdate",
     "WorkerRow",
     "new_job_id",
+    "source_identity",
     "worker_identity",
 ]
 
 
 @resilient
-class Store(JobStore, ProgressStore, EventStore, WorkerStore):
+class Store(JobStore, ProgressStore, EventStore, WorkerStore, WatermarkStore):
     """Access to the job store.
 
     :param url: SQLAlchemy URL (``sqlite:///path`` or ``postgresql://...``).

@@ -62,6 +62,8 @@ class JobRow:
     source_info: dict[str, Any] | None
     manifest_path: str | None
     has_secret: bool
+    #: ``export`` or ``load``
+    kind: str = "export"
 
     @property
     def duration(self) -> float | None:

@@ -12,6 +12,8 @@ jobs = sa.Table(
     metadata,
     sa.Column("id", sa.String(32), primary_key=True),
     sa.Column("name", sa.Text),
+    # export or load (JobSpec.kind), a column so lists can filter on it
+    sa.Column("kind", sa.String(16), nullable=False, server_default="export"),
     sa.Column("status", sa.String(16), nullable=False, index=True),
     sa.Column("spec", sa.Text, nullable=False),  # JobSpec JSON, redacted
     sa.Column("source", sa.Text, nullable=False),  # source URL without password
@@ -114,4 +116,23 @@ workers = sa.Table(
     sa.Column("pid", sa.Integer),
     sa.Column("started_at", sa.Float, nullable=False),
     sa.Column("heartbeat_at", sa.Float, nullable=False),
+)
+
+export_watermarks = sa.Table(
+    "export_watermarks",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("job_id", sa.String(32), sa.ForeignKey("jobs.id", ondelete="CASCADE"), nullable=False, index=True),
+    # the job's source without password (a redacted URL or a named connection)
+    sa.Column("source", sa.Text, nullable=False, index=True),
+    sa.Column("target", sa.Text, nullable=False),
+    # SHA-256 of the export's manifest.json; the one it continues (a delta); its place in
+    # the chain (0: a full export, the base)
+    sa.Column("manifest_sha256", sa.String(64), nullable=False),
+    sa.Column("previous_sha256", sa.String(64)),
+    sa.Column("position", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("table_name", sa.Text, nullable=False),  # schema.table
+    sa.Column("cursor_column", sa.Text, nullable=False),
+    sa.Column("value", sa.Text),  # the watermark (its text form in the source's type)
+    sa.Column("recorded_at", sa.Float, nullable=False),
 )

@@ -1,0 +1,145 @@
+"""A delta (1% of the rows changed) against the full export of the same table (issue 17).
+
+Run by hand (never from the tests), against a throwaway cluster (or ``--pg-url``)::
+
+    .venv/bin/python bench/pg_incremental.py                 # the 3M-row mixed table
+    .venv/bin/python bench/pg_incremental.py --rows 300000 --rounds 1
+
+The table is bench/pg_export.py's mixed table (11 columns) with a primary key on ``id``
+and an index on its cursor column ``ts`` (timestamptz). Each round:
+
+1. ``full``: a full export with ``--cursor public.inc_mixed=ts`` (records the watermark);
+2. 1% of the rows are updated with their cursor bumped past it (``ts = now()``), and the
+   table analysed (as autovacuum would);
+3. ``delta``: ``--after last`` (the watermark from the job store): only the changed rows;
+4. ``delta-dir``: ``--after FULL_DIR``, which first verifies the full export (every file
+   hashed, every footer read) — the price of not trusting the job store.
+
+Both ways are timed in one run: *in process* (``adu_core.export`` in this long-lived
+Python, as a notebook or ``adu worker`` runs jobs: no interpreter start-up) and *CLI*
+(``adu export`` as a subprocess, its fixed cost — imports, opening the job store —
+included). The ratio delta/full is printed for each; the target is ≤ 5% in process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "bench")]
+VENV_BIN = Path(sys.executable).parent
+
+from pg_export import MIXED_SQL, measure  # noqa: E402
+
+NAME = "inc_mixed"
+TABLE = f"public.{NAME}"
+
+
+def make_table(pg, rows: int) -> None:
+    if pg.execute("SELECT to_regclass(%s) IS NOT NULL", (TABLE,))[0][0]:
+        if pg.execute(f"SELECT count(*) FROM {NAME}")[0][0] == rows:
+            return
+        pg.execute(f"DROP TABLE {NAME}")
+    print(f"== creating {TABLE}: {rows:,} rows", flush=True)
+    for lo in range(1, rows + 1, 1_000_000):
+        pg.execute(MIXED_SQL.format(name=NAME, lo=lo, hi=min(rows, lo + 999_999)))
+    pg.execute(f"ALTER TABLE {NAME} ADD PRIMARY KEY (id)")
+    pg.execute(f"CREATE INDEX ON {NAME} (ts)")
+    pg.execute(f"VACUUM ANALYZE {NAME}")
+
+
+def bump(pg, rows: int, round_no: int) -> int:
+    """Update 1% of the rows (a different 1% each round), their cursor moved past the watermark."""
+    every = 100
+    pick = (round_no * 37 + 7) % every
+    pg.execute(f"UPDATE {NAME} SET n = n + 1, ts = clock_timestamp() WHERE id % {every} = {pick}")
+    pg.execute(f"VACUUM ANALYZE {NAME}")
+    return rows // every
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--rows", type=int, default=3_000_000)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--parallel", type=int, default=2)
+    ap.add_argument("--pg-url", help="use this server (superuser URL) instead of a throwaway cluster")
+    a = ap.parse_args()
+
+    from pgserver import PgServer
+
+    if a.pg_url:
+        os.environ["ADU_TEST_PG_URL"] = a.pg_url
+    pg = PgServer().start()
+    work = Path(tempfile.mkdtemp(prefix="adu-bench-inc-"))
+    data = work / "data"
+    os.environ["ADU_DATA_DIR"] = str(data)
+    os.environ.pop("ADU_STORE_URL", None)
+    env = {**os.environ, "ADU_DATA_DIR": str(data)}
+    try:
+        make_table(pg, a.rows)
+        url = pg.superuser_dsn
+        import adu_core as adu
+
+        common = {"tables": [TABLE], "validate": False, "parallel": a.parallel, "overwrite": True}
+        cursors = {TABLE: "ts"}
+        adu.export(url, work / "warm", cursors=cursors, **{**common, "tables": ["public.inc_mixed"]})  # imports, store
+        shutil.rmtree(work / "warm", ignore_errors=True)
+        cli = [str(VENV_BIN / "adu"), "export", url, "--table", TABLE, "--no-validate", "--parallel", str(a.parallel)]
+        times: dict[str, list[float]] = {k: [] for k in ("full", "delta", "delta-dir", "cli full", "cli delta")}
+        rows_seen: dict[str, int] = {}
+        for r in range(a.rounds):
+            full = work / f"full{r}"
+            t0 = time.perf_counter()
+            res = adu.export(url, full, cursors=cursors, **common)
+            times["full"].append(time.perf_counter() - t0)
+            rows_seen["full"] = res.rows
+            changed = bump(pg, a.rows, r)
+            t0 = time.perf_counter()
+            res = adu.export(url, work / f"delta{r}", after="last", **common)
+            times["delta"].append(time.perf_counter() - t0)
+            rows_seen["delta"] = res.rows
+            if res.rows != changed:
+                print(f"   ! delta exported {res.rows:,} rows, {changed:,} changed", flush=True)
+            t0 = time.perf_counter()
+            res = adu.export(url, work / f"deltadir{r}", after=str(full), **common)
+            times["delta-dir"].append(time.perf_counter() - t0)
+            # the CLI: a full export again, then a delta of the same rows after it
+            wall, _rss, _pss, rc = measure([*cli, "--out", str(work / f"clifull{r}"), "--cursor", f"{TABLE}=ts"], env)
+            times["cli full"].append(wall if rc == 0 else float("nan"))
+            bump(pg, a.rows, r + 50)
+            wall, _rss, _pss, rc = measure([*cli, "--out", str(work / f"clidelta{r}"), "--after", "last"], env)
+            times["cli delta"].append(wall if rc == 0 else float("nan"))
+            print(
+                f"   round {r + 1}: full {times['full'][-1]:.2f} s, delta {times['delta'][-1]:.3f} s, "
+                f"delta after a directory {times['delta-dir'][-1]:.3f} s; "
+                f"CLI full {times['cli full'][-1]:.2f} s, CLI delta {times['cli delta'][-1]:.2f} s",
+                flush=True,
+            )
+            for d in work.glob("*"):
+                if d.name != "data":
+                    shutil.rmtree(d, ignore_errors=True)
+        med = {k: statistics.median(v) for k, v in times.items()}
+        print(f"\n== {TABLE}: {a.rows:,} rows, delta of {rows_seen.get('delta', 0):,} rows (1%), index on ts")
+        print(f"   {'path':<22}{'median s':>10}{'of full':>10}")
+        for k in ("full", "delta", "delta-dir"):
+            print(f"   {k + ' (in process)':<22}{med[k]:>10.3f}{med[k] / med['full']:>9.1%}")
+        for k in ("cli full", "cli delta"):
+            print(f"   {k:<22}{med[k]:>10.3f}{med[k] / med['cli full']:>9.1%}")
+        ok = med["delta"] / med["full"] <= 0.05
+        print(f"   target: delta <= 5% of the full export in process: {'met' if ok else 'NOT met'}")
+        with open("/proc/loadavg") as f:
+            print(f"   load average at the end: {f.read().split()[:3]} on {os.cpu_count()} cores", flush=True)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+        pg.stop()
+
+
+if __name__ == "__main__":
+    main()
