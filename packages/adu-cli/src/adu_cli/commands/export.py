@@ -4,7 +4,7 @@ the worker pool), recorded in the store."""
 from __future__ import annotations
 
 import click
-from adu_core.models import JobSpec, TableSelection, parse_cursor
+from adu_core.models import PROFILES, JobSpec, TableSelection, parse_cursor
 from adu_core.options import parse_options
 from adu_core.secrets import url_password
 from adu_core.services import jobs, running
@@ -50,6 +50,14 @@ from adu_cli.results import exit_unless_succeeded, run_and_show
     help="A source option, e.g. infinity=null (repeatable; adu plugins lists each source's).",
 )
 @click.option(
+    "--profile",
+    type=click.Choice(PROFILES),
+    default="portable",
+    show_default=True,
+    help="Far-side profile: portable (DuckDB, polars, pandas and Spark read every file) or exact"
+    " (Parquet UUID, TIME and wide decimals). See the README's reader matrix.",
+)
+@click.option(
     "--cursor",
     "cursors",
     multiple=True,
@@ -89,6 +97,7 @@ def command(
     compression: str | None,
     sink_opts: tuple[str, ...],
     source_opts: tuple[str, ...],
+    profile: str,
     cursors: tuple[str, ...],
     after: str | None,
     views: bool,
@@ -120,6 +129,7 @@ def command(
         overwrite=overwrite,
         sign_key=(str(sign_key) if str(sign_key).startswith("@") else os.path.abspath(sign_key)) if sign_key else None,
         name=name,
+        profile=profile,
         cursors=dict(parse_cursor(c) for c in cursors),
         after=after if after is None or after.strip().lower() == "last" else os.path.abspath(after),
     )
