@@ -11,6 +11,7 @@ SOURCES = [*ROOT.glob("packages/*/src/**/*.py"), *ROOT.glob("plugins/*/src/**/*.
 #: variables read that are not ADU's settings, and why they are not in the table
 NOT_SETTINGS = {
     "USER": "vertica:// URLs without a user name take the login name, as libpq does",
+    "PGSERVICE": "libpq's: a URL typed in the web is refused while it is set (the service file would fill it in)",
 }
 
 

@@ -5,14 +5,16 @@ one line with the documented exit code, and the target keeps what it had."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
 import threading
 
 import pytest
 from adu_core.services import loads
 from adu_core.services.context import Actor, Context
 from adu_postgres import copyin
-from pg_load_helpers import export, row_texts, stage_tables
+from pg_load_helpers import ADU, export, row_texts, stage_tables
 from test_adu_load import adu_load
 
 ROWS = 20_000
@@ -141,3 +143,97 @@ def test_the_password_is_never_printed_nor_stored(pg, exported, target, adu_sett
     assert proc.returncode == 1
     assert "already exists" in proc.stdout + proc.stderr
     assert pg.password not in proc.stdout + proc.stderr
+
+
+def test_a_table_that_failed_in_the_export_is_reported_and_skipped(pg, target, tmp_path) -> None:
+    db = pg.create_database("lpartial")
+    try:
+        db.execute("CREATE TABLE ok (id int PRIMARY KEY, t text); INSERT INTO ok VALUES (1, 'a'), (2, NULL)")
+        db.execute(
+            "CREATE TABLE secret (id int); INSERT INTO secret VALUES (1); REVOKE ALL ON secret FROM PUBLIC",
+            superuser=True,
+        )
+        out = tmp_path / "partial"
+        env = dict(os.environ, ADU_DATA_DIR=str(tmp_path / "export-store"))
+        proc = subprocess.run(
+            [
+                ADU,
+                "export",
+                db.dsn,
+                "--out",
+                str(out),
+                "--no-validate",
+                "--table",
+                "public.ok",
+                "--table",
+                "public.secret",
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert proc.returncode == 1 and (out / "manifest.json").is_file(), proc.stderr  # a partial export
+        loaded = adu_load(out, target.dsn, "--json")
+        assert loaded.returncode == 1, loaded.stderr
+        report = json.loads(loaded.stdout)
+        assert report["status"] == "partial"
+        by_name = {t["table"]: t for t in report["tables"]}
+        assert by_name["public.ok"]["status"] == "succeeded"
+        assert by_name["public.secret"]["status"] == "failed"
+        assert "failed in the export" in by_name["public.secret"]["error"]["message"]
+        assert row_texts(target.dsn, "public", "ok") == row_texts(db.dsn, "public", "ok")
+        assert target.execute("SELECT to_regclass('public.secret')") == [(None,)]
+    finally:
+        db.drop()
+
+
+def test_a_signed_export_loads_only_with_its_public_key(exported, target, tmp_path) -> None:
+    db, _out, _manifest = exported
+    env = dict(os.environ, ADU_DATA_DIR=str(tmp_path / "store"))
+    keys = tmp_path / "adu"
+    subprocess.run([ADU, "keys", "generate", "--out", str(keys)], env=env, check=True, capture_output=True, timeout=60)
+    key, pub = tmp_path / "adu.key", tmp_path / "adu.pub"
+    out = tmp_path / "signed"
+    proc = subprocess.run(
+        [ADU, "export", db.dsn, "--out", str(out), "--no-validate", "--table", "public.big", "--sign-key", str(key)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    unchecked = adu_load(out, target.dsn)
+    assert unchecked.returncode == 2
+    assert "--public-key" in _one_line(unchecked.stderr)
+    other = tmp_path / "other"
+    subprocess.run([ADU, "keys", "generate", "--out", str(other)], env=env, check=True, capture_output=True, timeout=60)
+    wrong = adu_load(out, target.dsn, "--public-key", str(tmp_path / "other.pub"))
+    assert wrong.returncode == 1
+    assert "manifest.sig" in _one_line(wrong.stderr)
+    assert target.execute("SELECT to_regclass('public.big')") == [(None,)]
+    assert adu_load(out, target.dsn, "--public-key", str(pub)).returncode == 0
+    assert row_texts(target.dsn, "public", "big") == row_texts(db.dsn, "public", "big")
+
+
+def test_append_into_a_narrower_column_fails_in_one_line_and_changes_nothing(exported, target) -> None:
+    _db, out, _manifest = exported
+    target.execute(
+        "CREATE TABLE big (id bigint PRIMARY KEY, t varchar(5), n numeric(12,2), ts timestamptz);"
+        " INSERT INTO big VALUES (-1, 'keep', 1.00, now())"
+    )
+    before = row_texts(target.dsn, "public", "big")
+    proc = adu_load(out, target.dsn, "--table", "public.big", "--if-exists", "append", "--json")
+    assert proc.returncode == 1
+    (table,) = json.loads(proc.stdout)["tables"]
+    assert table["status"] == "failed"
+    assert "too long" in table["error"]["message"] and "\n" not in table["error"]["message"]
+    assert row_texts(target.dsn, "public", "big") == before
+    assert stage_tables(target.dsn) == []
+
+
+def test_a_table_not_in_the_export_is_one_line_with_exit_2(exported, target) -> None:
+    _db, out, _manifest = exported
+    proc = adu_load(out, target.dsn, "--table", "public.nope")
+    assert proc.returncode == 2
+    assert "does not exist in the export" in _one_line(proc.stderr)

@@ -151,10 +151,12 @@ def test_a_dead_embedded_worker_fails_healthz_until_it_is_restarted(world: World
 
     context = Context(world.settings, store=world.store)
     app = create_app(world.settings, context)
-    original = worker.Worker.run
 
     def dies(self, stop, **kwargs):
         raise RuntimeError("a bug killed this worker thread")
+
+    def idles(self, stop, **kwargs):  # alive, and claims none of the shared world's jobs
+        stop.wait()
 
     monkeypatch.setattr(worker.Worker, "run", dies)
     pool = workers.pool(context, 2)
@@ -163,7 +165,7 @@ def test_a_dead_embedded_worker_fails_healthz_until_it_is_restarted(world: World
         t.join(timeout=30)
     r = app.test_client().get("/healthz")
     assert r.status_code == 503 and r.get_json()["workers"] == "0/2 embedded workers alive"
-    monkeypatch.setattr(worker.Worker, "run", original)
+    monkeypatch.setattr(worker.Worker, "run", idles)
     assert pool.supervise() == 2 and pool.restarts == 2
     try:
         assert app.test_client().get("/healthz").get_json() == {"status": "ok"}
@@ -183,6 +185,7 @@ def test_readyz_reports_an_unreachable_store(world: World) -> None:
     r = app.test_client().get("/readyz")
     assert r.status_code == 503
     assert r.get_json()["status"] == "unavailable"
+    assert r.get_json()["store"] != "ok"  # not the pooled connection to the removed file
 
 
 def test_a_web_request_takes_back_a_job_whose_worker_died(world: World) -> None:

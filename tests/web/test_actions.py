@@ -126,6 +126,8 @@ def test_a_removed_or_demoted_user_loses_access_at_once(admin: Client, app: Flas
     erin.login("erin", "erin-password-1")
     assert erin.get("/jobs/new").status_code == 200
     admin.post("/admin/users/erin/role", {"role": "viewer"})
+    assert erin.get("/jobs/new").status_code == 302  # a new role ends the session (issue 13)
+    erin.login("erin", "erin-password-1")
     assert erin.get("/jobs/new").status_code == 403
     admin.post("/admin/users/erin/remove")
     assert erin.get("/").status_code == 302

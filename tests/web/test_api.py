@@ -73,13 +73,13 @@ def test_create_cancel_and_retry(http: FlaskClient, world: World) -> None:
     ("body", "message"),
     [
         ({"target": "x"}, "needs 'source' and 'target'"),
-        ({"source": "duckdb:///x", "target": "/elsewhere"}, "must be inside"),
-        ({"source": "duckdb:///x", "target": "x", "bogus": 1}, "unknown job spec field"),
-        ({"source": "duckdb:///x", "target": "x", "parallel": 0}, "parallel must be at least 1"),
-        ({"source": "duckdb:///x", "target": "x", "parallel": 999}, "parallel must be between"),
-        ({"source": "duckdb:///x", "target": "x", "sink_options": {"compression": "zip"}}, "compression must be"),
+        ({"source": "@demo", "target": "/elsewhere"}, "must be inside"),
+        ({"source": "@demo", "target": "x", "bogus": 1}, "unknown job spec field"),
+        ({"source": "@demo", "target": "x", "parallel": 0}, "parallel must be at least 1"),
+        ({"source": "@demo", "target": "x", "parallel": 999}, "parallel must be between"),
+        ({"source": "@demo", "target": "x", "sink_options": {"compression": "zip"}}, "compression must be"),
         ({"source": "@ghost", "target": "x"}, "no named connection"),
-        ({"source": "duckdb:///x", "target": "x", "password": 5}, "password must be a string"),
+        ({"source": "@demo", "target": "x", "password": 5}, "password must be a string"),
     ],
 )
 def test_create_rejects_bad_specs(http: FlaskClient, world: World, body: dict[str, object], message: str) -> None:
@@ -118,6 +118,6 @@ def test_discover(http: FlaskClient, world: World) -> None:
 
 def test_session_api_with_csrf_header(clients: dict[str | None, Client], world: World) -> None:
     op = clients["operator"]
-    r = op.api("POST", "/api/jobs", {"source": "duckdb:///x.duckdb", "target": "sess"})
+    r = op.api("POST", "/api/jobs", {"source": "@demo", "target": "sess"})
     assert r.status_code == 201
     world.store.delete_job(r.get_json()["id"])

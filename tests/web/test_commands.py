@@ -110,7 +110,7 @@ def test_serve_runs_the_app_and_an_embedded_worker(env: dict[str, str], tmp_path
     base = f"http://127.0.0.1:{port}"
     proc = subprocess.Popen(
         [ADU, "serve", "--port", str(port), "--workers", "1"],
-        env={**os.environ, **env},
+        env={**os.environ, **env, "ADU_WEB_FILE_ROOT": str(tmp_path)},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -162,7 +162,7 @@ def test_gunicorn_config_and_wsgi_entry_point(env: dict[str, str]) -> None:
     assert out.returncode == 0, out.stderr
     pairs = (line.split(" = ", 1) for line in out.stdout.splitlines() if " = " in line)
     config_lines = {k.strip(): v.strip() for k, v in pairs}
-    assert config_lines["workers"] == "3" and config_lines["worker_class"] == "gthread"
+    assert config_lines["workers"] == "3" and config_lines["worker_class"] == "adu_web.gworker.BoundedThreadWorker"
     assert config_lines["control_socket_disable"] == "True"
     check = subprocess.run(
         [GUNICORN, "-c", "python:adu_web.gunicorn_conf", "--check-config", "adu_web.wsgi:app"],

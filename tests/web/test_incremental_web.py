@@ -57,6 +57,7 @@ def _basic(role: str) -> dict[str, str]:
 def test_the_api_takes_cursors_and_after(http: FlaskClient, world: World) -> None:
     body = {
         "source": "postgresql://exporter@db.example/prod",
+        "password": "a-typed-url-needs-its-own",  # never the server's (issue 13)
         "target": "api-inc",
         "selection": {"tables": ["public.t"]},
         "cursors": {"public.t": "updated_at"},

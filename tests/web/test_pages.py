@@ -46,8 +46,12 @@ def test_jobs_partial_is_the_live_region(viewer: Client, world: World) -> None:
     assert 'data-active="0"' in body and world.exported in body
 
 
-def test_job_page_shows_summary_tables_and_folded_errors(viewer: Client, world: World) -> None:
-    page = viewer.get(f"/job/{world.partial}").data.decode()
+def test_job_page_shows_summary_tables_and_folded_errors(
+    viewer: Client, clients: dict[str | None, Client], world: World
+) -> None:
+    # viewers never see tracebacks (server paths); operators get them folded
+    assert "Traceback" not in viewer.get(f"/job/{world.partial}").data.decode()
+    page = clients["operator"].get(f"/job/{world.partial}").data.decode()
     assert "public.good" in page and "public.bad" in page
     assert "permission denied for table &#34;bad&#34;" in page or 'permission denied for table "bad"' in page
     assert "SQLSTATE 42501" in page
@@ -94,11 +98,14 @@ def _numbers(page: str) -> set[int]:
     return {int(n) for n in re.findall(r"<td>entry number (\d+)", page)}
 
 
-def test_log_viewer_filters_pages_and_downloads(viewer: Client, world: World) -> None:
+def test_log_viewer_filters_pages_and_downloads(
+    viewer: Client, clients: dict[str | None, Client], world: World
+) -> None:
     url = f"/job/{world.partial}/log"
     last = viewer.get(url).data.decode()  # opens on the last page: newest last
     assert "Page 3 of 3" in last and _numbers(last) == set(range(400, 450))
-    assert "ValueError: last one" in last  # the traceback, folded
+    assert "ValueError: last one" not in last  # viewers see no tracebacks...
+    assert "ValueError: last one" in clients["operator"].get(url).data.decode()  # ...operators do, folded
     assert _numbers(viewer.get(url + "?page=1").data.decode()) == set(range(200))
     errors = viewer.get(url + "?level=ERROR&size=2000").data.decode()
     assert _numbers(errors) == {i for i in range(450) if i % 4 == 3}
@@ -115,6 +122,9 @@ def test_log_viewer_filters_pages_and_downloads(viewer: Client, world: World) ->
     assert dl.headers["Content-Disposition"] == f'attachment; filename="adu-job-{world.partial}.log.jsonl"'
     lines = dl.data.decode().splitlines()
     assert len(lines) == 450 and json.loads(lines[0])["message"] == "entry number 0"
+    assert "exc" not in json.loads(lines[-1])  # a viewer's download has no tracebacks
+    full = clients["operator"].get(f"/job/{world.partial}/log/download").data.decode().splitlines()
+    assert "last one" in json.loads(full[-1])["exc"]
 
 
 def test_log_of_a_job_without_log(viewer: Client, world: World) -> None:

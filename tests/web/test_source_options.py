@@ -18,8 +18,9 @@ def operator(clients: dict[str | None, Client]) -> Client:
 
 
 @pytest.fixture
-def db_with_a_view(tmp_path) -> str:
-    path = tmp_path / "views.duckdb"
+def db_with_a_view(world: World) -> str:
+    path = world.root / "views.duckdb"  # below ADU_WEB_FILE_ROOT
+    path.unlink(missing_ok=True)
     con = duck.connect(str(path))
     con.execute("CREATE TABLE t AS SELECT range AS id FROM range(3); CREATE VIEW v_double AS SELECT id * 2 AS d FROM t")
     con.close()

@@ -51,6 +51,7 @@ def make_settings(root: Path, **extra: str) -> config.Settings:
         "ADU_EXPORT_ROOT": str(root / "exports"),
         "ADU_CONNECTIONS_FILE": str(root / "connections.yaml"),
         "ADU_PARALLEL": "2",
+        "ADU_WEB_FILE_ROOT": str(root),  # the demo DuckDB file is typed as a URL by some tests
     }
     env.update(extra)
     return config.load(env)

@@ -73,6 +73,19 @@ VARIABLES: dict[str, tuple[str, str]] = {
         "Admin-managed named connections (credentials by env var or secret file).",
     ),
     "ADU_BLOCK_PLUGINS": ("unset", "Comma-separated plugin names not to load."),
+    "ADU_WEB_ALLOW_URLS": (
+        "1 in development, 0 in production",
+        "Whether web and API users may type a source URL (otherwise only named connections).",
+    ),
+    "ADU_WEB_ALLOWED_HOSTS": (
+        "*",
+        "Comma-separated host patterns (fnmatch, host or host:port) a typed web URL may reach.",
+    ),
+    "ADU_WEB_FILE_ROOT": ("unset", "File sources (duckdb://, paths) typed in the web only below this directory."),
+    "ADU_WEB_RULE_MODELS": ("unset", "Comma-separated module:attr rule models web and API jobs may name."),
+    "ADU_CONNECT_TIMEOUT": ("10", "Seconds every connection ADU opens to a source waits for the server."),
+    "ADU_DISCOVER_TIMEOUT": ("30", "Statement timeout (seconds) of a discovery from the web."),
+    "ADU_DISCOVER_PER_USER": ("2", "Discoveries one web user may run at once."),
 }
 
 
@@ -99,6 +112,13 @@ class Settings:
     store_retry_seconds: float = 10.0
     store_outage_seconds: float = 300.0
     shutdown_seconds: float = 30.0
+    web_allow_urls: bool = True
+    web_allowed_hosts: tuple[str, ...] = ("*",)
+    web_file_root: Path | None = None
+    web_rule_models: tuple[str, ...] = ()
+    connect_timeout: int = 10
+    discover_timeout: int = 30
+    discover_per_user: int = 2
 
     @property
     def production(self) -> bool:
@@ -208,6 +228,11 @@ def _secret_key(env: Mapping[str, str], data_dir: Path, production: bool) -> tup
     return value, True
 
 
+def _words(text: str) -> tuple[str, ...]:
+    """The comma-separated items of ``text``, stripped, empty ones dropped."""
+    return tuple(w.strip() for w in text.split(",") if w.strip())
+
+
 def load(env: Mapping[str, str] | None = None) -> Settings:
     """Read the settings from ``env`` (default: ``os.environ``)."""
     env = os.environ if env is None else env
@@ -219,6 +244,7 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
     store_url = env.get("ADU_STORE_URL") or f"sqlite:///{data_dir / 'adu.db'}"
     key, is_default = _secret_key(env, data_dir, production)
     export_root = env.get("ADU_EXPORT_ROOT")
+    file_root = env.get("ADU_WEB_FILE_ROOT")
     level = env.get("ADU_LOG_LEVEL", "INFO").upper()
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
         raise UsageError(f"ADU_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not {level!r}")
@@ -249,6 +275,13 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         store_retry_seconds=float(integer(env, "ADU_STORE_RETRY_SECONDS", 10, 0)),
         store_outage_seconds=float(integer(env, "ADU_STORE_OUTAGE_SECONDS", 300, 1)),
         shutdown_seconds=float(integer(env, "ADU_SHUTDOWN_SECONDS", 30, 0)),
+        web_allow_urls=flag(env, "ADU_WEB_ALLOW_URLS", not production),
+        web_allowed_hosts=_words(env.get("ADU_WEB_ALLOWED_HOSTS", "*")) or ("*",),
+        web_file_root=Path(file_root).resolve() if file_root else None,
+        web_rule_models=_words(env.get("ADU_WEB_RULE_MODELS", "")),
+        connect_timeout=integer(env, "ADU_CONNECT_TIMEOUT", 10, 1),
+        discover_timeout=integer(env, "ADU_DISCOVER_TIMEOUT", 30, 1),
+        discover_per_user=integer(env, "ADU_DISCOVER_PER_USER", 2, 1),
     )
     settings.check_secret_key()
     return settings

@@ -11,6 +11,14 @@ The file (``ADU_CONNECTIONS_FILE``, default ``$ADU_DATA_DIR/connections.yaml``):
 
 A job's source ``@warehouse`` names one; it is resolved when the job runs, so the
 store only ever holds the name.
+
+The same file holds the signing keys web and API jobs may use, by name (a web user
+names a key, never a path on the server)::
+
+    keys:
+      release:
+        path: /run/secrets/adu_signing.key
+        description: the release key
 """
 
 from __future__ import annotations
@@ -65,8 +73,7 @@ class NamedConnection:
         }
 
 
-def load_connections(path: Path) -> dict[str, NamedConnection]:
-    """The named connections in ``path`` (an empty mapping when the file is absent)."""
+def _load(path: Path) -> Mapping[str, Any]:
     try:
         text = path.read_text()
     except FileNotFoundError:
@@ -77,6 +84,14 @@ def load_connections(path: Path) -> dict[str, NamedConnection]:
         data = yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:
         raise UsageError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+    return data if isinstance(data, Mapping) else {}
+
+
+def load_connections(path: Path) -> dict[str, NamedConnection]:
+    """The named connections in ``path`` (an empty mapping when the file is absent)."""
+    data = _load(path)
+    if not data:
+        return {}
     entries = data.get("connections") if isinstance(data, Mapping) else None
     if not isinstance(entries, Mapping):
         raise UsageError(f"{path}: expected a mapping 'connections:'")
@@ -96,6 +111,46 @@ def load_connections(path: Path) -> dict[str, NamedConnection]:
             description=str(entry.get("description", "")),
         )
     return out
+
+
+@attrs.frozen
+class SigningKey:
+    """A signing key an admin registered by name (``keys:`` in the connections file)."""
+
+    name: str
+    path: str
+    description: str = ""
+
+
+#: how a job names a registered signing key: ``@name``
+KEY_PREFIX = "@"
+
+
+def load_keys(path: Path) -> dict[str, SigningKey]:
+    """The signing keys registered in the connections file ``path``."""
+    entries = _load(path).get("keys") or {}
+    if not isinstance(entries, Mapping):
+        raise UsageError(f"{path}: expected a mapping 'keys:'")
+    out: dict[str, SigningKey] = {}
+    for name, entry in entries.items():
+        if isinstance(entry, str):
+            entry = {"path": entry}
+        if not isinstance(entry, Mapping) or not entry.get("path"):
+            raise UsageError(f"{path}: signing key {name!r} needs a 'path'")
+        out[str(name)] = SigningKey(str(name), str(entry["path"]), str(entry.get("description", "")))
+    return out
+
+
+def resolve_sign_key(sign_key: str | None, connections_file: Path) -> str | None:
+    """The key file of a job's ``sign_key``: ``@name`` is looked up among the registered
+    keys (the message never says anything about a server path); anything else is a
+    path given by a local user (the CLI, a notebook)."""
+    if not sign_key or not sign_key.startswith(KEY_PREFIX):
+        return sign_key
+    key = load_keys(connections_file).get(sign_key[len(KEY_PREFIX) :])
+    if key is None:
+        raise UsageError(f"no signing key named {sign_key[len(KEY_PREFIX) :]!r}; an admin registers keys by name")
+    return key.path
 
 
 def resolve_source(source: str, *, password: str | None, connections_file: Path) -> str:

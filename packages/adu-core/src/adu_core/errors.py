@@ -87,3 +87,8 @@ class NotFound(UsageError):
 class Conflict(UsageError):
     """The request does not fit the current state (cancel a finished job, retry a running
     one, remove the last admin): the web answers 409, the CLI exits 2."""
+
+
+class Busy(UsageError):
+    """Too many of the same request at once (a web user's concurrent discoveries): try
+    again when one has ended (HTTP 429)."""

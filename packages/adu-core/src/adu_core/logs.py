@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from adu_core.secrets import redact_text
+from adu_core.secrets import job_scope, redact_text, use_scope
 
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
 
@@ -34,22 +34,26 @@ class RedactingFilter(logging.Filter):
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
+        # the secrets of the scope that logs (a job, a request) and of the job the
+        # record belongs to: never another job's or another request's
+        scope = job_scope(getattr(record, "job_id", None))
+        extra = scope.values() if scope is not None else frozenset()
         try:
             message = record.getMessage()
         except Exception:  # noqa: BLE001 - a bad format string must not lose the record
             message = f"{record.msg!r} {record.args!r}"
-        record.msg = redact_text(message)
+        record.msg = redact_text(message, extra)
         record.args = None
         if record.exc_info and record.exc_info[0] is not None:
-            record.exc_text = redact_text("".join(traceback.format_exception(*record.exc_info)))
+            record.exc_text = redact_text("".join(traceback.format_exception(*record.exc_info)), extra)
             record.exc_info = None
         elif record.exc_text:
-            record.exc_text = redact_text(record.exc_text)
+            record.exc_text = redact_text(record.exc_text, extra)
         if record.stack_info:
-            record.stack_info = redact_text(record.stack_info)
+            record.stack_info = redact_text(record.stack_info, extra)
         for key, value in list(record.__dict__.items()):
             if key not in _STANDARD and isinstance(value, str):
-                setattr(record, key, redact_text(value))
+                setattr(record, key, redact_text(value, extra))
         return True
 
 
@@ -72,7 +76,12 @@ class JsonFormatter(logging.Formatter):
             entry["exc"] = record.exc_text
         elif record.exc_info and record.exc_info[0] is not None:
             entry["exc"] = redact_text("".join(traceback.format_exception(*record.exc_info)))
-        return redact_text(json.dumps(entry, ensure_ascii=False, default=str))
+        # values are masked, never the keys or the JSON around them (a one-letter password
+        # must not break the line), nor the fields ADU writes itself
+        for key, value in entry.items():
+            if isinstance(value, str) and key not in ("time", "level", "job_id"):
+                entry[key] = redact_text(value)
+        return json.dumps(entry, ensure_ascii=False, default=str)
 
 
 class JobFilter(logging.Filter):
@@ -96,7 +105,8 @@ def job_thread(job_id: str) -> Iterator[None]:
     previous = getattr(_bound, "job_id", None)
     _bound.job_id = job_id
     try:
-        yield
+        with use_scope(job_scope(job_id)):  # and its secrets are the job's
+            yield
     finally:
         _bound.job_id = previous
 

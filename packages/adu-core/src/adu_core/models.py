@@ -603,6 +603,8 @@ class JobResult:
     source: SourceInfo | None = None
     error: ErrorInfo | None = None
     manifest_path: str | None = None
+    #: what else the job's report says (a load's place in a chain of transfers)
+    notes: list[str] = attrs.field(factory=list)
 
     @property
     def rows(self) -> int:

@@ -48,6 +48,8 @@ def abandon_staging(job: ReapedJob, *, plugins: Plugins | None = None) -> None:
             from adu_core.plugin.manager import get_plugins
 
             plugins = get_plugins()
+        if job.sink not in plugins.registry.sinks and job.sink in plugins.registry.load_sinks:
+            return  # a load: its staging tables are dropped by the next load (no session holds them)
         sink = plugins.sink_class(job.sink)(job.target, dict(job.sink_options), job_id=job.id)
         sink.abandon()
     except Exception:

@@ -32,6 +32,7 @@ from __future__ import annotations
 from typing import Any
 
 from adu_core.errors import UsageError
+from adu_core.secrets import redact_options
 from adu_core.services import jobs
 from adu_core.services.jobs import JobRow
 from flask import Blueprint, abort, jsonify, request, url_for
@@ -46,12 +47,27 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 bp.before_request(require_login)
 
 
+def _without_tracebacks(value: Any) -> Any:
+    """``value`` without any ``traceback`` field (viewers never see server paths)."""
+    if isinstance(value, dict):
+        return {k: _without_tracebacks(v) for k, v in value.items() if k != "traceback"}
+    if isinstance(value, list):
+        return [_without_tracebacks(v) for v in value]
+    return value
+
+
 def _job(job: JobRow, *, tables: bool = False) -> dict[str, Any]:
     data = job.to_dict()
     data["url"] = url_for("jobs.show", job_id=job.id)
     data["api_url"] = url_for("api.show_job", job_id=job.id)
+    spec = data.get("spec") or {}
+    for key in ("source_options", "sink_options"):
+        if isinstance(spec.get(key), dict):
+            spec[key] = redact_options(spec[key])
     if tables:
         data["tables"] = [t.to_dict() for t in jobs.tables(ctx(), job.id)]
+    if not current_user.can("operator"):
+        data = _without_tracebacks(data)
     return data
 
 

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from adu_core import config
+from adu_core.secrets import secret_scope
 from adu_core.services.context import Context
 from flask import Flask, request
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -31,6 +32,18 @@ def _reaping(context: Context) -> Any:
             context.reap()
 
     return reap
+
+
+class _SecretScopes:
+    """WSGI middleware: every request has its own scope of secrets (what it is typed
+    masks what it writes, and nothing of any other request or job)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    def __call__(self, environ: Any, start_response: Any) -> Any:
+        with secret_scope(name="request"):
+            return self.app(environ, start_response)
 
 
 def create_app(
@@ -79,6 +92,7 @@ def create_app(
     )
     if test_config:
         app.config.update(test_config)
+    app.wsgi_app = _SecretScopes(app.wsgi_app)  # type: ignore[method-assign]
     n_proxies = config.integer(environ, "ADU_TRUSTED_PROXIES", 0)
     if n_proxies > 0:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n_proxies, x_proto=n_proxies, x_host=n_proxies)  # type: ignore[method-assign]

@@ -120,6 +120,22 @@ class _Throttle:
         self._lock = threading.Lock()
         self._fails: dict[str, deque[float]] = {}
 
+    def begin(self, addr: str) -> bool:
+        """Count an attempt from ``addr`` before its password is checked (one step under
+        the lock: concurrent attempts are all counted); False when it must wait. A
+        successful sign-in forgets the address's attempts (:meth:`reset`)."""
+        now = time.monotonic()
+        with self._lock:
+            if len(self._fails) > 10000:
+                self._fails.clear()
+            q = self._fails.setdefault(addr, deque())
+            while q and q[0] < now - IP_WINDOW:
+                q.popleft()
+            if len(q) >= IP_MAX_FAILURES:
+                return False
+            q.append(now)
+            return True
+
     def blocked(self, addr: str) -> bool:
         now = time.monotonic()
         with self._lock:
@@ -165,11 +181,12 @@ def _api_basic_auth() -> Any:
     if creds is None:
         return None
     addr = request.remote_addr or "?"
-    if throttle.blocked(addr):
+    if not throttle.begin(addr):
         return jsonify(error="Too Many Requests", message="too many failed sign-ins; wait a few minutes"), 429
-    row = accounts.authenticate(ctx(), *creds) if creds[0] else None
-    if row is None:
-        throttle.failed(addr)
+    row = accounts.authenticate(ctx(), *creds, address=addr) if creds[0] else None
+    if row is not None:
+        throttle.reset(addr)
+    else:
         log.warning("API sign-in failed", extra={"user": creds[0][:128], "addr": addr})
         return jsonify(error="Unauthorized", message="wrong user name or password (or account locked)"), 401
     g._login_user = User(row)  # Flask-Login reads the request's user from here
@@ -210,6 +227,8 @@ def _safe_next(target: str | None) -> str:
     """Only a local path: never an outside URL (open redirect)."""
     if not target:
         return url_for("dashboard.index")
+    if any(ord(c) < 33 or ord(c) == 127 for c in target):  # CR/LF, spaces: no header injection
+        return url_for("dashboard.index")
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return url_for("dashboard.index")
@@ -225,13 +244,12 @@ def login() -> Any:
     status = 200
     if form.validate_on_submit():
         addr = request.remote_addr or "?"
-        if throttle.blocked(addr):
+        if not throttle.begin(addr):
             error = "Too many failed sign-ins from this address. Wait a few minutes."
             status = 429
         else:
-            row = accounts.authenticate(ctx(), form.username.data or "", form.password.data or "")
+            row = accounts.authenticate(ctx(), form.username.data or "", form.password.data or "", address=addr)
             if row is None:
-                throttle.failed(addr)
                 log.warning("sign-in failed", extra={"user": (form.username.data or "")[:128], "addr": addr})
                 error = "Wrong user name or password. After repeated failures an account is locked for a few minutes."
                 status = 401
@@ -254,6 +272,7 @@ def logout() -> Any:
     if request.method == "POST":
         if current_user.is_authenticated:
             log.info("signed out", extra={"user": current_user.username})
+            accounts.end_sessions(ctx(), current_user.row.id)  # a captured cookie stops working too
         logout_user()
         session.clear()
         flash("You are signed out.", "info")

@@ -23,9 +23,10 @@ def human_duration(seconds: Any) -> str:
 
 def timestamp(value: Any) -> str:
     """UTC, to the second (the servers of an air-gapped site rarely share a zone with it)."""
-    if value is None:
+    try:
+        return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(float(value))) + "Z"
+    except (TypeError, ValueError, OverflowError, OSError):  # None, a line without a time
         return NONE
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(float(value))) + "Z"
 
 
 def number(value: Any) -> str:

@@ -9,7 +9,14 @@ variable               default         meaning
 ``ADU_WEB_PROCESSES``  ``2``           gunicorn worker processes
 ``ADU_WEB_THREADS``    ``8``           threads per process (the ``gthread`` worker)
 ``ADU_WEB_TIMEOUT``    ``60``          seconds before a stuck request's worker is restarted
+``ADU_WEB_CLIENT_SECONDS`` ``15``      seconds a client has to send a whole request
 =====================  ==============  ==================================================
+
+Slow clients are bounded: each thread reads a request with a deadline
+(:mod:`adu_web.gworker`), each process keeps at most ``worker_connections`` clients, the
+request line, header count and header size are capped, and an idle kept-alive connection
+is closed after 2 s. Production still belongs behind a reverse proxy that buffers
+requests (nginx, HAProxy): see docs/web.md.
 
 The web processes run no jobs: run ``adu worker`` beside them (the ``worker`` service of
 docker-compose). For TLS, terminate it in a reverse proxy and set
@@ -32,11 +39,13 @@ def _int(name: str, default: int) -> int:
 
 bind = os.environ.get("ADU_BIND") or "0.0.0.0:8080"
 workers = _int("ADU_WEB_PROCESSES", 2)
-worker_class = "gthread"
+worker_class = "adu_web.gworker.BoundedThreadWorker"
 threads = _int("ADU_WEB_THREADS", 8)
 timeout = _int("ADU_WEB_TIMEOUT", 60)
 graceful_timeout = 30
-keepalive = 5
+keepalive = 2
+worker_connections = 200
+backlog = 512
 # the app's ProxyFix (ADU_TRUSTED_PROXIES) decides which forwarded headers count
 forwarded_allow_ips = "127.0.0.1"
 accesslog = "-"
@@ -44,7 +53,8 @@ accesslog = "-"
 access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(L)ss'
 errorlog = "-"
 limit_request_line = 8190
-limit_request_fields = 100
+limit_request_fields = 60
+limit_request_field_size = 8190
 proc_name = "adu-web"
 preload_app = False
 # gunicorn >= 24 opens a control socket under $HOME by default; a container does not need it

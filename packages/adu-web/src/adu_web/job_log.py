@@ -6,12 +6,14 @@ never from a path in the request.
 
 from __future__ import annotations
 
+import json
 import os
 from collections import deque
 from typing import Any
 
 from adu_core.logs import read_job_log
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask_login import current_user
 
 from adu_web.auth import require_login
 from adu_web.state import settings
@@ -93,6 +95,17 @@ def download(job_id: str) -> Any:
     path = settings().job_log_path(job.id)
     if not path.is_file():
         abort(404, description="This job has no log file yet.")
+
+    if not current_user.can("operator"):  # viewers: no tracebacks (server paths)
+        lines = (
+            json.dumps({k: v for k, v in e.items() if k != "exc"}, ensure_ascii=False) + "\n"
+            for e in read_job_log(path)
+        )
+        return Response(
+            lines,
+            mimetype="application/x-ndjson",
+            headers={"Content-Disposition": f'attachment; filename="adu-job-{job.id}.log.jsonl"'},
+        )
 
     def stream() -> Any:
         with path.open("rb") as fh:

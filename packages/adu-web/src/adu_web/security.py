@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from adu_core.errors import Conflict, NotFound, UsageError
+from adu_core.errors import Busy, Conflict, NotFound, UsageError
 from adu_core.secrets import redact_text
 from flask import Flask, Response, current_app, has_request_context, jsonify, render_template, request
 from flask.sessions import SecureCookieSessionInterface
@@ -123,6 +123,8 @@ def _usage_error(exc: UsageError) -> Any:
         return _error(404, "Not Found", redact_text(str(exc)))
     if isinstance(exc, Conflict):
         return _error(409, "Conflict", redact_text(str(exc)))
+    if isinstance(exc, Busy):
+        return _error(429, "Too Many Requests", redact_text(str(exc)))
     return _error(400, "Bad Request", redact_text(str(exc)))
 
 

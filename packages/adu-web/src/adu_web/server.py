@@ -27,9 +27,15 @@ class ServeApplication(BaseApplication):  # type: ignore[misc]
         self.options = {
             "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
             "workers": 1,
-            "worker_class": "gthread",
+            # a deadline on reading each request: slow clients cannot hold every thread
+            "worker_class": "adu_web.gworker.BoundedThreadWorker",
             "threads": threads,
             "timeout": 60,
+            "keepalive": 2,
+            "worker_connections": 200,
+            "limit_request_line": 8190,
+            "limit_request_fields": 60,
+            "limit_request_field_size": 8190,
             # the embedded workers' grace, then time to stop a job and requeue it
             "graceful_timeout": int(settings.shutdown_seconds) + 30,
             "accesslog": "-",

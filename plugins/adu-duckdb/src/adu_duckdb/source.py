@@ -1,8 +1,11 @@
 """A DuckDB database file as a source: ``duckdb:///path/to/file.duckdb``, or a bare path
 to a DuckDB file (:meth:`DuckDBSource.accepts`).
 
-The file is opened read-only in every process (DuckDB allows several read-only readers);
-big tables are split by ``rowid`` ranges.
+The file is opened read-only in every process (DuckDB allows several read-only readers),
+with external access disabled and the configuration locked (a view in the file cannot
+read another file of the server: ``read_text``, ``read_blob``, ``read_parquet``, ``ATTACH``
+all fail), extensions never auto-installed or auto-loaded; big tables are split by
+``rowid`` ranges.
 """
 
 from __future__ import annotations
@@ -84,7 +87,16 @@ class DuckDBSource(Source):
             if not os.path.isfile(self.path):
                 raise ConnectError(f"no DuckDB database file at {self.path!r}")
             try:
-                self._con = duck.connect(self.path, read_only=True, threads=1)
+                # external access off and the configuration locked: a view in the file
+                # that calls read_text()/read_blob()/read_parquet() (or ATTACH, COPY,
+                # an extension) cannot read the server's files
+                self._con = duck.connect(
+                    self.path,
+                    read_only=True,
+                    threads=1,
+                    enable_external_access=False,
+                    lock_configuration=True,
+                )
             except duckdb.Error as exc:
                 raise ConnectError(f"cannot open DuckDB file {self.path!r}: {str(exc).splitlines()[0]}") from None
         return self._con
@@ -99,6 +111,12 @@ class DuckDBSource(Source):
         )
 
     def discover(self, *, include_views: bool = False, include_foreign: bool = False) -> list[TableInfo]:
+        try:
+            return self._discover(include_views=include_views)
+        except duckdb.Error as exc:  # e.g. a view that reads a file: external access is off
+            raise SourceError(f"cannot read the DuckDB file's tables: {str(exc).splitlines()[0]}") from None
+
+    def _discover(self, *, include_views: bool) -> list[TableInfo]:
         con = self._connect()
         rows = con.execute(
             "SELECT schema_name, table_name, estimated_size, sql FROM duckdb_tables() "

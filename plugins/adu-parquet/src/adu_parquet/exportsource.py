@@ -84,10 +84,20 @@ class ExportSource(Source):
             a signed export without ``public_key``.
         """
         if self._export is None:
-            from adu_core.services.exports import open_export
+            import attrs
+            from adu_core.services.exports import Export, ExportMismatch, read_manifest, verify_export
 
             key = self.options.get("public_key")
-            export = open_export(self.directory, key, workers=workers)
+            report = verify_export(self.directory, key, workers=workers)
+            if not report.is_export:
+                raise UsageError("; ".join(report.problems) or f"{self.directory} is not an export")
+            manifest = read_manifest(self.directory)
+            # a table that failed in the export is reported and skipped, not a mismatch
+            failed = {t.qualified_name for t in manifest.tables if not t.succeeded}
+            checked = [t for t in report.tables if not (t.qualified_name in failed and not t.files)]
+            if report.problems or not all(t.ok for t in checked):
+                raise ExportMismatch(attrs.evolve(report, tables=checked))
+            export = Export(directory=self.directory, manifest=manifest, report=report)
             if export.signed and not key:
                 raise UsageError(
                     f"{self.directory} is signed: give its public key (--public-key) so the signature is checked"
@@ -104,6 +114,19 @@ class ExportSource(Source):
             server_version=None,
             consistency={"export_job": export.manifest.job_id, "source": src.url, "source_kind": src.kind},
         )
+
+    def chain(self) -> tuple[str, str, str | None] | None:
+        """``(source, manifest SHA-256, previous manifest SHA-256)`` when the export is a
+        link of a chain of repeated transfers (it records watermarks, or it is a delta);
+        None otherwise. The load sink checks it against what the target last applied."""
+        import hashlib
+
+        manifest = self.verify().manifest
+        if manifest.watermarks is None and manifest.previous is None:
+            return None
+        sha = hashlib.sha256((self.directory / MANIFEST).read_bytes()).hexdigest()
+        previous = manifest.previous.manifest_sha256 if manifest.previous is not None else None
+        return manifest.source.url, sha, previous
 
     def failed(self) -> list[tuple[str, str]]:
         """``(schema.name, why)`` of every table that failed in the export (never loaded)."""
@@ -133,6 +156,9 @@ class ExportSource(Source):
             props_t: dict[str, Any] = {"rows": entry.rows, "files": [str(f) for f in files]}
             if extra.get("pg_types") is not None:
                 props_t["pg_types"] = extra["pg_types"]
+            if entry.cursor is not None:  # an incremental export: how the far side applies it
+                props_t["cursor"] = entry.cursor.to_dict()
+            props_t["delta"] = export.manifest.previous is not None
             tables.append(
                 TableInfo(
                     schema=entry.schema,

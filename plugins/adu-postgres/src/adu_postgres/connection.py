@@ -9,7 +9,15 @@ Every libpq parameter works as a query parameter (``sslmode``, ``sslrootcert``,
    ``password_file`` (ADU's own; removed before libpq sees the URL; the first line of
    the file, as Docker secrets are mounted);
 2. the URL's password;
-3. libpq itself: ``PGPASSWORD``, then ``~/.pgpass`` (or ``PGPASSFILE``/``passfile``).
+3. libpq itself: ``PGPASSWORD``, then ``~/.pgpass`` (or ``PGPASSFILE``/``passfile``) —
+   except for a URL a web user typed: the web policy marks it
+   (:data:`adu_core.connspec.NO_IMPLICIT`) and then libpq is given the password
+   explicitly (empty when none), an empty ``passfile``, ``require_auth`` limited to the
+   password methods and ``gssencmode=disable``, and ``PGSERVICE`` must be unset, so no
+   credential of the server's can reach the host the user named.
+
+Every connection has a ``connect_timeout`` (the source option, the URL's, or
+``ADU_CONNECT_TIMEOUT``, 10 s).
 
 The password is registered with :func:`adu_core.secrets.remember_secret` so logs mask it,
 and every driver message is passed through :func:`adu_core.secrets.redact_text`.
@@ -18,17 +26,19 @@ and every driver message is passed through :func:`adu_core.secrets.redact_text`.
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import psycopg2
+from adu_core import connspec
 from adu_core.errors import ConnectError, SnapshotLost, SourceError, UsageError
 from adu_core.secrets import redact_text, remember_secret, url_password
 
 #: URL query parameters that are ADU's, not libpq's.
-ADU_URL_PARAMS = ("password_file",)
+ADU_URL_PARAMS = ("password_file", connspec.NO_IMPLICIT)
 
 #: SQL states after which a retry of the same partition may succeed.
 RETRYABLE_STATES = {
@@ -91,13 +101,31 @@ def connect(url: str, options: Mapping[str, Any], *, application_name: str = "ad
 
     Raises :class:`ConnectError` with a message free of secrets.
     """
-    clean, _ = split_url(url)
+    clean, ours = split_url(url)
     password = resolve_password(url, options)
     kwargs: dict[str, Any] = {"application_name": application_name, "client_encoding": "UTF8"}
     if password is not None:
         kwargs["password"] = password
+    if ours.get(connspec.NO_IMPLICIT) == "1":
+        # a URL from the web: nothing but what the user gave. Explicit values override
+        # PGPASSWORD, PGPASSFILE and ~/.pgpass; a password-based method is required (no
+        # trust, no Kerberos ticket of the server's); a service would fill in settings
+        # from the server's service file, so none may be named by the environment.
+        if os.environ.get("PGSERVICE"):
+            raise ConnectError(
+                "cannot connect to PostgreSQL: PGSERVICE is set in the server's environment, so a URL typed in the "
+                "web cannot be used; ask an admin for a named connection"
+            )
+        kwargs.update(
+            password=password or "",
+            passfile=connspec.empty_file(),
+            gssencmode="disable",
+            require_auth="password,md5,scram-sha-256",
+        )
     if "connect_timeout" in options:
         kwargs["connect_timeout"] = int(options["connect_timeout"])
+    elif "connect_timeout" not in urlsplit(clean).query:
+        kwargs["connect_timeout"] = connspec.connect_timeout()
     try:
         conn = psycopg2.connect(clean, **kwargs)
     except psycopg2.Error as exc:

@@ -13,7 +13,7 @@ from typing import ClassVar
 
 from adu_core.errors import UsageError
 from adu_core.models import Partition, TableInfo
-from adu_core.plugin.components import CancelToken, LoadedTable, LoadSink, Source
+from adu_core.plugin.components import CancelToken, ChainDecision, LoadChain, LoadedTable, LoadSink, Source
 from adu_core.plugin.options import Option
 
 
@@ -32,6 +32,79 @@ class PostgresLoadSink(LoadSink):
             help="memory the server may use to build each key and index (raised to this, never lowered)",
         ),
     )
+
+    def begin_chain(self, chain: LoadChain) -> ChainDecision:
+        """The target's ``adu_load_state`` decides (:func:`adu_postgres.loadstate.decide`):
+        apply a base or the delta that continues the last export applied from that source,
+        skip the same export again, refuse anything else (:class:`LoadError`, naming both)."""
+        from adu_postgres import loadstate
+        from adu_postgres.connection import close_quietly, connect
+
+        conn = connect(self.url, {}, application_name="adu load state")
+        try:
+            with conn.cursor() as cur:
+                d = loadstate.decide(cur, chain.source, chain.manifest_sha256, chain.previous_sha256)
+        finally:
+            close_quietly(conn)
+        decision = ChainDecision(apply=d.apply, message=d.message, position=d.position, done=d.done)
+        self._chain: tuple[LoadChain, ChainDecision] | None = (chain, decision)
+        return decision
+
+    def end_chain(self, chain: LoadChain, decision: ChainDecision) -> None:
+        """The export is now the source's last one applied to the target."""
+        from adu_postgres import loadstate
+        from adu_postgres.connection import close_quietly, connect
+
+        conn = connect(self.url, {}, application_name="adu load state")
+        try:
+            with conn.cursor() as cur:
+                cur.execute("BEGIN")
+                loadstate.record_head(
+                    cur, chain.source, chain.manifest_sha256, chain.previous_sha256, decision.position, chain.job_id
+                )
+                cur.execute("COMMIT")
+        finally:
+            close_quietly(conn)
+
+    def _chained(
+        self, table: TableInfo, files: list[str], *, expected_rows: int | None, connections: int
+    ) -> LoadedTable | None:
+        """A table of a delta: merged by key, appended without one, replaced when the
+        delta holds it whole; its state row written in the same transaction. None when
+        the job is not a delta (the plain path)."""
+        chain = getattr(self, "_chain", None)
+        props = table.properties or {}
+        if chain is None or not props.get("delta"):
+            return None
+        from typing import Any
+
+        from adu_postgres import loadstate
+        from adu_postgres.chainload import APPEND, MERGE, REPLACE, ChainedLoad, _load
+
+        link, decision = chain
+        cursor = props.get("cursor") or {}
+        mode = REPLACE if not cursor or cursor.get("after") is None else MERGE if table.primary_key else APPEND
+
+        def record(cur: Any) -> None:
+            loadstate.record_table(cur, link.source, table.qualified_name, link.manifest_sha256, decision.position)
+
+        load = ChainedLoad(
+            self.url,
+            table,
+            mode=mode,
+            record=record,
+            job_id=self.job_id,
+            schema_map=self.schema_map,
+            options={"maintenance_work_mem": str(self.options.get("maintenance_work_mem") or "256MB")},
+        )
+        result = _load(load, files, max(1, connections), expected_rows or 0)
+        return LoadedTable(
+            schema=result.schema,
+            name=result.name,
+            rows=result.rows,
+            created=result.created,
+            notes=(f"delta: {mode}", f"COPY format {result.copy_format}"),
+        )
 
     def check(self) -> None:
         """Reach the target (:class:`~adu_core.errors.ConnectError`, one line, no secret)."""
@@ -55,6 +128,10 @@ class PostgresLoadSink(LoadSink):
         files = [str(p.spec["path"]) for p in partitions if p.spec.get("path")]
         if not files:
             raise UsageError(f"{table.qualified_name}: the PostgreSQL sink loads Parquet files; this source has none")
+        chained = self._chained(table, files, expected_rows=expected_rows, connections=connections)
+        if chained is not None:
+            report(chained.rows)
+            return chained
         sent = [0]
 
         def progress(rows: int) -> None:

@@ -41,7 +41,8 @@ def list_jobs(env: Env, status: str | None, limit: int, as_json: bool) -> None:
     for j in jobs:
         click.echo(
             f"{j.id[:12]:<12} {j.status.value:<10} {_when(j.created_at):<19} {human_duration(j.duration):>9} "
-            f"{j.tables_done:>3}/{j.tables_total:<3} {j.rows:>13,}  {j.source}"
+            f"{j.tables_done:>3}/{j.tables_total:<3} {j.rows:>13,}  "
+            + (f"load {j.source} -> {j.target}" if j.kind == "load" else j.source)
         )
 
 

@@ -126,6 +126,8 @@ def _print(env: Env, result: JobResult, elapsed: float) -> None:
         f"load {result.job_id} {result.status.value}: {len(result.tables)} table(s), {result.rows:,} rows"
         f" in {human_duration(elapsed)}"
     )
+    for note in result.notes:
+        click.echo(note)
     if result.status != JobStatus.SUCCEEDED and result.error is not None:
         click.echo(f"reason: {result.error.message}", err=True)
 
@@ -137,6 +139,7 @@ def _as_json(env: Env, result: JobResult) -> dict[str, object]:
         "status": result.status.value,
         "rows": result.rows,
         "error": result.error.to_dict() if result.error else None,
+        "notes": list(result.notes),
         "tables": [
             {
                 "table": t.qualified_name,

@@ -32,7 +32,7 @@ from adu_core.logs import job_logging, job_thread
 from adu_core.models import PartitionResult
 from adu_core.plugin.components import CancelToken, Executor, ExecutorContext, Source
 from adu_core.plugin.manager import Plugins, PluginSet, get_plugins
-from adu_core.secrets import remember_secret
+from adu_core.secrets import SecretScope, enter_scope, remember_secret
 
 
 def choose_executor(kind: str, source: Source, workers: int, partitions: int, *, plugins: Plugins | None = None) -> str:
@@ -156,6 +156,7 @@ def _pool_init(
     progress queue and plugins."""
     if parent:
         die_with_parent(parent)
+    enter_scope(SecretScope(job_id))  # this process serves the one job
     remember_secret(*secrets)
     if log_path:
         stack = ExitStack()

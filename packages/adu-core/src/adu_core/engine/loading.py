@@ -25,7 +25,7 @@ from adu_core.engine.errors import error_info, quiet
 from adu_core.engine.lease import JobLease
 from adu_core.engine.progress import Progress, ProgressCallback
 from adu_core.engine.recorder import BufferedRecorder
-from adu_core.errors import Cancelled, JobLost, StoreUnavailable
+from adu_core.errors import Cancelled, JobLost, StoreUnavailable, UsageError
 from adu_core.manifest.io import load_manifest
 from adu_core.models import (
     ErrorInfo,
@@ -38,10 +38,10 @@ from adu_core.models import (
     TableStatus,
 )
 from adu_core.planning import reader_options
-from adu_core.plugin.components import LoadedTable, LoadSink, Source
+from adu_core.plugin.components import ChainDecision, LoadChain, LoadedTable, LoadSink, Source
 from adu_core.plugin.manager import Plugins
 from adu_core.secrets import redact_url
-from adu_core.store import Store, TableUpdate
+from adu_core.store import JobEvent, Store, TableUpdate
 
 log = logging.getLogger("adu.engine.load")
 
@@ -113,6 +113,9 @@ class LoadRunner:
         self.stop = _Stop()
         self.started = time.time()
         self.source_info: SourceInfo | None = None
+        #: the export's link of a chain of repeated transfers, and what the sink decided
+        self.chain: tuple[LoadChain, ChainDecision] | None = None
+        self.notes: list[str] = []
 
     # -- the whole job ------------------------------------------------------------------
 
@@ -135,17 +138,25 @@ class LoadRunner:
             placeholders = [
                 TableInfo(schema=q.partition(".")[0], name=q.partition(".")[2], columns=()) for q in failed_names
             ]
-            tables = [
-                t for t in spec.selection.select([*discovered, *placeholders]) if t.qualified_name not in failed_names
-            ]
+            try:
+                chosen = spec.selection.select([*discovered, *placeholders])
+            except UsageError as exc:  # the selection speaks of a source; here it is the export
+                raise UsageError(str(exc).replace("in the source", "in the export")) from None
+            tables = [t for t in chosen if t.qualified_name not in failed_names]
             self.log.info("the export verifies: %d table(s) to load", len(tables))
             sink.check()
             self.source_info = source.info()
+            tables = self._chain(source, sink, tables)
             self._plan(tables, failed)
             for name, why in failed:
                 if self._selected(name):
                     self.log.warning("%s failed in the export and is skipped: %s", name, why)
             self._run_tables(source, sink, tables)
+            if self.chain is not None and self.chain[1].apply:
+                if all(r.status == TableStatus.SUCCEEDED for r in self.results.values()):
+                    sink.end_chain(*self.chain)  # the target now holds this export: the next delta continues it
+                else:
+                    self.notes.append("the chain's position is not moved: load the same export again to complete it")
             return self._finish()
         except BaseException as exc:
             if isinstance(exc, JobLost):
@@ -158,6 +169,31 @@ class LoadRunner:
                 quiet(source.close)
             if sink is not None:
                 quiet(sink.close)
+
+    def _chain(self, source: Source, sink: LoadSink, tables: list[TableInfo]) -> list[TableInfo]:
+        """An export that is a link of a chain: the sink decides (apply, skip or refuse,
+        :meth:`LoadSink.begin_chain`) before any row moves; the tables to load."""
+        chain_of = getattr(source, "chain", None)
+        link = chain_of() if callable(chain_of) else None
+        if link is None:
+            return tables
+        chain = LoadChain(source=link[0], manifest_sha256=link[1], previous_sha256=link[2], job_id=self.job_id)
+        decision = sink.begin_chain(chain)
+        self.chain = (chain, decision)
+        self.notes.append(f"chain: {decision.message}")
+        self.log.info("chain: %s", decision.message)
+        self.recorder.event(JobEvent(level="INFO", message=f"chain: {decision.message}", data={
+            "action": "chain",
+            "manifest_sha256": chain.manifest_sha256,
+            "previous_sha256": chain.previous_sha256,
+            "position": decision.position,
+            "applied": decision.apply,
+        }))  # fmt: skip
+        if not decision.apply:
+            return []
+        for name in sorted(decision.done):
+            self.log.info("%s: already applied by an interrupted load of this export; skipped", name)
+        return [t for t in tables if t.qualified_name not in decision.done]
 
     def _selected(self, qualified: str) -> bool:
         sel = self.spec.selection
@@ -363,13 +399,18 @@ class LoadRunner:
         self.log.info(
             "load %s: %d of %d table(s), %d rows", status.value, ok, len(results), sum(r.rows for r in results)
         )
-        result = JobResult(job_id=self.job_id, status=status, tables=results, source=self.source_info, error=error)
+        result = JobResult(
+            job_id=self.job_id,
+            status=status,
+            tables=results,
+            source=self.source_info,
+            error=error,
+            notes=list(self.notes),
+        )
         self.plugins.job_finished(job_id=self.job_id, result=result)
         return result
 
     def _fail(self, exc: BaseException) -> None:
-        from adu_core.errors import UsageError
-
         info = error_info(exc, stage="planning" if not self.results else "running")
         interrupted = signals.is_stop(exc)
         status = JobStatus.CANCELLED if interrupted else JobStatus.FAILED

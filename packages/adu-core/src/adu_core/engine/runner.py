@@ -23,13 +23,14 @@ import os
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import attrs
 
 from adu_core import config as config_mod
 from adu_core import signals
-from adu_core.connections import resolve_source
+from adu_core.connections import resolve_sign_key, resolve_source
 from adu_core.engine.completion import Earlier, earlier_tables
 from adu_core.engine.errors import error_info, quiet
 from adu_core.engine.executors import choose_executor
@@ -39,7 +40,7 @@ from adu_core.engine.outcome import Outcome, TableRun
 from adu_core.engine.partition import PartitionProgress, PartitionTask
 from adu_core.engine.progress import Progress, ProgressCallback
 from adu_core.engine.recorder import BufferedRecorder
-from adu_core.errors import JobFailed, JobLost, StoreUnavailable, UsageError
+from adu_core.errors import JobFailed, JobLost, NotFound, StoreUnavailable, UsageError
 from adu_core.logs import job_logging
 from adu_core.models import (
     JobResult,
@@ -53,7 +54,7 @@ from adu_core.models import (
 from adu_core.planning import job_reader_options, plan_tables
 from adu_core.plugin.components import Executor, ExecutorContext, Sink, Source, Validator
 from adu_core.plugin.manager import Plugins, get_plugins
-from adu_core.secrets import known_secrets, redact_url
+from adu_core.secrets import known_secrets, redact_url, secret_scope
 from adu_core.store import JobEvent, Store
 
 log = logging.getLogger("adu.engine")
@@ -101,7 +102,11 @@ def run_job(
     settings = settings or config_mod.load()
     plugins = plugins or get_plugins()
     job = store.get_job(job_id)
-    with job_logging(settings.job_log_path(job.id), job.id, settings.log_level), signals.recording():
+    with (
+        secret_scope(job.id),  # the job's secrets mask the job's records only
+        job_logging(settings.job_log_path(job.id), job.id, settings.log_level),
+        signals.recording(),
+    ):
         if job.spec.is_load:
             from adu_core.engine.loading import run_load
 
@@ -158,6 +163,7 @@ class JobRunner:
         self.mp_start = mp_start
         self.worker_id = worker_id
         self.shutdown = shutdown
+        self._bad_key: str | None = None
         self.log = logging.LoggerAdapter(log, {"job_id": job_id})
         self.started = time.time()
         self.tables: dict[str, TableRun] = {}
@@ -190,7 +196,32 @@ class JobRunner:
 
     # -- the whole job ----------------------------------------------------------------
 
+    def _check_overwrite(self, target: str) -> None:
+        """``overwrite`` replaces only an export a job of this store wrote (its manifest
+        names the job): never a directory that merely holds some ``manifest.json``."""
+        from adu_core.manifest.io import manifest_job_id
+
+        path = Path(target)
+        if not (path / "manifest.json").is_file():
+            return  # empty, new, or no manifest: the sink decides (it refuses foreign files)
+        job_id = manifest_job_id(path)
+        known = False
+        if job_id is not None:
+            try:
+                known = self.store.get_job(job_id).id == job_id
+            except NotFound:
+                known = False
+        if not known:
+            raise UsageError(f"the export in {target} was not written by a job of this store; refusing to replace it")
+
     def run(self, password: str | None) -> JobResult:
+        if self.spec.sign_key:
+            try:  # a key registered by name (@release): its file, found when the job runs
+                key = resolve_sign_key(self.spec.sign_key, self.settings.connections_file)
+            except UsageError as exc:
+                key = None
+                self._bad_key = str(exc)
+            self.spec = self.outcome.spec = attrs.evolve(self.spec, sign_key=key)
         spec = self.spec
         self.plugins.job_started(job_id=self.job_id, spec=spec)
         self.log.info("job started: %s -> %s", redact_url(spec.source), spec.target)
@@ -201,6 +232,8 @@ class JobRunner:
             if self.executor_kind != "auto":
                 self.plugins.executor_class(self.executor_kind)  # a bad name is bad input: fail before any work
             sink = self.plugins.sink_class(spec.sink)(spec.target, dict(spec.sink_options), job_id=self.job_id)
+            if self._bad_key:
+                raise UsageError(self._bad_key)
             if spec.sign_key:
                 from adu_core.signing import load_private_key
 
@@ -228,6 +261,8 @@ class JobRunner:
             # rules are checked against every table of the source: a shared rules file may
             # name tables this job (or this retry) does not export
             validators = self._validators(discovered)
+            if spec.overwrite and not spec.is_retry:
+                self._check_overwrite(spec.target)
             sink.prepare(overwrite=spec.overwrite, retry=spec.is_retry)
             base_info = source.info()
             if selected:

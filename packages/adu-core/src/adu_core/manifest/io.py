@@ -135,3 +135,14 @@ def write_manifest(
     path = root / MANIFEST_NAME
     write_atomic(path, data, tmp)
     return path
+
+
+def manifest_job_id(path: Path) -> str | None:
+    """The ``job_id`` the manifest in directory ``path`` names (None: no readable one)."""
+    try:
+        raw = (Path(path) / MANIFEST_NAME).read_bytes()[: 64 * 1024 * 1024]
+        data = json.loads(raw)
+    except (OSError, ValueError):
+        return None
+    job_id = data.get("job_id") if isinstance(data, dict) else None
+    return job_id if isinstance(job_id, str) and job_id.isalnum() else None

@@ -465,6 +465,39 @@ class LoadedTable:
         }
 
 
+@attrs.frozen
+class LoadChain:
+    """An export that is a link of a chain of repeated transfers (it has watermarks or a
+    ``previous``), as a load sees it.
+
+    :param source: the exported source (the manifest's ``source.url``, no password).
+    :param manifest_sha256: SHA-256 of the export's ``manifest.json``.
+    :param previous_sha256: the manifest a delta continues; None for a full export (a base).
+    :param job_id: the load job's id.
+    """
+
+    source: str
+    manifest_sha256: str
+    previous_sha256: str | None
+    job_id: str
+
+
+@attrs.frozen
+class ChainDecision:
+    """What a load sink decided for a :class:`LoadChain` (see :meth:`LoadSink.begin_chain`).
+
+    :param apply: False when the target already holds this export (a no-op that says so).
+    :param message: what happens, for the job's report (``delta 2 after manifest 3f…``).
+    :param position: the export's place in the chain once applied (0: a base).
+    :param done: tables an interrupted earlier load of the same export already applied.
+    """
+
+    apply: bool
+    message: str
+    position: int = 0
+    done: frozenset[str] = frozenset()
+
+
 class LoadSink(abc.ABC):
     """The far side of the gap: a database an export is loaded into (``adu load``).
 
@@ -551,6 +584,22 @@ class LoadSink(abc.ABC):
     def check(self) -> None:  # noqa: B027 - optional hook for subclasses
         """Coordinator, before any table: reach the target and check the credentials
         (raise :class:`adu_core.errors.ConnectError`)."""
+
+    def begin_chain(self, chain: LoadChain) -> ChainDecision:
+        """Coordinator, before any table of an export that is a link of a chain: decide
+        from what the target records whether to apply it (a base, or the delta that
+        continues the last export applied), skip it (already applied) or refuse it (raise
+        :class:`adu_core.errors.AduError` naming both manifests). Default: a base is loaded
+        as any export; a delta is refused (this sink cannot merge one)."""
+        if chain.previous_sha256 is not None:
+            from adu_core.errors import UsageError
+
+            raise UsageError(f"the {self.label()} load sink cannot apply a delta (an incremental export)")
+        return ChainDecision(apply=True, message="a full export")
+
+    def end_chain(self, chain: LoadChain, decision: ChainDecision) -> None:  # noqa: B027 - optional hook
+        """Coordinator, after every table of the export loaded: record that the target now
+        holds it (the next delta must continue it)."""
 
     @abc.abstractmethod
     def load_table(

@@ -101,7 +101,8 @@ def adu_register_executors(register: RegisterExecutor) -> None:
     """Register executor classes: where and how a job runs its partitions (the executor
     hookspec, ``adu_executor``).
 
-    ``thread`` and ``process`` are built in (:mod:`adu_core.engine.executors`); a job runs
+    ``thread`` and ``process`` are built in (:mod:`adu_core.engine.executors`, registered by
+    :mod:`adu_core.engine.builtin`); a job runs
     on the executor ``ADU_EXECUTOR`` names (``auto``: one of the two built-ins), so a
     plugin's executor (a cluster) is used only when asked for by name.
 

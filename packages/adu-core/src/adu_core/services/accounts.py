@@ -26,6 +26,7 @@ __all__ = [
     "UserRow",
     "add_user",
     "authenticate",
+    "end_sessions",
     "get_user",
     "has_users",
     "list_users",
@@ -104,10 +105,16 @@ def set_password(ctx: Context, username: str, password: str, *, actor: Actor) ->
     _changed("password set", username, actor)
 
 
-def authenticate(ctx: Context, username: str, password: str) -> UserRow | None:
-    """The account when the password is right and it is active and not locked (a
-    failure counts towards the lockout)."""
-    return ctx.store.accounts.authenticate(username, password)
+def authenticate(ctx: Context, username: str, password: str, *, address: str = "?") -> UserRow | None:
+    """The account when the password is right, it is active, and it may sign in from
+    ``address`` now (see :meth:`adu_core.store.accounts.Accounts.authenticate`: atomic
+    counting, per-address back-off, a lockout that a known address passes)."""
+    return ctx.store.accounts.authenticate(username, password, address)
+
+
+def end_sessions(ctx: Context, user_id: int) -> None:
+    """End every web session of the account (sign-out: a captured cookie stops working)."""
+    ctx.store.accounts.end_sessions(user_id)
 
 
 def session_stamp(ctx: Context, user_id: int, key: bytes) -> str:

@@ -3,19 +3,21 @@ form, ``POST /api/discover`` and ``adu_core.discover()``."""
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import logging
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import attrs
 
 from adu_core.connections import resolve_source
-from adu_core.errors import AduError, UsageError
+from adu_core.errors import AduError, Busy, UsageError
 from adu_core.models import SourceInfo, TableInfo
 from adu_core.planning import discovery_flags, reader_options
 from adu_core.secrets import redact_text, redact_url
-from adu_core.services import policy
+from adu_core.services import policy, web_sources
 from adu_core.services.context import Actor, Context
 
 log = logging.getLogger("adu.services")
@@ -30,6 +32,46 @@ class Discovery:
 
     def to_dict(self) -> dict[str, Any]:
         return {"source": self.source.to_dict(), "tables": [t.to_dict() for t in self.tables]}
+
+
+_running_lock = threading.Lock()
+#: discoveries running now in this process, per web user
+_running: dict[str, int] = {}
+
+
+@contextlib.contextmanager
+def _one_of_at_most(name: str, limit: int) -> Iterator[None]:
+    """Count a discovery of web user ``name``; :class:`Busy` beyond ``limit`` at once (a
+    few slow sources must not take every thread of the web process)."""
+    with _running_lock:
+        if _running.get(name, 0) >= limit:
+            raise Busy(f"you already run {limit} discoveries at once; wait for one to end")
+        _running[name] = _running.get(name, 0) + 1
+    try:
+        yield
+    finally:
+        with _running_lock:
+            _running[name] -= 1
+            if not _running[name]:
+                del _running[name]
+
+
+def _web_timeouts(ctx: Context, url: str, options: dict[str, Any]) -> dict[str, Any]:
+    """A web user's discovery waits a short time for the server (connect) and for each
+    statement (``ADU_CONNECT_TIMEOUT``, ``ADU_DISCOVER_TIMEOUT``), when the source takes
+    those options and the user did not ask for shorter."""
+    try:
+        declared = {o.name for o in ctx.plugins.source_class(url).all_options()}
+    except AduError:
+        return options
+    out = dict(options)
+    if "connect_timeout" in declared:
+        given = out.get("connect_timeout")
+        limit = ctx.settings.connect_timeout
+        out["connect_timeout"] = min(int(given), limit) if isinstance(given, int) and given > 0 else limit
+    if "statement_timeout" in declared and "statement_timeout" not in out:
+        out["statement_timeout"] = f"{ctx.settings.discover_timeout}s"
+    return out
 
 
 def _one_line(exc: BaseException, secrets: Sequence[str]) -> str:
@@ -57,11 +99,29 @@ def discover(
         went wrong; an unexpected error is logged in full in the service log.
     """
     options = dict(options or {})
-    source, password = policy.split_password(source, password)
     if actor.remote:
-        policy.check_source_inputs(source, options)
+        web_sources.check_options(options)
+        source, password = web_sources.check_source(ctx.settings, source, password)
+    else:
+        source, password = policy.split_password(source, password)
     url = resolve_source(source, password=password, connections_file=ctx.settings.connections_file)
     views, foreign = discovery_flags(options)
+    if actor.remote:
+        options = _web_timeouts(ctx, url, options)
+        with _one_of_at_most(actor.name, ctx.settings.discover_per_user):
+            return _discover(ctx, url, options, views, foreign, password, schemas)
+    return _discover(ctx, url, options, views, foreign, password, schemas)
+
+
+def _discover(
+    ctx: Context,
+    url: str,
+    options: dict[str, Any],
+    views: bool,
+    foreign: bool,
+    password: str | None,
+    schemas: Sequence[str],
+) -> Discovery:
     secrets = [password or ""]
     try:
         src = ctx.plugins.open_source(url, reader_options(options))

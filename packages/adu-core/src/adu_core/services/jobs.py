@@ -69,6 +69,11 @@ def submit(ctx: Context, spec: JobSpec, *, actor: Actor, password: str | None = 
         return job_id
     if actor.remote:
         spec, password = policy.check_remote_spec(ctx.settings, spec, password)
+        try:
+            is_admin = ctx.store.accounts.get(actor.name).role == "admin"
+        except NotFound:
+            is_admin = False
+        policy.check_overwrite(ctx.store, spec, actor.name, is_admin)
     spec = attrs.evolve(
         spec,
         source_options=check_source_options(

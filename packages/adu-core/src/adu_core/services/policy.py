@@ -10,7 +10,6 @@ is applied by :func:`adu_core.services.jobs.submit` for every remote actor.
 
 from __future__ import annotations
 
-import urllib.parse
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -19,9 +18,15 @@ import attrs
 
 from adu_core.config import Settings
 from adu_core.connections import load_connections
-from adu_core.errors import UsageError
+from adu_core.errors import NotFound, UsageError
+from adu_core.manifest.io import manifest_job_id
 from adu_core.models import JobSpec
 from adu_core.secrets import redact_url, remember_secret, url_password
+from adu_core.services import web_sources
+from adu_core.store import JobRow, Store
+
+#: the longest job name (label) a web user may give, as the form's field
+MAX_LABEL = 200
 
 
 def split_password(source: str, password: str | None) -> tuple[str, str | None]:
@@ -47,16 +52,9 @@ def check_source_inputs(source: str, options: Mapping[str, Any]) -> None:
     """Refuse what would make the server read its own files or environment for a web
     user: such a credential belongs in a named connection, which only an admin writes.
     (Otherwise a typed URL to one's own server with ``?password_file=/data/...`` would
-    send the server's file to it as a password.)"""
-    bad = [k for k in options if _reads_the_server(str(k))]
-    if "://" in source and not source.startswith("@"):
-        query = urllib.parse.urlsplit(source).query
-        bad += [k for k, _v in urllib.parse.parse_qsl(query, keep_blank_values=True) if _reads_the_server(k)]
-    if bad:
-        raise UsageError(
-            f"{', '.join(sorted(set(bad)))} cannot be set from the web (the server would read its own files or "
-            "environment); ask an admin for a named connection"
-        )
+    send the server's file to it as a password.) URL parameters are checked by
+    :func:`adu_core.services.web_sources.check_source`, with the one URL parser."""
+    web_sources.check_options(options)
 
 
 def check_target(settings: Settings, text: str) -> str:
@@ -77,23 +75,38 @@ def check_target(settings: Settings, text: str) -> str:
     return str(path.resolve())
 
 
+def _is_model_ref(text: str) -> bool:
+    """``module:attr`` or ``file.py:attr`` (code the server would import), not a file."""
+    head, colon, attr = text.rpartition(":")
+    return bool(colon and head and attr and attr.replace("_", "a").replace(".", "a").isalnum())
+
+
 def check_rules(settings: Settings, text: str | None) -> str | None:
-    """A rules file path or ``module:Class``; with ``ADU_EXPORT_ROOT`` set, files must be
-    below it or below ``$ADU_DATA_DIR/rules``."""
+    """The rules a web job may use: a rules file (YAML/JSON) below ``$ADU_DATA_DIR/rules``
+    or ``ADU_EXPORT_ROOT`` — never code: a ``module:attr`` model (which the server would
+    import, running its top level) only when an admin listed it in ``ADU_WEB_RULE_MODELS``."""
     text = (text or "").strip()
     if not text:
         return None
     if "\x00" in text:
         raise UsageError("invalid rules file")
-    root = settings.export_root
-    looks_like_module = ":" in text and "/" not in text
-    if root is not None and not looks_like_module:
-        full = Path(text).expanduser().resolve()
-        allowed = [root, (settings.data_dir / "rules").resolve()]
-        if not any(full == a or full.is_relative_to(a) for a in allowed):
-            raise UsageError(f"the rules file must be inside {allowed[0]} or {allowed[1]}")
-        return str(full)
-    return text
+    if text in settings.web_rule_models:
+        return text
+    if _is_model_ref(text) or text.lower().endswith((".py", ".pyc")):
+        raise UsageError(
+            "rules from the web must be a rules file; a Python model (module:attr) only when an admin allows it "
+            "(ADU_WEB_RULE_MODELS)"
+        )
+    allowed = [(settings.data_dir / "rules").resolve()]
+    if settings.export_root is not None:
+        allowed.insert(0, settings.export_root)
+    full = Path(text).expanduser()
+    if not full.is_absolute():
+        full = allowed[0] / full
+    full = full.resolve()
+    if not any(full == a or full.is_relative_to(a) for a in allowed):
+        raise UsageError(f"the rules file must be inside {' or '.join(str(a) for a in allowed)}")
+    return str(full)
 
 
 def check_remote_spec(settings: Settings, spec: JobSpec, password: str | None) -> tuple[JobSpec, str | None]:
@@ -102,20 +115,19 @@ def check_remote_spec(settings: Settings, spec: JobSpec, password: str | None) -
     The password is taken out of a typed URL; a named connection must exist and keeps
     its own credential (a typed password is dropped); target and rules are confined.
     """
-    source, password = split_password(spec.source, password)
-    if not source:
-        raise UsageError("give a source: a named connection or a URL")
-    check_source_inputs(source, spec.source_options)
-    if source.startswith("@"):
-        if source[1:] not in load_connections(settings.connections_file):
-            raise UsageError(f"no named connection {source[1:]!r}")
-        password = None  # a named connection's credential is resolved by the worker
+    if spec.name is not None and len(spec.name) > MAX_LABEL:
+        raise UsageError(f"the job's name is at most {MAX_LABEL} characters")
+    web_sources.check_options(spec.source_options)
+    source, password = web_sources.check_source(settings, spec.source, password)
+    remember_secret(password)
+    sign_key = web_sources.check_sign_key(settings, spec.sign_key)
     spec = attrs.evolve(
         spec,
         source=source,
         target=check_target(settings, spec.target),
         rules=check_rules(settings, spec.rules),
         after=check_after(settings, spec.after),
+        sign_key=sign_key,
     )
     return spec, password
 
@@ -148,3 +160,40 @@ def check_after(settings: Settings, text: str | None) -> str | None:
     if text.strip().lower() == "last":
         return "last"
     return check_target(settings, text)
+
+
+def export_owner(store: Store, target: str) -> JobRow | None:
+    """The job of this store whose export ``target`` holds (its manifest names it), or None
+    when the directory is absent or empty.
+
+    :raises UsageError: the directory holds something no job of this store wrote (no
+        manifest, an unreadable one, or one naming a job this store does not know).
+    """
+    path = Path(target)
+    if not path.is_dir():
+        return None
+    entries = [e for e in path.iterdir() if not e.name.startswith(".adu")]
+    if not entries:
+        return None
+    job_id = manifest_job_id(path)
+    if job_id is None:
+        raise UsageError(f"{target} holds no ADU export (no readable manifest); refusing to replace it")
+    try:
+        job = store.get_job(job_id)
+    except NotFound:
+        job = None
+    if job is None or job.id != job_id:
+        raise UsageError(f"the export in {target} was not written by a job of this server; refusing to replace it")
+    return job
+
+
+def check_overwrite(store: Store, spec: JobSpec, username: str, is_admin: bool) -> None:
+    """A web user's ``overwrite``: only an export this server wrote, of a job they
+    submitted (an admin: any such export)."""
+    if not spec.overwrite:
+        return
+    owner = export_owner(store, spec.target)
+    if owner is not None and not is_admin and owner.created_by != username:
+        raise UsageError(
+            f"the export in {spec.target} belongs to {owner.created_by}; only they or an admin may replace it"
+        )

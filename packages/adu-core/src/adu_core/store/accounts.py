@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from adu_core.errors import Conflict, NotFound, UsageError
 from adu_core.passwords import check_password, hash_password
+from adu_core.store import logins
 from adu_core.store.schema import users
 
 #: the roles, most powerful first: an admin manages accounts, an operator runs jobs, a
@@ -121,11 +122,22 @@ class Accounts:
             return [_row(r) for r in conn.execute(sa.select(users).order_by(users.c.username))]
 
     def password_stamp(self, user_id: int, key: bytes) -> str:
-        """A keyed fingerprint of the account's password hash: a web session carries it,
-        so a new password (set by the user or an admin) ends every older session."""
+        """A keyed fingerprint of the account's password hash and session version: a web
+        session carries it, so a new password, a new role, a deactivation or a sign-out
+        (each bumps the version) ends every older session, server-side."""
         with self.engine.connect() as conn:
-            pw_hash = conn.execute(sa.select(users.c.password_hash).where(users.c.id == user_id)).scalar()
-        return hmac.new(key, (pw_hash or "").encode(), hashlib.sha256).hexdigest()[:24]
+            row = conn.execute(
+                sa.select(users.c.password_hash, users.c.session_version).where(users.c.id == user_id)
+            ).first()
+        text = f"{row.password_hash}:{row.session_version}" if row is not None else ""
+        return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()[:24]
+
+    def end_sessions(self, user_id: int) -> None:
+        """End every web session of the account (its session version is bumped)."""
+        with self._tx() as conn:
+            conn.execute(
+                users.update().where(users.c.id == user_id).values(session_version=users.c.session_version + 1)
+            )
 
     # ------------------------------------------------------------------ changes
 
@@ -159,6 +171,7 @@ class Accounts:
             self._keep_an_admin(conn, username, "remove")
             if conn.execute(users.delete().where(users.c.username == username)).rowcount != 1:
                 raise NotFound(f"no user {username!r}")
+            logins.forget(conn, username)
 
     def set_role(self, username: str, role: str) -> UserRow:
         """Give the account ``role``; the last active admin keeps the admin role."""
@@ -166,7 +179,12 @@ class Accounts:
         with self._tx() as conn:
             if role != "admin":
                 self._keep_an_admin(conn, username, "take the admin role from")
-            if conn.execute(users.update().where(users.c.username == username).values(role=role)).rowcount != 1:
+            res = conn.execute(
+                users.update()
+                .where(users.c.username == username)
+                .values(role=role, session_version=users.c.session_version + 1)
+            )
+            if res.rowcount != 1:
                 raise NotFound(f"no user {username!r}")
         return self.get(username)
 
@@ -175,7 +193,11 @@ class Accounts:
         with self._tx() as conn:
             if not active:
                 self._keep_an_admin(conn, username, "deactivate")
-            res = conn.execute(users.update().where(users.c.username == username).values(active=active))
+            res = conn.execute(
+                users.update()
+                .where(users.c.username == username)
+                .values(active=active, session_version=users.c.session_version + 1)
+            )
             if res.rowcount != 1:
                 raise NotFound(f"no user {username!r}")
         return self.get(username)
@@ -187,26 +209,53 @@ class Accounts:
             res = conn.execute(
                 users.update()
                 .where(users.c.username == username)
-                .values(password_hash=hash_password(password), failed_logins=0, locked_until=None)
+                .values(
+                    password_hash=hash_password(password),
+                    failed_logins=0,
+                    locked_until=None,
+                    session_version=users.c.session_version + 1,
+                )
             )
             if res.rowcount != 1:
                 raise NotFound(f"no user {username!r}")
+            logins.forget(conn, username)
 
-    def authenticate(self, username: str, password: str) -> UserRow | None:
-        """The user when the password is right and the account is active and not locked.
+    def authenticate(self, username: str, password: str, address: str = "?") -> UserRow | None:
+        """The user when the password is right and the account is active and may sign in
+        from ``address`` now.
 
-        After :data:`MAX_FAILED_LOGINS` failures in a row the account is locked for
-        :data:`LOCK_SECONDS` (throttling); a wrong name costs the same hashing time.
+        - Every attempt is counted before its password is checked, in one ``UPDATE …
+          RETURNING``: concurrent attempts are all counted; after
+          :data:`MAX_FAILED_LOGINS` failures the account is locked for :data:`LOCK_SECONDS`.
+        - A lockout does not stop an address that signed in to the account before (an
+          anonymous attacker cannot lock an admin out); the attacker's own address waits
+          longer after each failure (:mod:`adu_core.store.logins`).
+        - Unknown, locked, blocked and wrong: the same work, one password hash check each
+          (constant time: no answer tells whether an account exists or is locked).
         """
         now = time.time()
-        with self.engine.connect() as conn:
-            r = conn.execute(sa.select(users).where(users.c.username == username)).first()
+        address = (address or "?")[:64]
+        with self._tx() as conn:
+            attempt = logins.get(conn, username, address)
+            r = conn.execute(
+                users.update()
+                .where(users.c.username == username)
+                .values(failed_logins=users.c.failed_logins + 1)
+                .returning(
+                    users.c.id, users.c.failed_logins, users.c.locked_until, users.c.password_hash, users.c.active
+                )
+            ).first()
+        known = attempt is not None and attempt.succeeded_at is not None
+        blocked = attempt is not None and bool(attempt.blocked_until) and attempt.blocked_until > now
         if r is None:
             check_password(_dummy_hash(), password)
+            with self._tx() as conn:
+                logins.failed(conn, username[:128], address, now)
             return None
-        if r.locked_until and r.locked_until > now:
-            return None
-        ok = r.active and check_password(r.password_hash, password)
+        locked = bool(r.locked_until and r.locked_until > now) or r.failed_logins > MAX_FAILED_LOGINS
+        may_try = not blocked and (known or not locked)
+        right = check_password(r.password_hash if may_try else _dummy_hash(), password)
+        ok = may_try and right and bool(r.active)
         with self._tx() as conn:
             if ok:
                 conn.execute(
@@ -214,15 +263,15 @@ class Accounts:
                     .where(users.c.id == r.id)
                     .values(failed_logins=0, locked_until=None, last_login_at=now)
                 )
+                logins.succeeded(conn, username, address, now)
             else:
-                failed = r.failed_logins + 1
-                conn.execute(
-                    users.update()
-                    .where(users.c.id == r.id)
-                    .values(
-                        failed_logins=failed, locked_until=now + LOCK_SECONDS if failed >= MAX_FAILED_LOGINS else None
+                if r.failed_logins >= MAX_FAILED_LOGINS:
+                    conn.execute(
+                        users.update()
+                        .where(users.c.id == r.id, sa.or_(users.c.locked_until.is_(None), users.c.locked_until < now))
+                        .values(locked_until=now + LOCK_SECONDS)
                     )
-                )
+                logins.failed(conn, username, address, now)
         return self.get(username) if ok else None
 
 

@@ -46,6 +46,7 @@ class StoreBase:
         self.engine = make_engine(url)
         if migrate:
             self.migrate()
+        self._file = _sqlite_file(self.engine)
 
     @classmethod
     def from_settings(cls, settings: Any) -> Self:
@@ -105,6 +106,9 @@ class StoreBase:
 
         :raises StoreUnavailable: the store does not answer.
         """
+        if self._file is not None and _sqlite_file(self.engine) != self._file:
+            self.engine.dispose()  # the file was replaced: the pooled connections hold the old one
+            self._file = _sqlite_file(self.engine)
         try:
             with self.engine.connect() as conn:
                 conn.exec_driver_sql("SELECT 1")
@@ -126,6 +130,18 @@ class StoreBase:
                     yield conn
             finally:
                 conn.info.pop("adu_write", None)
+
+
+def _sqlite_file(engine: Engine) -> tuple[int, int] | None:
+    """``(device, inode)`` of a SQLite store's file (``(0, 0)`` when it is missing); None
+    for other stores."""
+    if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
+        return None
+    try:
+        st = os.stat(str(engine.url.database))
+    except OSError:
+        return (0, 0)
+    return (st.st_dev, st.st_ino)
 
 
 def _is_empty(conn: Connection) -> bool:

@@ -106,6 +106,20 @@ users = sa.Table(
     sa.Column("last_login_at", sa.Float),
     sa.Column("failed_logins", sa.Integer, nullable=False, server_default="0"),
     sa.Column("locked_until", sa.Float),
+    sa.Column("session_version", sa.Integer, nullable=False, server_default="0"),
+)
+
+#: failed sign-ins per account and client address (back-off), and whether the address
+#: ever signed in to the account (it may then pass the account's lockout)
+login_attempts = sa.Table(
+    "login_attempts",
+    metadata,
+    sa.Column("username", sa.String(128), primary_key=True),
+    sa.Column("address", sa.String(64), primary_key=True),
+    sa.Column("failures", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("blocked_until", sa.Float),
+    sa.Column("last_failure_at", sa.Float),
+    sa.Column("succeeded_at", sa.Float),
 )
 
 workers = sa.Table(
