@@ -45,6 +45,11 @@ def job_reader_options(spec: JobSpec, source_class: type[Source]) -> dict[str, A
     far-side ``profile`` (``JobSpec.profile``) when the source takes a ``profile`` option
     (a source without one writes its own types whatever the profile)."""
     out = reader_options(spec.source_options)
+    given = out.get("profile")
+    if given is not None and str(given) != spec.profile:
+        raise UsageError(
+            f"the profile is chosen with --profile ({spec.profile}), not the source option profile={given}"
+        )
     if any(o.name == "profile" for o in source_class.all_options()):
         out["profile"] = spec.profile
     return out
