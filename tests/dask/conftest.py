@@ -2,15 +2,11 @@
 scheduler with two ``dask worker`` processes started as real subprocesses on loopback,
 each started once per test session, and the source tables they export.
 
-The tables are the benchmarks' ``mixed`` table (``bench/pg_tables.py``) at
-``ADU_DASK_TEST_ROWS`` rows (default 300,000: a tenth of the benchmark's 3M, so the
-suite stays short on two cores; set it to 3000000 for the issue's full size) and a schema
-of 200 small tables.
+The tables and their sizes: :mod:`dask_helpers`.
 """
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys
@@ -24,10 +20,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "bench"))
 import pg_tables  # noqa: E402  (the benchmarks' table generator)
+from dask_helpers import ROWS, SMALL_ROWS, SMALL_TABLES  # noqa: E402
 
-ROWS = int(os.environ.get("ADU_DASK_TEST_ROWS", "300000"))
-SMALL_TABLES = 200
-SMALL_ROWS = 300
 DASK = Path(sys.executable).parent / "dask"
 
 
@@ -90,7 +84,17 @@ class ExternalCluster:
         return proc
 
     def start(self) -> None:
-        self._spawn("scheduler", "scheduler", "--host", "127.0.0.1", "--port", str(self.port), "--no-dashboard")
+        self._spawn(
+            "scheduler",
+            "scheduler",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--no-dashboard",
+            "--dashboard-address",
+            "127.0.0.1:0",
+        )
         for i in (1, 2):
             self.add_worker(f"w{i}")
         self.wait(2)
@@ -103,7 +107,7 @@ class ExternalCluster:
             "--name",
             name,
             "--nthreads",
-            "1",
+            "2",  # two threads, but one unit of adu-connections: one partition (and connection) at a time
             "--no-nanny",  # a killed worker stays dead (a nanny would restart it)
             "--host",
             "127.0.0.1",
@@ -144,7 +148,7 @@ class ExternalCluster:
 
 @pytest.fixture(scope="session")
 def external_cluster(tmp_path_factory) -> Iterator[ExternalCluster]:
-    """The session's scheduler + two ``dask worker`` subprocesses (one thread each, one
+    """The session's scheduler + two ``dask worker`` subprocesses (two threads each, one
     unit of ``adu-connections`` each)."""
     assert DASK.exists(), f"{DASK} missing: run python3 scripts/bootstrap.py"
     cl = ExternalCluster(tmp_path_factory.mktemp("dask-cluster"))
@@ -153,3 +157,15 @@ def external_cluster(tmp_path_factory) -> Iterator[ExternalCluster]:
         yield cl
     finally:
         cl.stop()
+
+
+@pytest.fixture
+def on_scheduler(external_cluster: ExternalCluster, monkeypatch: pytest.MonkeyPatch) -> ExternalCluster:
+    """Jobs of this test run on the session's scheduler; each partition holds one unit of
+    ``adu-connections`` (one per worker: two source connections at most)."""
+    monkeypatch.setenv("ADU_EXECUTOR", "dask")
+    monkeypatch.setenv("ADU_DASK_SCHEDULER", external_cluster.address)
+    monkeypatch.setenv("ADU_DASK_RESOURCE", "adu-connections")
+    for key in ("ADU_DASK_WORKERS", "ADU_DASK_THREADS", "ADU_DASK_CONNECTIONS"):
+        monkeypatch.delenv(key, raising=False)
+    return external_cluster

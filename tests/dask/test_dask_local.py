@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import ROWS, SMALL_ROWS, SMALL_TABLES
-from helpers import check, export
+from dask_helpers import ROWS, SMALL_ROWS, SMALL_TABLES, check, export
 
 pytestmark = pytest.mark.slow
 

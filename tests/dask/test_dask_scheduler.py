@@ -11,20 +11,9 @@ import time
 
 import pyarrow.dataset as ds
 import pytest
-from conftest import ROWS, SMALL_ROWS, SMALL_TABLES
-from helpers import check, export
+from dask_helpers import ROWS, SMALL_ROWS, SMALL_TABLES, check, export
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def on_scheduler(external_cluster, monkeypatch):
-    monkeypatch.setenv("ADU_EXECUTOR", "dask")
-    monkeypatch.setenv("ADU_DASK_SCHEDULER", external_cluster.address)
-    monkeypatch.setenv("ADU_DASK_RESOURCE", "adu-connections")  # one unit per worker: two connections at most
-    for key in ("ADU_DASK_WORKERS", "ADU_DASK_THREADS", "ADU_DASK_CONNECTIONS"):
-        monkeypatch.delenv(key, raising=False)
-    return external_cluster
 
 
 def test_scheduler_exports_the_mixed_table_on_two_workers(on_scheduler, pg, mixed_db, adu_store, tmp_path) -> None:

@@ -221,6 +221,13 @@ def main(config_path: str, result_path: str) -> int:
         ("adu plugins", [adu, "plugins"], {}),
         ("adu export", [adu, "export", cfg["source_url"], "--schema", cfg["schema"], "--out", str(out_dir)], {}),
         ("adu verify", [adu, "verify", str(out_dir)], {}),
+        # the same export with its partitions on a Dask LocalCluster (two worker processes)
+        (
+            "adu export dask",
+            [adu, "export", cfg["source_url"], "--schema", cfg["schema"], "--out", str(work / "exports" / "dask")],
+            {"env": {**env, "ADU_EXECUTOR": "dask", "ADU_DASK_WORKERS": "2"}},
+        ),
+        ("adu verify dask", [adu, "verify", str(work / "exports" / "dask")], {}),
         ("adu inspect", [adu, "inspect", str(out_dir)], {}),
         ("adu demo", [adu, "demo", "--dir", str(work / "demo")], {}),
         (

@@ -42,6 +42,11 @@ def known_variables() -> set[str]:
     names |= set(WEB_VARIABLES)
     # adu serve (--host/--port) and adu_web.gunicorn_conf
     names |= {"ADU_HOST", "ADU_PORT", "ADU_BIND", "ADU_WEB_PROCESSES", "ADU_WEB_THREADS", "ADU_WEB_TIMEOUT"}
+    # what executor plugins read (adu-dask: ADU_DASK_SCHEDULER...)
+    from adu_core.plugin.manager import get_plugins
+
+    plugins = get_plugins()
+    names |= {o.name for n in plugins.executor_names() for o in plugins.executor_class(n).all_options()}
     return names
 
 
@@ -51,9 +56,11 @@ def _profiles(svc: dict[str, Any]) -> list[str]:
 
 def test_services_and_profiles(compose: dict[str, Any]) -> None:
     services = compose["services"]
-    assert set(services) == {"web", "worker", "store", "worker-2"}
+    assert set(services) == {"web", "worker", "store", "worker-2", "dask-scheduler", "dask-worker-1", "dask-worker-2"}
     assert _profiles(services["web"]) == [] and _profiles(services["worker"]) == []
-    assert _profiles(services["store"]) == ["scale"] and _profiles(services["worker-2"]) == ["scale"]
+    assert _profiles(services["store"]) == ["scale", "cluster"] == _profiles(services["worker-2"])
+    for name in ("dask-scheduler", "dask-worker-1", "dask-worker-2"):
+        assert _profiles(services[name]) == ["cluster"], name
     assert services["web"]["command"][0] == "serve"
     assert services["worker"]["command"] == ["worker"] == services["worker-2"]["command"]
     # the web runs no jobs when workers run beside it
@@ -142,7 +149,28 @@ def _compose_binary() -> str | None:
     return str(exe) if exe.exists() else shutil.which("docker-compose")
 
 
-@pytest.mark.parametrize("profile", [None, "scale"])
+def test_cluster_profile_runs_dask_beside_adu(compose: dict[str, Any]) -> None:
+    s = compose["services"]
+    scheduler = s["dask-scheduler"]
+    assert scheduler["entrypoint"] == ["dask"] and scheduler["command"][0] == "scheduler"
+    assert "8786" in scheduler["command"] and "ports" not in scheduler  # reachable inside the project only
+    assert scheduler["image"] == s["web"]["image"]  # the same ADU image: ADU, its plugins, Dask
+    for name in ("dask-worker-1", "dask-worker-2"):
+        w = s[name]
+        assert w["entrypoint"] == ["dask"] and w["command"][:2] == ["worker", "tcp://dask-scheduler:8786"]
+        # the export volume at the ADU workers' path: tasks stage files the coordinator publishes
+        assert "adu-exports:/exports" in w["volumes"]
+        assert w["image"] == s["web"]["image"]
+        assert w["secrets"] == []  # a task gets the source URL in memory, no secret file
+        # the per-source connection cap the ADU workers ask for (ADU_DASK_RESOURCE)
+        assert "adu-connections=2" in w["command"]
+        assert w["depends_on"]["dask-scheduler"]["condition"] == "service_healthy"
+    example = (ROOT / "adu.env.example").read_text()
+    assert "#ADU_EXECUTOR=dask" in example and "#ADU_DASK_SCHEDULER=tcp://dask-scheduler:8786" in example
+    assert "#ADU_DASK_RESOURCE=adu-connections" in example
+
+
+@pytest.mark.parametrize("profile", [None, "scale", "cluster"])
 def test_docker_compose_config_accepts_it(tmp_path: Path, profile: str | None) -> None:
     binary = _compose_binary()
     if binary is None:
@@ -156,6 +184,8 @@ def test_docker_compose_config_accepts_it(tmp_path: Path, profile: str | None) -
     proc = subprocess.run(args, cwd=tmp_path, capture_output=True, text=True, env=env)
     assert proc.returncode == 0, proc.stderr
     want = {"web", "worker"} | ({"store", "worker-2"} if profile else set())
+    if profile == "cluster":
+        want |= {"dask-scheduler", "dask-worker-1", "dask-worker-2"}
     assert set(proc.stdout.split()) == want
     full = subprocess.run(
         [binary, *(["--profile", profile] if profile else []), "config", "--format", "json"],

@@ -196,7 +196,7 @@ def test_pip_installs_everything_from_the_wheelhouse_alone(offline_run: dict[str
 def test_every_builtin_plugin_loads(offline_run: dict[str, Any]) -> None:
     rec = _step(offline_run, "adu plugins")
     _ok(rec)
-    for name in ("postgres", "vertica", "duckdb", "parquet", "pandera"):
+    for name in ("postgres", "vertica", "duckdb", "parquet", "pandera", "dask"):
         assert re.search(rf"^{name}\b", rec["stdout"], re.M), rec["stdout"]
     assert "error" not in rec["stderr"].lower(), rec["stderr"]
 
@@ -212,6 +212,17 @@ def test_export_through_the_unix_socket_and_verify(offline_run: dict[str, Any]) 
             if table in f.relative_to(out).as_posix():
                 rows[table] = rows.get(table, 0) + pq.ParquetFile(f).metadata.num_rows
     assert rows == {"customers": 100, "orders": ROWS}
+
+
+def test_export_on_a_dask_local_cluster_offline(offline_run: dict[str, Any]) -> None:
+    """distributed and its dependencies came from the wheelhouse; a LocalCluster starts and
+    runs the partitions with no network."""
+    rec = _step(offline_run, "adu export dask")
+    _ok(rec)
+    _ok(_step(offline_run, "adu verify dask"))
+    out = Path(offline_run["work"]) / "exports" / "dask"
+    rows = sum(pq.ParquetFile(f).metadata.num_rows for f in out.rglob("*.parquet") if "orders" in f.as_posix())
+    assert rows == ROWS
 
 
 def test_demo_runs_offline(offline_run: dict[str, Any]) -> None:

@@ -22,10 +22,13 @@ from pgserver import quote_ident
 ADU = str(Path(sys.executable).parent / "adu")
 
 
-def export(url: str, out: Path, tables: Sequence[str], *options: str) -> dict[str, Any]:
-    """``adu export`` (the real CLI, a job in a throwaway store); the manifest."""
+def export(url: str, out: Path, tables: Sequence[str], *options: str, profile: str | None = None) -> dict[str, Any]:
+    """``adu export`` (the real CLI, a job in a throwaway store; ``--profile`` when given);
+    the manifest."""
     env = dict(os.environ, ADU_DATA_DIR=str(out.parent / f"{out.name}-store"))
     args = [ADU, "export", url, "--out", str(out), "--no-validate", "--parallel", "2"]
+    if profile is not None:
+        args += ["--profile", profile]
     for t in tables:
         args += ["--table", t]
     for o in options:

@@ -79,3 +79,38 @@ def test_adu_load_bad_input_is_one_line_with_exit_2(tmp_path, target) -> None:  
     assert proc.returncode == 2
     assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
     assert "manifest" in proc.stderr
+
+
+def test_adu_load_restores_what_the_defaults_and_each_profile_wrote(pg, tmp_path) -> None:
+    """±infinity (extreme values), NaN and a far year (text fallbacks), a table without
+    columns (its placeholder dropped) and case-colliding names (suffixed by the portable
+    profile) come back exactly through ``adu export`` and ``adu load``, in both profiles."""
+    from pg_load_helpers import export
+
+    src = pg.create_database("lprof")
+    try:
+        src.execute(
+            'CREATE TABLE edge (id int PRIMARY KEY, d date, ts timestamp, n numeric(8,3), u uuid, t time, "A" int,'
+            " a text, w numeric(60,4));"
+            "INSERT INTO edge VALUES (1, 'infinity', '294276-12-31 23:59:59.999999', 'NaN',"
+            " 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '24:00:00', 1, 'x', 12345678901234567890123456789.1234),"
+            " (2, '-infinity', '-infinity', 1.5, NULL, '00:00:00', NULL, NULL, NULL);"
+            "CREATE TABLE nocols (); INSERT INTO nocols DEFAULT VALUES; INSERT INTO nocols DEFAULT VALUES;"
+        )
+        for profile in ("portable", "exact"):
+            dst = pg.create_database(f"lprof_{profile}")
+            try:
+                out = tmp_path / profile / "export"
+                manifest = export(src.dsn, out, ("public.edge", "public.nocols"), profile=profile)
+                assert manifest["profile"] == profile
+                proc = adu_load(out, dst.dsn, "--json")
+                assert proc.returncode == 0, proc.stderr[-2000:]
+                for name in ("edge", "nocols"):
+                    assert row_texts(dst.dsn, "public", name) == row_texts(src.dsn, "public", name), (profile, name)
+                q = "SELECT attname FROM pg_attribute WHERE attrelid = 'public.edge'::regclass AND attnum > 0"
+                assert {r[0] for r in dst.execute(q)} == {"id", "d", "ts", "n", "u", "t", "A", "a", "w"}
+                assert dst.execute("SELECT count(*) FROM nocols") == [(2,)]
+            finally:
+                dst.drop()
+    finally:
+        src.drop()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import math
 
 import numpy as np
 import pyarrow as pa
@@ -48,13 +49,24 @@ def _literal(values: list | None) -> str | None:
 
 
 def _bits(values: list | None, typ: pa.DataType) -> list | None:
-    """Values as comparable bit patterns (NaN == NaN, -0.0 != 0.0)."""
+    """Values as comparable bit patterns (-0.0 != 0.0); every NaN compares as "NaN":
+    PostgreSQL's text input makes any NaN (sign bit and payload too) its one NaN."""
     if values is None:
         return None
     if pa.types.is_floating(typ):
         dtype, view = (np.float32, np.uint32) if typ == pa.float32() else (np.float64, np.uint64)
-        return [None if v is None else int(np.array([v], dtype=dtype).view(view)[0]) for v in values]
+        return [
+            None if v is None else "NaN" if math.isnan(v) else int(np.array([v], dtype=dtype).view(view)[0])
+            for v in values
+        ]
     return list(values)
+
+
+def test_a_nan_with_the_sign_bit_set_compares_as_nan() -> None:
+    """hypothesis draws 0xFFC00000; PostgreSQL's text input gives 0x7FC00000 (issue 19)."""
+    negative_nan = float(np.array([0xFFC00000], dtype=np.uint32).view(np.float32)[0])
+    assert _bits([negative_nan], pa.float32()) == _bits([float("nan")], pa.float32()) == ["NaN"]
+    assert _bits([-0.0], pa.float64()) != _bits([0.0], pa.float64())
 
 
 @pytest.fixture(scope="module")

@@ -80,6 +80,22 @@ def _bits(arr: pa.Array) -> pa.Array:
 
 
 @pytest.mark.parametrize("native", [True, False])
+def test_extreme_infinity_and_the_text_fallback_agree(zoo_stream, native) -> None:
+    """infinity=extreme: DuckDB's INT64_MAX/-INT64_MAX and INT32_MAX/-INT32_MAX; a finite
+    timestamp past year 294246 asks for text (the same message from both decoders)."""
+    table, specs, data = zoo_stream["public.zoo_inf"]
+    extreme = [(k, w, s, t.POLICIES["extreme"]) for k, w, s, _ in specs]
+    d = dec.new_decoder(extreme, native=native)
+    with pytest.raises(OverflowError, match=r"^column 2: \[text fallback\] timestamp beyond year 294246 \(row 3"):
+        d.write(data)
+    taken = dec.to_batch(table.arrow_schema(), extreme, d.take())
+    assert taken.num_rows == 2
+    assert _bits(taken.column(1)).to_pylist() == [2**31 - 1, -(2**31 - 1)]
+    assert _bits(taken.column(2)).to_pylist() == [2**63 - 1, -(2**63 - 1)]
+    assert _bits(taken.column(3)).to_pylist() == [2**63 - 1, -(2**63 - 1)]
+
+
+@pytest.mark.parametrize("native", [True, False])
 def test_not_a_copy_stream(native) -> None:
     d = dec.new_decoder([(t.KIND_INT4, 0, 0, 0)], native=native)
     with pytest.raises(ValueError, match="not a PostgreSQL binary COPY"):

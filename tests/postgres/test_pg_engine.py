@@ -71,8 +71,15 @@ def test_engine_exports_zoo_and_partitioned_table(pg, zoo_db, adu_store, adu_set
 
 def test_one_failing_table_does_not_stop_the_others(pg, zoo_db, adu_store, tmp_path) -> None:
     out = tmp_path / "export"
-    # zoo_inf holds ±infinity: with the default policy (error) that table fails, loudly
-    result = _export(adu_store, zoo_db.dsn, pg.password, out, ("public.zoo", "public.zoo_inf"))
+    # zoo_inf holds ±infinity: with the policy error that table fails, loudly
+    result = _export(
+        adu_store,
+        zoo_db.dsn,
+        pg.password,
+        out,
+        ("public.zoo", "public.zoo_inf"),
+        source_options={"infinity": "error"},
+    )
     by_name = {t.qualified_name: t for t in result.tables}
     assert result.status == JobStatus.PARTIAL
     assert by_name["public.zoo"].status == TableStatus.SUCCEEDED
@@ -122,3 +129,40 @@ def test_terminated_backend_is_retried_without_duplicates(pg, pg_db, adu_store, 
     assert res.status == JobStatus.SUCCEEDED, [t.error for t in res.tables]
     ids = _read(out, "public", "t").column("id").to_pylist()
     assert len(ids) == len(set(ids)) == rows
+
+
+def test_values_without_a_parquet_type_fall_back_to_text(pg, zoo_db, adu_store, tmp_path) -> None:
+    """±infinity is DuckDB's extreme value; NaN in numeric(p,s) and a year past 294246
+    make the column exact text for that table (manifest, WARNING event), never a failure."""
+    import duckdb
+
+    zoo_db.execute(
+        "DROP TABLE IF EXISTS nan_part, nocols;"
+        "CREATE TABLE nan_part (id int, v numeric(8,3), w numeric(8,3)) PARTITION BY RANGE (id);"
+        "CREATE TABLE nan_part_a PARTITION OF nan_part FOR VALUES FROM (0) TO (10);"
+        "CREATE TABLE nan_part_b PARTITION OF nan_part FOR VALUES FROM (10) TO (20);"
+        "INSERT INTO nan_part VALUES (1, 1.5, 2), (11, 'NaN', 3);"
+        "CREATE TABLE nocols (); INSERT INTO nocols DEFAULT VALUES;"
+    )
+    out = tmp_path / "export"
+    result = _export(adu_store, zoo_db.dsn, pg.password, out, ("public.zoo_inf", "public.nan_part", "public.nocols"))
+    assert result.status == JobStatus.SUCCEEDED, [t.error for t in result.tables]
+    manifest = json.loads((out / "manifest.json").read_text())
+    tables = {t["name"]: t for t in manifest["tables"]}
+    cols = {c["name"]: c for c in tables["nan_part"]["columns"]}
+    assert cols["v"]["fallback"] == "text" and cols["v"]["arrow_type"] == "string"
+    assert "fallback" not in cols["w"]
+    assert _read(out, "public", "nan_part").sort_by("id").column("v").to_pylist() == ["1.500", "NaN"]
+    inf_cols = {c["name"]: c for c in tables["zoo_inf"]["columns"]}
+    assert inf_cols["ts"]["fallback"] == "text" and "fallback" not in inf_cols["tstz"]
+    assert tables["nocols"]["rows"] == 1
+    assert [c.get("placeholder") for c in tables["nocols"]["columns"]] == [True]
+    events = adu_store.list_events(result.job_id)
+    warned = [e for e in events if e.level == "WARNING" and "exact text" in e.message]
+    assert {e.table for e in warned} == {"public.zoo_inf", "public.nan_part"}
+    con = duckdb.connect()
+    files = [str(f) for f in sorted((out / "public" / "zoo_inf").glob("*.parquet"))]
+    rows = con.execute("SELECT id, d::text, tstz::text FROM read_parquet(?) ORDER BY id", [files]).fetchall()
+    assert rows[:2] == [(1, "infinity", "infinity"), (2, "-infinity", "-infinity")]
+    nocols = [str(f) for f in sorted((out / "public" / "nocols").glob("*.parquet"))]
+    assert con.execute("SELECT count(*) FROM read_parquet(?)", [nocols]).fetchone() == (1,)

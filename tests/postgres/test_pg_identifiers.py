@@ -47,5 +47,10 @@ def test_identifiers_only_differing_by_case(pg_db) -> None:
     tables = source.discover()
     upper = read_table(source, find(tables, "public.T"))
     lower = read_table(source, find(tables, "public.t"))
-    assert upper.to_pylist() == [{"A": 1, "a": 2}]
+    # the portable profile (the default) suffixes the second name (Spark reads names
+    # case-insensitively) and keeps the original; the exact profile keeps both names
+    assert upper.to_pylist() == [{"A": 1, "a__2": 2}]
+    assert find(tables, "public.T").column("a__2").properties["original_name"] == "a"
     assert lower.to_pylist() == [{"A": "lower"}]
+    exact = open_source(pg_db.dsn, profile="exact")
+    assert read_table(exact, find(exact.discover(), "public.T")).to_pylist() == [{"A": 1, "a": 2}]

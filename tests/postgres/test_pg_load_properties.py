@@ -95,9 +95,10 @@ def _params(i: int, r: dict) -> list:
     ]  # fmt: skip
 
 
-def _load_via_source(src, dst, name: str) -> str:
-    """Read ``name`` with the PostgreSQL source and load the batches into ``dst``."""
-    source = open_source(src.dsn)
+def _load_via_source(src, dst, name: str, profile: str = "exact") -> str:
+    """Read ``name`` with the PostgreSQL source (far-side ``profile``) and load the
+    batches into ``dst``."""
+    source = open_source(src.dsn, profile=profile)
     try:
         table = find(source.discover(), f"public.{name}")
         data = read_table(source, table, batch_rows=7)
@@ -127,6 +128,9 @@ def test_random_rows_round_trip_in_both_copy_formats(dbs, rows) -> None:
     for name, fmt in (("rb", "binary"), ("rt", "text")):
         assert _load_via_source(src, dst, name) == fmt
         assert row_texts(dst.dsn, "public", name) == row_texts(src.dsn, "public", name), name
+        # the portable profile (uuid and wide numerics as text, time as int64) restores the same
+        _load_via_source(src, dst, name, profile="portable")
+        assert row_texts(dst.dsn, "public", name) == row_texts(src.dsn, "public", name), (name, "portable")
 
 
 EDGES = """
@@ -156,6 +160,8 @@ def test_edge_values_of_every_type_in_both_formats(pg) -> None:
         for name, fmt in (("edges", "binary"), ("edges_text", "text")):
             assert _load_via_source(src, dst, name) == fmt
             assert row_texts(dst.dsn, "public", name) == row_texts(src.dsn, "public", name), name
+            _load_via_source(src, dst, name, profile="portable")
+            assert row_texts(dst.dsn, "public", name) == row_texts(src.dsn, "public", name), (name, "portable")
     finally:
         src.drop()
         dst.drop()

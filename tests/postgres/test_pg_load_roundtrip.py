@@ -174,7 +174,53 @@ def test_nasty_identifiers_wide_empty_dropped_and_partitioned(pg, tmp_path) -> N
             assert row_texts(dst.dsn, schema, name) == row_texts(src.dsn, schema, name), (schema, name)
         assert dst.execute("SELECT count(*) FROM wide") == [(50,)]
         t = find(discovered.values(), "UPPER.t")
-        assert [c.name for c in t.columns] == ["A", "a", 'col "x"', "c" * 63]
+        # the portable profile (the default) suffixes a name that differs from another only in
+        # case (the original in the manifest and field metadata); the load above restored it
+        assert [c.name for c in t.columns] == ["A", "a__2", 'col "x"', "c" * 63]
+        assert t.column("a__2").properties["original_name"] == "a"
+        assert [c["name"] for c in manifest["tables"][0]["columns"]][:2] == ["A", "a__2"]
+        assert manifest["tables"][0]["columns"][1]["original_name"] == "a"
+        assert manifest["profile"] == "portable"
+        assert dst.execute('SELECT a FROM "UPPER".t ORDER BY "A"') == [("x",), (None,)]
+    finally:
+        src.drop()
+        dst.drop()
+
+
+def test_default_export_of_infinity_nan_far_years_and_no_columns_round_trips(pg, tmp_path) -> None:
+    """The defaults export every table (±infinity as DuckDB's extreme values, NaN and
+    years past 294246 as exact text, a table without columns with its rows) and the
+    loader restores each value."""
+    src = pg.create_database("ldefault")
+    dst = pg.create_database("ldefault_t")
+    try:
+        src.execute(
+            "CREATE TABLE inf (id int PRIMARY KEY, d date, ts timestamp, tstz timestamptz, n numeric(8,3));"
+            "INSERT INTO inf VALUES (1, 'infinity', 'infinity', 'infinity', 1.5),"
+            " (2, '-infinity', '-infinity', '-infinity', 'NaN'), (3, '5874897-12-31', '294276-12-31 23:59:59.999999',"
+            " '4713-01-01 00:00:00+00 BC', -2), (4, NULL, NULL, NULL, NULL);"
+            "CREATE TABLE nocols (); INSERT INTO nocols DEFAULT VALUES; INSERT INTO nocols DEFAULT VALUES;"
+            "CREATE TABLE net (id int, i inet, c cidr);"
+            "INSERT INTO net VALUES (1, '192.168.1.1', '10.0.0.0/8'), (2, '2001:db8::1/128', '2001:db8::/32'),"
+            " (3, '192.168.1.5/24', '192.168.1.0/24')"
+        )
+        out = tmp_path / "export"
+        tables = ("public.inf", "public.nocols", "public.net")
+        manifest = export(src.dsn, out, tables)
+        entries = {e["name"]: e for e in manifest["tables"]}
+        assert entries["nocols"]["rows"] == 2
+        assert {c["name"]: c.get("fallback") for c in entries["inf"]["columns"]} == {
+            "id": None, "d": None, "ts": "text", "tstz": None, "n": "text"
+        }  # fmt: skip
+        source = open_source(src.dsn)
+        discovered = {t.qualified_name: t for t in source.discover()}
+        source.close()
+        results = _load_all(out, manifest, discovered, dst.dsn)
+        assert results["public.nocols"].rows == 2
+        for _, name in (t.split(".") for t in tables):
+            assert row_texts(dst.dsn, "public", name) == row_texts(src.dsn, "public", name), name
+        assert dst.execute("SELECT count(*) FROM nocols") == [(2,)]
+        assert stage_tables(dst.dsn) == []
     finally:
         src.drop()
         dst.drop()

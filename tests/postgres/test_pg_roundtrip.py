@@ -64,7 +64,7 @@ row = st.fixed_dictionaries(
 def rt_db(pg):
     db = pg.create_database("rt")
     db.execute(f"CREATE TABLE rt ({COLUMNS})")
-    source = open_source(db.dsn)
+    source = open_source(db.dsn, profile="exact")  # the portable profile: tests/interop
     table = find(source.discover(), "public.rt")
     try:
         yield db, source, table

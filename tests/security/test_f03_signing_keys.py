@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from adu_core.engine import run_job
 from adu_core.models import JobStatus
 from adu_core.signing import write_key_pair
@@ -43,3 +44,53 @@ def test_a_registered_key_signs(world: SecWorld, operator: Client) -> None:
     assert result.status == JobStatus.SUCCEEDED
     report = verify_export(Path(world.root / "exports" / "signed"), public_key=pub)
     assert report.ok and report.signature == "valid"
+
+
+def test_the_cli_signs_with_a_key_by_name(tmp_path: Path) -> None:
+    from adu_cli.main import cli
+    from click.testing import CliRunner
+
+    key, pub, _id = write_key_pair(tmp_path / "release")
+    conns = tmp_path / "connections.yaml"
+    conns.write_text(f"keys:\n  release:\n    path: {key}\n")
+    demo = tmp_path / "demo.duckdb"
+    make_demo_database(str(demo))
+    env = {"ADU_DATA_DIR": str(tmp_path / "data"), "ADU_CONNECTIONS_FILE": str(conns), "ADU_ENV": "test"}
+    out = tmp_path / "out"
+    r = CliRunner().invoke(cli, ["export", str(demo), "--out", str(out), "--sign-key", "@release"], env=env)
+    assert r.exit_code == 0, r.output
+    from adu_core.verify import verify_export
+
+    assert verify_export(out, public_key=pub).signature == "valid"
+    r = CliRunner().invoke(cli, ["export", str(demo), "--out", str(tmp_path / "o2"), "--sign-key", "@nope"], env=env)
+    assert r.exit_code != 0 and "no signing key named 'nope'" in r.output
+
+
+def test_admins_see_the_key_names_only(world: SecWorld) -> None:
+    from adu_core.services import Context
+    from adu_web import create_app
+
+    key, _pub, _id = write_key_pair(world.root / "nightly")
+    (world.root / "connections.yaml").write_text(f"keys:\n  nightly: {key}\n")
+    app = create_app(world.settings, Context(world.settings, store=world.store))
+    page = Client(app, "admin").http.get("/admin/").get_data(as_text=True)
+    assert "<code>nightly</code>" in page and str(key) not in page
+    assert "No named connections." in page  # a file of keys only is not a broken file
+
+
+def test_a_broken_registered_key_fails_without_its_path(world: SecWorld, operator: Client) -> None:
+    from adu_core.errors import UsageError
+
+    hidden = world.root / "admins-only" / "gone.key"
+    (world.root / "connections.yaml").write_text(f"keys:\n  gone: {hidden}\n")
+    demo = world.files / "demo.duckdb"
+    make_demo_database(str(demo))
+    r = operator.api("POST", "/api/jobs", {"source": f"duckdb://{demo}", "target": "g", "sign_key": "gone"})
+    assert r.status_code == 201, r.data
+    job_id = r.get_json()["id"]
+    world.store.claim_job("w", job_id=job_id)
+    with pytest.raises(UsageError, match="registered signing key") as info:
+        run_job(world.store, job_id, settings=world.settings, executor="thread")
+    assert str(hidden) not in str(info.value)
+    job = operator.api("GET", f"/api/jobs/{job_id}").get_data(as_text=True)
+    assert job and str(hidden) not in job

@@ -135,3 +135,20 @@ def test_the_production_config_bounds_clients() -> None:
     assert gunicorn_conf.worker_class == "adu_web.gworker.BoundedThreadWorker"
     assert gunicorn_conf.keepalive <= 5 and gunicorn_conf.worker_connections <= 1000
     assert gunicorn_conf.limit_request_fields <= 100 and gunicorn_conf.limit_request_line <= 8190
+
+
+@pytest.mark.parametrize("scheme", ["postgresql", "vertica"])
+def test_every_source_connection_has_a_connect_timeout(
+    scheme: str, black_hole: socket.socket, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """From the CLI too: a server that never answers ends in a clear error, not a hang."""
+    from adu_core.errors import ConnectError
+
+    monkeypatch.setenv("ADU_CONNECT_TIMEOUT", "1")
+    url = f"{scheme}://u:pw@127.0.0.1:{black_hole.getsockname()[1]}/x"
+    if scheme == "postgresql":
+        from adu_postgres.connection import connect
+    else:
+        from adu_vertica.connect import connect  # type: ignore[assignment]
+    with pytest.raises(ConnectError):
+        connect(url, {})

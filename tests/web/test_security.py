@@ -202,8 +202,12 @@ def test_login_next_keeps_a_local_path(app: Flask, world: World) -> None:
     assert r.headers["Location"] == f"/job/{world.partial}"
 
 
-def test_logout(app: Flask) -> None:
-    c = Client(app, "viewer")
+def test_logout(app: Flask, world: World) -> None:
+    # an account of its own: signing out ends every session of the account (issue 13),
+    # and the shared clients of the other tests must stay signed in
+    world.store.accounts.add("leaver", "leaver-password-1", "viewer")
+    c = Client(app)
+    assert c.login("leaver", "leaver-password-1").status_code == 302
     assert c.get("/logout").status_code == 200  # asks to confirm
     assert c.get("/").status_code == 200
     r = c.post("/logout")

@@ -90,8 +90,8 @@ def _load(path: Path) -> Mapping[str, Any]:
 def load_connections(path: Path) -> dict[str, NamedConnection]:
     """The named connections in ``path`` (an empty mapping when the file is absent)."""
     data = _load(path)
-    if not data:
-        return {}
+    if not data or ("connections" not in data and "keys" in data):
+        return {}  # empty, or signing keys only
     entries = data.get("connections") if isinstance(data, Mapping) else None
     if not isinstance(entries, Mapping):
         raise UsageError(f"{path}: expected a mapping 'connections:'")

@@ -32,6 +32,26 @@ class SourceError(AduError):
         self.retryable = retryable
 
 
+class ColumnFallback(SourceError):
+    """Values of these columns have no type in the sink (``NaN`` in a decimal column, a
+    year past 294246): the engine asks the source for the table read with them as exact
+    text (:meth:`adu_core.plugin.components.Source.fallback`) and reads the table again.
+
+    :param columns: the names of the columns (as the source spells them).
+    """
+
+    def __init__(self, message: str, *, columns: tuple[str, ...]) -> None:
+        super().__init__(message)
+        self.columns = tuple(columns)
+
+    def __reduce__(self) -> tuple[object, ...]:  # keeps ``columns`` across processes
+        return (_column_fallback, (str(self), self.columns))
+
+
+def _column_fallback(message: str, columns: tuple[str, ...]) -> ColumnFallback:
+    return ColumnFallback(message, columns=columns)
+
+
 class ConnectError(SourceError, UsageError):
     """The source cannot be reached or refuses the credentials (exit code 2)."""
 

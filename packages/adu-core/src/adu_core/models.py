@@ -76,7 +76,11 @@ class ColumnInfo:
     :param nullable: False when the source declares the column NOT NULL.
     :param properties: facts validators may use: ``max_length``, ``precision``,
         ``scale``, ``enum`` (a list of members), ``encoding`` (how a value without an
-        Arrow type is represented), ``base_type`` for domains.
+        Arrow type is represented), ``base_type`` for domains, ``field_metadata`` (more
+        ``adu.*`` keys of the Arrow field: conventions a reader needs, e.g. ``adu.infinity``),
+        ``fallback`` (``text``: the column was read as exact text because a value has no
+        Arrow type), ``placeholder`` (a hidden column that only carries the row count of a
+        table without columns; loaders drop it).
     """
 
     name: str
@@ -90,6 +94,8 @@ class ColumnInfo:
         enc = self.properties.get("encoding")
         if enc:
             meta[ENCODING_KEY] = str(enc).encode()
+        for key, value in (self.properties.get("field_metadata") or {}).items():
+            meta[str(key).encode()] = str(value).encode()
         return pa.field(self.name, self.arrow_type, nullable=self.nullable, metadata=meta)
 
     def to_dict(self) -> dict[str, Any]:
@@ -278,6 +284,11 @@ def _tuple(value: Any) -> tuple[str, ...]:
     return tuple(str(v) for v in value)
 
 
+#: far-side profiles of an export (``JobSpec.profile``; ``adu export --profile``): what the
+#: Parquet files hold for the readers on the far side (the README's reader matrix)
+PROFILES = ("portable", "exact")
+
+
 @attrs.frozen
 class JobSpec:
     """Everything a job needs, and nothing secret.
@@ -300,6 +311,10 @@ class JobSpec:
         check) and the manifest describes both; ``retry_tables`` may then be empty (only
         the manifest was missing).
     :param name: a free label shown in the dashboard.
+    :param profile: the far-side profile (:data:`PROFILES`): ``portable`` (the default)
+        writes only what DuckDB, polars, pandas and Spark all read without changing a
+        value; ``exact`` keeps the richer Parquet logical types (UUID, TIME, decimals
+        beyond precision 38). Recorded in the manifest.
     :param kind: ``export`` (a database to files) or ``load`` (``adu load``: ``source`` is a
         verified export directory, ``target`` a database URL or ``@name``, ``sink`` the load
         sink, ``sink_options`` its ``if_exists`` and ``schema_map``).
@@ -324,6 +339,7 @@ class JobSpec:
     retry_tables: tuple[str, ...] = ()
     name: str | None = None
     retry: bool = False
+    profile: str = "portable"
     kind: str = "export"
     cursors: Mapping[str, str] = attrs.field(factory=dict)
     after: str | None = None
@@ -331,6 +347,8 @@ class JobSpec:
     def __attrs_post_init__(self) -> None:
         if self.parallel < 1:
             raise UsageError("parallel must be at least 1")
+        if self.profile not in PROFILES:
+            raise UsageError(f"profile must be one of: {', '.join(PROFILES)} (got {self.profile!r})")
         if self.kind not in JOB_KINDS:
             raise UsageError(f"job kind must be one of: {', '.join(JOB_KINDS)}")
         for table, column in self.cursors.items():
@@ -386,6 +404,7 @@ class JobSpec:
             "retry_tables": list(spec.retry_tables),
             "retry": spec.retry,
             "name": spec.name,
+            "profile": spec.profile,
             "kind": spec.kind,
             "cursors": dict(spec.cursors),
             "after": spec.after,
@@ -421,6 +440,7 @@ class JobSpec:
             retry_tables=_tuple(data.get("retry_tables")),
             retry=bool(data.get("retry", False)),
             name=data.get("name"),
+            profile=str(data.get("profile") or "portable"),
             kind=str(data.get("kind") or "export"),
             cursors=_cursors(data.get("cursors")),
             after=str(data["after"]) if data.get("after") is not None else None,

@@ -40,6 +40,21 @@ def reader_options(options: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in options.items() if k not in DISCOVERY_OPTIONS}
 
 
+def job_reader_options(spec: JobSpec, source_class: type[Source]) -> dict[str, Any]:
+    """The options a job's source is opened with: :func:`reader_options`, plus the job's
+    far-side ``profile`` (``JobSpec.profile``) when the source takes a ``profile`` option
+    (a source without one writes its own types whatever the profile)."""
+    out = reader_options(spec.source_options)
+    given = out.get("profile")
+    if given is not None and str(given) != spec.profile:
+        raise UsageError(
+            f"the profile is chosen with --profile ({spec.profile}), not the source option profile={given}"
+        )
+    if any(o.name == "profile" for o in source_class.all_options()):
+        out["profile"] = spec.profile
+    return out
+
+
 def discovery_flags(options: Mapping[str, Any]) -> tuple[bool, bool]:
     """``(include_views, include_foreign)`` of a job's source options."""
     return _flag(options.get("include_views")), _flag(options.get("include_foreign"))

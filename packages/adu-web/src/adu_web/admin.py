@@ -76,6 +76,7 @@ def index() -> Any:
         remove_form=RemoveForm(),
         connections=refs,
         conn_error=conn_error,
+        signing_keys=connections.signing_key_names(ctx()),
         workers=workers.list_workers(ctx()),
     )
 

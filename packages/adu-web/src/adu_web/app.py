@@ -23,6 +23,10 @@ WEB_VARIABLES: dict[str, tuple[str, str]] = {
     ),
     "ADU_SECURE_COOKIES": ("1 in production, else 0", "Always mark the session cookie Secure."),
     "ADU_SESSION_HOURS": ("12", "How long a login lasts."),
+    "ADU_WEB_CLIENT_SECONDS": (
+        "15",
+        "Seconds a client has to send one whole request (adu serve and the gunicorn config; adu_web.gworker).",
+    ),
 }
 
 

@@ -2,15 +2,15 @@
 
 Every value can be changed by an environment variable:
 
-=====================  ==============  ==================================================
-variable               default         meaning
-=====================  ==============  ==================================================
-``ADU_BIND``           ``0.0.0.0:8080``  address and port to listen on
-``ADU_WEB_PROCESSES``  ``2``           gunicorn worker processes
-``ADU_WEB_THREADS``    ``8``           threads per process (the ``gthread`` worker)
-``ADU_WEB_TIMEOUT``    ``60``          seconds before a stuck request's worker is restarted
-``ADU_WEB_CLIENT_SECONDS`` ``15``      seconds a client has to send a whole request
-=====================  ==============  ==================================================
+==========================  ================  ================================================
+variable                    default           meaning
+==========================  ================  ================================================
+``ADU_BIND``                ``0.0.0.0:8080``  address and port to listen on
+``ADU_WEB_PROCESSES``       ``2``             gunicorn worker processes
+``ADU_WEB_THREADS``         ``8``             threads per process
+``ADU_WEB_TIMEOUT``         ``60``            seconds before a stuck request's worker is restarted
+``ADU_WEB_CLIENT_SECONDS``  ``15``            seconds a client has to send a whole request
+==========================  ================  ================================================
 
 Slow clients are bounded: each thread reads a request with a deadline
 (:mod:`adu_web.gworker`), each process keeps at most ``worker_connections`` clients, the

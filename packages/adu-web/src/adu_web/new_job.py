@@ -13,13 +13,14 @@ from itertools import groupby
 from typing import Any
 
 from adu_core.errors import UsageError
-from adu_core.models import JobSpec, TableInfo, TableSelection, parse_cursor
+from adu_core.models import PROFILES, JobSpec, TableInfo, TableSelection, parse_cursor
 from adu_core.options import parse_option_lines
 from adu_core.secrets import redact_url
 from adu_core.services.plugins import source_component
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, PasswordField, StringField, TextAreaField
+from wtforms import BooleanField, IntegerField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from adu_web import option_fields, services
@@ -56,6 +57,13 @@ class NewJobForm(FlaskForm):  # type: ignore[misc]
     rules = StringField("Rules file", validators=[Optional(), Length(max=4000)])
     validate_data = BooleanField("Validate while exporting", default=True)
     overwrite = BooleanField("Replace an existing export in the directory")
+    profile = SelectField(
+        "Far-side profile",
+        choices=[SelectChoice(p, p) for p in PROFILES],
+        default="portable",
+        description="portable: every file opens in DuckDB, polars, pandas and Spark; exact: Parquet UUID, TIME"
+        " and wide decimals for readers that have them.",
+    )
     cursors = TextAreaField(
         "Cursor columns",
         validators=[Optional(), Length(max=4000)],
@@ -207,6 +215,7 @@ def _submit(form: NewJobForm) -> str:
         parallel=int(form.parallel.data or 1),
         overwrite=bool(form.overwrite.data),
         name=form.name.data or None,
+        profile=form.profile.data or "portable",
         cursors=dict(parse_cursor(line.strip()) for line in (form.cursors.data or "").splitlines() if line.strip()),
         after="last" if form.after_last.data else None,
     )

@@ -65,19 +65,41 @@ def client_for(settings: DaskSettings, parallel: int) -> Any:
         return client
 
 
+#: Dask settings of the LocalCluster: no statistical profiler (it samples every worker
+#: thread every 10 ms), and its housekeeping (event loop health, system and memory
+#: monitors) at a slower pace: CPU that each short partition would otherwise pay for
+#: nothing ADU shows (measured: bench/dask_export.py). A cluster of your own is
+#: configured by its own Dask configuration.
+LOCAL_CONFIG = {
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.tick.interval": "500ms",
+    "distributed.admin.system-monitor.interval": "2s",
+    "distributed.admin.system-monitor.disk": False,
+    "distributed.worker.memory.monitor-interval": "1s",
+}
+
+
 def _local_cluster(settings: DaskSettings, workers: int) -> Any:
-    from distributed import LocalCluster
+    import dask
 
     resources = None
     if settings.resource:
         units = settings.connections or settings.threads * workers
         resources = {settings.resource: max(1, math.floor(units / workers))}
     log.info("starting a Dask LocalCluster: %d worker process(es), %d thread(s) each", workers, settings.threads)
+    with dask.config.set(LOCAL_CONFIG):  # the worker processes inherit this configuration
+        return _start_local(settings, workers, resources)
+
+
+def _start_local(settings: DaskSettings, workers: int, resources: dict[str, int] | None) -> Any:
+    from distributed import LocalCluster
+
     return LocalCluster(  # type: ignore[no-untyped-call]
         n_workers=workers,
         threads_per_worker=settings.threads,
         processes=True,
-        dashboard_address=None,
+        dashboard_address="127.0.0.1:0",  # its HTTP routes on loopback, on a free port (no fixed 8787)
+        scheduler_kwargs={"dashboard": False},
         host="127.0.0.1",
         resources=resources,
         silence_logs=logging.WARNING,

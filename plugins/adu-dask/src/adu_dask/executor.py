@@ -167,7 +167,7 @@ class DaskExecutor(Executor):
             return
         self._cancelled = True
         try:
-            self.client.run(cancel_job, self.key, wait=False, on_error="ignore")
+            self.client.run(cancel_job, self.key, on_error="ignore")
         except Exception:
             log.warning("could not reach the Dask workers to cancel job %s", self.context.job_id, exc_info=True)
 

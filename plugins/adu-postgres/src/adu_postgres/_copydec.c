@@ -34,7 +34,14 @@ enum {
     KIND_INTERVAL = 14 /* struct<months int32, days int32, microseconds int64> */
 };
 
-enum { POLICY_ERROR = 0, POLICY_NULL = 1, POLICY_CLAMP = 2 };
+enum { POLICY_ERROR = 0, POLICY_NULL = 1, POLICY_CLAMP = 2, POLICY_EXTREME = 3 };
+
+/* Messages starting (after "column N: ") with this mark ask the source to read the column
+ * again as PostgreSQL's exact text: no Parquet type holds the value (adu_postgres.types). */
+#define FALLBACK_MARK "[text fallback] "
+/* DuckDB's infinities: INT64_MAX / -INT64_MAX microseconds, INT32_MAX / -INT32_MAX days */
+#define EXTREME_MICROS INT64_MAX
+#define EXTREME_DAYS INT32_MAX
 
 #define PG_EPOCH_DAYS 10957                    /* 2000-01-01 - 1970-01-01 in days */
 #define PG_EPOCH_MICROS 946684800000000LL      /* same in microseconds */
@@ -218,9 +225,8 @@ static int put_numeric(Decoder *self, int col, Column *c, const unsigned char *p
     int weight = (int16_t)rd16(p + 2);
     uint16_t sign = rd16(p + 4);
     if (len < 8 + 2 * ndigits) return value_error(self, col, "malformed numeric");
-    if (sign == 0xC000) return value_error(self, col, "NaN cannot be stored in a decimal column (source option numeric=text keeps it)");
-    if (sign == 0xD000 || sign == 0xF000)
-        return value_error(self, col, "Infinity cannot be stored in a decimal column (source option numeric=text keeps it)");
+    if (sign == 0xC000) return value_error(self, col, FALLBACK_MARK "NaN has no decimal value");
+    if (sign == 0xD000 || sign == 0xF000) return value_error(self, col, FALLBACK_MARK "Infinity has no decimal value");
     U256 x = {{0, 0, 0, 0}};
     int overflow = 0;
     /* value = sum digit[i] * 10000^(weight - i); we want value * 10^scale as an integer.
@@ -332,13 +338,17 @@ static int put_value(Decoder *self, int col, const unsigned char *p, int32_t len
         if (len != 4) return value_error(self, col, "malformed date");
         int32_t v = (int32_t)rd32(p);
         int32_t out;
-        int bad = (v == INT32_MAX || v == INT32_MIN) || __builtin_add_overflow(v, PG_EPOCH_DAYS, &out);
+        int inf = (v == INT32_MAX || v == INT32_MIN);
+        int bad = inf || __builtin_add_overflow(v, PG_EPOCH_DAYS, &out) || out == EXTREME_DAYS || out == -EXTREME_DAYS;
         if (bad) {
             int positive = v > 0;
-            if (c->policy == POLICY_ERROR)
-                return value_error(self, col, positive ? "date 'infinity' (or out of range) cannot be stored; source option infinity=null|clamp decides"
-                                                       : "date '-infinity' (or out of range) cannot be stored; source option infinity=null|clamp decides");
-            if (c->policy == POLICY_NULL) { valid = 0; out = 0; }
+            if (c->policy == POLICY_EXTREME) {
+                if (!inf) return value_error(self, col, FALLBACK_MARK "date out of the range Parquet holds");
+                out = positive ? EXTREME_DAYS : -EXTREME_DAYS;
+            } else if (c->policy == POLICY_ERROR)
+                return value_error(self, col, positive ? "date 'infinity' (or out of range) cannot be stored; source option infinity=extreme|null|clamp decides"
+                                                       : "date '-infinity' (or out of range) cannot be stored; source option infinity=extreme|null|clamp decides");
+            else if (c->policy == POLICY_NULL) { valid = 0; out = 0; }
             else out = positive ? CLAMP_MAX_DAYS : CLAMP_MIN_DAYS;
         }
         if (buf_reserve(&c->values, 4) < 0) return -1;
@@ -350,13 +360,17 @@ static int put_value(Decoder *self, int col, const unsigned char *p, int32_t len
         if (len != 8) return value_error(self, col, "malformed timestamp");
         int64_t v = (int64_t)rd64(p);
         int64_t out;
-        int bad = (v == INT64_MAX || v == INT64_MIN) || __builtin_add_overflow(v, PG_EPOCH_MICROS, &out);
+        int inf = (v == INT64_MAX || v == INT64_MIN);
+        int bad = inf || __builtin_add_overflow(v, PG_EPOCH_MICROS, &out) || out == EXTREME_MICROS || out == -EXTREME_MICROS;
         if (bad) {
             int positive = v > 0;
-            if (c->policy == POLICY_ERROR)
-                return value_error(self, col, positive ? "timestamp 'infinity' (or beyond year 294246) cannot be stored; source option infinity=null|clamp decides"
-                                                       : "timestamp '-infinity' cannot be stored; source option infinity=null|clamp decides");
-            if (c->policy == POLICY_NULL) { valid = 0; out = 0; }
+            if (c->policy == POLICY_EXTREME) {
+                if (!inf) return value_error(self, col, FALLBACK_MARK "timestamp beyond year 294246");
+                out = positive ? EXTREME_MICROS : -EXTREME_MICROS;
+            } else if (c->policy == POLICY_ERROR)
+                return value_error(self, col, positive ? "timestamp 'infinity' (or beyond year 294246) cannot be stored; source option infinity=extreme|null|clamp decides"
+                                                       : "timestamp '-infinity' cannot be stored; source option infinity=extreme|null|clamp decides");
+            else if (c->policy == POLICY_NULL) { valid = 0; out = 0; }
             else out = positive ? CLAMP_MAX_MICROS : CLAMP_MIN_MICROS;
         }
         if (buf_reserve(&c->values, 8) < 0) return -1;

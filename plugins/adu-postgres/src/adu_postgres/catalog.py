@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import attrs
 import pyarrow as pa
 from adu_core.models import ColumnInfo, TableInfo
 
@@ -156,6 +157,9 @@ def discover(
         if relkind == "r" and persistence == "u":
             kind = "unlogged"
         cols, plans, ddl_cols, ddl_types = _columns(columns.get(oid, []), chains, enums, options, mscale)
+        if not cols:  # a table without columns still has rows: a hidden column carries their count
+            cols.append(placeholder_column())
+            plans.append(t.ColumnPlan(pa.bool_(), t.KIND_BOOL, as_text="placeholder"))
         pk: tuple[str, ...] = ()
         uniques: list[tuple[str, ...]] = []
         for contype, names in keys.get(oid, []):
@@ -163,11 +167,17 @@ def discover(
                 pk = tuple(names)
             else:
                 uniques.append(tuple(names))
+        if str(options.get("profile", t.DEFAULT_PROFILE)) == "portable":
+            cols, renamed = portable_names(cols)
+            pk = tuple(renamed.get(c, c) for c in pk)
+            uniques = [tuple(renamed.get(c, c) for c in u) for u in uniques]
         props: dict[str, Any] = {
             "oid": int(oid),
             "relkind": relkind,
             "readable": bool(readable),
-            "read_plan": [[*t.decoder_spec(p), bool(p.as_text)] for p in plans],
+            "read_plan": [
+                [*t.decoder_spec(p), p.as_text if isinstance(p.as_text, str) else bool(p.as_text)] for p in plans
+            ],
             "pg_types": target_facts.get(int(oid)),
         }
         if comment:
@@ -200,6 +210,56 @@ def discover(
             )
         )
     return tables
+
+
+def portable_names(cols: Sequence[ColumnInfo]) -> tuple[list[ColumnInfo], dict[str, str]]:
+    """``cols`` with case-insensitively colliding names made unique for the portable
+    profile (Spark reads names case-insensitively): the first keeps its name, the next get
+    ``name__2``, ``name__3``... (one more underscore while that is taken too); and
+    ``{original: new}`` of those renamed. Reversible: each renamed column keeps
+    its name in ``properties["original_name"]`` and the field metadata ``adu.original_name``."""
+    taken = {c.name.lower() for c in cols}
+    seen: set[str] = set()
+    out: list[ColumnInfo] = []
+    renamed: dict[str, str] = {}
+    for col in cols:
+        key = col.name.lower()
+        if key not in seen:
+            seen.add(key)
+            out.append(col)
+            continue
+        n, sep = 2, "__"
+        while True:
+            new = f"{col.name}{sep}{n}"
+            if new.lower() not in taken:
+                break
+            n += 1
+            if n > 99:
+                n, sep = 2, sep + "_"
+        taken.add(new.lower())
+        seen.add(new.lower())
+        props = dict(col.properties)
+        props["original_name"] = col.name
+        props["field_metadata"] = {**(props.get("field_metadata") or {}), "adu.original_name": col.name}
+        out.append(attrs.evolve(col, name=new, properties=props))
+        renamed[col.name] = new
+    return out, renamed
+
+
+#: the hidden column of a table without columns (Parquet needs one; it carries the rows)
+PLACEHOLDER = "_adu_placeholder"
+
+
+def placeholder_column() -> ColumnInfo:
+    """The hidden, always-NULL boolean column that keeps the row count of a table without
+    columns in its files (``properties["placeholder"]``; loaders drop it)."""
+    return ColumnInfo(
+        name=PLACEHOLDER,
+        source_type="boolean",
+        arrow_type=pa.bool_(),
+        nullable=True,
+        properties={"placeholder": True, "field_metadata": {"adu.placeholder": "true"}},
+    )
 
 
 def _columns(

@@ -32,6 +32,8 @@ _I64 = (-(2**63), 2**63 - 1)
 _I32 = (-(2**31), 2**31 - 1)
 _CLAMP_MICROS = (-62135596800000000, 253402300799999999)
 _CLAMP_DAYS = (-719162, 2932896)
+_EXTREME_MICROS = 2**63 - 1  # DuckDB's infinity; -_EXTREME_MICROS is its -infinity
+_EXTREME_DAYS = 2**31 - 1
 
 
 def new_decoder(specs: Sequence[Spec], *, native: bool | None = None) -> Any:
@@ -171,14 +173,14 @@ class PyDecoder:
         elif kind == t.KIND_DATE:
             (v,) = struct.unpack("!i", raw)
             out = v + _PG_EPOCH_DAYS
-            if v in _I32 or not (_I32[0] <= out <= _I32[1]):
-                valid, out = self._policy(col, policy, v > 0, "date", _CLAMP_DAYS)
+            if v in _I32 or not (-_EXTREME_DAYS < out < _EXTREME_DAYS):
+                valid, out = self._policy(col, policy, v, _I32, "date", _CLAMP_DAYS, _EXTREME_DAYS)
             value = struct.pack("<i", out)
         elif kind == t.KIND_TIMESTAMP:
             (v,) = struct.unpack("!q", raw)
             out = v + _PG_EPOCH_MICROS
-            if v in _I64 or not (_I64[0] <= out <= _I64[1]):
-                valid, out = self._policy(col, policy, v > 0, "timestamp", _CLAMP_MICROS)
+            if v in _I64 or not (-_EXTREME_MICROS < out < _EXTREME_MICROS):
+                valid, out = self._policy(col, policy, v, _I64, "timestamp", _CLAMP_MICROS, _EXTREME_MICROS)
             value = struct.pack("<q", out)
         elif kind == t.KIND_TEXT:
             value = raw
@@ -201,11 +203,28 @@ class PyDecoder:
         self._valid[col].append(valid)
         self._vals[col].append(value if valid else None)
 
-    def _policy(self, col: int, policy: int, positive: bool, what: str, clamp: tuple[int, int]) -> tuple[bool, int]:
+    def _policy(
+        self,
+        col: int,
+        policy: int,
+        v: int,
+        infinities: tuple[int, int],
+        what: str,
+        clamp: tuple[int, int],
+        extreme: int,
+    ) -> tuple[bool, int]:
+        positive = v > 0
+        if policy == t.POLICIES["extreme"]:
+            if v not in infinities:
+                beyond = "beyond year 294246" if what == "timestamp" else "out of the range Parquet holds"
+                raise self._err(col, f"{t.FALLBACK_MARK}{what} {beyond}")
+            return True, extreme if positive else -extreme
         if policy == 0:
             sign = "infinity" if positive else "-infinity"
             raise self._err(
-                col, f"{what} '{sign}' (or out of range) cannot be stored; source option infinity=null|clamp decides"
+                col,
+                f"{what} '{sign}' (or out of range) cannot be stored;"
+                " source option infinity=extreme|null|clamp decides",
             )
         if policy == 1:
             return False, 0
@@ -214,9 +233,9 @@ class PyDecoder:
     def _numeric(self, col: int, raw: bytes, width: int, scale: int) -> bytes:
         ndigits, weight, sign, _dscale = struct.unpack_from("!hhHh", raw, 0)
         if sign == 0xC000:
-            raise self._err(col, "NaN cannot be stored in a decimal column (source option numeric=text keeps it)")
+            raise self._err(col, f"{t.FALLBACK_MARK}NaN has no decimal value")
         if sign in (0xD000, 0xF000):
-            raise self._err(col, "Infinity cannot be stored in a decimal column (source option numeric=text keeps it)")
+            raise self._err(col, f"{t.FALLBACK_MARK}Infinity has no decimal value")
         digits = struct.unpack_from(f"!{ndigits}H", raw, 8)
         # value * 10^scale = sum d_i * 10000^(weight-i) * 10^scale
         num: int = 0

@@ -19,6 +19,7 @@ string (``postgresql-text``) of timetz      timetz, parsed in C
 date32, timestamp[us], timestamp[us, tz]    date, timestamp, timestamptz (±infinity:
                                             the export's sentinel convention, if any)
 time64[us]                                  time (24:00:00 kept)
+int64 (``adu.encoding = time-micros``)      time (the portable profile)
 struct<months, days, microseconds>          interval
 arrow.uuid / fixed_size_binary(16)          uuid
 binary                                      bytea
@@ -92,6 +93,8 @@ FLAG_TZ = 2
 INFINITY_SENTINEL_CONVENTIONS = frozenset({"extreme", "sentinel", "duckdb"})
 INFINITY_KEY = b"adu.infinity"
 ENCODING_KEY = b"adu.encoding"
+#: ``adu.encoding`` of a ``time`` the portable profile wrote as int64 microseconds
+TIME_MICROS_ENCODING = "time-micros"
 
 #: list element Arrow type -> (kind, PostgreSQL element type oid)
 _ELEMENTS: dict[pa.DataType, tuple[int, int]] = {
@@ -188,6 +191,8 @@ def plan_column(
         if t.storage_type == pa.binary(16):
             return LoadColumn(name, KIND_UUID, t, base)
         t = t.storage_type
+    if encoding == TIME_MICROS_ENCODING and pa.types.is_integer(t):  # the portable profile's time
+        return LoadColumn(name, KIND_TIME, pa.time64("us"), base)
     if encoding == TEXT_ENCODING and (pa.types.is_string(t) or pa.types.is_large_string(t)):
         kind = {"numeric": KIND_NUMERIC_TEXT, "timetz": KIND_TIMETZ_TEXT}.get(base, KIND_PGTEXT)
         return LoadColumn(name, kind, t, base)

@@ -237,6 +237,24 @@ class TableLoad:
             cur.execute(sql.SQL("SELECT coalesce(sum(rows), 0) FROM {}").format(self._ident(ledger_name(self.stage))))
             return int(cur.fetchone()[0])
 
+    def stage_empty_rows(self, rows: int) -> None:
+        """A table without columns: stage ``rows`` rows (what its export's placeholder
+        column carried), recorded in the ledger like a part."""
+        try:
+            with self._conn.cursor() as cur:
+                cur.execute("BEGIN")
+                cur.execute(
+                    sql.SQL("INSERT INTO {} SELECT FROM generate_series(1, %s)").format(self._ident(self.stage)),
+                    (rows,),
+                )
+                cur.execute(
+                    sql.SQL("INSERT INTO {} VALUES ('rows', %s)").format(self._ident(ledger_name(self.stage))),
+                    (rows,),
+                )
+                cur.execute("COMMIT")
+        except psycopg2.Error as exc:
+            raise self._fail(exc, "staging", "copying") from None
+
     def done_parts(self) -> set[str]:
         """Names of the parts already committed (a retried part among them adds nothing)."""
         with self._conn.cursor() as cur:
@@ -315,11 +333,13 @@ class TableLoad:
             cur.execute(sql.SQL("LOCK TABLE {} IN {} MODE").format(self._ident(), sql.SQL(mode)))
             if self.if_exists == "truncate":
                 cur.execute(sql.SQL("TRUNCATE {}").format(self._ident()))
-            cur.execute(
-                sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {}").format(
+            if self.table.columns:
+                insert = sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {}").format(
                     self._ident(), cols, cols, self._ident(self.stage)
                 )
-            )
+            else:  # a table without columns: its rows only
+                insert = sql.SQL("INSERT INTO {} SELECT FROM {}").format(self._ident(), self._ident(self.stage))
+            cur.execute(insert)
             cur.execute("COMMIT")
         except psycopg2.Error as exc:
             with contextlib.suppress(psycopg2.Error):

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import attrs
+import pyarrow as pa
 import pyarrow.parquet as pq
 from adu_core.models import TableInfo
 
@@ -63,6 +64,39 @@ def plan_parts(files: Sequence[str | os.PathLike[str]], parallel: int) -> list[P
     return parts
 
 
+def placeholders(table: TableInfo, data_schema: pa.Schema | None) -> set[str]:
+    """The hidden columns an export adds to a table without columns (field metadata
+    ``adu.placeholder``, or the column's ``placeholder`` property): loaders drop them."""
+    names = {c.name for c in table.columns if (c.properties or {}).get("placeholder")}
+    for f in data_schema or ():
+        if (f.metadata or {}).get(b"adu.placeholder") == b"true":
+            names.add(f.name)
+    return names
+
+
+def original_names(table: TableInfo, data_schema: pa.Schema | None) -> TableInfo:
+    """``table`` with the names the portable profile suffixed (case-insensitive
+    collisions, ``adu.original_name`` / ``properties["original_name"]``) restored, in its
+    columns and keys."""
+    fields = list(data_schema) if data_schema is not None and len(data_schema) == len(table.columns) else []
+    back: dict[str, str] = {}
+    for i, col in enumerate(table.columns):
+        meta = (fields[i].metadata or {}) if fields else {}
+        original = (col.properties or {}).get("original_name") or (
+            meta[b"adu.original_name"].decode() if b"adu.original_name" in meta else None
+        )
+        if original and original != col.name:
+            back[col.name] = str(original)
+    if not back:
+        return table
+    return attrs.evolve(
+        table,
+        columns=tuple(attrs.evolve(c, name=back.get(c.name, c.name)) for c in table.columns),
+        primary_key=tuple(back.get(c, c) for c in table.primary_key),
+        unique_keys=tuple(tuple(back.get(c, c) for c in u) for u in table.unique_keys),
+    )
+
+
 def _load_parts(
     load: TableLoad,
     parts: queue.Queue[Part],
@@ -83,6 +117,9 @@ def _load_parts(
             except queue.Empty:
                 return
             pf = pq.ParquetFile(part.path, buffer_size=READ_BUFFER, pre_buffer=False)
+            hidden = placeholders(load.table, pf.schema_arrow)
+            keep = [f.name for f in pf.schema_arrow if f.name not in hidden] if hidden else None
+            data_schema = pf.schema_arrow if keep is None else pa.schema([pf.schema_arrow.field(n) for n in keep])
             writer = PartitionLoad(
                 load.url,
                 load.table,
@@ -90,13 +127,16 @@ def _load_parts(
                 stage=load.stage,
                 part=part.name,
                 conn=conn,
-                data_schema=pf.schema_arrow,
+                data_schema=data_schema,
                 options=load.options,
                 text_format=text_format,
             )
             try:
                 if not writer.skipped:
-                    for batch in pf.iter_batches(batch_size=batch_rows, row_groups=part.row_groups, use_threads=False):
+                    batches = pf.iter_batches(
+                        batch_size=batch_rows, row_groups=part.row_groups, columns=keep, use_threads=False
+                    )
+                    for batch in batches:
                         if stop.is_set():
                             writer.abort()
                             return
@@ -141,6 +181,12 @@ def load_table(
     :raises LoadError: the load failed; the target is as it was.
     """
     data_schema = pq.read_schema(files[0]) if files else None
+    hidden = placeholders(table, data_schema)
+    if hidden:  # the export's hidden column of a table without columns: never loaded
+        table = attrs.evolve(table, columns=tuple(c for c in table.columns if c.name not in hidden))
+        if data_schema is not None:
+            data_schema = pa.schema([f for f in data_schema if f.name not in hidden])
+    table = original_names(table, data_schema)
     load = TableLoad(
         url,
         table,
@@ -152,6 +198,9 @@ def load_table(
     )
     load.prepare()
     try:
+        if not table.columns:  # rows without columns: only their number travels
+            load.stage_empty_rows(sum(pq.ParquetFile(f).metadata.num_rows for f in files))
+            return load.publish(expected_rows=expected_rows)
         todo: queue.Queue[Part] = queue.Queue()
         done = load.done_parts()
         for part in plan_parts([Path(f) for f in files], max(1, parallel)):

@@ -51,7 +51,8 @@ def plan_table(table: TableInfo, schema: pa.Schema | None = None) -> list[LoadCo
     facts = list(((table.properties or {}).get("pg_types") or {}).get("columns") or [])
     out = []
     for i, (field, col) in enumerate(zip(schema, table.columns, strict=True)):
-        if field.name != col.name:
+        renamed = (field.metadata or {}).get(b"adu.original_name") == col.name.encode()  # the portable profile
+        if field.name != col.name and not renamed:
             raise EncodeError(f"column {i + 1} of the data is {field.name!r}, the table's is {col.name!r}")
         props = col.properties or {}
         base = str(facts[i].get("base") or "") if len(facts) == len(table.columns) else ""

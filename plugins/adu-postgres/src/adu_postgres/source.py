@@ -2,17 +2,21 @@
 
 Source options (``JobSpec.source_options``):
 
-``infinity`` (``error`` | ``null`` | ``clamp``; default ``error``)
-    What to do with ``date``/``timestamp``/``timestamptz`` values Arrow cannot hold:
-    ``±infinity`` and timestamps after 294246-12-31 (Arrow counts microseconds from
-    1970 in 64 bits; PostgreSQL from 2000). ``error`` fails the table naming the column
-    and the option; ``null`` writes NULL; ``clamp`` writes 9999-12-31 23:59:59.999999 for
-    ``infinity`` and 0001-01-01 00:00:00 for ``-infinity``. Never wrapped garbage.
+``infinity`` (``extreme`` | ``error`` | ``null`` | ``clamp``; default ``extreme``)
+    What to do with ``±infinity`` in ``date``/``timestamp``/``timestamptz``. ``extreme``
+    writes the type's extreme value, DuckDB's convention (timestamps ``INT64_MAX`` /
+    ``-INT64_MAX`` microseconds, dates ``INT32_MAX`` / ``-INT32_MAX`` days; DuckDB reads
+    them back as ``infinity``), recorded in the field metadata ``adu.infinity``; a finite
+    timestamp after 294246-12-31 (Arrow counts microseconds from 1970 in 64 bits) makes
+    the column fall back to exact text. ``error`` fails the table naming the column;
+    ``null`` writes NULL; ``clamp`` writes 9999-12-31 23:59:59.999999 for ``infinity``
+    and 0001-01-01 00:00:00 for ``-infinity``. Never wrapped garbage.
 ``numeric`` (``decimal`` | ``text``; default ``decimal``)
     ``numeric(p,s)`` columns become decimal128/decimal256 by default; a ``NaN`` in such a
-    column then fails the table (Parquet decimals have no NaN). ``text`` exports every
-    numeric as its exact PostgreSQL text (``NaN``, ``Infinity`` kept). Unconstrained
-    ``numeric`` is always exact text.
+    column (Parquet decimals have no NaN) makes that column fall back to its exact
+    PostgreSQL text for the table (recorded as ``fallback: text`` in the manifest and a
+    WARNING event of the job). ``text`` exports every numeric as its exact PostgreSQL
+    text. Unconstrained ``numeric`` is always exact text.
 ``statement_timeout``, ``lock_timeout``
     Set on every connection (PostgreSQL units: ``30s``, ``5min``, milliseconds as a
     number). The export only takes ACCESS SHARE locks (plain SELECTs).
@@ -38,9 +42,10 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
+import attrs
 import psycopg2
 import pyarrow as pa
-from adu_core.errors import Cancelled, SourceError, UsageError
+from adu_core.errors import Cancelled, ColumnFallback, SourceError, UsageError
 from adu_core.models import Partition, SourceInfo, TableInfo
 from adu_core.plugin.components import CancelToken, CursorBounds, Source, cursor_filter
 from adu_core.plugin.options import Option
@@ -48,6 +53,7 @@ from adu_core.secrets import redact_url
 from psycopg2 import sql
 
 from adu_postgres import catalog
+from adu_postgres import types as t
 from adu_postgres.arrays import LIST_ENCODING, ArrayShapeError, convert_batch, wire_schema
 from adu_postgres.connection import (
     close_quietly,
@@ -56,15 +62,15 @@ from adu_postgres.connection import (
     source_error,
 )
 from adu_postgres.copystream import CopyCancelled, PgCopyError, libpq_functions, stream_copy
-from adu_postgres.types import POLICIES
+from adu_postgres.types import DEFAULT_INFINITY, DEFAULT_PROFILE, FALLBACK_MARK
 
 #: the source options (the module docstring says more)
 OPTIONS: tuple[Option, ...] = (
     Option(
         "infinity",
-        choices=tuple(POLICIES),
-        default="error",
-        help="±infinity dates/timestamps (and years past 294246): fail the table, write NULL, or clamp",
+        choices=("extreme", "error", "null", "clamp"),
+        default=DEFAULT_INFINITY,
+        help="±infinity dates/timestamps: the type's extreme value as DuckDB writes it, fail the table, NULL, or clamp",
     ),
     Option(
         "numeric",
@@ -77,6 +83,13 @@ OPTIONS: tuple[Option, ...] = (
         choices=("text", "list"),
         default="text",
         help="1-D arrays of integers, floats, oids and booleans as typed Parquet lists, or exact text",
+    ),
+    Option(
+        "profile",
+        choices=("portable", "exact"),
+        default=DEFAULT_PROFILE,
+        help="far-side profile (the job's --profile sets it): portable or exact Parquet types",
+        web=False,
     ),
     Option("statement_timeout", help="set on every connection (PostgreSQL units: 30s, 5min; ms as a number)"),
     Option("lock_timeout", help="set on every connection (PostgreSQL units)"),
@@ -335,8 +348,7 @@ class PostgresSource(Source):
         plan = table.properties["read_plan"]
         exprs = []
         for col, p in zip(table.columns, plan, strict=True):
-            ident = sql.Identifier(col.name)
-            exprs.append(sql.SQL("{}::text").format(ident) if p[4] else ident)
+            exprs.append(_expression(str(col.properties.get("original_name") or col.name), p[4]))
         schema, name = partition.spec.get("relation", [table.schema, table.name])
         rel = sql.SQL("{}.{}").format(sql.Identifier(schema), sql.Identifier(name))
         if partition.spec.get("only", False):
@@ -403,6 +415,11 @@ class PostgresSource(Source):
         except (psycopg2.Error, PgCopyError) as exc:
             raise source_error(exc, context=context, user=user) from None
         except OverflowError as exc:
+            fallback = self._fallback_column(table, str(exc))
+            if fallback is not None:
+                raise ColumnFallback(
+                    f"{context}: {self._column_message(table, str(exc))}", columns=(fallback,)
+                ) from None
             raise SourceError(f"{context}: {self._column_message(table, str(exc))}") from None
         except ArrayShapeError as exc:
             raise SourceError(f"{context}: {exc}; source option arrays=text (the default) exports it exactly") from None
@@ -419,11 +436,37 @@ class PostgresSource(Source):
                 close_quietly(conn)
 
     @staticmethod
+    def _fallback_column(table: TableInfo, message: str) -> str | None:
+        """The column a decoder error asks to read as text (see ``types.FALLBACK_MARK``)."""
+        m = _COLUMN_RE.match(message)
+        if m and message[m.end() :].startswith(FALLBACK_MARK) and int(m.group(1)) < len(table.columns):
+            return table.columns[int(m.group(1))].name
+        return None
+
+    def fallback(self, table: TableInfo, columns: Sequence[str]) -> TableInfo | None:
+        """``table`` with ``columns`` read as PostgreSQL's exact text (``col::text``)."""
+        plan = [list(p) for p in table.properties.get("read_plan", [])]
+        cols = list(table.columns)
+        wanted = set(columns)
+        changed = False
+        for i, col in enumerate(cols):
+            if col.name not in wanted or plan[i][4]:
+                continue
+            props = {k: v for k, v in col.properties.items() if k not in ("infinity", "field_metadata")}
+            props.update(encoding=t.TEXT_ENCODING, fallback="text")
+            cols[i] = attrs.evolve(col, arrow_type=pa.string(), properties=props)
+            plan[i] = [t.KIND_TEXT, 0, 0, 0, True]
+            changed = True
+        if not changed:
+            return None
+        return attrs.evolve(table, columns=tuple(cols), properties={**table.properties, "read_plan": plan})
+
+    @staticmethod
     def _column_message(table: TableInfo, message: str) -> str:
         m = _COLUMN_RE.match(message)
         if m and int(m.group(1)) < len(table.columns):
             col = table.columns[int(m.group(1))]
-            return f"column {col.name!r} ({col.source_type}): {message[m.end() :]}"
+            return f"column {col.name!r} ({col.source_type}): {message[m.end() :].removeprefix(FALLBACK_MARK)}"
         return message
 
     def close(self) -> None:
@@ -431,6 +474,20 @@ class PostgresSource(Source):
         self._conn = None
         close_quietly(self._reader)
         self._reader = None
+
+
+def _expression(name: str, how: Any) -> sql.Composable:
+    """The COPY query's expression of a column read as ``how`` says (the plan's 5th entry):
+    false: the column itself (binary); true: ``::text``; an output function's name
+    (``inet_out``, ``xml_out``: :data:`adu_postgres.types.OUTPUT_FUNCTIONS`): PostgreSQL's
+    own text where the ``::text`` cast differs from it; ``"placeholder"``: ``NULL::boolean``
+    (a table without columns)."""
+    if how == "placeholder":
+        return sql.SQL("NULL::boolean")
+    ident = sql.Identifier(name)
+    if how in t.OUTPUT_FUNCTIONS.values():
+        return sql.SQL("textin({}({}))").format(sql.SQL(how), ident)
+    return sql.SQL("{}::text").format(ident) if how else ident
 
 
 def table_by_name(tables: Sequence[TableInfo], qualified_name: str) -> TableInfo:

@@ -13,7 +13,7 @@ boolean                    bool
 smallint/integer/bigint    int16/int32/int64
 oid                        uint32                                          unsigned
 real/double precision      float32/float64                                 NaN, ±Infinity kept
-numeric(p,s), p <= 38      decimal128(p,s)                                 NaN/±Inf: error (option numeric=text)
+numeric(p,s), p <= 38      decimal128(p,s)                                 NaN: the column falls back to text
 numeric(p,s), p <= 76      decimal256(p,s)
 money                      decimal128(19, frac digits of lc_monetary)
 date                       date32                                          ±infinity: option ``infinity``
@@ -26,6 +26,12 @@ bytea                      binary
 text/varchar/char(n)/name  string                                          char(n) padding kept
 json, jsonb, enum          string
 =========================  ==============================================  =============
+
+The ``portable`` far-side profile (source option ``profile``, the job's
+``JobSpec.profile``; the default) changes three rows so that DuckDB, polars, pandas and
+Spark all read every file without changing a value: ``uuid`` is its 36-character text,
+``time`` is int64 microseconds since midnight (``adu.encoding = time-micros``), and
+``numeric(p,s)`` with p > 38 is exact text; ``exact`` keeps the table above.
 
 Everything else (unbounded numeric, timetz, xml, inet/cidr/macaddr, bit/varbit,
 tsvector, ranges, hstore, geometric types, arrays of any dimension, composite types, ...)
@@ -62,7 +68,23 @@ KIND_NUMERIC = 12
 KIND_MONEY = 13
 KIND_INTERVAL = 14
 
-POLICIES = {"error": 0, "null": 1, "clamp": 2}
+POLICIES = {"error": 0, "null": 1, "clamp": 2, "extreme": 3}
+#: the default ``infinity`` policy: DuckDB's convention (see :data:`INFINITY_CONVENTION`)
+DEFAULT_INFINITY = "extreme"
+#: the field metadata ``adu.infinity`` of ``infinity=extreme`` columns: ±infinity is
+#: ``INT64_MAX``/``-INT64_MAX`` microseconds, ``INT32_MAX``/``-INT32_MAX`` days (DuckDB's
+#: convention; the loader, ``adu_postgres.encoder``, turns them back into ±infinity)
+INFINITY_CONVENTION = "extreme"
+#: types whose ``::text`` cast is not their output function (what psql shows, what the
+#: README promises): ``inet`` (the cast adds ``/32`` to a host), ``xml`` (the cast keeps the
+#: ``<?xml version="1.0"?>`` declaration the output function leaves out)
+OUTPUT_FUNCTIONS = {"inet": "inet_out", "xml": "xml_out"}
+#: the far-side profile when none is given (``JobSpec.profile``; see ``adu_core.models.PROFILES``)
+DEFAULT_PROFILE = "portable"
+#: ``adu.encoding`` of ``time`` in the portable profile: int64 microseconds since midnight
+TIME_MICROS_ENCODING = "time-micros"
+#: how the decoder says a value has no Parquet type: read the column again as exact text
+FALLBACK_MARK = "[text fallback] "
 TEXT_ENCODING = "postgresql-text"
 
 INTERVAL_TYPE = pa.struct(
@@ -86,7 +108,9 @@ class ColumnPlan:
 
     arrow_type: pa.DataType
     kind: int
-    as_text: bool = False
+    #: False: binary; True: ``::text``; an output function's name (:data:`OUTPUT_FUNCTIONS`):
+    #: ``textin(f(col))``; ``"placeholder"``: ``NULL::boolean`` (see ``source._expression``)
+    as_text: bool | str = False
     width: int = 0
     scale: int = 0
     policy: int = 0
@@ -125,7 +149,9 @@ def plan_column(
     :param options: source options (``infinity``, ``numeric``).
     :param money_scale: fractional digits of ``money`` under the server's lc_monetary.
     """
-    policy = POLICIES[str(options.get("infinity", "error"))]
+    infinity = str(options.get("infinity", DEFAULT_INFINITY))
+    policy = POLICIES[infinity]
+    portable = str(options.get("profile", DEFAULT_PROFILE)) == "portable"
     numeric_mode = str(options.get("numeric", "decimal"))
     text = ColumnPlan(pa.string(), KIND_TEXT, as_text=True, properties={"encoding": TEXT_ENCODING})
     if category == "A":
@@ -137,6 +163,10 @@ def plan_column(
         return ColumnPlan(pa.string(), KIND_TEXT)
     if typtype != "b":
         return text
+    if base_type in OUTPUT_FUNCTIONS:  # PostgreSQL's own text, where ::text differs from it
+        return ColumnPlan(
+            pa.string(), KIND_TEXT, as_text=OUTPUT_FUNCTIONS[base_type], properties={"encoding": TEXT_ENCODING}
+        )
     simple: dict[str, tuple[pa.DataType, int]] = {
         "bool": (pa.bool_(), KIND_BOOL),
         "int2": (pa.int16(), KIND_INT2),
@@ -156,6 +186,22 @@ def plan_column(
         "uuid": (uuid_type(), KIND_UUID),
         "interval": (INTERVAL_TYPE, KIND_INTERVAL),
     }
+    if portable and base_type == "uuid":  # Spark cannot open a file with the UUID logical type
+        return ColumnPlan(
+            pa.string(),
+            KIND_TEXT,
+            as_text=True,
+            properties={"encoding": TEXT_ENCODING, "profile_note": "uuid as its 36-character text"},
+        )
+    if portable and base_type == "time":  # Spark cannot open a file with the TIME logical type
+        return ColumnPlan(
+            pa.int64(),
+            KIND_TIME,
+            properties={
+                "encoding": TIME_MICROS_ENCODING,
+                "profile_note": "time as int64 microseconds since midnight (24:00:00 is 86400000000)",
+            },
+        )
     if base_type in simple:
         arrow_type, kind = simple[base_type]
         props: dict[str, Any] = {}
@@ -173,9 +219,10 @@ def plan_column(
             "timestamptz": pa.timestamp("us", tz="UTC"),
         }[base_type]
         kind = KIND_DATE if base_type == "date" else KIND_TIMESTAMP
-        return ColumnPlan(
-            arrow_type, kind, policy=policy, properties={"infinity": str(options.get("infinity", "error"))}
-        )
+        props = {"infinity": infinity}
+        if infinity == "extreme":
+            props["field_metadata"] = {"adu.infinity": INFINITY_CONVENTION}
+        return ColumnPlan(arrow_type, kind, policy=policy, properties=props)
     if base_type == "money":
         return ColumnPlan(
             pa.decimal128(19, money_scale),
@@ -196,6 +243,18 @@ def plan_column(
                 KIND_TEXT,
                 as_text=True,
                 properties={"encoding": TEXT_ENCODING, "precision": p, "scale": s},
+            )
+        if p > 38 and portable:  # decimal256: Spark and polars refuse it, DuckDB reads a DOUBLE
+            return ColumnPlan(
+                pa.string(),
+                KIND_TEXT,
+                as_text=True,
+                properties={
+                    "encoding": TEXT_ENCODING,
+                    "precision": p,
+                    "scale": s,
+                    "profile_note": "numeric beyond precision 38 as exact text",
+                },
             )
         if p <= 38:
             return ColumnPlan(

@@ -31,6 +31,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import vertica_python
+from adu_core import connspec
 from adu_core.errors import ConnectError, SourceError, UsageError
 from adu_core.secrets import redact_url, remember_secret
 from vertica_python import errors as verrors
@@ -148,6 +149,11 @@ def parse_nodes(text: str) -> list[tuple[str, int]]:
 def connect(url: str, options: Mapping[str, Any] | None = None) -> Any:
     """An open vertica-python connection, or :class:`ConnectError` saying why not."""
     opts = connection_options(url, options)
+    # a connect timeout on every connection (ADU_CONNECT_TIMEOUT); the driver would keep it
+    # for every later read too, so it is lifted once connected (a long query may be silent)
+    default_timeout = "connection_timeout" not in opts
+    if default_timeout:
+        opts["connection_timeout"] = float(connspec.connect_timeout())
     where = f"{opts['host']}:{opts['port']}"
     if opts.get("backup_server_node"):
         where += " (and backup nodes " + ", ".join(f"{h}:{p}" for h, p in opts["backup_server_node"]) + ")"
@@ -173,6 +179,9 @@ def connect(url: str, options: Mapping[str, Any] | None = None) -> Any:
 
     for w in caught:
         logging.getLogger(__name__).warning("vertica-python: %s", str(w.message).splitlines()[0])
+    if default_timeout:
+        with contextlib.suppress(Exception):
+            conn._socket().settimeout(None)
     return conn
 
 

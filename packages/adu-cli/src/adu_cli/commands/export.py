@@ -4,7 +4,7 @@ the worker pool), recorded in the store."""
 from __future__ import annotations
 
 import click
-from adu_core.models import JobSpec, TableSelection, parse_cursor
+from adu_core.models import PROFILES, JobSpec, TableSelection, parse_cursor
 from adu_core.options import parse_options
 from adu_core.secrets import url_password
 from adu_core.services import jobs, running
@@ -24,7 +24,11 @@ from adu_cli.results import exit_unless_succeeded, run_and_show
 @click.option("--rules", help="Validation rules: a YAML file or module:DataFrameModel.")
 @click.option("--no-validate", is_flag=True, help="Skip the rules inferred from the source.")
 @click.option("--overwrite", is_flag=True, help="Replace an export already in --out.")
-@click.option("--sign-key", type=click.Path(dir_okay=False), help="Ed25519 private key to sign the manifest.")
+@click.option(
+    "--sign-key",
+    type=click.Path(dir_okay=False),
+    help="Ed25519 private key to sign the manifest (or @name of a key registered in the connections file).",
+)
 @click.option(
     "--compression",
     type=ComponentChoice("sink", "parquet", "compression"),
@@ -44,6 +48,14 @@ from adu_cli.results import exit_unless_succeeded, run_and_show
     multiple=True,
     metavar="KEY=VALUE",
     help="A source option, e.g. infinity=null (repeatable; adu plugins lists each source's).",
+)
+@click.option(
+    "--profile",
+    type=click.Choice(PROFILES),
+    default="portable",
+    show_default=True,
+    help="Far-side profile: portable (DuckDB, polars, pandas and Spark read every file) or exact"
+    " (Parquet UUID, TIME and wide decimals). See the README's reader matrix.",
 )
 @click.option(
     "--cursor",
@@ -85,6 +97,7 @@ def command(
     compression: str | None,
     sink_opts: tuple[str, ...],
     source_opts: tuple[str, ...],
+    profile: str,
     cursors: tuple[str, ...],
     after: str | None,
     views: bool,
@@ -114,8 +127,9 @@ def command(
         validate=not no_validate,
         parallel=parallel or env.settings.parallel,
         overwrite=overwrite,
-        sign_key=os.path.abspath(sign_key) if sign_key else None,
+        sign_key=(str(sign_key) if str(sign_key).startswith("@") else os.path.abspath(sign_key)) if sign_key else None,
         name=name,
+        profile=profile,
         cursors=dict(parse_cursor(c) for c in cursors),
         after=after if after is None or after.strip().lower() == "last" else os.path.abspath(after),
     )

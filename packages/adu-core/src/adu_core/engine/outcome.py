@@ -392,6 +392,7 @@ class Outcome:
             sink=self.spec.sink,
             tables=entries,
             created_at=datetime.now(UTC),
+            profile=self.spec.profile,
         )
         if self.spec.is_retry:
             manifest = merge_manifest({"tables": list(earlier.entries.values()), "runs": earlier.runs}, manifest)

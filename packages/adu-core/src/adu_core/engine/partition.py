@@ -28,7 +28,7 @@ import pyarrow.compute as pc
 
 from adu_core import signals
 from adu_core.engine.errors import error_info, quiet
-from adu_core.errors import Cancelled, SourceError
+from adu_core.errors import Cancelled, ColumnFallback, SourceError
 from adu_core.models import Partition, PartitionResult
 from adu_core.plugin.components import (
     FAILED_CHECKS_COLUMN,
@@ -221,8 +221,19 @@ def _attempt(task: PartitionTask, runtime: PartitionRuntime, cache: WorkerCaches
             if runtime.cancel.wait(delay):
                 return ended(cancelled=True)
             raise _Retry from exc
-        logger.error("partition %s failed: %s", part.label, exc, exc_info=True)
-        info = error_info(exc, table=table, partition=part.label, attempt=attempt, partition_spec=dict(part.spec))
+        fallback = list(exc.columns) if isinstance(exc, ColumnFallback) else None
+        if fallback:  # not a failure yet: the coordinator reads the table again
+            logger.warning("partition %s: %s", part.label, exc)
+        else:
+            logger.error("partition %s failed: %s", part.label, exc, exc_info=True)
+        info = error_info(
+            exc,
+            table=table,
+            partition=part.label,
+            attempt=attempt,
+            partition_spec=dict(part.spec),
+            fallback_columns=fallback,
+        )
         return ended(error=info)
 
 

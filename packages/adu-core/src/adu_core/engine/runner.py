@@ -22,7 +22,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -51,11 +51,11 @@ from adu_core.models import (
     TableResult,
     TableStatus,
 )
-from adu_core.planning import plan_tables, reader_options
+from adu_core.planning import job_reader_options, plan_tables
 from adu_core.plugin.components import Executor, ExecutorContext, Sink, Source, Validator
 from adu_core.plugin.manager import Plugins, get_plugins
 from adu_core.secrets import known_secrets, redact_url, secret_scope
-from adu_core.store import Store
+from adu_core.store import JobEvent, Store
 
 log = logging.getLogger("adu.engine")
 
@@ -168,6 +168,9 @@ class JobRunner:
         self.started = time.time()
         self.tables: dict[str, TableRun] = {}
         self.deferred: list[TableRun] = []  # complete tables waiting for the lease to publish
+        self.validators: list[Validator] = []
+        self.read_options: dict[str, Any] = {}
+        self._again: Callable[[TableRun], list[PartitionTask]] = lambda run: []
         self.source_info: SourceInfo | None = None
         self.earlier = Earlier()
         self.requeue = False
@@ -212,6 +215,7 @@ class JobRunner:
             raise UsageError(f"the export in {target} was not written by a job of this store; refusing to replace it")
 
     def run(self, password: str | None) -> JobResult:
+        named_key = (self.spec.sign_key or "").startswith("@")
         if self.spec.sign_key:
             try:  # a key registered by name (@release): its file, found when the job runs
                 key = resolve_sign_key(self.spec.sign_key, self.settings.connections_file)
@@ -234,7 +238,15 @@ class JobRunner:
             if spec.sign_key:
                 from adu_core.signing import load_private_key
 
-                load_private_key(spec.sign_key)  # a bad key is bad input, found before any data moves
+                try:
+                    load_private_key(spec.sign_key)  # a bad key is bad input, found before any data moves
+                except UsageError:
+                    if not named_key:
+                        raise
+                    # a registered key: the job's readers never learn the admin's path
+                    raise UsageError(
+                        "the registered signing key cannot be read or is not an Ed25519 private key; ask an admin"
+                    ) from None
             # a delta starts from a verified previous export: bad input before any data moves
             self.outcome.previous = resolve_previous(spec, self.store, self.plugins)
             if spec.is_retry:
@@ -248,7 +260,8 @@ class JobRunner:
                 self.source_info = self._recorded_source()
                 return self._end(sink)
             url = resolve_source(spec.source, password=password, connections_file=self.settings.connections_file)
-            source = self.plugins.open_source(url, reader_options(spec.source_options))
+            self.read_options = job_reader_options(spec, self.plugins.source_class(url))
+            source = self.plugins.open_source(url, self.read_options)
             discovered, selected = plan_tables(source, spec)
             cursor_plan = plan_cursors(spec, source, selected, self.outcome.previous)
             self._say_delta(cursor_plan)
@@ -340,6 +353,7 @@ class JobRunner:
         """Partition every selected table (largest first) and record the plan."""
         assert self.source_info is not None
         plan = []
+        self.validators = list(validators)
         for t in sorted(selected, key=lambda t: -(t.size_bytes or t.row_estimate or 0)):
             parts = source.partitions(t, target=self.spec.parallel)
             tvs = [tv for v in validators if (tv := v.for_table(t)) is not None]
@@ -352,13 +366,13 @@ class JobRunner:
 
     # -- partitions -------------------------------------------------------------------
 
-    def _tasks(self, url: str, token: Mapping[str, Any]) -> list[PartitionTask]:
+    def _tasks(self, url: str, token: Mapping[str, Any], runs: Sequence[TableRun] | None = None) -> list[PartitionTask]:
         spec = self.spec
         return [
             PartitionTask(
                 job_id=self.job_id,
                 source_url=url,
-                source_options=reader_options(spec.source_options),
+                source_options=self.read_options,
                 sink_name=spec.sink,
                 target=spec.target,
                 sink_options=dict(spec.sink_options),
@@ -367,9 +381,57 @@ class JobRunner:
                 batch_rows=self.settings.batch_rows,
                 validators=tuple(run.validators),
             )
-            for run in self.tables.values()
+            for run in (self.tables.values() if runs is None else runs)
             for p in run.partitions
         ]
+
+    def _fallback(self, run: TableRun, source: Source, sink: Sink) -> TableRun | None:
+        """The table read again with the columns its partitions could not type as exact
+        text (:class:`~adu_core.errors.ColumnFallback`), or None when it is settled as it is.
+
+        Only when every failed partition asked for it; the staged files are discarded, the
+        fallback is a WARNING event of the job (and ``fallback`` in the manifest's column).
+        """
+        columns: set[str] = set()
+        for res in run.done.values():
+            if res.error is None:
+                continue
+            asked = res.error.context.get("fallback_columns")
+            if not asked:
+                return None  # a real failure: the table fails
+            columns.update(str(c) for c in asked)
+        if not columns:
+            return None
+        name = run.info.qualified_name
+        try:
+            info = source.fallback(run.info, sorted(columns))
+        except Exception as exc:  # noqa: BLE001 - the table fails with its partitions' error
+            self.log.warning("table %s: the text fallback failed: %s", name, exc)
+            return None
+        if info is None:
+            return None
+        quiet(sink.discard_table, run.info)
+        message = next(r.error.message for r in run.done.values() if r.error is not None)
+        self.log.warning(
+            "table %s: column(s) %s read again as exact text (%s)", name, ", ".join(sorted(columns)), message
+        )
+        self.recorder.event(
+            JobEvent(
+                level="WARNING",
+                message=f"table {name}: column(s) {', '.join(sorted(columns))} exported as exact text: {message}",
+                table=name,
+                data={"fallback": "text", "columns": sorted(columns)},
+            )
+        )
+        again = TableRun(
+            info=info,
+            partitions=[attrs.evolve(p, table=info) for p in run.partitions],
+            validators=[tv for v in self.validators if (tv := v.for_table(info)) is not None],
+            result=run.result,
+        )
+        self.tables[name] = again
+        self.recorder.table(again.update(partitions_done=0))
+        return again
 
     def _executor(self, source: Source, workers: int, partitions: int) -> Executor:
         kind = choose_executor(self.executor_kind, source, workers, partitions, plugins=self.plugins)
@@ -396,14 +458,15 @@ class JobRunner:
             run.result.status = TableStatus.RUNNING
             self.recorder.table(run.update(status=TableStatus.RUNNING, started_at=now))
         self.recorder.flush()
+        self._again = lambda run: self._tasks(url, token, [run])
         try:
-            self._loop(executor, tasks, sink)
+            self._loop(executor, tasks, sink, source)
         finally:
             if any(r.result.status == TableStatus.RUNNING for r in self.tables.values()):
                 executor.cancel()  # leaving early (an error, an interrupt): stop what still runs
             executor.shutdown()
 
-    def _loop(self, executor: Executor, tasks: Sequence[PartitionTask], sink: Sink) -> None:
+    def _loop(self, executor: Executor, tasks: Sequence[PartitionTask], sink: Sink, source: Source) -> None:
         """Submit every partition and settle them as they come back, until none is left
         (and no complete table waits for the lease to be published)."""
         futures = {executor.submit(t): t for t in tasks}
@@ -421,7 +484,14 @@ class JobRunner:
                 res = _result(fut, futures[fut])
                 run = self.tables[res.table]
                 if self.outcome.partition_done(run, res):
-                    self.deferred.append(run)
+                    again = None if stopping else self._fallback(run, source, sink)
+                    if again is None:
+                        self.deferred.append(run)
+                        continue
+                    for task in self._again(again):
+                        fut = executor.submit(task)
+                        futures[fut] = task
+                        pending.add(fut)
             now = time.monotonic()
             stop = self._why_stop(now)
             if stop is not None and not stopping:

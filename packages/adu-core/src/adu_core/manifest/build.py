@@ -20,7 +20,7 @@ from adu_core.manifest.model import (
     ManifestPrevious,
     ManifestWatermark,
 )
-from adu_core.models import SourceInfo, TableInfo, TableResult
+from adu_core.models import ColumnInfo, SourceInfo, TableInfo, TableResult
 from adu_core.secrets import redact_text
 
 
@@ -43,15 +43,7 @@ def table_entry(table: TableInfo, result: TableResult, *, job_id: str) -> dict[s
         "status": result.status.value,
         "job_id": job_id,
         "ddl": table.ddl,
-        "columns": [
-            {
-                "name": c.name,
-                "source_type": c.source_type,
-                "arrow_type": str(comparable_type(c.arrow_type)),
-                "nullable": c.nullable,
-            }
-            for c in table.columns
-        ],
+        "columns": [_column(c) for c in table.columns],
         "primary_key": list(table.primary_key),
         "rows": result.rows,
         "bytes": result.bytes,
@@ -76,6 +68,26 @@ def table_entry(table: TableInfo, result: TableResult, *, job_id: str) -> dict[s
     return entry
 
 
+#: column properties the manifest carries when a source set them: ``fallback`` (``text``:
+#: a value had no Parquet type, the column holds PostgreSQL's exact text), ``placeholder``
+#: (the hidden column of a table without columns), ``original_name`` and ``profile_note``
+#: (what the far-side profile changed)
+COLUMN_FACTS = ("fallback", "placeholder", "original_name", "profile_note")
+
+
+def _column(c: ColumnInfo) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "name": c.name,
+        "source_type": c.source_type,
+        "arrow_type": str(comparable_type(c.arrow_type)),
+        "nullable": c.nullable,
+    }
+    for key in COLUMN_FACTS:
+        if c.properties.get(key) is not None:
+            out[key] = c.properties[key]
+    return out
+
+
 def _table_key(entry: Mapping[str, Any]) -> tuple[str, str]:
     return (str(entry["schema"]), str(entry["name"]))
 
@@ -97,10 +109,14 @@ def build_manifest(
     sink: str,
     tables: Sequence[tuple[TableInfo, TableResult]],
     created_at: dt.datetime,
+    profile: str | None = None,
 ) -> Manifest:
     """The manifest of an export: every table with its result (failed tables too, with no
     files and their error), sorted by (schema, name). Not sealed: the writer
-    (:func:`adu_core.manifest.io.write_manifest`) adds the checksum."""
+    (:func:`adu_core.manifest.io.write_manifest`) adds the checksum.
+
+    :param profile: the export's far-side profile (``JobSpec.profile``), recorded as ``profile``.
+    """
     entries = sorted((table_entry(t, r, job_id=job_id) for t, r in tables), key=_table_key)
     src = source.to_dict()
     created = _utc(created_at)
@@ -116,6 +132,7 @@ def build_manifest(
             "runs": [{"job_id": job_id, "created_at": created, "consistency": src.get("consistency", {})}],
             "tables": entries,
             "totals": _totals(entries),
+            **({"profile": profile} if profile else {}),
         }
     )
     return Manifest.from_dict(body)

@@ -233,6 +233,17 @@ class Source(abc.ABC):
         away what the failed attempt wrote, so a retry never duplicates rows.
         """
 
+    def fallback(self, table: TableInfo, columns: Sequence[str]) -> TableInfo | None:
+        """Coordinator: ``table`` read with ``columns`` as exact text, or None when the
+        source cannot do that (the table then fails).
+
+        Called when a partition raised :class:`adu_core.errors.ColumnFallback` (a value
+        no Arrow/Parquet type of the column holds): the engine discards what the table
+        wrote and reads every partition again from the returned table. Mark each such
+        column's properties with ``fallback`` (the manifest records it). The default: None.
+        """
+        return None
+
     def close(self) -> None:  # noqa: B027 - optional hook for subclasses
         """Release connections (called in every process that opened the source)."""
 

@@ -7,7 +7,7 @@ import logging
 
 import attrs
 
-from adu_core.connections import load_connections
+from adu_core.connections import load_connections, load_keys
 from adu_core.errors import AduError
 from adu_core.secrets import redact_text, redact_url
 from adu_core.services.context import Context
@@ -23,6 +23,15 @@ class ConnectionRef:
     url: str
     credential: str
     description: str
+
+
+def signing_key_names(ctx: Context) -> list[str]:
+    """The names of the signing keys an admin registered (``keys:`` in the connections
+    file), for the admin page and the API's error messages; never their paths."""
+    try:
+        return sorted(load_keys(ctx.settings.connections_file))
+    except AduError:
+        return []
 
 
 def connection_refs(ctx: Context) -> tuple[list[ConnectionRef], str | None]:

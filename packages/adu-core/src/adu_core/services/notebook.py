@@ -77,6 +77,7 @@ def export(
     progress: bool = False,
     executor: str | None = None,
     context: Context | None = None,
+    profile: str = "portable",
     cursors: Mapping[str, str] | None = None,
     after: str | os.PathLike[str] | None = None,
 ) -> JobResult:
@@ -85,6 +86,7 @@ def export(
     :param tables: ``schema.table`` names or glob patterns (``"sales.*"``).
     :param schemas: every table of these schemas (globs); with neither, every table.
     :param progress: show live progress (a bar in Jupyter, a line on a terminal).
+    :param profile: the far-side profile, ``portable`` (default) or ``exact`` (see the README).
     :param cursors: ``{"schema.table": column}``: monotonically increasing columns whose
         watermarks the manifest records (incremental exports).
     :param after: a delta: an export directory (verified first) or ``"last"``; only rows
@@ -103,8 +105,9 @@ def export(
         validate=validate,
         parallel=parallel or ctx.settings.parallel,
         overwrite=overwrite,
-        sign_key=os.path.abspath(sign_key) if sign_key else None,
+        sign_key=(str(sign_key) if str(sign_key).startswith("@") else os.path.abspath(sign_key)) if sign_key else None,
         name=name,
+        profile=profile,
         cursors=dict(cursors or {}),
         after=None if after is None else "last" if str(after).strip().lower() == "last" else os.path.abspath(after),
     )

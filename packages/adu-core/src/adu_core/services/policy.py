@@ -141,6 +141,8 @@ def check_remote_load(settings: Settings, spec: JobSpec, password: str | None) -
     """A web user's load made safe to queue: its target must be a named connection (the
     web never takes a database URL or password for a load), its export directory is
     confined like an export's output, and no option may name a file on the server."""
+    if spec.name is not None and len(spec.name) > MAX_LABEL:
+        raise UsageError(f"the job's name is at most {MAX_LABEL} characters")
     target = (spec.target or "").strip()
     if not target.startswith("@"):
         raise UsageError("a load from the web goes into a named connection (@name); ask an admin to add one")
