@@ -237,3 +237,21 @@ def test_a_table_not_in_the_export_is_one_line_with_exit_2(exported, target) -> 
     proc = adu_load(out, target.dsn, "--table", "public.nope")
     assert proc.returncode == 2
     assert "does not exist in the export" in _one_line(proc.stderr)
+
+
+def test_no_privilege_to_create_in_the_target_schema_is_one_line_exit_1_target_unchanged(pg, exported, target) -> None:
+    _db, out, _manifest = exported
+    target.execute(
+        "CREATE SCHEMA locked; GRANT USAGE ON SCHEMA locked TO PUBLIC;"
+        " CREATE TABLE locked.keep (id int); INSERT INTO locked.keep VALUES (1)",
+        superuser=True,
+    )
+    proc = adu_load(out, target.dsn, "--table", "public.big", "--schema-map", "public=locked")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr
+    (line,) = [x for x in proc.stderr.splitlines() if "permission denied" in x]
+    assert line.startswith("reason: ") and "locked.big" in line and "CREATE privilege" in line, line
+    assert "LINE 1" not in line and "_adu_stage_" not in line, line  # the server's words, not its SQL
+    assert pg.password not in proc.stdout + proc.stderr
+    assert target.execute("SELECT relname FROM pg_class WHERE relnamespace = 'locked'::regnamespace") == [("keep",)]
+    assert target.execute("SELECT count(*) FROM locked.keep", superuser=True) == [(1,)]

@@ -161,6 +161,23 @@ class DuckDBLoadSink(LoadSink):
     def check(self) -> None:
         self._connect()
 
+    def check_loaded(self, table: TableInfo, loaded: LoadedTable) -> str | None:
+        """A table an earlier run of this job published: still there with its rows."""
+        import duckdb
+
+        target = f"{quote_ident(loaded.schema)}.{quote_ident(loaded.name)}"
+        with self._lock:
+            cur = self._connect().cursor()
+            try:
+                rows = int(cur.execute(f"SELECT count(*) FROM {target}").fetchone()[0])
+            except duckdb.CatalogException:
+                return f"{loaded.schema}.{loaded.name} is not on the target"
+            finally:
+                cur.close()
+        if rows < loaded.rows or (rows != loaded.rows and self.if_exists != "append"):
+            return f"{loaded.schema}.{loaded.name} holds {rows} rows, {loaded.rows} were loaded"
+        return None
+
     def close(self) -> None:
         con, self._con = self._con, None
         if con is not None:

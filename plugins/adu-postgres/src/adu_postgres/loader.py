@@ -129,6 +129,7 @@ class TableLoad:
         #: memory the server may use to build a key or index (raised to this, never lowered)
         self.maintenance_work_mem = str(self.options.get("maintenance_work_mem", "256MB"))
         self.name = table.name
+        self.job_id = job_id
         self.stage = stage_name(job_id, table)
         self.label = f"{self.schema}.{self.name}"
         self.columns = plan_table(table, data_schema)
@@ -180,6 +181,10 @@ class TableLoad:
                         self._ident(ledger_name(self.stage))
                     )
                 )
+                for name in (self.stage, ledger_name(self.stage)):  # what a reader of the schema sees
+                    cur.execute(
+                        sql.SQL("COMMENT ON TABLE {} IS {}").format(self._ident(name), sql.Literal(self._note()))
+                    )
                 cur.execute("COMMIT")
         except (LoadError, UsageError):
             self.discard()
@@ -187,6 +192,12 @@ class TableLoad:
         except psycopg2.Error as exc:
             self.discard()
             raise self._fail(exc, "preparing", "creating") from None
+
+    def _note(self) -> str:
+        return (
+            f"adu load staging of {self.label} (job {self.job_id}): not data. It becomes the table when"
+            " the load publishes it; left by a stopped load, the next load into this schema drops it."
+        )
 
     def _check_policy(self, cur: Any) -> None:
         if not self._existed:
@@ -307,6 +318,7 @@ class TableLoad:
         if self._unlogged:
             cur.execute(sql.SQL("ALTER TABLE {} SET LOGGED").format(self._ident(self.stage)))
         cur.execute(sql.SQL("ALTER TABLE {} RENAME TO {}").format(self._ident(self.stage), sql.Identifier(self.name)))
+        cur.execute(sql.SQL("COMMENT ON TABLE {} IS NULL").format(self._ident()))
         for tmp, final in renames:
             cur.execute(sql.SQL("ALTER INDEX {} RENAME TO {}").format(self._ident(tmp), sql.Identifier(final)))
         cur.execute(sql.SQL("DROP TABLE {}").format(self._ident(ledger_name(self.stage))))

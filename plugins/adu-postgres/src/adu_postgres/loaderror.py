@@ -35,5 +35,7 @@ def load_error(exc: BaseException, *, context: str, user: str | None = None, sta
     if code == "42501":
         who = f"role {user!r}" if user else "the connecting role"
         need = _PRIVILEGE_HINTS.get(stage, "the privileges to create and fill tables")
-        return LoadError(f"{context}: permission denied — {who} needs {need} ({msg})", sqlstate=code)
+        diag = getattr(exc, "diag", None)
+        primary = " ".join(str(getattr(diag, "message_primary", None) or "").split())
+        return LoadError(f"{context}: permission denied — {who} needs {need} ({primary or msg})", sqlstate=code)
     return LoadError(f"{context}: {msg}", sqlstate=code, retryable=is_retryable(exc))

@@ -106,6 +106,29 @@ class PostgresLoadSink(LoadSink):
             notes=(f"delta: {mode}", f"COPY format {result.copy_format}"),
         )
 
+    def check_loaded(self, table: TableInfo, loaded: LoadedTable) -> str | None:
+        """A table an earlier run of this job published: still there, with the rows it
+        loaded (exactly, or at least them for ``append`` and a delta)."""
+        from psycopg2 import sql
+
+        from adu_postgres.connection import close_quietly, connect
+
+        conn = connect(self.url, {}, application_name="adu load check")
+        try:
+            with conn.cursor() as cur:
+                ident = sql.Identifier(loaded.schema, loaded.name)
+                cur.execute("SELECT to_regclass(%s) IS NOT NULL", (ident.as_string(cur),))
+                if not cur.fetchone()[0]:
+                    return f"{loaded.schema}.{loaded.name} is not on the target"
+                cur.execute(sql.SQL("SELECT count(*) FROM {}").format(ident))
+                rows = int(cur.fetchone()[0])
+        finally:
+            close_quietly(conn)
+        at_least = self.if_exists == "append" or bool((table.properties or {}).get("delta"))
+        if rows < loaded.rows or (rows != loaded.rows and not at_least):
+            return f"{loaded.schema}.{loaded.name} holds {rows} rows, {loaded.rows} were loaded"
+        return None
+
     def check(self) -> None:
         """Reach the target (:class:`~adu_core.errors.ConnectError`, one line, no secret)."""
         from adu_postgres.connection import close_quietly, connect

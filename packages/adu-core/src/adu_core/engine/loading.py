@@ -41,7 +41,7 @@ from adu_core.planning import reader_options
 from adu_core.plugin.components import ChainDecision, LoadChain, LoadedTable, LoadSink, Source
 from adu_core.plugin.manager import Plugins
 from adu_core.secrets import redact_url
-from adu_core.store import JobEvent, Store, TableUpdate
+from adu_core.store import JobEvent, Store, TableRow, TableUpdate
 
 log = logging.getLogger("adu.engine.load")
 
@@ -147,7 +147,9 @@ class LoadRunner:
             sink.check()
             self.source_info = source.info()
             tables = self._chain(source, sink, tables)
+            tables, kept = self._kept(sink, tables)
             self._plan(tables, failed)
+            self._keep(kept)
             for name, why in failed:
                 if self._selected(name):
                     self.log.warning("%s failed in the export and is skipped: %s", name, why)
@@ -194,6 +196,65 @@ class LoadRunner:
         for name in sorted(decision.done):
             self.log.info("%s: already applied by an interrupted load of this export; skipped", name)
         return [t for t in tables if t.qualified_name not in decision.done]
+
+    def _kept(
+        self, sink: LoadSink, tables: list[TableInfo]
+    ) -> tuple[list[TableInfo], list[tuple[TableInfo, LoadedTable, TableRow]]]:
+        """A job run again (requeued after its worker died, ``adu jobs retry``): the tables
+        an earlier run of this same job published — recorded succeeded in the job store,
+        with what was loaded — are kept when the sink finds them on the target as recorded
+        (:meth:`LoadSink.check_loaded`), not loaded twice (nor refused by ``--if-exists
+        fail``). The tables still to load, and the kept ones."""
+        rows = {f"{r.schema}.{r.name}": r for r in self.store.list_tables(self.job_id)}
+        todo: list[TableInfo] = []
+        kept: list[tuple[TableInfo, LoadedTable, TableRow]] = []
+        for t in tables:
+            row = rows.get(t.qualified_name)
+            recorded = (
+                (row.entry or {}).get("loaded") if row is not None and row.status == TableStatus.SUCCEEDED else None
+            )
+            if not isinstance(recorded, dict):
+                todo.append(t)
+                continue
+            assert row is not None
+            loaded = LoadedTable(
+                schema=str(recorded["schema"]),
+                name=str(recorded["name"]),
+                rows=int(recorded["rows"]),
+                created=bool(recorded.get("created", True)),
+                text_columns=tuple(recorded.get("text_columns") or ()),
+                notes=tuple(recorded.get("notes") or ()),
+            )
+            problem = sink.check_loaded(t, loaded)
+            if problem:
+                self.log.warning(
+                    "%s: loaded by an earlier run of this job, but %s: loaded again", t.qualified_name, problem
+                )
+                todo.append(t)
+            else:
+                kept.append((t, loaded, row))
+        return todo, kept
+
+    def _keep(self, kept: Sequence[tuple[TableInfo, LoadedTable, TableRow]]) -> None:
+        """The kept tables in the job's result (their store records stay as they are)."""
+        for t, loaded, row in kept:
+            self.log.info(
+                "%s: kept: %d rows in %s.%s, loaded by an earlier run of this job (checked)",
+                t.qualified_name,
+                loaded.rows,
+                loaded.schema,
+                loaded.name,
+            )
+            self.results[t.qualified_name] = TableResult(
+                schema=t.schema,
+                name=t.name,
+                status=TableStatus.SUCCEEDED,
+                rows=loaded.rows,
+                started_at=row.started_at,
+                finished_at=row.finished_at,
+            )
+        if kept:
+            self.notes.append(f"kept {len(kept)} table(s) loaded by an earlier run of this job")
 
     def _selected(self, qualified: str) -> bool:
         sel = self.spec.selection
@@ -342,6 +403,7 @@ class LoadRunner:
                     entry={"loaded": loaded.to_dict()},
                 )
             )
+            self._flush()  # recorded at once: a run after a kill keeps it rather than loading it again
         self.plugins.table_finished(job_id=self.job_id, result=res)
 
     def _progress(self) -> None:

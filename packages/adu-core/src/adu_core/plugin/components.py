@@ -601,6 +601,14 @@ class LoadSink(abc.ABC):
         """Coordinator, after every table of the export loaded: record that the target now
         holds it (the next delta must continue it)."""
 
+    def check_loaded(self, table: TableInfo, loaded: LoadedTable) -> str | None:
+        """Coordinator, when a load job runs again (requeued after its worker died, or
+        ``adu jobs retry``): ``table`` of the export was published by an earlier run of
+        this job as ``loaded`` (what the job store recorded). Return what is wrong with it
+        on the target (it is then loaded again), or None when it is there as recorded (it
+        is kept, not loaded twice). Default: None (the sink cannot look)."""
+        return None
+
     @abc.abstractmethod
     def load_table(
         self,

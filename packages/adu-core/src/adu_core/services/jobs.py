@@ -163,7 +163,8 @@ def cancel(ctx: Context, job_id: str, *, actor: Actor) -> JobRow:
 def retry(ctx: Context, job_id: str, *, actor: Actor, password: str | None = None, overwrite: bool = False) -> JobRow:
     """Queue a finished job again to complete its export, and record who asked: its failed
     (or never finished) tables run again, the tables it published are checked and kept,
-    and the manifest describes them all. ``overwrite``: export every table again instead.
+    and the manifest describes them all (a load: the tables it loaded are checked on the
+    target and kept, the others loaded). ``overwrite``: export every table again instead.
     ``password`` is stored encrypted for the worker that runs it; to run the retry in this
     process instead, pass the password to :func:`adu_core.services.running.run_here`, not here.
 
@@ -171,11 +172,8 @@ def retry(ctx: Context, job_id: str, *, actor: Actor, password: str | None = Non
     :raises Conflict: the job is still queued or running, or it succeeded (and not ``overwrite``).
     """
     job = get(ctx, job_id)
-    if job.spec.is_load:
-        raise Conflict(
-            f"job {job.id} is a load: run `adu load` again (tables already loaded need --if-exists replace or are"
-            " left out with --table)"
-        )
+    if job.spec.is_load and overwrite:
+        raise Conflict(f"job {job.id} is a load: --overwrite is for exports; `adu load --if-exists replace` reloads")
     remember_secret(password)
     try:
         job = ctx.store.retry_job(job.id, password=password, overwrite=overwrite)
@@ -189,8 +187,9 @@ def retry(ctx: Context, job_id: str, *, actor: Actor, password: str | None = Non
 
 
 def is_retryable(job: JobRow) -> bool:
-    """Whether :func:`retry` would accept the job (a finished export that did not succeed)."""
-    return job.status.finished and job.status != JobStatus.SUCCEEDED and not job.spec.is_load
+    """Whether :func:`retry` would accept the job (a finished export or load that did not
+    succeed; a load's retry keeps the tables it loaded and loads the others)."""
+    return job.status.finished and job.status != JobStatus.SUCCEEDED
 
 
 def store_answers(ctx: Context) -> bool:
