@@ -67,7 +67,10 @@ SUITES: dict[str, tuple[list[Callable[[Any], str]], list[str]]] = {
     "duckdb_decimals": ([_sql("duckdb-postgres/decimals.sql.gz")], []),
     "pg2parquet": ([_sql("pg2parquet/py_tests.sql")], ["citext"]),
     "connectorx": ([_sql("connector-x/postgres.sql")], []),  # creates citext, ltree itself
-    "arrow_adbc": ([_sql("arrow-adbc/PostgreSqlTypeTest.sql"), _adbc_numeric_fixtures], []),
+    "arrow_adbc": (
+        [_sql("arrow-adbc/PostgreSqlTypeTest.sql"), _sql("arrow-adbc/type_cases.sql"), _adbc_numeric_fixtures],
+        [],
+    ),
     "pg_catalogs": ([_sql("pg_catalogs.sql")], []),
 }
 
