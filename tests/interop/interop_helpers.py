@@ -344,17 +344,24 @@ READERS: dict[str, Reader] = {
 
 
 def check_table(
-    reader: str, ctx: Any, files: Sequence[str], entry: Mapping[str, Any], texts: Mapping[str, list[Any]], rows: int
+    reader: str,
+    ctx: Any,
+    files: Sequence[str],
+    entry: Mapping[str, Any],
+    texts: Mapping[str, list[Any]],
+    rows: int,
+    key: str | None = "id",
 ) -> dict[str, str]:
     """``{column: "ok" | why not}`` for one exported table read by ``reader`` (``"*"``:
-    the reader could not open the files). ``texts``: PostgreSQL's text by original name."""
+    the reader could not open the files). ``texts``: PostgreSQL's text by original name,
+    ordered by the column ``key`` (``None``: in the files' order)."""
     schema = pq.read_schema(files[0])
     fields = list(schema)
     try:
         got = READERS[reader](ctx, files, fields)
     except Exception as exc:
         return {"*": f"{type(exc).__name__}: {str(exc).strip().splitlines()[0][:200]}"}
-    ids = got.get("id")
+    ids = got.get(key) if key else None
     order = sorted(range(len(ids)), key=lambda i: ids[i]) if ids is not None else list(range(rows))
     out: dict[str, str] = {}
     columns = {c["name"]: c for c in entry["columns"]}
