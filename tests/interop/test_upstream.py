@@ -103,6 +103,7 @@ def _load(db: Any, suite: str) -> list[str]:
             text=True,
             timeout=300,
         )
+        assert proc.returncode == 0, proc.stderr[-2000:]  # psql itself failed (not a statement)
         errors += [re.sub(r"^psql:[^:]*:\d+: ", "", line) for line in proc.stderr.splitlines() if "ERROR:" in line]
     return errors
 
