@@ -11,8 +11,10 @@ decimal128(p,s)                       DECIMAL(p,s)
 date32, timestamp[us](, tz)           DATE, TIMESTAMP, TIMESTAMPTZ (DuckDB's own
                                       ±infinity is the export's ``extreme`` sentinel)
 time64[us]                            TIME
+int64 (``adu.encoding = time-micros``) TIME (the portable profile's time)
 struct<months, days, microseconds>    INTERVAL (each part kept)
 arrow.uuid / fixed_size_binary(16)    UUID
+string of a ``uuid`` source column    UUID (the portable profile's 36-character text)
 binary                                BLOB
 string                                VARCHAR
 list<bool|int|float>                  T[]
@@ -40,12 +42,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from adu_core import duck
 from adu_core.errors import AduError, Cancelled, ConnectError, UsageError
-from adu_core.models import Partition, TableInfo
+from adu_core.models import SOURCE_TYPE_KEY, Partition, TableInfo
 from adu_core.plugin.components import CancelToken, LoadedTable, LoadSink, Source
 
 from adu_duckdb.source import path_from_url, quote_ident
 
 TEXT_ENCODING = "postgresql-text"
+#: the portable profile's ``time``: int64 microseconds since midnight (24:00:00 included)
+TIME_MICROS_ENCODING = "time-micros"
 BATCH_ROWS = 65536
 _SIMPLE: dict[pa.DataType, str] = {
     pa.bool_(): "BOOLEAN",
@@ -85,7 +89,14 @@ class Column:
         self.as_text = False
         self.convert: Callable[[pa.Array], pa.Array] | None = None
         self.select = ident
-        if encoding == TEXT_ENCODING:
+        source_type = meta.get(SOURCE_TYPE_KEY, b"").decode()
+        if encoding == TIME_MICROS_ENCODING and pa.types.is_integer(typ):  # the portable profile's time
+            self.sql = "TIME"
+            self.convert = _time_micros
+        elif encoding == TEXT_ENCODING and source_type == "uuid":  # the portable profile's uuid text
+            self.sql = "UUID"
+            self.select = f"CAST({ident} AS UUID)"
+        elif encoding == TEXT_ENCODING:
             self.sql, self.as_text = "VARCHAR", True
         elif _is_uuid(typ):  # arrow.uuid (or its storage): 16 bytes, rendered as DuckDB reads a UUID
             self.sql = "UUID"
@@ -126,6 +137,10 @@ def _is_uuid(typ: pa.DataType) -> bool:
 
 def _uuid_storage(arr: pa.Array) -> pa.Array:
     return arr.storage if isinstance(arr, pa.ExtensionArray) else arr
+
+
+def _time_micros(arr: pa.Array) -> pa.Array:
+    return pc.cast(arr, pa.time64("us"))
 
 
 def _decimal_text(arr: pa.Array) -> pa.Array:
