@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import threading
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -148,6 +149,12 @@ def _check_column(name: str, original: pa.ChunkedArray, back: pa.ChunkedArray) -
         key = (lambda v: v) if name == "ttz" else (lambda v: (v["months"], v["days"], v["microseconds"]))
         want = [None if v is None else SPECIAL[name][key(v)] for v in original.to_pylist()]
         assert back.to_pylist() == want, name
+    elif pa.types.is_string(original.type) and name == "u":  # the portable profile's uuid text
+        got = [
+            None if v is None else uuid.UUID(bytes=bytes(v)) if isinstance(v, bytes) else uuid.UUID(str(v))
+            for v in back.to_pylist()
+        ]
+        assert got == [None if v is None else uuid.UUID(v) for v in original.to_pylist()], name
     elif pa.types.is_floating(back.type):  # NaN equals NaN here
         assert [repr(x) for x in back.to_pylist()] == [repr(x) for x in original.cast(back.type).to_pylist()], name
     else:  # the same values, compared as Arrow arrays (dates BC have no Python form)

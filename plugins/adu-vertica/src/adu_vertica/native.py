@@ -27,6 +27,7 @@ import json
 import math
 import re
 import struct
+import uuid
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -183,6 +184,9 @@ def _encode(arr: pa.Array, col: TargetColumn) -> Encoded:
         return _varlen(arr, col, valid)
     if k in ("binary", "varbinary", "long varbinary"):
         return _varlen(arr, col, valid)
+    if k == "uuid" and (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+        arr = _uuid_bytes(arr)  # the portable profile's 36-character text
+        valid = _valid(arr)
     if k == "uuid":
         raw = np.frombuffer(arr.buffers()[1], dtype=np.uint8)[arr.offset * 16 : (arr.offset + len(arr)) * 16]
         return Encoded(16, np.where(valid, 16, -1), np.ascontiguousarray(raw.reshape(-1, 16)[valid]).reshape(-1))
@@ -202,6 +206,11 @@ def _encode(arr: pa.Array, col: TargetColumn) -> Encoded:
         off = _int64(pc.struct_field(arr, [1]).cast(pa.int64()))
         return _fixed(_pack_timetz(local, off, valid, col), valid, 8)
     raise EncodeError(f"column {col.name!r}: cannot load {arr.type} into {col.ddl}")
+
+
+def _uuid_bytes(arr: pa.Array) -> pa.Array:
+    """UUIDs written as text (the portable profile) as their 16 bytes."""
+    return pa.array([None if v is None else uuid.UUID(v).bytes for v in arr.to_pylist()], type=pa.binary(16))
 
 
 def _pack_timetz(local: np.ndarray, off: np.ndarray, valid: np.ndarray, col: TargetColumn) -> np.ndarray:

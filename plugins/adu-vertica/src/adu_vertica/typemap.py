@@ -139,6 +139,10 @@ def target_column(field: pa.Field) -> TargetColumn:
         return _col(field, "INTERVAL YEAR TO MONTH")
     if enc == "interval-struct":
         return _text(field, ISO_INTERVAL, "PostgreSQL interval (months, days and seconds) as ISO 8601")
+    if enc == "time-micros" and pa.types.is_integer(t):  # the portable profile's time
+        return _col(field, f"TIME{_precision(st)}")
+    if enc == "postgresql-text" and low == "uuid":  # the portable profile's uuid text
+        return _col(field, "UUID")
     if enc == "postgresql-text":
         if low.startswith("time") and "with time zone" in low:
             return _col(field, f"TIMETZ{_precision(st)}", PG_TIMETZ)
