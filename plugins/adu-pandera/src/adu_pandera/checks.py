@@ -24,6 +24,7 @@ import pyarrow as pa
 from adu_core.lazy import lazy_module
 
 from adu_pandera import kinds
+from adu_pandera.imports import import_pandera
 
 if TYPE_CHECKING:
     import polars as pl
@@ -266,6 +267,7 @@ class _Capture:
 
 def pandera_check(spec: CheckSpec) -> Any:
     """The pandera ``Check`` object for a built-in spec."""
+    import_pandera()
     from pandera.api.checks import Check
 
     return getattr(Check, spec.builtin or "")(**dict(spec.kwargs))
@@ -274,6 +276,7 @@ def pandera_check(spec: CheckSpec) -> Any:
 def pandera_expr(spec: CheckSpec, column: str) -> pl.Expr | None:
     """The pass expression pandera's polars backend evaluates for ``spec``, captured from
     pandera's registered built-in function (tests compare it with :func:`builtin_expr`)."""
+    import_pandera()
     import pandera.backends.polars.builtin_checks  # noqa: F401 - registers the polars built-ins
     from pandera.api.polars.types import PolarsData
 

@@ -33,6 +33,8 @@ from typing import Any
 from adu_core.errors import UsageError
 from adu_core.models import TableInfo
 
+from adu_pandera.imports import import_pandera, keep_environment
+
 _REF = re.compile(r"^(?P<module>[^:]+):(?P<attr>[A-Za-z_][A-Za-z0-9_.]*)$")
 
 
@@ -60,7 +62,9 @@ def load_schema(ref: str) -> Any:
     m = _REF.match(ref)
     if m is None:
         raise UsageError(f"rules {ref!r}: expected module:Class")
-    module = _import(m.group("module"), ref)
+    import_pandera()
+    with keep_environment():
+        module = _import(m.group("module"), ref)
     obj: Any = module
     for part in m.group("attr").split("."):
         try:

@@ -30,6 +30,7 @@ from adu_core.plugin.components import BatchVerdict, TableValidator, Validator
 
 from adu_pandera import inferred, models, table_checks, uniqueness
 from adu_pandera.checks import CheckSpec, failure_expr
+from adu_pandera.imports import import_pandera
 from adu_pandera.rules import RulesFile, TableRules
 from adu_pandera.table_checks import MAX_SAMPLES, jsonable
 
@@ -266,6 +267,7 @@ class PanderaTableValidator(TableValidator):
             entry["samples"].append(sample)
 
     def _model_failures(self, batch: pa.RecordBatch) -> list[tuple[str, pl.Series | None]]:
+        import_pandera()
         from pandera.errors import SchemaError, SchemaErrors
 
         schema = models.load_schema(str(self.model_ref))

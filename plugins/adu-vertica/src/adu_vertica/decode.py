@@ -428,6 +428,10 @@ def to_arrow_value(v: Any, vt: VerticaType) -> Any:
         return int(v.years * 12 + v.months) if not isinstance(v, int) else v
     if k == "uuid":
         return v.bytes if isinstance(v, uuid.UUID) else uuid.UUID(str(v)).bytes
+    if k == "timestamptz" and isinstance(v, dt.datetime) and v.tzinfo is not None:
+        # as UTC: pyarrow takes an aware datetime's wall time when PYARROW_IGNORE_TIMEZONE is set
+        # (pyspark.pandas sets it on import), which is then right only for UTC
+        return v.astimezone(dt.UTC)
     if k == "timetz":
         off = v.utcoffset() or dt.timedelta(0)
         return {"time": v.replace(tzinfo=None), "utc_offset_s": int(off.total_seconds())}
