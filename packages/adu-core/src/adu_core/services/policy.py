@@ -10,9 +10,7 @@ is applied by :func:`adu_core.services.jobs.submit` for every remote actor.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 import attrs
 
@@ -38,23 +36,6 @@ def split_password(source: str, password: str | None) -> tuple[str, str | None]:
         remember_secret(inline)
         return redact_url(source, mask=""), password or inline
     return source, password or None
-
-
-def _reads_the_server(key: str) -> bool:
-    """Whether a source option or URL parameter makes the server read one of its own
-    files or environment variables (``password_file``, ``password_env``, libpq's
-    ``passfile`` and ``service``...): a path or name taken from a request."""
-    k = key.strip().lower()
-    return k in ("passfile", "service", "servicefile") or k.endswith(("_file", "_env"))
-
-
-def check_source_inputs(source: str, options: Mapping[str, Any]) -> None:
-    """Refuse what would make the server read its own files or environment for a web
-    user: such a credential belongs in a named connection, which only an admin writes.
-    (Otherwise a typed URL to one's own server with ``?password_file=/data/...`` would
-    send the server's file to it as a password.) URL parameters are checked by
-    :func:`adu_core.services.web_sources.check_source`, with the one URL parser."""
-    web_sources.check_options(options)
 
 
 def check_target(settings: Settings, text: str) -> str:
