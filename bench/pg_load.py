@@ -24,6 +24,9 @@ empty table of a second database (dropped, then ``CHECKPOINT``, before every run
 * ``rewrite``: what the other lossless route for such tables would add to ``adu:2``: one
   rewrite of the loaded table casting a text column to its type (``ALTER TABLE ... ALTER
   COLUMN j TYPE jsonb USING j::text::jsonb``); only the rewrite is timed.
+* ``adu-baseline:N`` / ``cli-baseline:N``: ``adu:N`` / ``cli:N`` run from the source tree
+  given by ``--baseline`` (e.g. an unpacked ``git archive main`` whose C codecs are built in
+  place): before and after a change, in the same run.
 * ``floor``: PostgreSQL's own ``COPY t FROM '<file>' (FORMAT binary)``, server-side, one
   backend, from a binary COPY file of the same rows, into a table created beforehand. No key.
 
@@ -53,6 +56,8 @@ from benchlib import client_cpu, measure, server_cpu  # noqa: E402
 from pg_tables import MIXED_SQL  # noqa: E402
 
 TARGET_DB = "loadtarget"
+#: ``--baseline``: the package source folders of another ADU tree, for ``*-baseline`` paths
+BASELINE: list[Path] = []
 
 
 # --------------------------------------------------------------------------------- workers
@@ -175,6 +180,9 @@ def run_path(path: str, pg, url: str, export_dir: Path, name: str, floor_path: s
     env = dict(os.environ)
     me = [sys.executable, __file__, "--url", url, "--out", str(export_dir), "--name", name]
     psql = str(Path(pg.bin or "/usr/lib/postgresql/15/bin") / "psql")
+    if "-baseline" in path:  # the same path on another source tree (--baseline)
+        path = path.replace("-baseline", "")
+        env["PYTHONPATH"] = os.pathsep.join(str(d) for d in BASELINE)
     if path.startswith("adu"):
         parallel = path.split(":")[1] if ":" in path else "2"
         text = ["--text"] if path.startswith("adu-text") else []
@@ -222,6 +230,11 @@ def main() -> None:
     ap.add_argument("--paths", default="floor,duckdb,adbc,adu:2,cli:2")
     ap.add_argument("--pg-url", help="use this server (superuser URL) instead of a throwaway cluster")
     ap.add_argument("--pg-datadir", help="data directory of --pg-url's server (for its CPU time)")
+    ap.add_argument(
+        "--baseline",
+        help="another ADU source tree (packages/*/src, plugins/*/src, C codecs built in place): "
+        "paths adu-baseline:N and cli-baseline:N run from it",
+    )
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     ap.add_argument("--url", help=argparse.SUPPRESS)
     ap.add_argument("--out", help=argparse.SUPPRESS)
@@ -233,6 +246,12 @@ def main() -> None:
         return worker_adu(a.url, a.out, a.parallel, a.text)
     if a.worker:
         return {"duckdb": worker_duckdb, "adbc": worker_adbc}[a.worker](a.url, a.out, a.name)
+
+    if a.baseline:
+        base = Path(a.baseline)
+        BASELINE[:] = sorted([*base.glob("packages/*/src"), *base.glob("plugins/*/src")])
+        if not BASELINE:
+            ap.error(f"--baseline {a.baseline}: no packages/*/src or plugins/*/src there")
 
     from pgserver import PgServer
 

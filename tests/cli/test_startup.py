@@ -105,3 +105,42 @@ def test_the_command_list_summaries_are_the_commands_own():
     for name, (module, attribute) in COMMANDS.items():
         command = getattr(importlib.import_module(module), attribute)
         assert SUMMARIES[name] == command.get_short_help_str(limit=10_000), name
+
+
+#: what exporting a 1-row table must not import (issue 19's fixed cost of a job): pandas
+#: (pyarrow's ``to_numpy`` imports it to ask whether it is there), pandera and polars (the
+#: inferred rules are checked with Arrow alone; pandera only for a user's own schema),
+#: the load sinks of every plugin (the registry is collected one kind at a time), DuckDB,
+#: the web app and Alembic (an up-to-date store is not migrated)
+EXPORT_HEAVY = ("pandas", "pandera", "polars", "duckdb", "flask", "alembic", "pyspark", "dask", "vertica_python")
+LOAD_SINKS = ("adu_duckdb.loadsink", "adu_postgres.loadsink", "adu_vertica.loadsink")
+
+
+def _imported_modules(*args, env):
+    """Every module ``adu ARGS`` imported (dotted names), from ``python -X importtime``."""
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "adu_cli.entry", *args], env=env, capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return {
+        line.rsplit("|", 1)[1].strip()
+        for line in proc.stderr.splitlines()
+        if line.startswith("import time:") and "|" in line
+    }
+
+
+def test_a_one_row_export_imports_nothing_it_does_not_use(pg, tmp_path):
+    db = pg.create_database("startup")
+    # an integer primary key: the inferred uniqueness check runs (it imported pandas)
+    db.execute(
+        "CREATE TABLE public.one (id bigint PRIMARY KEY, day date, v numeric(12,2));"
+        "INSERT INTO public.one VALUES (1, '2026-01-01', 1.5)"
+    )
+    env = dict(os.environ, ADU_DATA_DIR=str(tmp_path / "data"))
+    for run in (1, 2):  # the second run opens an existing store
+        out = tmp_path / f"out{run}"
+        modules = _imported_modules("export", db.dsn, "--out", str(out), "--table", "public.one", env=env)
+        assert "adu_pandera.validator" in modules and "pyarrow" in modules  # the probe saw the job run
+        assert (out / "manifest.json").is_file()
+        heavy = sorted(m for m in modules if m.split(".")[0] in EXPORT_HEAVY or m in LOAD_SINKS)
+        assert heavy == [], run

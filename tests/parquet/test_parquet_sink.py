@@ -316,9 +316,31 @@ def test_publish_refuses_files_outside_staging(tmp_path) -> None:
     sink = ParquetSink(str(tmp_path / "out"), None, job_id="j")
     sink.prepare(overwrite=False)
     res = _stage(sink, t, 10)
+    good = res.files[0].path
     res.files[0].path = "../elsewhere.parquet"
     with pytest.raises(ValueError):
         sink.publish_table(t, [res])
+    staged = tmp_path / "out" / good
+    # through a folder (of the staging, after its own folder was checked) that links out
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "x.parquet").write_bytes(b"not ours")
+    (staged.parent / "out-link").symlink_to(outside)
+    for path in (
+        f"{os.path.dirname(good)}/out-link/x.parquet",
+        f"{os.path.dirname(good)}/../../../../outside/x.parquet",
+    ):
+        res.files[0].path = path
+        with pytest.raises(ValueError, match="not a staging file"):
+            sink.staged_files(t, [res])
+    # a staged file that is a link
+    (staged.parent / "link.parquet").symlink_to(staged)
+    res.files[0].path = f"{os.path.dirname(good)}/link.parquet"
+    with pytest.raises(ValueError, match="not a staging file"):
+        sink.staged_files(t, [res])
+    res.files[0].path = good
+    assert sink.staged_files(t, [res]) == [str(staged.resolve())]
+    assert (outside / "x.parquet").read_bytes() == b"not ours"
 
 
 def test_abort_removes_the_partition_files(tmp_path) -> None:

@@ -66,6 +66,44 @@ def test_discover_kinds_keys_estimates(pg_db) -> None:
     assert read_table(source, view).num_rows == 500
 
 
+def test_a_job_reads_the_columns_of_the_tables_it_selects_only(pg_db, tmp_path) -> None:
+    """Planning an export of a few tables of a large catalog describes those tables only
+    (a fixed cost of every job otherwise); the selection's answers and errors are the same."""
+    from adu_core.errors import UsageError
+    from adu_core.models import JobSpec, TableSelection
+    from adu_core.planning import plan_tables
+
+    pg_db.execute(SCHEMA_SQL)
+    source = open_source(pg_db.dsn)
+
+    def plan(rules=None, **selection):
+        spec = JobSpec(source=pg_db.dsn, target=str(tmp_path), selection=TableSelection(**selection), rules=rules)
+        described, selected = plan_tables(source, spec)
+        return sorted(t.qualified_name for t in described), sorted(t.qualified_name for t in selected)
+
+    try:
+        assert plan(tables=("public.plain",)) == (["public.plain"], ["public.plain"])
+        assert plan(tables=("public.p*",), exclude=("public.parted",)) == (
+            ["public.parted", "public.plain"],
+            ["public.plain"],
+        )
+        assert plan(schemas=("other",)) == (["other.t"], ["other.t"])
+        everything = plan()[0]
+        assert {"public.plain", "public.scratch", "other.t"} <= set(everything)
+        # a rules file is checked against every table of the source
+        rules = tmp_path / "rules.yaml"
+        rules.write_text("tables:\n  other.t:\n    columns:\n      y: {nullable: true}\n")
+        assert plan(rules=str(rules), tables=("public.plain",)) == (everything, ["public.plain"])
+        with pytest.raises(UsageError, match=r"table 'public\.nope' does not exist"):
+            plan(tables=("public.plain", "public.nope"))
+        with pytest.raises(UsageError, match=r"public\.v_plain is a view: add --views"):
+            plan(tables=("public.v_plain",))
+        with pytest.raises(UsageError, match="no table matches the selection"):
+            plan(schemas=("other",), exclude=("other.*",))  # the schema exists: nothing is left of it
+    finally:
+        source.close()
+
+
 def test_foreign_tables_only_when_asked(pg_db) -> None:
     pg_db.execute("CREATE EXTENSION file_fdw", superuser=True)
     pg_db.execute(

@@ -7,6 +7,7 @@ import datetime as dt
 import json
 from decimal import Decimal
 
+import psycopg2.errors
 import pyarrow as pa
 import pytest
 from adu_core.models import ColumnInfo, TableInfo
@@ -128,8 +129,9 @@ def test_random_rows_round_trip_in_both_copy_formats(dbs, rows) -> None:
     for name, fmt in (("rb", "binary"), ("rt", "text")):
         assert _load_via_source(src, dst, name) == fmt
         assert row_texts(dst.dsn, "public", name) == row_texts(src.dsn, "public", name), name
-        # the portable profile (uuid and wide numerics as text, time as int64) restores the same
-        _load_via_source(src, dst, name, profile="portable")
+        # the portable profile (uuid and wide numerics as text, time as int64) restores the same,
+        # in the same COPY format (its uuid and numeric text are converted to binary)
+        assert _load_via_source(src, dst, name, profile="portable") == fmt
         assert row_texts(dst.dsn, "public", name) == row_texts(src.dsn, "public", name), (name, "portable")
 
 
@@ -160,7 +162,7 @@ def test_edge_values_of_every_type_in_both_formats(pg) -> None:
         for name, fmt in (("edges", "binary"), ("edges_text", "text")):
             assert _load_via_source(src, dst, name) == fmt
             assert row_texts(dst.dsn, "public", name) == row_texts(src.dsn, "public", name), name
-            _load_via_source(src, dst, name, profile="portable")
+            assert _load_via_source(src, dst, name, profile="portable") == fmt
             assert row_texts(dst.dsn, "public", name) == row_texts(src.dsn, "public", name), (name, "portable")
     finally:
         src.drop()
@@ -223,3 +225,50 @@ def test_encoder_refuses_what_it_cannot_carry() -> None:
     num = Encoder([plan_column(pa.field("n", pa.string()), base="numeric", encoding="postgresql-text")])
     with pytest.raises(EncodeError, match="not a numeric"):
         num.encode(pa.record_batch([pa.array(["1e5"])], names=["n"]))
+
+
+UUID_SPELLINGS = [
+    "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11",
+    "A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11",
+    "{a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11}",
+    "a0eebc999c0b4ef8bb6d6bb9bd380a11",
+    "a0ee-bc99-9c0b-4ef8-bb6d-6bb9-bd38-0a11",
+    "{a0eebc99-9c0b4ef8-bb6d6bb9-bd380a11}",
+    "00000000-0000-0000-0000-000000000000",
+]
+NOT_UUIDS = [
+    "",
+    "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a1",
+    "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a111",
+    "-a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11",
+    "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11-",
+    "a0eebc99--9c0b-4ef8-bb6d-6bb9bd380a11",
+    "a0eebc9-99c0b-4ef8-bb6d-6bb9bd380a11",
+    "{a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11",
+    "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11}",
+    "g0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11",
+    " a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11",
+]
+
+
+def test_uuid_text_loads_in_binary_as_uuid_in_reads_it(pg_db) -> None:
+    """The portable profile's uuid text travels in binary COPY: every spelling uuid_in
+    accepts gives uuid_in's value, every spelling it refuses is refused before the load."""
+    schema = pa.schema([pa.field("u", pa.string(), metadata={b"adu.encoding": b"postgresql-text"})])
+    table = TableInfo(schema="public", name="uu", columns=(ColumnInfo("u", "uuid", pa.string()),))
+    load = TableLoad(pg_db.dsn, table, job_id="uu", data_schema=schema)
+    load.prepare()
+    part = PartitionLoad(pg_db.dsn, table, schema="public", stage=load.stage, part="p", data_schema=schema)
+    part.write(pa.record_batch([pa.array([*UUID_SPELLINGS, None])], schema=schema))
+    part.close()
+    assert load.publish().copy_format == "binary"
+    loaded = sorted(r[0] for r in pg_db.execute("SELECT u::text FROM uu WHERE u IS NOT NULL"))
+    expected = sorted(r[0] for r in pg_db.execute("SELECT x::uuid::text FROM unnest(%s::text[]) x", (UUID_SPELLINGS,)))
+    assert loaded == expected
+    enc = Encoder([plan_column(schema.field("u"), base="uuid", encoding="postgresql-text")])
+    assert enc.copy_format == "binary"
+    for bad in NOT_UUIDS:
+        with pytest.raises(psycopg2.errors.InvalidTextRepresentation, match="type uuid"):
+            pg_db.execute("SELECT %s::uuid", (bad,))
+        with pytest.raises(EncodeError, match="column 'u': not a uuid"):
+            enc.encode(pa.record_batch([pa.array([bad])], schema=schema))

@@ -240,6 +240,17 @@ class TableSelection:
             return True
         return any(fnmatch.fnmatchcase(q, p) for p in self.tables)
 
+    def may_match(self, schema: str, name: str) -> bool:
+        """Whether the table ``schema.name`` is one :meth:`select` can choose or needs for
+        its checks (``exclude`` left out: a schema whose every table is excluded still
+        exists). A source filters its discovery with it (:attr:`Source.discover_matches`)."""
+        if not self.schemas and not self.tables:
+            return True
+        if any(fnmatch.fnmatchcase(schema, s) for s in self.schemas):
+            return True
+        q = f"{schema}.{name}"
+        return any(fnmatch.fnmatchcase(q, p) for p in self.tables)
+
     def select(self, tables: Iterable[TableInfo]) -> list[TableInfo]:
         """The matching tables; raise :class:`UsageError` for a named table that is absent."""
         tables = list(tables)

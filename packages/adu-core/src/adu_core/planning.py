@@ -65,7 +65,14 @@ def plan_tables(source: Source, spec: JobSpec) -> tuple[list[TableInfo], list[Ta
     ``include_views`` / ``include_foreign`` options ask), and those the spec selects
     (UsageError when none; a retry selects its ``retry_tables`` only, maybe none)."""
     views, foreign = discovery_flags(spec.source_options)
-    tables = source.discover(include_views=views, include_foreign=foreign)
+    if source.discover_matches and not spec.rules:
+        # only the selected tables' columns are read; a rules file is checked against
+        # every table of the source (it may name tables this job does not export)
+        tables = source.discover(  # type: ignore[call-arg]
+            include_views=views, include_foreign=foreign, match=spec.selection.may_match
+        )
+    else:
+        tables = source.discover(include_views=views, include_foreign=foreign)
     try:
         selected = spec.selection.select(tables)
     except UsageError as exc:

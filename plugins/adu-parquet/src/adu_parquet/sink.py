@@ -168,6 +168,8 @@ class ParquetSink(Sink):
         self.root = Path(path).expanduser().absolute()
         self.staging = self.root / STAGING / encode_name(job_id)
         self._staging_real: Path | None = None
+        #: staging folders already resolved and checked (:meth:`_staged_path`), by their path
+        self._real_dirs: dict[Path, Path] = {}
         self._prepared = False
         self._finalized = False
         self._aside: Path | None = None  # an overwritten export, kept until finalize
@@ -326,13 +328,22 @@ class ParquetSink(Sink):
     # -- coordinator: tables ------------------------------------------------------------
 
     def _staged_path(self, path: str) -> Path:
+        """``path`` (a worker's file) as a path inside this job's staging folder; ValueError
+        when it is anything else (outside it, through a link, or a link itself). Each
+        folder is resolved once (an ``lstat`` per component): the files of a table share one."""
         p = Path(path)
-        full = (p if p.is_absolute() else self.root / p).resolve()
-        if self._staging_real is None:  # resolved once: an lstat per component, 4 calls per table
-            self._staging_real = self.staging.resolve()
-        if not full.is_relative_to(self._staging_real):
+        full = p if p.is_absolute() else self.root / p
+        folder = self._real_dirs.get(full.parent)
+        if folder is None:
+            if self._staging_real is None:
+                self._staging_real = self.staging.resolve()
+            folder = full.parent.resolve()
+            if not folder.is_relative_to(self._staging_real):
+                raise ValueError(f"{path} is not a staging file of job {self.job_id}")
+            self._real_dirs[full.parent] = folder
+        if full.name in ("", ".", "..") or full.is_symlink():
             raise ValueError(f"{path} is not a staging file of job {self.job_id}")
-        return full
+        return folder / full.name
 
     def staged_files(self, table: TableInfo, results: Sequence[PartitionResult]) -> list[str]:
         return [str(self._staged_path(f.path)) for r in sorted(results, key=lambda r: r.index) for f in r.files]

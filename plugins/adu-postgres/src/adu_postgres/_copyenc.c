@@ -40,7 +40,8 @@ enum {
     KIND_TIMETZ_TEXT = 18, /* timetz_out's text -> timetz */
     KIND_PGTEXT = 19,      /* PostgreSQL's text of any type: text format only */
     KIND_LIST = 20,        /* list<bool|int|float|uint32> -> one-dimensional array */
-    KIND_LAST = 20
+    KIND_UUID_TEXT = 21,   /* uuid_out's text (the portable profile) -> uuid */
+    KIND_LAST = 21
 };
 
 enum { FLAG_INFINITY = 1, FLAG_TZ = 2 };
@@ -190,6 +191,7 @@ static int bind(Encoder *self, const struct ArrowSchema *sch, const struct Arrow
             break;
         }
         case KIND_TEXT: case KIND_JSONB: case KIND_NUMERIC_TEXT: case KIND_TIMETZ_TEXT: case KIND_PGTEXT:
+        case KIND_UUID_TEXT:
             if (strcmp(fmt, "z") == 0 || strcmp(fmt, "Z") == 0) return check_fmt(self, i, fmt, "u", 0);
             rc = string_fmt(self, i, fmt, c, a);
             break;
@@ -391,6 +393,7 @@ static int encode_value(Encoder *self, Buf *b, const Col *c, int64_t i) {
         return 0;
     case KIND_NUMERIC_TEXT: return bin_numeric_text(b, (const char *)s, n, err);
     case KIND_TIMETZ_TEXT: return bin_timetz_text(b, (const char *)s, n, err);
+    case KIND_UUID_TEXT: return bin_uuid_text(b, (const char *)s, n, err);
     case KIND_PGTEXT: return fail(err, "a value in PostgreSQL's text form needs the text COPY format");
     default:
         if (field(b, (uint32_t)n) < 0) return -1;

@@ -6,7 +6,7 @@ Only catalog queries with bound parameters; names are quoted with
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -106,8 +106,10 @@ def discover(
     include_views: bool = False,
     include_foreign: bool = False,
     only: Sequence[tuple[str, str]] | None = None,
+    match: Callable[[str, str], bool] | None = None,
 ) -> list[TableInfo]:
-    """Every exportable relation (``only``: just these ``(schema, name)`` pairs)."""
+    """Every exportable relation (``only``: just these ``(schema, name)`` pairs; ``match``:
+    those for which ``match(schema, name)`` is true), columns and keys read for those only."""
     kinds = ["r", "p"]
     if include_views:
         kinds += ["v", "m"]
@@ -117,6 +119,8 @@ def discover(
     if only is not None:
         wanted = set(only)
         rels = [r for r in rels if (r[1], r[2]) in wanted]
+    if match is not None:
+        rels = [r for r in rels if match(r[1], r[2])]
     if not rels:
         return []
     oids = [r[0] for r in rels]

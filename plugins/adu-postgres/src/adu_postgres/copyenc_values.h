@@ -433,6 +433,37 @@ bad:
     return fail(err, "not a timetz in PostgreSQL's text form");
 }
 
+/* uuid_in's text -> the 16 bytes of uuid_recv: 32 hex digits (either case), optionally in
+ * braces, a hyphen allowed after any group of four digits (what uuid_in accepts). */
+static int hexval(char ch) {
+    if (ch >= '0' && ch <= '9') return ch - '0';
+    if (ch >= 'a' && ch <= 'f') return ch - 'a' + 10;
+    if (ch >= 'A' && ch <= 'F') return ch - 'A' + 10;
+    return -1;
+}
+
+static int bin_uuid_text(Buf *b, const char *s, int64_t len, char *err) {
+    unsigned char u[16];
+    int64_t i = 0;
+    int braces = len > 0 && s[0] == '{';
+    if (braces) i++;
+    for (int k = 0; k < 16; k++) {
+        if (i + 2 > len) goto bad;
+        int hi = hexval(s[i]), lo = hexval(s[i + 1]);
+        if (hi < 0 || lo < 0) goto bad;
+        u[k] = (unsigned char)(hi << 4 | lo);
+        i += 2;
+        if (k % 2 && k > 0 && k < 15 && i < len && s[i] == '-') i++;
+    }
+    if (braces && (i >= len || s[i++] != '}')) goto bad;
+    if (i != len) goto bad;
+    if (field(b, 16) < 0) return -1;
+    raw(b, u, 16);
+    return 0;
+bad:
+    return fail(err, "not a uuid in PostgreSQL's text form");
+}
+
 /* ------------------------------------------------------------------ text and bytes */
 
 /* `s` as a field of COPY's text format: backslash, newline, carriage return and tab escaped */

@@ -81,6 +81,7 @@ KIND_NUMERIC_TEXT = 17
 KIND_TIMETZ_TEXT = 18
 KIND_PGTEXT = 19
 KIND_LIST = 20
+KIND_UUID_TEXT = 21
 
 FLAG_INFINITY = 1
 FLAG_TZ = 2
@@ -160,12 +161,13 @@ _BASE_SPELLINGS = (
     (re.compile(r"^numeric(\(.*\))?$"), "numeric"),
     (re.compile(r"^time(\(\d+\))? with time zone$"), "timetz"),
     (re.compile(r"^timetz$"), "timetz"),
+    (re.compile(r"^uuid$"), "uuid"),
 )
 
 
 def base_from_text(type_text: str) -> str:
     """The base type name of a ``format_type()`` spelling, for the types whose encoding
-    depends on it (``jsonb``, ``money``, ``numeric``, ``timetz``); '' otherwise."""
+    depends on it (``jsonb``, ``money``, ``numeric``, ``timetz``, ``uuid``); '' otherwise."""
     text = type_text.strip().lower()
     for pattern, name in _BASE_SPELLINGS:
         if pattern.match(text):
@@ -194,7 +196,7 @@ def plan_column(
     if encoding == TIME_MICROS_ENCODING and pa.types.is_integer(t):  # the portable profile's time
         return LoadColumn(name, KIND_TIME, pa.time64("us"), base)
     if encoding == TEXT_ENCODING and (pa.types.is_string(t) or pa.types.is_large_string(t)):
-        kind = {"numeric": KIND_NUMERIC_TEXT, "timetz": KIND_TIMETZ_TEXT}.get(base, KIND_PGTEXT)
+        kind = {"numeric": KIND_NUMERIC_TEXT, "timetz": KIND_TIMETZ_TEXT, "uuid": KIND_UUID_TEXT}.get(base, KIND_PGTEXT)
         return LoadColumn(name, kind, t, base)
     if t in _SIMPLE:
         return LoadColumn(name, _SIMPLE[t], t, base, flags if t == pa.date32() else 0)

@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
 import attrs
@@ -115,6 +115,7 @@ class PostgresSource(Source):
     title: ClassVar[str] = "PostgreSQL"
     option_schema: ClassVar[tuple[Option, ...]] = OPTIONS
     supports_cursors: ClassVar[bool] = True
+    discover_matches: ClassVar[bool] = True
 
     def __init__(self, url: str, options: Mapping[str, Any] | None = None) -> None:
         super().__init__(url, options)  # checks the options against OPTIONS
@@ -148,10 +149,18 @@ class PostgresSource(Source):
         version, _num = self._server_version()
         return SourceInfo(url=redact_url(self.url), kind=self.name, server_version=version)
 
-    def discover(self, *, include_views: bool = False, include_foreign: bool = False) -> list[TableInfo]:
+    def discover(
+        self,
+        *,
+        include_views: bool = False,
+        include_foreign: bool = False,
+        match: Callable[[str, str], bool] | None = None,
+    ) -> list[TableInfo]:
         conn = self._coordinator()
         try:
-            return catalog.discover(conn, self.options, include_views=include_views, include_foreign=include_foreign)
+            return catalog.discover(
+                conn, self.options, include_views=include_views, include_foreign=include_foreign, match=match
+            )
         except psycopg2.Error as exc:
             raise source_error(exc, context="discovery") from None
 

@@ -121,14 +121,14 @@ def write_manifest(
 
     :param tmp_dir: where temporary files go (default: ``DIR``), on the same file system.
     """
-    from adu_core import signing
-
     root = Path(directory)
     typed = manifest if isinstance(manifest, Manifest) else Manifest.from_dict(manifest)  # only valid ones
     data = sealed_json(typed)
     tmp = Path(tmp_dir) if tmp_dir is not None else root
     sig_path = root / SIGNATURE_NAME
     if sign_key is not None:
+        from adu_core import signing  # cryptography: only to sign
+
         write_atomic(sig_path, signing.sign(data, sign_key, signed_file=MANIFEST_NAME), tmp)
     elif sig_path.exists():
         sig_path.unlink()  # a stale signature of an earlier manifest

@@ -173,9 +173,18 @@ class Source(abc.ABC):
     def info(self) -> SourceInfo:
         """Coordinator: server version and the URL without password."""
 
+    #: :meth:`discover` takes ``match``, a ``(schema, name) -> bool`` filter applied before
+    #: columns and keys are read: a job exporting a few tables of a large catalog reads the
+    #: columns of those tables only (the host then selects from what it returns)
+    discover_matches: ClassVar[bool] = False
+
     @abc.abstractmethod
     def discover(self, *, include_views: bool = False, include_foreign: bool = False) -> list[TableInfo]:
         """Coordinator: every exportable table, with columns, keys and estimates.
+
+        A source that sets :attr:`discover_matches` also takes ``match`` (keyword,
+        default None): then only tables for which ``match(schema, name)`` is true need be
+        returned.
 
         Raise :class:`adu_core.errors.ConnectError` when the source cannot be reached or
         refuses the credentials.

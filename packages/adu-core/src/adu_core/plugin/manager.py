@@ -58,9 +58,24 @@ class PluginRecord:
     provides: list[str] = attrs.field(factory=list)
 
 
+#: the component kinds: (registration hook, kind as named in messages and ``provides``,
+#: :class:`Registry` attribute), in the order ``provides`` lists them
+KINDS: tuple[tuple[str, str, str], ...] = (
+    ("adu_register_sources", "source", "sources"),
+    ("adu_register_sinks", "sink", "sinks"),
+    ("adu_register_validators", "validator", "validators"),
+    ("adu_register_executors", "executor", "executors"),
+    ("adu_register_load_sinks", "load sink", "load_sinks"),
+)
+
+
 @attrs.define
 class Registry:
-    """The components registered by plugins, by name."""
+    """The components registered by plugins, by name.
+
+    Filled one kind at a time (:meth:`Plugins.registry` fills every kind): finding an
+    export's source class need not import every plugin's load sinks.
+    """
 
     sources: dict[str, type[Source]] = attrs.field(factory=dict)
     sinks: dict[str, type[Sink]] = attrs.field(factory=dict)
@@ -68,6 +83,8 @@ class Registry:
     executors: dict[str, type[Executor]] = attrs.field(factory=dict)
     load_sinks: dict[str, type[LoadSink]] = attrs.field(factory=dict)
     owners: dict[str, str] = attrs.field(factory=dict)
+    #: the kinds collected so far
+    kinds: set[str] = attrs.field(factory=set)
 
 
 class Plugins:
@@ -148,13 +165,23 @@ class Plugins:
 
     @property
     def registry(self) -> Registry:
-        if self._registry is None:
-            self._registry = self._collect()
-        return self._registry
+        """Every component of every kind (each kind's hooks run once)."""
+        return self._kinds(*(kind for _, kind, _ in KINDS))
 
-    def _collect(self) -> Registry:
-        reg = Registry()
+    def _kinds(self, *kinds: str) -> Registry:
+        """The registry with (at least) the components of ``kinds`` collected: their
+        plugins' registration hooks run (and their modules are imported) only now."""
+        reg = self._registry
+        if reg is None:
+            for rec in self.records.values():
+                rec.provides.clear()
+            reg = self._registry = Registry()
+        missing = [k for k in KINDS if k[1] in kinds and k[1] not in reg.kinds]
+        if missing:
+            self._collect(reg, missing)
+        return reg
 
+    def _collect(self, reg: Registry, kinds: list[tuple[str, str, str]]) -> None:
         def adder(kind: str, table: dict[str, Any], owner: str) -> Any:
             def add(cls: Any) -> None:
                 name = getattr(cls, "name", None)
@@ -174,23 +201,16 @@ class Plugins:
 
             return add
 
-        for rec in self.records.values():
-            rec.provides.clear()
-        for plugin_name in list(self.records):
-            plugin = self.pm.get_plugin(plugin_name)
-            if plugin is None:
-                continue
-            for hook_name, kind, table in (
-                ("adu_register_sources", "source", reg.sources),
-                ("adu_register_sinks", "sink", reg.sinks),
-                ("adu_register_validators", "validator", reg.validators),
-                ("adu_register_executors", "executor", reg.executors),
-                ("adu_register_load_sinks", "load sink", reg.load_sinks),
-            ):
+        for hook_name, kind, attribute in kinds:
+            table = getattr(reg, attribute)
+            for plugin_name in list(self.records):
+                plugin = self.pm.get_plugin(plugin_name)
+                if plugin is None:
+                    continue
                 impl = getattr(plugin, hook_name, None)
                 if impl is not None:
                     impl(register=adder(kind, table, plugin_name))
-        return reg
+            reg.kinds.add(kind)
 
     def source_class(self, url: str) -> type[Source]:
         """The source class that opens ``url`` (:meth:`Source.accepts`; when several do,
@@ -198,7 +218,7 @@ class Plugins:
 
         :raises UsageError: when none does.
         """
-        sources = list(self.registry.sources.values())
+        sources = list(self._kinds("source").sources.values())
         accepting = [cls for cls in sources if cls.accepts(url)]
         try:
             scheme = urlsplit(url).scheme.lower()
@@ -219,9 +239,9 @@ class Plugins:
 
     def sink_class(self, name: str) -> type[Sink]:
         try:
-            return self.registry.sinks[name]
+            return self._kinds("sink").sinks[name]
         except KeyError:
-            known = ", ".join(sorted(self.registry.sinks)) or "none"
+            known = ", ".join(sorted(self._kinds("sink").sinks)) or "none"
             raise UsageError(f"unknown sink {name!r}; known: {known}") from None
 
     def load_sink_class(self, url: str) -> type[LoadSink]:
@@ -229,7 +249,7 @@ class Plugins:
 
         :raises UsageError: when none does (naming the schemes that are known).
         """
-        sinks = list(self.registry.load_sinks.values())
+        sinks = list(self._kinds("load sink").load_sinks.values())
         for cls in sinks:
             if cls.accepts(url):
                 return cls
@@ -245,11 +265,15 @@ class Plugins:
         raise UsageError(f"no load sink writes to {scheme}:// targets; known: {', '.join(known) or 'none'}")
 
     def validator_classes(self) -> list[type[Validator]]:
-        return list(self.registry.validators.values())
+        return list(self._kinds("validator").validators.values())
+
+    def owner(self, kind: str, name: str) -> str:
+        """The plugin that registered the ``kind`` component ``name`` ("?" when none did)."""
+        return self._kinds(kind).owners.get(f"{kind}:{name}", "?")
 
     def components(self) -> list[tuple[str, type[Source] | type[Sink] | type[Validator]]]:
         """``(kind, class)`` of every registered component: sources, sinks, validators."""
-        reg = self.registry
+        reg = self._kinds("source", "sink", "validator")
         out: list[tuple[str, type[Source] | type[Sink] | type[Validator]]] = []
         out += [("source", c) for c in reg.sources.values()]
         out += [("sink", c) for c in reg.sinks.values()]
@@ -290,12 +314,12 @@ class Plugins:
 
     def executor_names(self) -> list[str]:
         """The registered executors' names, sorted."""
-        return sorted(self.registry.executors)
+        return sorted(self._kinds("executor").executors)
 
     def executor_class(self, name: str) -> type[Executor]:
         """The executor registered as ``name``; :class:`UsageError` when there is none."""
         try:
-            return self.registry.executors[name]
+            return self._kinds("executor").executors[name]
         except KeyError:
             known = ", ".join(["auto", *self.executor_names()])
             raise UsageError(f"executor must be one of {known}, not {name!r} (ADU_EXECUTOR)") from None
@@ -347,8 +371,12 @@ class Plugins:
                 log.exception("plugin %s failed in %s", impl.plugin_name, hook_name)
 
     def describe(self) -> list[PluginRecord]:
-        """Every loaded plugin with its version and what it provides."""
+        """Every loaded plugin with its version and what it provides (in the order of
+        :data:`KINDS`, whatever order the kinds were collected in)."""
         _ = self.registry
+        order = {kind: i for i, (_, kind, _) in enumerate(KINDS)}
+        for rec in self.records.values():
+            rec.provides.sort(key=lambda p: order.get(p.rpartition(":")[0], len(order)))
         return sorted(self.records.values(), key=lambda r: (not r.builtin, r.name))
 
 

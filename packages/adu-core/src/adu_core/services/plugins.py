@@ -85,22 +85,19 @@ def _plugins() -> Any:
 def components() -> list[ComponentInfo]:
     """Every registered component, sources first, then sinks and validators."""
     pm = _plugins()
-    reg = pm.registry
-    out = []
-    for kind, cls in pm.components():
-        options = cls.all_options()
-        out.append(
-            ComponentInfo(
-                kind=kind,
-                name=cls.name,
-                title=cls.title or cls.name,
-                description=cls.description,
-                plugin=reg.owners.get(f"{kind}:{cls.name}", "?"),
-                options=tuple(options),
-                schemes=tuple(getattr(cls, "schemes", ())),
-            )
-        )
-    return out
+    return [_info(pm, kind, cls) for kind, cls in pm.components()]
+
+
+def _info(pm: Any, kind: str, cls: Any) -> ComponentInfo:
+    return ComponentInfo(
+        kind=kind,
+        name=cls.name,
+        title=cls.title or cls.name,
+        description=cls.description,
+        plugin=pm.owner(kind, cls.name),
+        options=tuple(cls.all_options()),
+        schemes=tuple(getattr(cls, "schemes", ())),
+    )
 
 
 def plugin_report(commands: Mapping[str, str] | None = None) -> PluginReport:
@@ -156,18 +153,14 @@ def source_component(source: str, *, connections_file: Path | None = None) -> Co
         if conn is None:
             raise UsageError(f"unknown named connection {source!r}")
         url = conn.url
-    cls = _plugins().source_class(url)
-    return _component("source", cls.name)
+    pm = _plugins()
+    return _info(pm, "source", pm.source_class(url))
 
 
 def sink_component(name: str) -> ComponentInfo:
     """The sink named ``name``. :raises UsageError: no such sink (naming the known ones)."""
-    _plugins().sink_class(name)
-    return _component("sink", name)
-
-
-def _component(kind: str, name: str) -> ComponentInfo:
-    return next(c for c in components() if c.kind == kind and c.name == name)
+    pm = _plugins()
+    return _info(pm, "sink", pm.sink_class(name))
 
 
 def _check(component: ComponentInfo, options: Mapping[str, Any] | None) -> dict[str, Any]:

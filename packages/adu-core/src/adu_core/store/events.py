@@ -16,18 +16,21 @@ from adu_core.store.schema import events
 
 
 def insert_events(conn: Connection, job_id: str | None, job_events: Iterable[JobEvent]) -> None:
-    """Write ``job_events`` of ``job_id`` in the transaction of ``conn``."""
-    for ev in job_events:
-        conn.execute(
-            events.insert().values(
-                job_id=job_id,
-                ts=ev.ts,
-                level=ev.level.upper(),
-                table_name=ev.table,
-                message=redact_text(ev.message),
-                data=redact_text(json.dumps(ev.data, default=str)) if ev.data else None,
-            )
-        )
+    """Write ``job_events`` of ``job_id`` in the transaction of ``conn``, in order, in one
+    statement (an executemany: 200 small tables finishing together log 200 events)."""
+    rows = [
+        {
+            "job_id": job_id,
+            "ts": ev.ts,
+            "level": ev.level.upper(),
+            "table_name": ev.table,
+            "message": redact_text(ev.message),
+            "data": redact_text(json.dumps(ev.data, default=str)) if ev.data else None,
+        }
+        for ev in job_events
+    ]
+    if rows:
+        conn.execute(events.insert(), rows)
 
 
 class EventStore(StoreBase):
