@@ -17,9 +17,15 @@ booleans, ``NULL`` for a null element.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
-import pyarrow.compute as pc
+from adu_core.lazy import lazy_module
+
+if TYPE_CHECKING:
+    import pyarrow.compute as pc
+else:  # ~0.05 s of wrappers, imported by every export's catalog: only when arrays=list is read
+    pc = lazy_module("pyarrow.compute")
 
 #: the encoding property of a column exported as a typed list
 LIST_ENCODING = "postgresql-array-list"
