@@ -62,11 +62,17 @@ def passes_in_arrow(spec: CheckSpec, column: pa.Array) -> bool:
     """
     if not has_arrow_pretest(spec):
         return False
+    limit = spec.kwargs["max_value"]
     try:
+        # a character is at least one byte: when no value has more bytes than the limit,
+        # none has more characters (the lengths come from the offsets, no pass over the text)
+        longest = pc.max(pc.binary_length(column)).as_py()
+        if longest is None or longest <= limit:
+            return True
         longest = pc.max(pc.utf8_length(column)).as_py()
     except (pa.ArrowNotImplementedError, pa.ArrowInvalid, pa.ArrowTypeError):
         return False
-    return longest is None or longest <= spec.kwargs["max_value"]
+    return longest is None or longest <= limit
 
 
 class PanderaTableValidator(TableValidator):
