@@ -30,7 +30,8 @@ empty table of a second database (dropped, then ``CHECKPOINT``, before every run
 * ``floor``: PostgreSQL's own ``COPY t FROM '<file>' (FORMAT binary)``, server-side, one
   backend, from a binary COPY file of the same rows, into a table created beforehand. No key.
 
-Wall time is measured around each subprocess (interpreter start-up included). Peak memory
+Wall time is measured around each subprocess (interpreter start-up included); the
+``cpu/<peer>`` columns compare client + server CPU, which a busy machine disturbs less. Peak memory
 is sampled every 20 ms over the client's whole process tree (sum of RSS and of PSS); the
 server is not part of it, its CPU is reported separately (the postmaster's children).
 """
@@ -208,7 +209,12 @@ def report(results: dict[str, list[tuple[float, int, int, float, float]]]) -> No
 
     peers = [p for p in ("duckdb", "adbc", "floor") if results.get(p)]
     head = f"   {'path':10s} {'median s':>9s} {'min s':>7s} {'RSS MB':>7s} {'PSS MB':>7s} {'client cpu':>10s}"
-    print(head + f" {'server cpu':>10s}" + "".join(f" {'/' + p:>8s}" for p in peers))
+    print(
+        head
+        + f" {'server cpu':>10s}"
+        + "".join(f" {'/' + p:>8s}" for p in peers)
+        + "".join(f" {'cpu/' + p:>10s}" for p in peers if p != "floor")
+    )
     for path, runs in results.items():
         if not runs:
             continue
@@ -220,6 +226,10 @@ def report(results: dict[str, list[tuple[float, int, int, float, float]]]) -> No
         for p in peers:
             base = med(p, 0)
             line += f" {wall / base:7.2f}x" if base else ""
+        cpu = (med(path, 3) or 0.0) + (med(path, 4) or 0.0)
+        for p in peers:  # client + server CPU against a peer's: what contention disturbs least
+            base_cpu = (med(p, 3) or 0.0) + (med(p, 4) or 0.0)
+            line += f" {cpu / base_cpu:9.2f}x" if p != "floor" and base_cpu else ""
         print(line, flush=True)
 
 
