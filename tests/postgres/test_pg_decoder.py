@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import io
+import struct
+import uuid
+from decimal import Decimal
 
 import psycopg2
 import pyarrow as pa
 import pytest
 from adu_postgres import decoder as dec
 from adu_postgres import types as t
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from needs import skip_or_fail
 from pg_helpers import find, open_source
 
@@ -196,3 +201,88 @@ def test_big_buffers_change_owner_and_outlive_the_next_batch(pg_db) -> None:
     assert first.column("id").to_pylist() == list(range(1, n + 1))
     assert first.column("s").to_pylist() == ["x" * (g % 10) for g in range(1, n + 1)]
     assert second.column("id").to_pylist() == list(range(n + 1, 60001))
+
+
+# -- numeric's 64-bit fast path, uuid as text, validity bitmaps from the first NULL -----------
+
+_HEADER = b"PGCOPY\n\xff\r\n\x00" + b"\x00\x00\x00\x00" + b"\x00\x00\x00\x00"
+
+
+def _pg_numeric(value: Decimal) -> bytes:
+    """``value`` in PostgreSQL's binary numeric form (base-10000 digits, weight, sign, dscale)."""
+    sign, digits, exp = value.as_tuple()
+    assert isinstance(exp, int)
+    text = "".join(map(str, digits))
+    if exp < 0:
+        text = text.zfill(1 - exp)  # 0.01: digits (1,), exponent -2 -> "001"
+    whole, frac = (text[:exp] if exp < 0 else text + "0" * exp), (text[exp:] if exp < 0 else "")
+    whole = whole.lstrip("0")
+    whole = "0" * (-len(whole) % 4) + whole
+    frac = frac + "0" * (-len(frac) % 4)
+    groups = [int(whole[i : i + 4]) for i in range(0, len(whole), 4)] + [
+        int(frac[i : i + 4]) for i in range(0, len(frac), 4)
+    ]
+    weight = len(whole) // 4 - 1
+    while groups and groups[0] == 0:
+        groups.pop(0)
+        weight -= 1
+    while groups and groups[-1] == 0:
+        groups.pop()
+    if not groups:
+        weight, sign = 0, 0
+    head = struct.pack("!hhHh", len(groups), weight, 0x4000 if sign else 0, max(0, -exp))
+    return head + struct.pack(f"!{len(groups)}H", *groups)
+
+
+def _stream(rows: list[list[bytes | None]]) -> bytes:
+    out = [_HEADER]
+    for row in rows:
+        out.append(struct.pack("!h", len(row)))
+        for v in row:
+            out.append(struct.pack("!i", -1) if v is None else struct.pack("!i", len(v)) + v)
+    out.append(b"\xff\xff")
+    return b"".join(out)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    data=st.data(),
+    precision=st.sampled_from([4, 9, 12, 16, 18, 24, 38]),
+    chunk=st.sampled_from([5, 64, 1 << 20]),
+)
+def test_numeric_uuid_and_nulls_agree_with_python(data, precision: int, chunk: int) -> None:
+    """Both decoders give the same values for numerics of every scale (the 64-bit fast path
+    and the 256-bit one), uuids as uuid_out's text, and columns whose first NULL comes
+    anywhere in a batch (the validity bitmap is built from there)."""
+    scale = data.draw(st.integers(0, min(precision, 7)), label="scale")
+    values = st.decimals(
+        min_value=-(Decimal(10) ** (precision - scale)) + Decimal(1).scaleb(-scale),
+        max_value=Decimal(10) ** (precision - scale) - Decimal(1).scaleb(-scale),
+        places=scale,
+        allow_nan=False,
+        allow_infinity=False,
+    )
+    rows = data.draw(
+        st.lists(
+            st.tuples(st.none() | values, st.none() | st.binary(min_size=16, max_size=16), st.integers(-5, 5)),
+            min_size=1,
+            max_size=40,
+        ),
+        label="rows",
+    )
+    stream = _stream(
+        [[None if n is None else _pg_numeric(n), u, None if i < 0 else struct.pack("!i", i)] for n, u, i in rows]
+    )
+    width = 16 if precision <= 38 else 32
+    specs = [(t.KIND_NUMERIC, width, scale, 0), (t.KIND_UUID_TEXT, 0, 0, 0), (t.KIND_INT4, 0, 0, 0)]
+    schema = pa.schema([("n", pa.decimal128(precision, scale)), ("u", pa.string()), ("i", pa.int32())])
+    native = _decode(specs, stream, schema, native=True, chunk=chunk)
+    python = _decode(specs, stream, schema, native=False, chunk=chunk)
+    assert native.equals(python)
+    assert native.column("n").to_pylist() == [n for n, _, _ in rows]
+    assert native.column("u").to_pylist() == [None if u is None else str(uuid.UUID(bytes=u)) for _, u, _ in rows]
+    assert native.column("i").to_pylist() == [None if i < 0 else i for _, _, i in rows]
+    for col in native.columns:  # no NULL in a batch: no bitmap
+        for arr in col.chunks:
+            if arr.null_count == 0:
+                assert arr.buffers()[0] is None

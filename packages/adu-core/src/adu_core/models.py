@@ -11,6 +11,7 @@ Everything here is an attrs class. Two families:
 from __future__ import annotations
 
 import fnmatch
+import functools
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from enum import Enum
@@ -232,13 +233,13 @@ class TableSelection:
 
     def matches(self, table: TableInfo) -> bool:
         q = table.qualified_name
-        if any(fnmatch.fnmatchcase(q, p) for p in self.exclude):
+        if _matches_any(q, self.exclude):
             return False
         if not self.schemas and not self.tables:
             return True
-        if any(fnmatch.fnmatchcase(table.schema, s) for s in self.schemas):
+        if _matches_any(table.schema, self.schemas):
             return True
-        return any(fnmatch.fnmatchcase(q, p) for p in self.tables)
+        return _matches_any(q, self.tables)
 
     def may_match(self, schema: str, name: str) -> bool:
         """Whether the table ``schema.name`` is one :meth:`select` can choose or needs for
@@ -246,10 +247,9 @@ class TableSelection:
         exists). A source filters its discovery with it (:attr:`Source.discover_matches`)."""
         if not self.schemas and not self.tables:
             return True
-        if any(fnmatch.fnmatchcase(schema, s) for s in self.schemas):
+        if _matches_any(schema, self.schemas):
             return True
-        q = f"{schema}.{name}"
-        return any(fnmatch.fnmatchcase(q, p) for p in self.tables)
+        return _matches_any(f"{schema}.{name}", self.tables)
 
     def select(self, tables: Iterable[TableInfo]) -> list[TableInfo]:
         """The matching tables; raise :class:`UsageError` for a named table that is absent."""
@@ -268,6 +268,22 @@ class TableSelection:
 
 def _is_pattern(text: str) -> bool:
     return any(ch in text for ch in "*?[")
+
+
+@functools.lru_cache(maxsize=256)
+def _split_patterns(patterns: tuple[str, ...]) -> tuple[frozenset[str], tuple[str, ...]]:
+    """``patterns`` as the plain names among them and the globs."""
+    return frozenset(p for p in patterns if not _is_pattern(p)), tuple(p for p in patterns if _is_pattern(p))
+
+
+def _matches_any(name: str, patterns: Sequence[str]) -> bool:
+    """Whether ``name`` matches one of the shell globs ``patterns`` (case-sensitively): a
+    plain name by a set lookup (``--table`` given 200 times, for 200 tables, made 40,000
+    ``fnmatch`` calls per selection)."""
+    if not patterns:
+        return False
+    names, globs = _split_patterns(tuple(patterns))
+    return name in names or any(fnmatch.fnmatchcase(name, g) for g in globs)
 
 
 def _cursors(value: Any) -> dict[str, str]:

@@ -137,6 +137,18 @@ class PanderaTableValidator(TableValidator):
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> PanderaTableValidator:
+        """A copy whose counts, samples and key runs are its own (the engine copies the
+        validator for every partition and attempt); the configuration, never changed after
+        ``__init__`` (names, check specs, Arrow types, compiled expressions), is shared:
+        a generic deep copy of it cost ~1 ms per table, 200 small tables' start-up."""
+        clone = copy.copy(self)
+        clone._checks = {k: {**v, "samples": copy.deepcopy(v["samples"], memo)} for k, v in self._checks.items()}
+        clone._runs = copy.deepcopy(self._runs, memo)
+        clone._proven_unique = set(self._proven_unique)
+        clone._spans = dict(self._spans)
+        return clone
+
     # -- helpers -------------------------------------------------------------------------
 
     def _declare(self, key: str, check: str, column: str | None) -> dict[str, Any]:

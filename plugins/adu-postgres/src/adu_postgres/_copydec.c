@@ -31,8 +31,12 @@ enum {
     KIND_UUID = 11,
     KIND_NUMERIC = 12, /* numeric(p,s) -> decimal128/256 */
     KIND_MONEY = 13,   /* int64 -> decimal128 */
-    KIND_INTERVAL = 14 /* struct<months int32, days int32, microseconds int64> */
+    KIND_INTERVAL = 14, /* struct<months int32, days int32, microseconds int64> */
+    KIND_UUID_TEXT = 15 /* uuid sent as its 16 bytes, stored as PostgreSQL's 36-character text */
 };
+
+/* kinds whose Arrow layout is offsets + bytes (a string column) */
+#define IS_TEXT_KIND(k) ((k) == KIND_TEXT || (k) == KIND_JSONB || (k) == KIND_UUID_TEXT)
 
 enum { POLICY_ERROR = 0, POLICY_NULL = 1, POLICY_CLAMP = 2, POLICY_EXTREME = 3 };
 
@@ -127,7 +131,7 @@ static int column_start(Column *c) {
     /* text columns start with offset 0 */
     c->valid.len = c->values.len = c->offsets.len = c->extra.len = 0;
     c->nulls = 0;
-    if (c->kind == KIND_TEXT || c->kind == KIND_JSONB) {
+    if (IS_TEXT_KIND(c->kind)) {
         if (buf_reserve(&c->offsets, 4) < 0) return -1;
         int32_t z = 0;
         memcpy(c->offsets.data, &z, 4);
@@ -152,7 +156,7 @@ static int Decoder_init(Decoder *self, PyObject *args, PyObject *kwds) {
             Py_DECREF(seq);
             return -1;
         }
-        if (c->kind < 0 || c->kind > KIND_INTERVAL) {
+        if (c->kind < 0 || c->kind > KIND_UUID_TEXT) {
             Py_DECREF(seq);
             PyErr_Format(PyExc_ValueError, "unknown column kind %d", c->kind);
             return -1;
@@ -163,9 +167,18 @@ static int Decoder_init(Decoder *self, PyObject *args, PyObject *kwds) {
     return 0;
 }
 
-/* Set bit `row` of the validity bitmap (1 = valid). */
+/* Set bit `row` of the validity bitmap (1 = valid). The bitmap is only built from the
+ * batch's first NULL on (every row before it valid): a column without NULLs costs nothing
+ * here, and take() hands Arrow no bitmap for it. */
 static inline int set_valid(Column *c, int64_t row, int valid) {
+    if (valid && !c->nulls) return 0;
     size_t need = (size_t)(row / 8) + 1;
+    if (!c->nulls) { /* the batch's first NULL: rows 0 .. row-1 were valid */
+        if (buf_reserve(&c->valid, need) < 0) return -1;
+        memset(c->valid.data, 0xFF, need);
+        c->valid.data[row / 8] = (char)((1u << (row % 8)) - 1u);
+        c->valid.len = need;
+    }
     if (c->valid.len < need) {
         if (buf_reserve(&c->valid, need - c->valid.len) < 0) return -1;
         memset(c->valid.data + c->valid.len, 0, need - c->valid.len);
@@ -218,6 +231,54 @@ static inline int u256_muladd(U256 *x, uint64_t mul, uint64_t add) {
 
 static const uint64_t POW10[] = {1ULL, 10ULL, 100ULL, 1000ULL, 10000ULL};
 
+/* 10^excess for excess 1..3 as literals, so the divisions become multiplications */
+static inline uint64_t div_excess(uint64_t v, int excess, uint64_t *rem) {
+    switch (excess) {
+    case 1: *rem = v % 10; return v / 10;
+    case 2: *rem = v % 100; return v / 100;
+    default: *rem = v % 1000; return v / 1000;
+    }
+}
+
+/*
+ * The common case of put_numeric without 256-bit arithmetic: the scaled value (before the
+ * excess digits are divided out) fits in 64 bits. Returns 0 when stored, -1 on an error
+ * (the value has more fractional digits than the scale), 1 when the value is too wide
+ * for this path (the caller decodes it in 256 bits; same result, just slower).
+ */
+static int put_numeric_fast(Decoder *self, int col, Column *c, const unsigned char *p, int ndigits, int weight,
+                            uint16_t sign) {
+    int scale = c->scale;
+    int last_pos = -((scale + 3) / 4);
+    int top = ndigits == 0 ? last_pos : weight;
+    if (top - last_pos >= 4) return 1; /* 5 base-10000 digits or more may pass 2^63 */
+    uint64_t x = 0;
+    for (int pos = top; pos >= last_pos; pos--) {
+        int idx = weight - pos;
+        uint64_t d = (idx >= 0 && idx < ndigits) ? rd16(p + 8 + 2 * idx) : 0;
+        x = x * 10000 + d; /* four digits at most: x < 10^16 */
+    }
+    for (int idx = weight - last_pos + 1; idx < ndigits; idx++) {
+        if (rd16(p + 8 + 2 * idx) != 0) return value_error(self, col, "numeric has more fractional digits than its scale");
+    }
+    int excess = 4 * ((scale + 3) / 4) - scale;
+    if (excess) {
+        uint64_t rem;
+        x = div_excess(x, excess, &rem);
+        if (rem) return value_error(self, col, "numeric has more fractional digits than its scale");
+    }
+    /* x < 10^16 < 2^63: fits any decimal width; negate as a signed 64-bit value */
+    int64_t v = sign == 0x4000 ? -(int64_t)x : (int64_t)x;
+    uint64_t w[4];
+    w[0] = (uint64_t)v;
+    w[1] = w[2] = w[3] = v < 0 ? UINT64_MAX : 0;
+    int width = c->width;
+    if (buf_reserve(&c->values, (size_t)width) < 0) return -1;
+    memcpy(c->values.data + c->values.len, w, (size_t)width); /* little endian host */
+    c->values.len += (size_t)width;
+    return 0;
+}
+
 /* Decode a numeric in PostgreSQL's binary form into a scaled two's complement integer. */
 static int put_numeric(Decoder *self, int col, Column *c, const unsigned char *p, int32_t len) {
     if (len < 8) return value_error(self, col, "malformed numeric");
@@ -227,6 +288,8 @@ static int put_numeric(Decoder *self, int col, Column *c, const unsigned char *p
     if (len < 8 + 2 * ndigits) return value_error(self, col, "malformed numeric");
     if (sign == 0xC000) return value_error(self, col, FALLBACK_MARK "NaN has no decimal value");
     if (sign == 0xD000 || sign == 0xF000) return value_error(self, col, FALLBACK_MARK "Infinity has no decimal value");
+    int fast = put_numeric_fast(self, col, c, p, ndigits, weight, sign);
+    if (fast <= 0) return fast; /* stored (0) or failed (-1); 1: too wide, the general path */
     U256 x = {{0, 0, 0, 0}};
     int overflow = 0;
     /* value = sum digit[i] * 10000^(weight - i); we want value * 10^scale as an integer.
@@ -283,7 +346,7 @@ static int put_value(Decoder *self, int col, const unsigned char *p, int32_t len
         if (set_valid(c, row, 0) < 0) return -1;
         switch (c->kind) {
         case KIND_BOOL: return 0; /* bit already zero (values bitmap grows with validity) */
-        case KIND_TEXT: case KIND_JSONB: {
+        case KIND_TEXT: case KIND_JSONB: case KIND_UUID_TEXT: {
             if (buf_reserve(&c->offsets, 4) < 0) return -1;
             int32_t off = (int32_t)c->values.len;
             memcpy(c->offsets.data + c->offsets.len, &off, 4);
@@ -400,6 +463,24 @@ static int put_value(Decoder *self, int col, const unsigned char *p, int32_t len
         if (buf_reserve(&c->values, 16) < 0) return -1;
         memcpy(c->values.data + c->values.len, p, 16);
         c->values.len += 16;
+        break;
+    }
+    case KIND_UUID_TEXT: { /* uuid_out's form: 8-4-4-4-12 lowercase hex digits */
+        static const char HEX[] = "0123456789abcdef";
+        if (len != 16) return value_error(self, col, "malformed uuid");
+        if (c->values.len + 36 > (size_t)INT32_MAX)
+            return value_error(self, col, "more than 2 GiB of text in one batch");
+        if (buf_reserve(&c->values, 36) < 0 || buf_reserve(&c->offsets, 4) < 0) return -1;
+        char *o = c->values.data + c->values.len;
+        for (int i = 0; i < 16; i++) {
+            if (i == 4 || i == 6 || i == 8 || i == 10) *o++ = '-';
+            *o++ = HEX[p[i] >> 4];
+            *o++ = HEX[p[i] & 15];
+        }
+        c->values.len += 36;
+        int32_t off = (int32_t)c->values.len;
+        memcpy(c->offsets.data + c->offsets.len, &off, 4);
+        c->offsets.len += 4;
         break;
     }
     case KIND_NUMERIC:
@@ -722,14 +803,14 @@ static PyObject *Decoder_take(Decoder *self, PyObject *Py_UNUSED(ignored)) {
     if (!cols) return NULL;
     for (int i = 0; i < self->ncols; i++) {
         Column *c = &self->cols[i];
-        if (pad_bitmap(&c->valid, self->rows) < 0 || (c->kind == KIND_BOOL && pad_bitmap(&c->values, self->rows) < 0)) {
+        if ((c->nulls && pad_bitmap(&c->valid, self->rows) < 0) || (c->kind == KIND_BOOL && pad_bitmap(&c->values, self->rows) < 0)) {
             Py_DECREF(cols);
             return PyErr_NoMemory();
         }
         PyObject *validity = c->nulls ? bytes_of(&c->valid) : (Py_INCREF(Py_None), Py_None);
         PyObject *b1 = bytes_of(&c->values);
         PyObject *b2, *b3;
-        if (c->kind == KIND_TEXT || c->kind == KIND_JSONB || c->kind == KIND_INTERVAL) b2 = bytes_of(&c->offsets);
+        if (IS_TEXT_KIND(c->kind) || c->kind == KIND_INTERVAL) b2 = bytes_of(&c->offsets);
         else { Py_INCREF(Py_None); b2 = Py_None; }
         if (c->kind == KIND_INTERVAL) b3 = bytes_of(&c->extra);
         else { Py_INCREF(Py_None); b3 = Py_None; }

@@ -62,7 +62,7 @@ def to_batch(schema: pa.Schema, specs: Sequence[Spec], taken: tuple[int, list[tu
                 pa.Array.from_buffers(pa.int64(), rows, [None, pa.py_buffer(b3)]),
             ]
             arr = pa.Array.from_buffers(typ, rows, [vbuf], null_count=nulls, children=children)
-        elif kind in (t.KIND_TEXT, t.KIND_JSONB):
+        elif kind in t.TEXT_KINDS:
             arr = pa.Array.from_buffers(typ, rows, [vbuf, pa.py_buffer(b2), pa.py_buffer(b1)], null_count=nulls)
         elif isinstance(typ, pa.BaseExtensionType):
             storage = pa.Array.from_buffers(typ.storage_type, rows, [vbuf, pa.py_buffer(b1)], null_count=nulls)
@@ -190,6 +190,11 @@ class PyDecoder:
             value = raw[1:]
         elif kind == t.KIND_UUID:
             value = raw
+        elif kind == t.KIND_UUID_TEXT:
+            if len(raw) != 16:
+                raise self._err(col, "malformed uuid")
+            h = raw.hex()
+            value = f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}".encode()
         elif kind == t.KIND_NUMERIC:
             value = self._numeric(col, raw, width, scale)
         elif kind == t.KIND_MONEY:
@@ -267,7 +272,7 @@ class PyDecoder:
             b3: bytes | None = None
             if kind == t.KIND_BOOL:
                 b1 = _bitmap([bool(v) for v in vals])
-            elif kind in (t.KIND_TEXT, t.KIND_JSONB):
+            elif kind in t.TEXT_KINDS:
                 offsets = [0]
                 chunks = []
                 for v in vals:

@@ -33,6 +33,7 @@ stale when no session holds its advisory lock).
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -55,6 +56,10 @@ IF_EXISTS = ("fail", "replace", "truncate", "append")
 #: advisory lock (first key; second: hashtext of the staging table's name) held by the
 #: coordinator of a load for as long as its staging table is in use
 STAGE_LOCK = 0x41445553
+# how long a run waits for the staging lock of its table: the backend of a run that was just
+# killed holds it until PostgreSQL notices the closed connection (a COPY waiting on a lock
+# notices only when it resumes), so a retry started at once waits for it rather than failing
+STAGE_LOCK_WAIT_SECONDS = 30.0
 
 
 @attrs.frozen
@@ -160,9 +165,7 @@ class TableLoad:
         self._user = getattr(getattr(self._conn, "info", None), "user", None)
         try:
             with self._conn.cursor() as cur:
-                cur.execute("SELECT pg_try_advisory_lock(%s, hashtext(%s))", (STAGE_LOCK, self.stage))
-                if not cur.fetchone()[0]:
-                    raise LoadError(f"{self.label} is being loaded by another run of this job")
+                self._take_stage_lock(cur)
                 cur.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (self.schema,))
                 schema_exists = cur.fetchone() is not None
                 if schema_exists:
@@ -192,6 +195,18 @@ class TableLoad:
         except psycopg2.Error as exc:
             self.discard()
             raise self._fail(exc, "preparing", "creating") from None
+
+    def _take_stage_lock(self, cur: Any) -> None:
+        """Hold this table's staging lock for the session; wait a while for a run that
+        was killed to let go of it, then refuse (another run of this job is loading it)."""
+        deadline = time.monotonic() + STAGE_LOCK_WAIT_SECONDS
+        while True:
+            cur.execute("SELECT pg_try_advisory_lock(%s, hashtext(%s))", (STAGE_LOCK, self.stage))
+            if cur.fetchone()[0]:
+                return
+            if time.monotonic() >= deadline:
+                raise LoadError(f"{self.label} is being loaded by another run of this job")
+            time.sleep(0.2)
 
     def _note(self) -> str:
         return (

@@ -67,6 +67,12 @@ KIND_UUID = 11
 KIND_NUMERIC = 12
 KIND_MONEY = 13
 KIND_INTERVAL = 14
+#: uuid read as its 16 bytes and written as its 36-character text by the decoder (the
+#: portable profile): the server sends 20 bytes a value instead of running ``uuid_out``
+#: and sending 40
+KIND_UUID_TEXT = 15
+#: kinds the decoder hands over as Arrow strings (offsets and bytes)
+TEXT_KINDS = (KIND_TEXT, KIND_JSONB, KIND_UUID_TEXT)
 
 POLICIES = {"error": 0, "null": 1, "clamp": 2, "extreme": 3}
 #: the default ``infinity`` policy: DuckDB's convention (see :data:`INFINITY_CONVENTION`)
@@ -189,8 +195,7 @@ def plan_column(
     if portable and base_type == "uuid":  # Spark cannot open a file with the UUID logical type
         return ColumnPlan(
             pa.string(),
-            KIND_TEXT,
-            as_text=True,
+            KIND_UUID_TEXT,
             properties={"encoding": TEXT_ENCODING, "profile_note": "uuid as its 36-character text"},
         )
     if portable and base_type == "time":  # Spark cannot open a file with the TIME logical type

@@ -28,7 +28,24 @@ def normalize(value: Any) -> Any:
 
     Non-finite floats become the strings ``NaN``/``Infinity``/``-Infinity``; Decimals,
     dates and times their ISO/str form; bytes base64; tuples and sets lists.
+
+    The exact types a manifest is made of (dict, list, str, int) are told apart first by
+    ``type()``: through ``isinstance`` (an ABC check for ``Mapping``) on every value,
+    normalizing took 0.2-0.3 s of a 200-table export's CPU. Everything else, subclasses
+    included, goes through :func:`_normalize_other`, the one definition.
     """
+    t = type(value)
+    if t is str or t is int or t is bool or value is None:
+        return value
+    if t is dict:
+        return {k if type(k) is str else str(k): normalize(v) for k, v in value.items()}
+    if t is list or t is tuple:
+        return [normalize(v) for v in value]
+    return _normalize_other(value)
+
+
+def _normalize_other(value: Any) -> Any:
+    """:func:`normalize` of values other than exact dicts, lists, tuples, str and int."""
     if isinstance(value, Mapping):
         return {str(k): normalize(v) for k, v in value.items()}
     if isinstance(value, bool) or value is None or isinstance(value, (int, str)):
