@@ -570,3 +570,24 @@ def test_dictionary_choice_on_a_full_row_group() -> None:
         }
     )
     assert choose_dictionary_columns(group) == ["few", "empty"]
+
+
+def test_a_file_hashed_as_it_grows_has_the_hash_of_the_finished_file(tmp_path) -> None:
+    """The writer hashes each row group as it is written (no second pass at the end)."""
+    import hashlib
+
+    from adu_core.verify import sha256_file
+    from adu_parquet.writer import GrowingFileHash
+
+    path = tmp_path / "f"
+    path.write_bytes(b"")
+    grow = GrowingFileHash(path)
+    chunks = [os.urandom(n) for n in (0, 1, GrowingFileHash.CHUNK + 7, 5, 3 * GrowingFileHash.CHUNK)]
+    for chunk in chunks:
+        with open(path, "ab") as f:
+            f.write(chunk)
+        grow.catch_up()
+    with open(path, "ab") as f:
+        f.write(b"footer")  # written after the last catch_up: finish() hashes it
+    whole = b"".join(chunks) + b"footer"
+    assert grow.finish() == sha256_file(path) == (hashlib.sha256(whole).hexdigest(), len(whole))

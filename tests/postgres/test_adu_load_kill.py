@@ -20,12 +20,15 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import psycopg2
 import pytest
 from adu_core.models import JobStatus
 from adu_core.store import Store
+from adu_postgres.loader import STAGE_LOCK
+from adu_postgres.partload import stage_name
 from pg_load_helpers import export, row_texts, stage_tables
 from pgserver import wait_for
 
@@ -242,3 +245,38 @@ def test_a_killed_adu_load_leaves_no_half_table_and_its_retry_completes_it(
     assert res.returncode == 0, res.stdout + res.stderr
     assert store.get_job(job_id).status == JobStatus.SUCCEEDED
     _exact(db, target)
+
+
+def test_a_run_waits_for_the_staging_lock_a_killed_run_still_holds(exported: Any, target: Any, tmp_path: Path) -> None:
+    """The backend of a killed run keeps its table's staging lock until PostgreSQL notices
+    the closed connection: the next run waits for it instead of refusing the table."""
+    db, out = exported
+    env = _env(tmp_path)
+    queued = _adu(env, "load", str(out), target.dsn, "--queue", "--json", "--table", "public.small1")
+    assert queued.returncode == 0, queued.stderr
+    job_id = json.loads(queued.stdout)["job_id"]
+    store = _store(env)
+    stage = stage_name(job_id, SimpleNamespace(schema="public", name="small1"))  # type: ignore[arg-type]
+    holder = psycopg2.connect(target.dsn)  # stands for the dead run's backend
+    holder.autocommit = True
+    with holder.cursor() as cur:
+        cur.execute("SELECT pg_advisory_lock(%s, hashtext(%s))", (STAGE_LOCK, stage))
+    logs = Path(env["ADU_DATA_DIR"]) / "logs"
+
+    def waiting() -> bool:
+        text = "\n".join(p.read_text() for p in logs.rglob(f"*{job_id}*"))
+        return "public.small1: waiting for another run of this job" in text
+
+    worker = _spawn(env, "worker")
+    try:
+        try:
+            assert wait_for(waiting, timeout=120), store.get_job(job_id).error
+            assert not store.get_job(job_id).status.finished
+        finally:
+            holder.close()  # the dead backend goes away
+        assert wait_for(lambda: store.get_job(job_id).status.finished, timeout=120), store.get_job(job_id)
+    finally:
+        _kill(worker, signal.SIGTERM)
+    job = store.get_job(job_id)
+    assert job.status == JobStatus.SUCCEEDED, job.error
+    assert row_texts(target.dsn, "public", "small1") == row_texts(db.dsn, "public", "small1")

@@ -4,14 +4,18 @@ A writer streams batches into staging files inside the export directory. Batches
 buffered until a row group is full (``row_group_size`` rows or ``row_group_bytes`` of
 Arrow data), so memory is bounded by one row group per writer and every row group has
 the configured size whatever the source's batch size. When a file reaches
-``max_file_bytes`` the next row group goes to a new file. On :meth:`close` each file is
-flushed to disk (``fsync``) and hashed.
+``max_file_bytes`` the next row group goes to a new file. Each file is hashed as it grows
+(the bytes of every row group are read back from the page cache right after they are
+written: Parquet files are written front to back, never rewritten), so :meth:`close` only
+hashes the footer and flushes the file to disk (``fsync``): no second pass over a big file
+while the job waits for its last partition.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import os
 from pathlib import Path
 
@@ -163,6 +167,43 @@ def _looks_unique(probe: pa.ChunkedArray) -> bool:
     return bool(distinct >= valid * DICTIONARY_UNIQUE_SHARE)
 
 
+class GrowingFileHash:
+    """SHA-256 of a file that is only ever appended to, read as it grows.
+
+    :meth:`catch_up` hashes the bytes written since the last call (from the page cache);
+    :meth:`finish` hashes the rest, flushes the file to disk and returns ``(sha256, size)``:
+    the same as :func:`adu_core.verify.sha256_file` of the finished file.
+    """
+
+    CHUNK = 1 << 20
+
+    def __init__(self, path: Path) -> None:
+        self._fd: int | None = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        self._hash = hashlib.sha256()
+        self._size = 0
+        self._buf = bytearray(self.CHUNK)
+
+    def catch_up(self) -> None:
+        assert self._fd is not None
+        view = memoryview(self._buf)
+        while n := os.preadv(self._fd, [self._buf], self._size):
+            self._hash.update(view[:n])
+            self._size += n
+
+    def finish(self, *, fsync: bool = True) -> tuple[str, int]:
+        self.catch_up()
+        assert self._fd is not None
+        if fsync:
+            os.fsync(self._fd)
+        self.close()
+        return self._hash.hexdigest(), self._size
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
 def write_empty_file(path: Path, schema: pa.Schema, options: ParquetOptions) -> FileResult:
     """A Parquet file with ``schema`` and no rows (a table with no rows still has a file)."""
     open_parquet_writer(path, schema, options).close()
@@ -225,7 +266,8 @@ class ParquetPartitionWriter(PartitionWriter):
         self._path: Path | None = None
         self._file_rows = 0
         self._last_group_bytes = 0
-        self._done: list[tuple[Path, int]] = []  # closed files and their row counts
+        self._done: list[tuple[Path, int, tuple[str, int]]] = []  # closed files: rows, (sha256, size)
+        self._hash: GrowingFileHash | None = None  # of the open file
         self._written_bytes = 0  # bytes of closed files
         self._dictionary_columns: list[str] | None = None  # chosen on the first row group
         self._plan: tuple[dict[str, str], dict[str, int] | None] | None = None  # encodings, same
@@ -296,6 +338,8 @@ class ParquetPartitionWriter(PartitionWriter):
         self._writer.write_table(group, row_group_size=group.num_rows)
         self._file_rows += group.num_rows
         self._last_group_bytes = self._current_size() - before
+        if self._hash is not None:
+            self._hash.catch_up()
 
     def _current_size(self) -> int:
         if self._path is None:
@@ -313,14 +357,16 @@ class ParquetPartitionWriter(PartitionWriter):
         if self._plan is None:
             self._plan = encoding_plan(first_group, self.options, self._dictionary_columns)
         self._writer = open_parquet_writer(self._path, self.schema, self.options, self._dictionary_columns, self._plan)
+        self._hash = GrowingFileHash(self._path)
         self._file_rows = 0
 
     def _close_file(self) -> None:
-        assert self._writer is not None and self._path is not None
+        assert self._writer is not None and self._path is not None and self._hash is not None
         self._writer.close()
-        self._written_bytes += self._current_size()
-        self._done.append((self._path, self._file_rows))
-        self._writer, self._path, self._file_rows = None, None, 0
+        digest = self._hash.finish(fsync=True)
+        self._written_bytes += digest[1]
+        self._done.append((self._path, self._file_rows, digest))
+        self._writer, self._path, self._file_rows, self._hash = None, None, 0, None
 
     def bytes_written(self) -> int:
         """Bytes on disk so far (closed files plus the open one)."""
@@ -335,24 +381,24 @@ class ParquetPartitionWriter(PartitionWriter):
         if self._writer is not None:
             self._close_file()
         self._closed = True
-        results = []
-        for path, rows in self._done:
-            digest, size = sha256_file(path, fsync=True)
-            results.append(
-                FileResult(path=path.relative_to(self.root).as_posix(), rows=rows, bytes=size, sha256=digest)
-            )
-        return results
+        return [
+            FileResult(path=path.relative_to(self.root).as_posix(), rows=rows, bytes=size, sha256=digest)
+            for path, rows, (digest, size) in self._done
+        ]
 
     def abort(self) -> None:
         self._closed = True
         self._buffer = []
+        if self._hash is not None:
+            self._hash.close()
+            self._hash = None
         if self._writer is not None:
             with contextlib.suppress(Exception):
                 self._writer.close()
             assert self._path is not None
-            self._done.append((self._path, self._file_rows))
+            self._done.append((self._path, self._file_rows, ("", 0)))
             self._writer = None
-        for path, _rows in self._done:
+        for path, _rows, _digest in self._done:
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
         self._done = []

@@ -338,6 +338,17 @@ static int put_numeric(Decoder *self, int col, Column *c, const unsigned char *p
     return 0;
 }
 
+/* "000102...ff": the two lowercase hex digits of every byte value */
+static char HEX_PAIRS[513];
+
+static void init_hex_pairs(void) {
+    static const char HEX[] = "0123456789abcdef";
+    for (int b = 0; b < 256; b++) {
+        HEX_PAIRS[2 * b] = HEX[b >> 4];
+        HEX_PAIRS[2 * b + 1] = HEX[b & 15];
+    }
+}
+
 /* One value (len >= 0) or NULL (len == -1) of column `col`. */
 static int put_value(Decoder *self, int col, const unsigned char *p, int32_t len) {
     Column *c = &self->cols[col];
@@ -466,17 +477,15 @@ static int put_value(Decoder *self, int col, const unsigned char *p, int32_t len
         break;
     }
     case KIND_UUID_TEXT: { /* uuid_out's form: 8-4-4-4-12 lowercase hex digits */
-        static const char HEX[] = "0123456789abcdef";
         if (len != 16) return value_error(self, col, "malformed uuid");
         if (c->values.len + 36 > (size_t)INT32_MAX)
             return value_error(self, col, "more than 2 GiB of text in one batch");
         if (buf_reserve(&c->values, 36) < 0 || buf_reserve(&c->offsets, 4) < 0) return -1;
+        /* where the two hex digits of byte i go: the dashes sit at 8, 13, 18 and 23 */
+        static const unsigned char AT[16] = {0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34};
         char *o = c->values.data + c->values.len;
-        for (int i = 0; i < 16; i++) {
-            if (i == 4 || i == 6 || i == 8 || i == 10) *o++ = '-';
-            *o++ = HEX[p[i] >> 4];
-            *o++ = HEX[p[i] & 15];
-        }
+        for (int i = 0; i < 16; i++) memcpy(o + AT[i], HEX_PAIRS + 2 * p[i], 2);
+        o[8] = o[13] = o[18] = o[23] = '-';
         c->values.len += 36;
         int32_t off = (int32_t)c->values.len;
         memcpy(c->offsets.data + c->offsets.len, &off, 4);
@@ -868,6 +877,7 @@ static PyTypeObject DecoderType = {
 static struct PyModuleDef moddef = {PyModuleDef_HEAD_INIT, "_copydec", "Binary COPY decoder", -1, NULL};
 
 PyMODINIT_FUNC PyInit__copydec(void) {
+    init_hex_pairs();
     if (PyType_Ready(&DecoderType) < 0 || PyType_Ready(&OwnedType) < 0) return NULL;
     PyObject *m = PyModule_Create(&moddef);
     if (!m) return NULL;

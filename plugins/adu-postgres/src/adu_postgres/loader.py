@@ -33,6 +33,7 @@ stale when no session holds its advisory lock).
 from __future__ import annotations
 
 import contextlib
+import logging
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -60,6 +61,8 @@ STAGE_LOCK = 0x41445553
 # killed holds it until PostgreSQL notices the closed connection (a COPY waiting on a lock
 # notices only when it resumes), so a retry started at once waits for it rather than failing
 STAGE_LOCK_WAIT_SECONDS = 30.0
+
+log = logging.getLogger("adu.load.postgres")
 
 
 @attrs.frozen
@@ -200,12 +203,16 @@ class TableLoad:
         """Hold this table's staging lock for the session; wait a while for a run that
         was killed to let go of it, then refuse (another run of this job is loading it)."""
         deadline = time.monotonic() + STAGE_LOCK_WAIT_SECONDS
+        waited = False
         while True:
             cur.execute("SELECT pg_try_advisory_lock(%s, hashtext(%s))", (STAGE_LOCK, self.stage))
             if cur.fetchone()[0]:
                 return
             if time.monotonic() >= deadline:
                 raise LoadError(f"{self.label} is being loaded by another run of this job")
+            if not waited:
+                log.info("%s: waiting for another run of this job to let go of its staging table", self.label)
+                waited = True
             time.sleep(0.2)
 
     def _note(self) -> str:

@@ -26,6 +26,7 @@ from adu_core.engine.lease import JobLease
 from adu_core.engine.progress import Progress, ProgressCallback
 from adu_core.engine.recorder import BufferedRecorder
 from adu_core.errors import Cancelled, JobLost, StoreUnavailable, UsageError
+from adu_core.logs import job_thread
 from adu_core.manifest.io import load_manifest
 from adu_core.models import (
     ErrorInfo,
@@ -307,7 +308,7 @@ class LoadRunner:
         futures: dict[cf.Future[LoadedTable], TableInfo] = {}
         try:
             for t in order:
-                futures[pool.submit(self._load_one, source, sink, t, connections)] = t
+                futures[pool.submit(self._load_bound, source, sink, t, connections)] = t
             pending = set(futures)
             last = 0.0
             while pending:
@@ -333,6 +334,12 @@ class LoadRunner:
         if why is not None and not self.stop.is_set():
             self.stop.set()
             self.log.log(*why)
+
+    def _load_bound(self, source: Source, sink: LoadSink, table: TableInfo, connections: int) -> LoadedTable:
+        """:meth:`_load_one` in a table thread bound to the job (the sink's records go to
+        the job's log, its secrets are the job's)."""
+        with job_thread(self.job_id):
+            return self._load_one(source, sink, table, connections)
 
     def _load_one(self, source: Source, sink: LoadSink, table: TableInfo, connections: int) -> LoadedTable:
         """A table thread: load ``table``, again from its start after a dropped connection."""
