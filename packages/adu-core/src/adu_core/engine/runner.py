@@ -520,6 +520,9 @@ class JobRunner:
             return
         if self.lease.held(now) or stopping:
             runs, self.deferred = self.deferred, []
+            publish = self.lease.held(now) and not self.requeue
+            if publish:  # the staged files of every table settled now, made durable at once
+                quiet(sink.sync_staged, [r for run in runs for r in run.done.values() if r.error is None])
             for run in runs:
                 self.outcome.table_done(run, sink, publish=self.lease.held(now) and not self.requeue)
 
