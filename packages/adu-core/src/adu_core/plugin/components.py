@@ -392,8 +392,8 @@ class Sink(abc.ABC):
         """Coordinator: throw away the staged files of a table that failed."""
 
     def sync_staged(self, results: Sequence[PartitionResult]) -> None:  # noqa: B027 - optional hook
-        """Coordinator, optional: make the staged files of ``results`` (finished partitions
-        of tables about to be published) durable in one go. :meth:`publish_table` must make
+        """Coordinator, optional: make the staged files of ``results`` (the partitions that
+        came back at one moment, before they are recorded done) durable in one go. :meth:`publish_table` must make
         its files durable before it publishes them whether or not this ran; a sink whose
         workers leave that to the coordinator can flush many files here at once (one
         ``syncfs`` instead of an ``fsync`` per file). Errors are ignored (publishing then
