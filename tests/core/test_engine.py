@@ -186,3 +186,37 @@ def test_bad_input_is_a_usage_error_and_recorded(demo_db, tmp_path, adu_store, a
         submit_and_run(adu_store, spec, settings=adu_settings)
     (job,) = adu_store.list_jobs()
     assert job.status == JobStatus.FAILED and "shop.nope" in job.error["message"]
+
+
+def test_every_published_file_is_flushed_before_its_partition_is_recorded(
+    demo_db, tmp_path, adu_store, adu_settings, monkeypatch
+):
+    """The workers do not flush their files: the coordinator hands the sink each partition
+    that comes back (``Sink.sync_staged``) before it records it done; whatever the sink
+    has not flushed there, ``publish_table`` flushes before publishing."""
+    from adu_core.engine import outcome as outcome_mod
+    from adu_parquet.sink import ParquetSink
+
+    events: list[tuple[str, str]] = []
+    real_sync = ParquetSink.sync_staged
+    real_done = outcome_mod.Outcome.partition_done
+
+    def sync_staged(self, results):
+        events.extend(("synced", f"{r.table}#{r.index}") for r in results)
+        return real_sync(self, results)
+
+    def partition_done(self, run, res):
+        events.append(("recorded", f"{res.table}#{res.index}"))
+        return real_done(self, run, res)
+
+    monkeypatch.setattr(ParquetSink, "sync_staged", sync_staged)
+    monkeypatch.setattr(outcome_mod.Outcome, "partition_done", partition_done)
+    out = tmp_path / "out"
+    spec = JobSpec(source=f"duckdb://{demo_db}", target=str(out), parallel=2)
+    result = submit_and_run(adu_store, spec, settings=adu_settings, executor="thread")
+    assert result.status == JobStatus.SUCCEEDED
+    recorded = [p for what, p in events if what == "recorded"]
+    assert len(recorded) >= len(ROWS)
+    for part in recorded:  # flushed first (every partition here wrote a file)
+        assert events.index(("synced", part)) < events.index(("recorded", part))
+    assert verify_export(str(out)).ok

@@ -160,3 +160,19 @@ def test_a_small_delta_is_one_partition_of_its_rows(pg_db) -> None:
     assert len(parts) == 1
     ids = read_table(source, delta, target=4).column("id").to_pylist()
     assert sorted(ids) == [i for i in range(19801, 20001) if i % 1000]
+
+
+def test_planning_uses_the_size_discovery_read_and_reads_rows_added_since(pg_db) -> None:
+    pg_db.execute("CREATE TABLE grows (id int, pad text)")
+    source = open_source(pg_db.dsn, partition_mb=0.1)
+    table = find(source.discover(), "public.grows")  # empty when discovered: 0 pages
+    assert table.properties["pages"] == 0
+    pg_db.execute("INSERT INTO grows SELECT g, repeat('x', 200) FROM generate_series(1, 20000) g")
+    # planned from the discovered size (no query per table): one open range, which still
+    # reads every row written since
+    parts = source.partitions(table, target=5)
+    assert len(parts) == 1
+    ids = read_table(source, table, target=5).column("id").to_pylist()
+    assert sorted(ids) == list(range(1, 20001))
+    # the size discovered now splits it
+    assert len(source.partitions(find(source.discover(), "public.grows"), target=5)) == 5

@@ -7,8 +7,11 @@ the configured size whatever the source's batch size. When a file reaches
 ``max_file_bytes`` the next row group goes to a new file. Each file is hashed as it grows
 (the bytes of every row group are read back from the page cache right after they are
 written: Parquet files are written front to back, never rewritten), so :meth:`close` only
-hashes the footer and flushes the file to disk (``fsync``): no second pass over a big file
-while the job waits for its last partition.
+hashes the footer: no second pass over a big file while the job waits for its last
+partition. The writer does not flush its files to disk: the coordinator does, before it
+publishes them (:meth:`ParquetSink.sync_staged` and :meth:`ParquetSink.publish_table`),
+many files at once where it can (an ``fsync`` per file was ~4 ms of a worker's time each,
+a third of a 5,000-row table's export).
 """
 
 from __future__ import annotations
@@ -363,7 +366,7 @@ class ParquetPartitionWriter(PartitionWriter):
     def _close_file(self) -> None:
         assert self._writer is not None and self._path is not None and self._hash is not None
         self._writer.close()
-        digest = self._hash.finish(fsync=True)
+        digest = self._hash.finish(fsync=False)  # the coordinator syncs before publishing
         self._written_bytes += digest[1]
         self._done.append((self._path, self._file_rows, digest))
         self._writer, self._path, self._file_rows, self._hash = None, None, 0, None

@@ -257,6 +257,14 @@ class PostgresSource(Source):
         except (TypeError, KeyError, IndexError, ValueError):
             return None
 
+    def _pages(self, described: Mapping[str, Any], schema: str, name: str) -> int:
+        """The relation's size in pages as the job's discovery read it a moment ago
+        (``pages``), else asked now: a round trip per table, 0.1 s for 200 small tables
+        before any data moves. The first and last page ranges are open, so pages added
+        since are read all the same."""
+        known = described.get("pages")
+        return int(known) if known is not None else self._relation_pages(schema, name)
+
     def _relation_pages(self, schema: str, name: str) -> int:
         with self._coordinator().cursor() as cur:
             cur.execute(
@@ -279,7 +287,7 @@ class PostgresSource(Source):
                 specs.append(({"relation": [table.schema, table.name], "only": False}, table.row_estimate))
             elif relkind == "p":
                 leaves = table.properties.get("leaves", [])
-                sizes = [self._relation_pages(leaf["schema"], leaf["name"]) for leaf in leaves]
+                sizes = [self._pages(leaf, leaf["schema"], leaf["name"]) for leaf in leaves]
                 total = sum(sizes) or 1
                 for leaf, pages in zip(leaves, sizes, strict=True):
                     est = leaf.get("row_estimate")
@@ -291,7 +299,7 @@ class PostgresSource(Source):
                         spec["relation"] = [leaf["schema"], leaf["name"]]
                         specs.append((spec, round(est * frac) if est is not None else None))
             elif relkind in ("r", "m"):
-                pages = self._relation_pages(table.schema, table.name)
+                pages = self._pages(table.properties, table.schema, table.name)
                 est = table.row_estimate
                 delta = cursor_filter(table)
                 if delta is not None and pages:

@@ -480,8 +480,14 @@ class JobRunner:
             else:
                 time.sleep(POLL_SECONDS)  # only tables waiting for the store to come back
             self._take(executor.progress())
-            for fut in done:
-                res = _result(fut, futures[fut])
+            # the staged files of the partitions back now, made durable at once, while the
+            # other partitions still run (not when their table settles: a big table's first
+            # partition would then be flushed only after its last)
+            finished = [_result(fut, futures[fut]) for fut in done]
+            written = [r for r in finished if r.error is None and not r.cancelled and (r.files or r.quarantine_files)]
+            if written:
+                quiet(sink.sync_staged, written)
+            for res in finished:
                 run = self.tables[res.table]
                 if self.outcome.partition_done(run, res):
                     again = None if stopping else self._fallback(run, source, sink)

@@ -104,35 +104,78 @@ def seal(manifest: Manifest | Mapping[str, Any]) -> dict[str, Any]:
 
 
 def sealed_json(manifest: Manifest | Mapping[str, Any]) -> bytes:
-    """``canonical_json(seal(manifest))``, byte for byte, at half the cost.
+    """``canonical_json(seal(manifest))``, byte for byte, at a fraction of the cost.
 
-    The manifest is normalized and encoded once (the indented encoding is Python's
-    pure-Python encoder: ~1 s of a 200-table export's manifest was spent normalizing
-    three times and encoding twice); the checksum line is then inserted among the
-    top-level keys, where ``sort_keys`` would have put it. A property test
-    (tests/manifest/test_manifest_format.py) holds the two equal.
+    The manifest is normalized and encoded in one pass, by :func:`_indented` (Python's own
+    indented encoding is its pure-Python encoder: with the normalizing, ~0.2 s of CPU for
+    a 200-table manifest, at the very end of the job), each top-level key apart; the
+    checksum entry is then put among them where ``sort_keys`` would have. A property
+    test (tests/manifest/test_manifest_format.py) holds the two equal.
     """
-    body = normalize_dict({k: v for k, v in as_dict(manifest).items() if k != CHECKSUM_KEY})
+    body = {str(k): v for k, v in as_dict(manifest).items() if k != CHECKSUM_KEY}
     if not body:
         return canonical_json(seal(body))
-    text = json.dumps(body, sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
-    data = text.encode("utf-8")
+    entries: dict[str, str] = {}
+    for key in sorted(body):
+        out = ["  ", _encode_str(key), ": "]
+        _indented(body[key], out, "  ")
+        entries[key] = "".join(out)
+    data = ("{\n" + ",\n".join(entries.values()) + "\n}\n").encode("utf-8")
     digest = "sha256:" + hashlib.sha256(data).hexdigest()
-    entry = f"  {json.dumps(CHECKSUM_KEY)}: {json.dumps(digest)}"
-    lines = text.split("\n")
-    # top-level keys are the lines indented by exactly two spaces that open a string (a
-    # string value never spans lines: JSON escapes newlines); sort_keys ordered them
-    decoder = json.JSONDecoder()
-    for i, line in enumerate(lines):
-        if line.startswith('  "'):
-            key, _end = decoder.raw_decode(line, 2)
-            if key > CHECKSUM_KEY:
-                lines.insert(i, entry + ",")
-                break
-    else:  # after the last key: the line before the closing brace gets a comma
-        lines[-3] += ","
-        lines.insert(-2, entry)
-    return "\n".join(lines).encode("utf-8")
+    entries[CHECKSUM_KEY] = f"  {_encode_str(CHECKSUM_KEY)}: {_encode_str(digest)}"
+    return ("{\n" + ",\n".join(entries[k] for k in sorted(entries)) + "\n}\n").encode("utf-8")
+
+
+#: JSON string literal of a str, as ``json.dumps(..., ensure_ascii=False)`` writes it (C)
+_encode_str = json.encoder.encode_basestring
+
+
+def _indented(value: Any, out: list[str], indent: str) -> None:
+    """Append to ``out`` the pieces of ``json.dumps(normalize(value), sort_keys=True,
+    indent=2, ensure_ascii=False, allow_nan=False)`` nested at ``indent``: one pass that
+    normalizes as it encodes, without the generators of Python's indented encoder
+    (~3x faster than the two passes)."""
+    t = type(value)
+    if t is str:
+        out.append(_encode_str(value))
+    elif t is int:
+        out.append(int.__repr__(value))
+    elif value is None:
+        out.append("null")
+    elif t is bool:
+        out.append("true" if value else "false")
+    elif t is dict:
+        if not value:
+            out.append("{}")
+            return
+        if any(type(k) is not str for k in value):
+            value = {k if type(k) is str else str(k): v for k, v in value.items()}
+        inner = indent + "  "
+        sep = "{\n" + inner
+        for key in sorted(value):
+            out.append(sep)
+            out.append(_encode_str(key))
+            out.append(": ")
+            _indented(value[key], out, inner)
+            sep = ",\n" + inner
+        out.append("\n" + indent + "}")
+    elif t is list or t is tuple:
+        if not value:
+            out.append("[]")
+            return
+        inner = indent + "  "
+        sep = "[\n" + inner
+        for item in value:
+            out.append(sep)
+            _indented(item, out, inner)
+            sep = ",\n" + inner
+        out.append("\n" + indent + "]")
+    else:
+        norm = _normalize_other(value)
+        if type(norm) in (dict, list):
+            _indented(norm, out, indent)
+        else:  # a finite float (or a subclass of str or int): as json writes it
+            out.append(json.dumps(norm, ensure_ascii=False, allow_nan=False))
 
 
 def is_sealed(manifest: Manifest | Mapping[str, Any]) -> bool:

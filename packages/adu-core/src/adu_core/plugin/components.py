@@ -391,6 +391,14 @@ class Sink(abc.ABC):
     def discard_table(self, table: TableInfo) -> None:
         """Coordinator: throw away the staged files of a table that failed."""
 
+    def sync_staged(self, results: Sequence[PartitionResult]) -> None:  # noqa: B027 - optional hook
+        """Coordinator, optional: make the staged files of ``results`` (the partitions that
+        came back at one moment, before they are recorded done) durable in one go. :meth:`publish_table` must make
+        its files durable before it publishes them whether or not this ran; a sink whose
+        workers leave that to the coordinator can flush many files here at once (one
+        ``syncfs`` instead of an ``fsync`` per file). Errors are ignored (publishing then
+        syncs file by file and reports its own)."""
+
     @abc.abstractmethod
     def staged_files(self, table: TableInfo, results: Sequence[PartitionResult]) -> list[str]:
         """Coordinator: absolute paths of the staged data files (for table-wide checks)."""
