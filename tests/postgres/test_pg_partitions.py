@@ -128,3 +128,61 @@ def test_select_on_the_parent_only_reads_through_the_parent(pg_db) -> None:
     parts = source.partitions(table, target=4)
     assert [p.spec["relation"] for p in parts] == [["public", "q"]]
     assert sorted(read_table(source, table).column("id").to_pylist()) == list(range(20))
+
+
+def _as_delta(table, column: str, after: str):
+    """``table`` as a delta reads it: only the rows whose ``column`` is past ``after``."""
+    import attrs
+    from adu_core.plugin.components import CURSOR_PROPERTY
+
+    cursor = {"column": column, "source_type": table.column(column).source_type, "after": after}
+    return attrs.evolve(table, properties={**table.properties, CURSOR_PROPERTY: cursor})
+
+
+def _changes_table(pg_db) -> None:
+    pg_db.execute(
+        "CREATE TABLE changes (id int PRIMARY KEY, ts timestamptz, tag text, pad text);"
+        "INSERT INTO changes SELECT g, timestamptz '2026-01-01' + g * interval '1 second', 't' || g,"
+        " repeat('x', 200) FROM generate_series(1, 20000) g;"
+        "CREATE INDEX ON changes (ts); CREATE INDEX ON changes (tag);"
+        "UPDATE changes SET ts = NULL WHERE id % 1000 = 0"  # NULL cursors: never in a delta
+    )
+    pg_db.execute("VACUUM ANALYZE changes")
+
+
+def test_a_small_delta_is_one_partition_of_its_rows(pg_db) -> None:
+    _changes_table(pg_db)
+    source = open_source(pg_db.dsn, partition_mb=0.1)  # the whole table: many ctid ranges
+    table = find(source.discover(), "public.changes")
+    assert len(source.partitions(table, target=4)) == 4
+    delta = _as_delta(table, "ts", "2026-01-01 05:30:00+00")  # ids past 19800: 199 rows, 1 NULL
+    parts = source.partitions(delta, target=4)
+    assert len(parts) == 1
+    ids = read_table(source, delta, target=4).column("id").to_pylist()
+    assert sorted(ids) == [i for i in range(19801, 20001) if i % 1000]
+
+
+def test_a_delta_of_many_rows_is_split_in_ranges_of_its_cursor(pg_db, monkeypatch) -> None:
+    from adu_postgres import source as pg_source
+
+    _changes_table(pg_db)
+    monkeypatch.setattr(pg_source, "DELTA_SPLIT_ROWS", 1000)
+    source = open_source(pg_db.dsn)  # 64 MB partitions: the delta fits one ctid range
+    table = find(source.discover(), "public.changes")
+    delta = _as_delta(table, "ts", "2026-01-01 02:46:40+00")  # ids past 10000: 9990 rows, 10 NULLs
+    parts = source.partitions(delta, target=3)
+    assert len(parts) == 3
+    assert parts[0].spec["cursor_from"] is None and parts[-1].spec["cursor_below"] is None
+    for a, b in itertools.pairwise(parts):
+        assert a.spec["cursor_below"] == b.spec["cursor_from"] is not None
+    ids = read_table(source, delta, target=3).column("id").to_pylist()
+    assert len(ids) == len(set(ids))
+    assert sorted(ids) == [i for i in range(10001, 20001) if i % 1000]
+    # one range of rows per partition, not all of them in one
+    assert all(0 < (p.estimated_rows or 0) < 9990 for p in parts)
+    # a cursor without arithmetic (text): one partition, read whole
+    text_delta = _as_delta(table, "tag", "t5")
+    assert len(source.partitions(text_delta, target=3)) == 1
+    # fewer rows than the split asks for: one partition
+    monkeypatch.setattr(pg_source, "DELTA_SPLIT_ROWS", 100_000)
+    assert len(source.partitions(delta, target=3)) == 1
