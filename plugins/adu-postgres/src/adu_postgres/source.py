@@ -42,6 +42,7 @@ backends fetch them in about half the time of one.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar
@@ -362,7 +363,7 @@ class PostgresSource(Source):
             return []
         bounds: list[str | None] = [None, *cuts, None]
         out = []
-        for lo, hi in zip(bounds, bounds[1:], strict=False):
+        for lo, hi in itertools.pairwise(bounds):
             out.append(({"only": True, "cursor_from": lo, "cursor_below": hi}, 1.0 / parts))
         return out
 
