@@ -216,14 +216,15 @@ class PostgresSource(Source):
         self, table: TableInfo, column: str, *, after: str | None, snapshot: Mapping[str, Any]
     ) -> CursorBounds:
         """``max(column)`` (past ``after``, an untyped literal PostgreSQL reads in the
-        column's own type) and the count of NULL cursors, in the job's snapshot: two index
-        lookups when the column is indexed."""
+        column's own type) and the count of NULL cursors, in the job's snapshot: one query of
+        two index lookups when the column is indexed."""
         col = sql.Identifier(column)
         rel = self._relation(table)
         top = sql.SQL("SELECT max({})::text FROM {}").format(col, rel)
         if after is not None:
             top = sql.SQL("{} WHERE {} > {}").format(top, col, sql.Literal(after))
         nulls = sql.SQL("SELECT count(*) FROM {} WHERE {} IS NULL").format(rel, col)
+        both = sql.SQL("SELECT ({}), ({})").format(top, nulls)
         conn = self._coordinator()  # autocommit: one short transaction on the job's snapshot
         try:
             with conn.cursor() as cur:
@@ -232,10 +233,8 @@ class PostgresSource(Source):
                     key = str(snapshot.get("snapshot") or "")
                     if key:
                         cur.execute("SET TRANSACTION SNAPSHOT %s", (key,))
-                    cur.execute(top)
+                    cur.execute(both)
                     row = cur.fetchone()
-                    cur.execute(nulls)
-                    count = cur.fetchone()
                 finally:
                     cur.execute("ROLLBACK")
         except psycopg2.Error as exc:
@@ -245,7 +244,7 @@ class PostgresSource(Source):
                     f"column: {str(exc).splitlines()[0]}"
                 ) from None
             raise source_error(exc, context=f"reading the watermark of {table.qualified_name}") from None
-        return CursorBounds(watermark=row[0] if row else None, null_rows=int(count[0]) if count else 0)
+        return CursorBounds(watermark=row[0] if row else None, null_rows=int(row[1] or 0) if row else 0)
 
     def _delta_rows(self, table: TableInfo, column: str, after: str) -> int | None:
         """The planner's estimate of the rows past ``after`` (None when it cannot tell)."""
