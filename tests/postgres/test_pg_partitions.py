@@ -176,3 +176,29 @@ def test_planning_uses_the_size_discovery_read_and_reads_rows_added_since(pg_db)
     assert sorted(ids) == list(range(1, 20001))
     # the size discovered now splits it
     assert len(source.partitions(find(source.discover(), "public.grows"), target=5)) == 5
+
+
+def test_a_delta_of_many_rows_is_split_in_ranges_of_its_cursor(pg_db, monkeypatch) -> None:
+    from adu_postgres import source as pg_source
+
+    _changes_table(pg_db)
+    monkeypatch.setattr(pg_source, "DELTA_SPLIT_ROWS", 1000)
+    source = open_source(pg_db.dsn)  # 64 MB partitions: the delta fits one ctid range
+    table = find(source.discover(), "public.changes")
+    delta = _as_delta(table, "ts", "2026-01-01 02:46:40+00")  # ids past 10000: 9990 rows, 10 NULLs
+    parts = source.partitions(delta, target=3)
+    assert len(parts) == 3
+    assert parts[0].spec["cursor_from"] is None and parts[-1].spec["cursor_below"] is None
+    for a, b in itertools.pairwise(parts):
+        assert a.spec["cursor_below"] == b.spec["cursor_from"] is not None
+    ids = read_table(source, delta, target=3).column("id").to_pylist()
+    assert len(ids) == len(set(ids))
+    assert sorted(ids) == [i for i in range(10001, 20001) if i % 1000]
+    # one range of rows per partition, not all of them in one
+    assert all(0 < (p.estimated_rows or 0) < 9990 for p in parts)
+    # a cursor without arithmetic (text): one partition, read whole
+    text_delta = _as_delta(table, "tag", "t5")
+    assert len(source.partitions(text_delta, target=3)) == 1
+    # fewer rows than the split asks for: one partition
+    monkeypatch.setattr(pg_source, "DELTA_SPLIT_ROWS", 100_000)
+    assert len(source.partitions(delta, target=3)) == 1

@@ -32,12 +32,17 @@ Cursor columns (incremental exports): the watermark is ``max(column)::text`` rea
 job's snapshot; a delta reads ``column > 'watermark'`` (an untyped literal, which
 PostgreSQL reads in the column's own type, so the comparison is the column's ordering) and
 is planned by the planner's estimate of those rows, so a small delta of a big table is one
-index scan.
+index scan. A delta that fits one ctid range but holds at least :data:`DELTA_SPLIT_ROWS`
+rows per partition is split in ranges of its cursor column instead (``column < b`` /
+``column >= b``, ``b`` a value of the column between the delta's least and greatest
+cursor): changed rows are scattered over the table, each costs a page read, and two
+backends fetch them in about half the time of one.
 """
 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar
@@ -103,6 +108,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("connect_timeout", "int", minimum=0, help="seconds (libpq's connect_timeout)"),
 )
 PAGE = 8192
+#: rows (the planner's estimate) each partition of a small delta split in cursor ranges holds at least
+DELTA_SPLIT_ROWS = 15_000
 _COLUMN_RE = re.compile(r"^column (\d+): ")
 
 
@@ -302,6 +309,7 @@ class PostgresSource(Source):
                 pages = self._pages(table.properties, table.schema, table.name)
                 est = table.row_estimate
                 delta = cursor_filter(table)
+                past = None
                 if delta is not None and pages:
                     # a delta reads only the rows past the watermark (through the cursor's
                     # index): plan by their share of the table, not by its size
@@ -309,7 +317,10 @@ class PostgresSource(Source):
                     if past is not None:
                         pages = int(pages * min(1.0, past / max(1, est or past or 1)))
                         est = past
-                for spec, frac in self._page_ranges(pages, target, ranges_ok and relkind == "r"):
+                ranges = self._page_ranges(pages, target, ranges_ok and relkind == "r")
+                if delta is not None and past is not None and len(ranges) == 1:
+                    ranges = self._cursor_ranges(table, *delta, parts=min(target, past // DELTA_SPLIT_ROWS)) or ranges
+                for spec, frac in ranges:
                     spec["relation"] = [table.schema, table.name]
                     specs.append((spec, round(est * frac) if est is not None else None))
             else:
@@ -323,6 +334,45 @@ class PostgresSource(Source):
             Partition(table=table, index=i, count=n, spec=spec, estimated_rows=est)
             for i, (spec, est) in enumerate(specs)
         ]
+
+    def _cursor_ranges(
+        self, table: TableInfo, column: str, after: str, *, parts: int
+    ) -> list[tuple[dict[str, Any], float]]:
+        """``parts`` ranges of the cursor column covering a delta (``column > after``), split
+        at values of the column evenly spaced between the delta's least and greatest; [] when
+        ``parts`` < 2, or the column's type has no such arithmetic (text...), or the split
+        points are not distinct.
+
+        The split points are read outside the job's snapshot (they only cut the value range:
+        every row past ``after`` is in exactly one range whatever they are); each is a value
+        of the column (its own text form), so it reads back exactly.
+        """
+        if parts < 2:
+            return []
+        col = sql.Identifier(column)
+        rel = self._relation(table)
+        query = sql.SQL(
+            "SELECT min({col})::text FROM {rel} WHERE {col} > {after} AND {col} >= ("
+            "SELECT lo + (hi - lo) * %s::float8 FROM (SELECT min({col}) AS lo, max({col}) AS hi"
+            " FROM {rel} WHERE {col} > {after}) AS s)"
+        ).format(col=col, rel=rel, after=sql.Literal(after))
+        cuts: list[str] = []
+        try:
+            with self._coordinator().cursor() as cur:
+                for k in range(1, parts):
+                    cur.execute(query, (k / parts,))
+                    row = cur.fetchone()
+                    cut = row[0] if row else None
+                    if cut is None or cut in cuts:
+                        return []
+                    cuts.append(cut)
+        except psycopg2.Error:  # no "-" or "*" for the column's type: one range
+            return []
+        bounds: list[str | None] = [None, *cuts, None]
+        out = []
+        for lo, hi in itertools.pairwise(bounds):
+            out.append(({"only": True, "cursor_from": lo, "cursor_below": hi}, 1.0 / parts))
+        return out
 
     def _leaves_readable(self, table: TableInfo) -> bool:
         leaves = table.properties.get("leaves", [])
@@ -376,7 +426,13 @@ class PostgresSource(Source):
             conds.append(sql.SQL("ctid < {}::tid").format(sql.Literal(f"({int(partition.spec['hi'])},0)")))
         delta = cursor_filter(table)
         if delta is not None:  # only the rows past the previous watermark, compared in the column's type
-            conds.append(sql.SQL("{} > {}").format(sql.Identifier(delta[0]), sql.Literal(delta[1])))
+            cursor = sql.Identifier(delta[0])
+            conds.append(sql.SQL("{} > {}").format(cursor, sql.Literal(delta[1])))
+            # a small delta split in ranges of its cursor (see _cursor_ranges)
+            if partition.spec.get("cursor_from") is not None:
+                conds.append(sql.SQL("{} >= {}").format(cursor, sql.Literal(str(partition.spec["cursor_from"]))))
+            if partition.spec.get("cursor_below") is not None:
+                conds.append(sql.SQL("{} < {}").format(cursor, sql.Literal(str(partition.spec["cursor_below"]))))
         select = sql.SQL("SELECT {} FROM {}").format(sql.SQL(", ").join(exprs) if exprs else sql.SQL(""), rel)
         if conds:
             select = sql.SQL("{} WHERE {}").format(select, sql.SQL(" AND ").join(conds))
