@@ -413,6 +413,22 @@ def pg_db(pg: PgServer) -> Iterator[PgDatabase]:
         db.drop()
 
 
+class AdvisoryLock:
+    """A session holding an advisory lock until :meth:`release` (closing the session lets
+    go of it): whatever waits for that lock parks meanwhile (a test's brake), or it stands
+    for another session that holds it. ``lock_sql`` takes ``key`` as its parameters."""
+
+    def __init__(self, dsn: str, *key: Any, lock_sql: str = "SELECT pg_advisory_lock(%s)") -> None:
+        self.conn = psycopg2.connect(dsn)
+        self.conn.autocommit = True
+        with self.conn.cursor() as cur:
+            cur.execute(lock_sql, key)
+
+    def release(self) -> None:
+        if not self.conn.closed:
+            self.conn.close()
+
+
 def wait_for(predicate: Any, timeout: float = 10.0, interval: float = 0.05) -> bool:
     """Poll ``predicate`` until it returns true or ``timeout`` passes (test helper)."""
     deadline = time.monotonic() + timeout

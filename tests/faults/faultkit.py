@@ -21,11 +21,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import psycopg2
 import pyarrow.parquet as pq
 from adu_core.models import JobStatus
 from adu_core.store import JobRow, Store
-from pgserver import wait_for
+from pgserver import AdvisoryLock, wait_for
 
 ADU = [sys.executable, "-m", "adu_cli.entry"]
 SECRET_KEY = "fault-tests-secret-key-0123456789"
@@ -108,23 +107,10 @@ def stop(proc: subprocess.Popen[str], sig: int | None = signal.SIGKILL, timeout:
     return out or "", err or ""
 
 
-class Brake:
-    """The exclusive advisory lock that parks reads of ``public.orders`` (see the module)."""
-
-    def __init__(self, dsn: str) -> None:
-        self.conn = psycopg2.connect(dsn)
-        self.conn.autocommit = True
-        with self.conn.cursor() as cur:
-            cur.execute("SELECT pg_advisory_lock(%s)", (BRAKE_KEY,))
-
-    def release(self) -> None:
-        if not self.conn.closed:
-            self.conn.close()  # the session's advisory lock goes with it
-
-
 @contextmanager
-def braked(dsn: str) -> Iterator[Brake]:
-    brake = Brake(dsn)
+def braked(dsn: str) -> Iterator[AdvisoryLock]:
+    """The exclusive advisory lock that parks reads of ``public.orders`` (see the module)."""
+    brake = AdvisoryLock(dsn, BRAKE_KEY)
     try:
         yield brake
     finally:

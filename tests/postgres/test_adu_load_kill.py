@@ -23,14 +23,13 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-import psycopg2
 import pytest
 from adu_core.models import JobStatus
 from adu_core.store import Store
 from adu_postgres.loader import STAGE_LOCK
 from adu_postgres.partload import stage_name
 from pg_load_helpers import export, row_texts, stage_tables
-from pgserver import wait_for
+from pgserver import AdvisoryLock, wait_for
 
 ADU = [sys.executable, "-m", "adu_cli.entry"]
 SECRET_KEY = "load-kill-tests-secret-key-0123456789"
@@ -90,20 +89,6 @@ def target(pg: Any) -> Iterator[Any]:
         yield db
     finally:
         db.drop()
-
-
-class Brake:
-    """The advisory lock the braked COPY waits for (held in the target database)."""
-
-    def __init__(self, dsn: str) -> None:
-        self.conn = psycopg2.connect(dsn)
-        self.conn.autocommit = True
-        with self.conn.cursor() as cur:
-            cur.execute("SELECT pg_advisory_lock(%s)", (BRAKE,))
-
-    def release(self) -> None:
-        if not self.conn.closed:
-            self.conn.close()
 
 
 def _env(tmp: Path) -> dict[str, str]:
@@ -185,7 +170,7 @@ def test_a_killed_workers_load_is_requeued_and_completed_keeping_what_it_publish
     assert queued.returncode == 0, queued.stderr
     job_id = json.loads(queued.stdout)["job_id"]
     store = _store(env)
-    brake = Brake(target.dsn)
+    brake = AdvisoryLock(target.dsn, BRAKE)  # the braked COPY waits for it
     try:
         first = _spawn(env, "worker")
         try:
@@ -227,7 +212,7 @@ def test_a_killed_adu_load_leaves_no_half_table_and_its_retry_completes_it(
     db, out = exported
     env = _env(tmp_path)
     store = _store(env)
-    brake = Brake(target.dsn)
+    brake = AdvisoryLock(target.dsn, BRAKE)  # the braked COPY waits for it
     try:
         proc = _spawn(env, "load", str(out), target.dsn, "--parallel", "2")
         try:
@@ -257,10 +242,9 @@ def test_a_run_waits_for_the_staging_lock_a_killed_run_still_holds(exported: Any
     job_id = json.loads(queued.stdout)["job_id"]
     store = _store(env)
     stage = stage_name(job_id, SimpleNamespace(schema="public", name="small1"))  # type: ignore[arg-type]
-    holder = psycopg2.connect(target.dsn)  # stands for the dead run's backend
-    holder.autocommit = True
-    with holder.cursor() as cur:
-        cur.execute("SELECT pg_advisory_lock(%s, hashtext(%s))", (STAGE_LOCK, stage))
+    holder = AdvisoryLock(  # stands for the dead run's backend
+        target.dsn, STAGE_LOCK, stage, lock_sql="SELECT pg_advisory_lock(%s, hashtext(%s))"
+    )
     logs = Path(env["ADU_DATA_DIR"]) / "logs"
 
     def waiting() -> bool:
@@ -273,7 +257,7 @@ def test_a_run_waits_for_the_staging_lock_a_killed_run_still_holds(exported: Any
             assert wait_for(waiting, timeout=120), store.get_job(job_id).error
             assert not store.get_job(job_id).status.finished
         finally:
-            holder.close()  # the dead backend goes away
+            holder.release()  # the dead backend goes away
         assert wait_for(lambda: store.get_job(job_id).status.finished, timeout=120), store.get_job(job_id)
     finally:
         _kill(worker, signal.SIGTERM)

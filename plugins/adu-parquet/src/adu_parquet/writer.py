@@ -174,8 +174,9 @@ class GrowingFileHash:
     """SHA-256 of a file that is only ever appended to, read as it grows.
 
     :meth:`catch_up` hashes the bytes written since the last call (from the page cache);
-    :meth:`finish` hashes the rest, flushes the file to disk and returns ``(sha256, size)``:
-    the same as :func:`adu_core.verify.sha256_file` of the finished file.
+    :meth:`finish` hashes the rest and returns ``(sha256, size)``: the same as
+    :func:`adu_core.verify.sha256_file` of the finished file. It does not flush the file
+    to disk: the coordinator does, before it publishes it.
     """
 
     CHUNK = 1 << 20
@@ -193,11 +194,8 @@ class GrowingFileHash:
             self._hash.update(view[:n])
             self._size += n
 
-    def finish(self, *, fsync: bool = True) -> tuple[str, int]:
+    def finish(self) -> tuple[str, int]:
         self.catch_up()
-        assert self._fd is not None
-        if fsync:
-            os.fsync(self._fd)
         self.close()
         return self._hash.hexdigest(), self._size
 
@@ -366,7 +364,7 @@ class ParquetPartitionWriter(PartitionWriter):
     def _close_file(self) -> None:
         assert self._writer is not None and self._path is not None and self._hash is not None
         self._writer.close()
-        digest = self._hash.finish(fsync=False)  # the coordinator syncs before publishing
+        digest = self._hash.finish()  # the coordinator syncs before publishing
         self._written_bytes += digest[1]
         self._done.append((self._path, self._file_rows, digest))
         self._writer, self._path, self._file_rows, self._hash = None, None, 0, None

@@ -351,22 +351,20 @@ class PostgresSource(Source):
             return []
         col = sql.Identifier(column)
         rel = self._relation(table)
+        # the delta's least and greatest cursor read once; one cut (an index lookup) per fraction
         query = sql.SQL(
-            "SELECT min({col})::text FROM {rel} WHERE {col} > {after} AND {col} >= ("
-            "SELECT lo + (hi - lo) * %s::float8 FROM (SELECT min({col}) AS lo, max({col}) AS hi"
-            " FROM {rel} WHERE {col} > {after}) AS s)"
+            "SELECT (SELECT min({col})::text FROM {rel} WHERE {col} > {after}"
+            " AND {col} >= s.lo + (s.hi - s.lo) * f.frac)"
+            " FROM (SELECT min({col}) AS lo, max({col}) AS hi FROM {rel} WHERE {col} > {after}) AS s,"
+            " unnest(%s::float8[]) WITH ORDINALITY AS f(frac, k) ORDER BY f.k"
         ).format(col=col, rel=rel, after=sql.Literal(after))
-        cuts: list[str] = []
         try:
             with self._coordinator().cursor() as cur:
-                for k in range(1, parts):
-                    cur.execute(query, (k / parts,))
-                    row = cur.fetchone()
-                    cut = row[0] if row else None
-                    if cut is None or cut in cuts:
-                        return []
-                    cuts.append(cut)
+                cur.execute(query, ([k / parts for k in range(1, parts)],))
+                cuts = [row[0] for row in cur.fetchall()]
         except psycopg2.Error:  # no "-" or "*" for the column's type: one range
+            return []
+        if len(cuts) != parts - 1 or None in cuts or len(set(cuts)) != len(cuts):
             return []
         bounds: list[str | None] = [None, *cuts, None]
         out = []
