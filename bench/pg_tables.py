@@ -39,7 +39,7 @@ CREATE TABLE IF NOT EXISTS {name} (id bigint NOT NULL, i int, n numeric(12,2), t
 INSERT INTO {name}
 SELECT g, (g % 100000)::int, round((random() * 1e8)::numeric, 2), md5(g::text),
        timestamptz '2020-01-01' + g * interval '17 seconds',
-       CASE WHEN g % 4 = 0 THEN ('2001:db8::' || to_hex(g) || '/64')::inet
+       CASE WHEN g % 4 = 0 THEN ('2001:db8::' || to_hex(g >> 16) || ':' || to_hex(g % 65536) || '/64')::inet
             ELSE ('10.' || (g >> 16) % 256 || '.' || (g >> 8) % 256 || '.' || g % 256)::inet END,
        set_masklen(('172.' || (g >> 16) % 32 + 16 || '.' || (g >> 8) % 256 || '.0')::cidr, 24),
        lpad(to_hex(g * 2654435761 % 281474976710655), 12, '0')::macaddr
