@@ -262,6 +262,10 @@ class JobRunner:
             url = resolve_source(spec.source, password=password, connections_file=self.settings.connections_file)
             self.read_options = job_reader_options(spec, self.plugins.source_class(url))
             source = self.plugins.open_source(url, self.read_options)
+            # connections open in the background while discovery runs: the coordinator's,
+            # the snapshot's, and the readers' when the partitions run in this process
+            in_process = self.executor_kind == "thread" or (self.executor_kind == "auto" and source.reads_release_gil)
+            source.warm_up(readers=max(0, spec.parallel - 1) if in_process else 0)
             discovered, selected = plan_tables(source, spec)
             cursor_plan = plan_cursors(spec, source, selected, self.outcome.previous)
             self._say_delta(cursor_plan)
@@ -459,12 +463,15 @@ class JobRunner:
             self.recorder.table(run.update(status=TableStatus.RUNNING, started_at=now))
         self.recorder.flush()
         self._again = lambda run: self._tasks(url, token, [run])
-        try:
-            self._loop(executor, tasks, sink, source)
-        finally:
-            if any(r.result.status == TableStatus.RUNNING for r in self.tables.values()):
-                executor.cancel()  # leaving early (an error, an interrupt): stop what still runs
-            executor.shutdown()
+        # the partitions read in this process may use the coordinator's open connections,
+        # given back once the executor has shut down
+        with source.lend():
+            try:
+                self._loop(executor, tasks, sink, source)
+            finally:
+                if any(r.result.status == TableStatus.RUNNING for r in self.tables.values()):
+                    executor.cancel()  # leaving early (an error, an interrupt): stop what still runs
+                executor.shutdown()
 
     def _loop(self, executor: Executor, tasks: Sequence[PartitionTask], sink: Sink, source: Source) -> None:
         """Submit every partition and settle them as they come back, until none is left
