@@ -64,7 +64,7 @@ __all__ = [
 class Store(JobStore, ProgressStore, EventStore, WorkerStore, WatermarkStore):
     """Access to the job store.
 
-    :param url: SQLAlchemy URL (``sqlite:///path`` or ``postgresql://...``).
+    :param url: the store's URL (``sqlite:///path`` or ``postgresql://...``).
     :param secret_key: key that encrypts job secrets at rest; without it, jobs cannot
         carry a secret.
     :param migrate: bring the schema to the latest revision on open.
@@ -84,7 +84,7 @@ class _ResilientAccounts(Accounts):
     """:class:`Accounts` whose calls survive an outage of the store, as the store's do."""
 
     def __init__(self, store: Store) -> None:
-        super().__init__(store.engine, store._tx)
+        super().__init__(store.db, store._tx)
         self._store = store
 
     @property
