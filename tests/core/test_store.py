@@ -264,7 +264,7 @@ def test_head_revision_constant_matches_alembic(adu_store):
     assert ScriptDirectory.from_config(cfg).get_current_head() == HEAD_REVISION
 
 
-def _schema_of(url: str) -> dict:
+def _schema_of(url: str, *, version: bool = True) -> dict:
     """Tables, columns (type, nullability, default), keys, indexes and foreign keys of the
     database at ``url``, as SQLAlchemy reflects them."""
     engine = make_engine(url)
@@ -289,7 +289,8 @@ def _schema_of(url: str) -> dict:
                     ),
                     "unique": sorted(tuple(u["column_names"]) for u in ins.get_unique_constraints(name)),
                 }
-            out["version"] = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+            if version:
+                out["version"] = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
             return out
     finally:
         engine.dispose()
@@ -321,6 +322,35 @@ def test_a_new_store_is_created_as_the_migrations_would_leave_it(store_url, tmp_
         assert set(created) == set(migrated)
         for name in migrated:
             assert created[name] == migrated[name], name
+    finally:
+        if db is not None:
+            db.drop()
+
+
+def test_a_new_stores_ddl_is_the_schema_modules_tables(store_url, tmp_path, request):
+    """The plain DDL a new store is made from (adu_core.store.ddl, no SQLAlchemy) creates
+    what ``metadata.create_all`` of adu_core.store.schema creates: tables, columns, keys,
+    indexes, foreign keys and unique constraints alike."""
+    from adu_core.store.schema import metadata
+
+    Store(store_url).dispose()  # created from the DDL
+    if store_url.startswith("sqlite"):
+        reference_url = f"sqlite:///{tmp_path / 'reference.db'}"
+        db = None
+    else:
+        db = request.getfixturevalue("pg").create_database("reference")
+        reference_url = db.dsn
+    try:
+        engine = make_engine(reference_url)
+        with engine.begin() as conn:
+            metadata.create_all(conn)
+        engine.dispose()
+        created, reference = _schema_of(store_url), _schema_of(reference_url, version=False)
+        assert set(created) == {*reference, "alembic_version", "version"}
+        assert set(reference) == set(metadata.tables)
+        for name in metadata.tables:
+            assert created[name] == reference[name], name
+        assert created["version"] == HEAD_REVISION
     finally:
         if db is not None:
             db.drop()

@@ -17,11 +17,12 @@ def make_engine(url: str) -> Any:
 
     target = parse_url(url)
     if target.dialect == POSTGRESQL:
-        return sa.create_engine(
-            "postgresql+psycopg2://",
-            poolclass=sa.pool.NullPool,
-            connect_args={"dsn": target.dsn, "connect_timeout": CONNECT_TIMEOUT},
-        )
+        import psycopg2
+
+        def connect() -> Any:
+            return psycopg2.connect(target.dsn, connect_timeout=CONNECT_TIMEOUT)
+
+        return sa.create_engine("postgresql+psycopg2://", poolclass=sa.pool.NullPool, creator=connect)
     engine = sa.create_engine(
         f"sqlite:///{target.path or ':memory:'}", poolclass=sa.pool.NullPool, connect_args={"timeout": 30}
     )
