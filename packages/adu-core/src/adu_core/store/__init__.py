@@ -2,11 +2,18 @@
 :mod:`adu_core.store.accounts` (``store.accounts``).
 
 SQLite by default (WAL mode and a busy timeout, so the web process and several workers
-share it safely); PostgreSQL by URL for several hosts. The schema is migrated with Alembic
-on open. All times are UNIX seconds (floats).
+share it safely); PostgreSQL by URL for several hosts. The store runs its queries as SQL
+text on the drivers themselves, the standard library's :mod:`sqlite3` or psycopg2
+(:mod:`~adu_core.store.db`: connections kept for the process, transactions, rows with
+attribute access), with no SQLAlchemy at run time. A new store is created from plain DDL
+(:mod:`~adu_core.store.ddl`) at the latest revision; SQLAlchemy and Alembic are imported
+only to upgrade an older store (:mod:`~adu_core.store.upgrade`), and
+:mod:`~adu_core.store.schema` (SQLAlchemy tables) is the definition the migrations and the
+DDL are checked against, by the tests. All times are UNIX seconds (floats).
 
 :class:`Store` is thin: each part lives in its own module, as a mixin over
-:class:`~adu_core.store.base.StoreBase` (the engine, write transactions, migrations):
+:class:`~adu_core.store.base.StoreBase` (the connections, write transactions, the schema's
+version):
 
 * :mod:`~adu_core.store.jobs`: a job's life cycle (create, claim, heartbeat, reap,
   cancel, finish, retry) and its secret;

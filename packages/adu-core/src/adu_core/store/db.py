@@ -241,9 +241,8 @@ class Database:
                 if raw.closed:
                     continue
                 cur = raw.cursor()
-                cur.execute("SELECT 1")
+                cur.execute("SELECT 1")  # opens the transaction the caller goes on with
                 cur.close()
-                raw.rollback()
                 return raw
             except Exception:  # noqa: BLE001 - any failure of the ping: a new connection
                 _close(raw)
