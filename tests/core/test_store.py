@@ -99,7 +99,7 @@ def test_concurrent_claims_from_processes_never_share_a_job(adu_store):
 
 def _expire(store: Store, job_id: str) -> None:
     """Make the job's lease run out (as it does when nobody renews it)."""
-    with store._tx() as conn:
+    with store.db.write() as conn:
         conn.execute(f"UPDATE jobs SET lease_expires_at = {time.time() - 1} WHERE id = '{job_id}'")
 
 
@@ -170,12 +170,12 @@ def test_an_expired_foreground_job_becomes_stale_with_its_next_step(adu_store):
 
 def test_a_job_claimed_before_leases_expires_60_s_after_its_heartbeat(adu_store):
     job_id = _planned(adu_store, "a")
-    with adu_store._tx() as conn:
+    with adu_store.db.write() as conn:
         conn.execute(
             f"UPDATE jobs SET lease_expires_at = NULL, heartbeat_at = {time.time() - 30} WHERE id = '{job_id}'"
         )
     assert adu_store.reap_expired() == []
-    with adu_store._tx() as conn:
+    with adu_store.db.write() as conn:
         conn.execute(f"UPDATE jobs SET heartbeat_at = {time.time() - 61} WHERE id = '{job_id}'")
     assert [r.id for r in adu_store.reap_expired()] == [job_id]
 
@@ -422,7 +422,7 @@ def test_an_older_store_is_migrated_and_keeps_its_jobs_and_partitions(store_url)
     engine.dispose()
     spec = _spec().redacted().to_json().replace("'", "''")
     now = time.time()
-    with old._tx() as conn:  # what ADU 0001 wrote: a job running, a table, a partition
+    with old.db.write() as conn:  # what ADU 0001 wrote: a job running, a table, a partition
         conn.execute(
             "INSERT INTO jobs (id, status, spec, source, target, created_at, heartbeat_at, worker_id, attempt)"
             f" VALUES ('j1', 'running', '{spec}', 'postgresql://u@h/db', '/tmp/out0', {now}, {now}, 'w0', 1)"
@@ -545,7 +545,7 @@ def test_store_calls_wait_through_an_outage_logged_once_and_give_up_after_their_
         started = time.monotonic()
         with pytest.raises(NotFound):
             store.get_job("0" * 32)
-        with pytest.raises(psycopg2.ProgrammingError), store._tx() as conn:
+        with pytest.raises(psycopg2.ProgrammingError), store.db.write() as conn:
             conn.execute("SELECT no_such_column FROM jobs")
         assert time.monotonic() - started < 30
     finally:
