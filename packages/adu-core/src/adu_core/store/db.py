@@ -210,7 +210,7 @@ class Database:
             return raw
         try:
             import psycopg2
-        except ImportError as exc:  # pragma: no cover - psycopg2 ships with adu-core
+        except ImportError as exc:  # psycopg2 comes with the adu-postgres plugin
             raise UsageError(f"ADU_STORE_URL needs psycopg2: {exc}") from None
         return psycopg2.connect(self.target.dsn, connect_timeout=CONNECT_TIMEOUT)
 
