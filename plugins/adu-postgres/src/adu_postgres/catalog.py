@@ -152,7 +152,9 @@ def discover(
     keys: dict[int, list[tuple[str, list[str]]]] = {}
     for relid, contype, cols in _rows(conn, _KEYS_SQL, {"oids": oids}):
         keys.setdefault(relid, []).append((contype, list(cols)))
-    mscale = money_scale(conn)
+    # lc_monetary's scale only when a column is money (a round trip saved otherwise)
+    money = any(rows[-1][3] == "money" and rows[-1][4] == "pg_catalog" for rows in chains.values())
+    mscale = money_scale(conn) if money else 2
     target_facts = pgtypes.describe(conn, oids)  # what the far side needs to recreate each table
 
     tables = []

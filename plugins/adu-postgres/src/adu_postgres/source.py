@@ -383,12 +383,8 @@ class PostgresSource(Source):
         conn = self._coordinator()  # autocommit: one short transaction on the job's snapshot
         try:
             with conn.cursor() as cur:
-                cur.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-                try:
-                    key = str(snapshot.get("snapshot") or "")
-                    if key:
-                        cur.execute("SET TRANSACTION SNAPSHOT %s", (key,))
-                    cur.execute(both)
+                try:  # one round trip: the transaction, its snapshot and the query
+                    cur.execute(sql.SQL("{}; {}").format(_begin_in(snapshot), both))
                     row = cur.fetchone()
                 finally:
                     cur.execute("ROLLBACK")
@@ -627,9 +623,7 @@ class PostgresSource(Source):
                 close_quietly(reused)
                 conn = connect(self.url, self.options, application_name="adu reader")
             with conn.cursor() as cur:
-                cur.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-                if key:
-                    cur.execute("SET TRANSACTION SNAPSHOT %s", (key,))
+                cur.execute(_begin_in(snapshot))  # one round trip
             user = conn.info.user if hasattr(conn, "info") else None
             query = self.copy_query(partition).as_string(conn)
             # arrays=list: the COPY sends those columns as text, each batch makes them lists
@@ -724,6 +718,14 @@ class PostgresSource(Source):
         self._conn = None
         close_quietly(self._reader)
         self._reader = None
+
+
+def _begin_in(snapshot: Mapping[str, Any]) -> sql.Composable:
+    """``BEGIN`` a read-only REPEATABLE READ transaction on the job's snapshot (when the
+    token names one), as one statement string: one round trip."""
+    begin = sql.SQL("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+    key = str(snapshot.get("snapshot") or "")
+    return sql.SQL("{}; SET TRANSACTION SNAPSHOT {}").format(begin, sql.Literal(key)) if key else begin
 
 
 def _expression(name: str, how: Any) -> sql.Composable:
