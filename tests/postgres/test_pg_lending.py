@@ -162,3 +162,34 @@ def test_a_failed_background_connect_is_the_same_error_as_before(pg) -> None:
     with pytest.raises(ConnectError, match="cannot connect to PostgreSQL"):
         source.discover()
     source.close()
+
+
+def test_discovery_reads_the_type_facts_on_the_idle_snapshot_connection(table_a, monkeypatch) -> None:
+    from adu_postgres import pgtypes
+
+    db = table_a
+    db.execute("CREATE DOMAIN pos AS int CHECK (VALUE > 0); CREATE TABLE b (id pos PRIMARY KEY, m money)")
+    alone = open_source(db.dsn)
+    expected = {t.qualified_name: t for t in alone.discover()}
+    alone.close()
+    source = open_source(db.dsn)
+    source.warm_up()
+    side = source._snapshot_future.result()  # connected
+    used: list = []
+    real = pgtypes.describe
+
+    def describe(conn, oids):
+        used.append(conn)
+        return real(conn, oids)
+
+    monkeypatch.setattr(pgtypes, "describe", describe)
+    tables = {t.qualified_name: t for t in source.discover()}
+    assert used == [side] and side is not source._conn
+    assert tables == expected  # the same answer, every column, key and type fact
+    # the snapshot's connection is idle again: the snapshot is taken on it
+    table = tables["public.a"]
+    with source.snapshot() as snap:
+        (part,) = source.partitions(table, target=1)
+        rows = list(source.read(part, snapshot=snap, batch_rows=50_000, cancel=NeverCancelled()))
+    assert sum(b.num_rows for b in rows) == 20000
+    source.close()

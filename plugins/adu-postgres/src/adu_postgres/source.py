@@ -316,10 +316,24 @@ class PostgresSource(Source):
         conn = self._coordinator()
         try:
             return catalog.discover(
-                conn, self.options, include_views=include_views, include_foreign=include_foreign, match=match
+                conn,
+                self.options,
+                include_views=include_views,
+                include_foreign=include_foreign,
+                match=match,
+                side=self._idle_snapshot_connection(),
             )
         except psycopg2.Error as exc:
             raise source_error(exc, context="discovery") from None
+
+    def _idle_snapshot_connection(self) -> Any:
+        """The snapshot's connection :meth:`warm_up` opened, when it is open and idle (no
+        snapshot taken yet), or None: discovery reads some of the catalog on it meanwhile."""
+        fut = self._snapshot_future
+        if fut is None or not fut.done() or fut.exception() is not None:
+            return None
+        conn = fut.result()
+        return conn if not conn.closed else None
 
     @contextlib.contextmanager
     def snapshot(self) -> Iterator[dict[str, Any]]:
