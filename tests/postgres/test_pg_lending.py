@@ -193,3 +193,35 @@ def test_discovery_reads_the_type_facts_on_the_idle_snapshot_connection(table_a,
         rows = list(source.read(part, snapshot=snap, batch_rows=50_000, cancel=NeverCancelled()))
     assert sum(b.num_rows for b in rows) == 20000
     source.close()
+
+
+def test_closing_never_waits_for_a_connection_still_being_opened(monkeypatch) -> None:
+    """A job that fails before it needs the source (a bad --after) must not wait for a
+    host that does not answer: what is still connecting is closed when it arrives."""
+    release = threading.Event()
+    closed: list[str] = []
+
+    class Conn:
+        closed = False
+
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+        def close(self) -> None:
+            closed.append(self.name)
+
+    def slow_connect(url, options, *, application_name="adu"):
+        release.wait(30)
+        return Conn(application_name)
+
+    monkeypatch.setattr(pg_source, "connect", slow_connect)
+    source = PostgresSource("postgresql://u@203.0.113.1/db", {})
+    source.warm_up(readers=1)
+    source.close()  # returns while the three are still connecting
+    assert closed == []
+    release.set()
+    for _ in range(100):
+        if len(closed) == 3:
+            break
+        time.sleep(0.05)
+    assert sorted(closed) == ["adu", "adu reader", "adu snapshot"]

@@ -725,7 +725,8 @@ class PostgresSource(Source):
 
     def close(self) -> None:
         for fut in (self._conn_future, self._snapshot_future, *self._spares):
-            close_quietly(_future_conn(fut))
+            if fut is not None:  # closed when it is made: never waited for (an unreachable host)
+                fut.add_done_callback(lambda f: close_quietly(_future_conn(f)))
         self._conn_future = self._snapshot_future = None
         self._spares = []
         close_quietly(self._conn)
