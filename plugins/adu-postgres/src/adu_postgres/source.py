@@ -344,9 +344,9 @@ class PostgresSource(Source):
             conn = connect(self.url, self.options, application_name="adu snapshot")
         try:
             with conn.cursor() as cur:
-                cur.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-                cur.execute(
-                    "SELECT pg_export_snapshot(),"
+                cur.execute(  # one round trip: the transaction and what it exports
+                    "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;"
+                    " SELECT pg_export_snapshot(),"
                     " (CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn()"
                     "  ELSE pg_current_wal_lsn() END)::text,"
                     " to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
