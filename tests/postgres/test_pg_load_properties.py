@@ -484,3 +484,15 @@ def test_decimals_encode_as_numeric_send_writes_them(pg_db, precision, scale) ->
             check(value)
 
         agree()
+
+
+def test_a_reader_s_other_arrow_type_is_cast_to_the_encoder_s() -> None:
+    """A batch whose column arrives as large_string (another reader's choice) is cast to
+    the string the plan expects: the same COPY bytes."""
+    enc = Encoder([plan_column(pa.field("t", pa.string())), plan_column(pa.field("i", pa.int64()))])
+    rows = [["a", None, "ü\\n"], [1, 2, None]]
+    plain = pa.record_batch([pa.array(rows[0]), pa.array(rows[1])], names=["t", "i"])
+    large = pa.record_batch([pa.array(rows[0], pa.large_string()), pa.array(rows[1])], names=["t", "i"])
+    assert enc.encode(large) == enc.encode(plain)
+    with pytest.raises(EncodeError, match="column 't': cannot read"):
+        enc.encode(pa.record_batch([pa.array([[1]]), pa.array([1])], names=["t", "i"]))

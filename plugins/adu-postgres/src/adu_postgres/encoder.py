@@ -44,14 +44,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import pyarrow as pa
-import pyarrow.compute as pc
+from adu_core.lazy import lazy_module
 
 from adu_postgres.arrays import LIST_ENCODING
 from adu_postgres.types import TEXT_ENCODING
+
+if TYPE_CHECKING:
+    import pyarrow.compute as pc
+else:  # ~0.07 s of wrappers at every load's start: only a batch that needs a cast uses them
+    pc = lazy_module("pyarrow.compute")
 
 try:
     from adu_postgres._copyenc import Encoder as _CEncoder
