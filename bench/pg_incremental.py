@@ -22,6 +22,18 @@ included). The ratio delta/full is printed for each; the target is ≤ 5% in pro
 ``floor``: PostgreSQL's binary COPY of the same rows (all of them, then the rows past the
 watermark) to nothing, the data path's own ratio.
 
+``--spans`` prints, for each in-process delta, the wall-clock spans of its steps (bench/spans.py:
+discovery, watermarks, planning, connections, each partition's read, Parquet close, flushes,
+manifest, store writes) with the thread each ran on, so what is serial and what overlaps
+can be read; ``--profile FILE`` writes a cProfile of the in-process deltas. The CPU time
+of this process (all threads) is printed beside each in-process wall time.
+
+``--baseline TREE`` (another source tree, e.g. ``git archive main`` with the built C
+extensions copied in) also runs, every round, a fresh interpreter of that tree and one of
+this tree (alternating which goes first) doing the same in-process cycle — a warm-up
+export, a full export, 1% updated, a delta ``--after last`` — so before/after are
+measured on the same load.
+
 Fairness: the throwaway cluster shares the disk with the exports, and the Parquet sink
 syncs the file system it publishes to (``syncfs``) before writing the manifest; so after
 the bench's own writes (the load, the 1% update and its VACUUM) the cluster is
@@ -33,9 +45,11 @@ puts on the export's disk.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -80,6 +94,72 @@ def bump(pg, rows: int, round_no: int) -> int:
     return rows // every
 
 
+def _cpu() -> float:
+    t = os.times()
+    return t.user + t.system
+
+
+def timed(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
+    """``(result, wall s, CPU s of this process)`` of ``fn(*args, **kwargs)``."""
+    c0, t0 = _cpu(), time.perf_counter()
+    res = fn(*args, **kwargs)
+    return res, time.perf_counter() - t0, _cpu() - c0
+
+
+class _Pg:
+    """``pg.execute`` over psycopg2 (autocommit), for a worker that has no PgServer."""
+
+    def __init__(self, url: str) -> None:
+        import psycopg2
+
+        self.conn = psycopg2.connect(url)
+        self.conn.autocommit = True
+
+    def execute(self, query: str, params=None):  # type: ignore[no-untyped-def]
+        with self.conn.cursor() as cur:
+            cur.execute(query, params)
+            return cur.fetchall() if cur.description else []
+
+
+def worker_cycle(url: str, work: Path, rows: int, round_no: int, parallel: int) -> None:
+    """One in-process cycle in this (fresh) interpreter: warm-up, full, bump, delta; prints JSON."""
+    data = work / "data"
+    os.environ["ADU_DATA_DIR"] = str(data)
+    os.environ.pop("ADU_STORE_URL", None)
+    import adu_core as adu
+
+    common = {"tables": [TABLE], "validate": False, "parallel": parallel, "overwrite": True}
+    cursors = {TABLE: "ts"}
+    adu.export(url, work / "warm", cursors=cursors, **common)
+    res, full, full_cpu = timed(adu.export, url, work / "full", cursors=cursors, **common)
+    pg = _Pg(url)
+    changed = bump(pg, rows, round_no)
+    res, delta, delta_cpu = timed(adu.export, url, work / "delta", after="last", **common)
+    if res.rows != changed:
+        print(f"   ! delta exported {res.rows:,} rows, {changed:,} changed", file=sys.stderr, flush=True)
+    print(json.dumps({"full": full, "delta": delta, "full_cpu": full_cpu, "delta_cpu": delta_cpu}))
+
+
+def run_worker(url: str, rows: int, round_no: int, parallel: int, tree: Path | None) -> dict[str, float] | None:
+    """:func:`worker_cycle` in a fresh interpreter, of ``tree`` (``--baseline``) or of this one."""
+    env = dict(os.environ)
+    if tree is not None:
+        env["PYTHONPATH"] = os.pathsep.join(
+            str(d) for d in sorted([*tree.glob("packages/*/src"), *tree.glob("plugins/*/src")])
+        )
+    work = Path(tempfile.mkdtemp(prefix="adu-bench-incw-"))
+    try:
+        cmd = [sys.executable, __file__, "--worker", "--url", url, "--work", str(work)]
+        cmd += ["--rows", str(rows), "--round", str(round_no), "--parallel", str(parallel)]
+        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+        if proc.returncode:
+            print(f"   ! worker ({tree or 'this tree'}) failed: {proc.stderr.strip()[-800:]}", flush=True)
+            return None
+        return json.loads(proc.stdout.strip().splitlines()[-1])
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def floor(url: str, after: str | None) -> float:
     """Seconds of ``COPY (SELECT * ... [WHERE ts > after]) TO STDOUT (FORMAT binary)`` to nothing."""
     import psycopg2
@@ -106,7 +186,28 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--parallel", type=int, default=2)
     ap.add_argument("--pg-url", help="use this server (superuser URL) instead of a throwaway cluster")
+    ap.add_argument("--spans", action="store_true", help="print the wall-clock spans of each in-process delta")
+    ap.add_argument("--profile", metavar="FILE", help="write a cProfile of the in-process deltas to FILE")
+    ap.add_argument("--no-cli", action="store_true", help="skip the CLI runs (in process only)")
+    ap.add_argument("--baseline", metavar="TREE", help="also run TREE's in-process cycle each round (see above)")
+    ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--url", help=argparse.SUPPRESS)
+    ap.add_argument("--work", help=argparse.SUPPRESS)
+    ap.add_argument("--round", type=int, default=0, help=argparse.SUPPRESS)
     a = ap.parse_args()
+    if a.worker:
+        worker_cycle(a.url, Path(a.work), a.rows, a.round, a.parallel)
+        return
+    baseline = Path(a.baseline).resolve() if a.baseline else None
+    if baseline is not None and not list(baseline.glob("packages/*/src")):
+        ap.error(f"--baseline {a.baseline}: no packages/*/src there")
+    profiler = None
+    if a.profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+    if a.spans:
+        import spans
 
     from pgserver import PgServer
 
@@ -130,57 +231,99 @@ def main() -> None:
         shutil.rmtree(work / "warm", ignore_errors=True)
         cli = [str(VENV_BIN / "adu"), "export", url, "--table", TABLE, "--no-validate", "--parallel", str(a.parallel)]
         keys = ("full", "delta", "delta-dir", "cli full", "cli delta", "floor full", "floor delta")
+        keys += ("full cpu", "delta cpu", "worker full", "worker delta", "baseline full", "baseline delta")
+        keys += ("worker full cpu", "worker delta cpu", "baseline full cpu", "baseline delta cpu")
         times: dict[str, list[float]] = {k: [] for k in keys}
         rows_seen: dict[str, int] = {}
         for r in range(a.rounds):
             full = work / f"full{r}"
-            t0 = time.perf_counter()
-            res = adu.export(url, full, cursors=cursors, **common)
-            times["full"].append(time.perf_counter() - t0)
+            res, wall, cpu = timed(adu.export, url, full, cursors=cursors, **common)
+            times["full"].append(wall)
+            times["full cpu"].append(cpu)
             rows_seen["full"] = res.rows
             changed = bump(pg, a.rows, r)
-            t0 = time.perf_counter()
-            res = adu.export(url, work / f"delta{r}", after="last", **common)
-            times["delta"].append(time.perf_counter() - t0)
+            if a.spans:
+                spans.install()
+                spans.reset()
+            if profiler is not None:
+                profiler.enable()
+            res, wall, cpu = timed(adu.export, url, work / f"delta{r}", after="last", **common)
+            if profiler is not None:
+                profiler.disable()
+            if a.spans:
+                spans.uninstall()
+                print(spans.timeline(f"of delta {r + 1}: {wall * 1000:.1f} ms wall, {cpu * 1000:.0f} ms CPU"))
+            times["delta"].append(wall)
+            times["delta cpu"].append(cpu)
             rows_seen["delta"] = res.rows
             if res.rows != changed:
                 print(f"   ! delta exported {res.rows:,} rows, {changed:,} changed", flush=True)
             t0 = time.perf_counter()
             res = adu.export(url, work / f"deltadir{r}", after=str(full), **common)
             times["delta-dir"].append(time.perf_counter() - t0)
-            import json
 
             mark = json.loads((full / "manifest.json").read_text())["watermarks"][TABLE]["value"]
             times["floor full"].append(floor(url, None))
             times["floor delta"].append(floor(url, mark))
             # the CLI: a full export again, then a delta of the same rows after it
-            wall, _rss, _pss, rc = measure([*cli, "--out", str(work / f"clifull{r}"), "--cursor", f"{TABLE}=ts"], env)
-            times["cli full"].append(wall if rc == 0 else float("nan"))
-            bump(pg, a.rows, r + 50)
-            wall, _rss, _pss, rc = measure([*cli, "--out", str(work / f"clidelta{r}"), "--after", "last"], env)
-            times["cli delta"].append(wall if rc == 0 else float("nan"))
-            print(
-                f"   round {r + 1}: full {times['full'][-1]:.2f} s, delta {times['delta'][-1]:.3f} s, "
-                f"delta after a directory {times['delta-dir'][-1]:.3f} s; "
-                f"CLI full {times['cli full'][-1]:.2f} s, CLI delta {times['cli delta'][-1]:.2f} s",
-                flush=True,
+            if not a.no_cli:
+                wall, _rss, _pss, rc = measure(
+                    [*cli, "--out", str(work / f"clifull{r}"), "--cursor", f"{TABLE}=ts"], env
+                )
+                times["cli full"].append(wall if rc == 0 else float("nan"))
+                bump(pg, a.rows, r + 50)
+                wall, _rss, _pss, rc = measure([*cli, "--out", str(work / f"clidelta{r}"), "--after", "last"], env)
+                times["cli delta"].append(wall if rc == 0 else float("nan"))
+            if baseline is not None:
+                order = [("worker", None), ("baseline", baseline)]
+                for label, tree in order if r % 2 == 0 else order[::-1]:
+                    got = run_worker(url, a.rows, r + 100 + (0 if tree is None else 50), a.parallel, tree)
+                    if got is not None:
+                        for k in ("full", "delta"):
+                            times[f"{label} {k}"].append(got[k])
+                            times[f"{label} {k} cpu"].append(got[f"{k}_cpu"])
+            line = (
+                f"   round {r + 1}: full {times['full'][-1]:.2f} s, delta {times['delta'][-1]:.3f} s "
+                f"(CPU {times['delta cpu'][-1]:.3f} s), delta after a directory {times['delta-dir'][-1]:.3f} s"
             )
+            if not a.no_cli:
+                line += f"; CLI full {times['cli full'][-1]:.2f} s, CLI delta {times['cli delta'][-1]:.2f} s"
+            if baseline is not None and times["worker delta"] and times["baseline delta"]:
+                line += (
+                    f"; fresh interpreters: this tree {times['worker delta'][-1]:.3f} s of "
+                    f"{times['worker full'][-1]:.2f} s, baseline {times['baseline delta'][-1]:.3f} s of "
+                    f"{times['baseline full'][-1]:.2f} s"
+                )
+            print(line, flush=True)
             for d in work.glob("*"):
                 if d.name != "data":
                     shutil.rmtree(d, ignore_errors=True)
-        med = {k: statistics.median(v) for k, v in times.items()}
+        med = {k: statistics.median(v) if v else float("nan") for k, v in times.items()}
         print(f"\n== {TABLE}: {a.rows:,} rows, delta of {rows_seen.get('delta', 0):,} rows (1%), index on ts")
-        print(f"   {'path':<22}{'median s':>10}{'of full':>10}")
+        print(f"   {'path':<26}{'median s':>10}{'of full':>10}{'CPU s':>9}")
         for k in ("full", "delta", "delta-dir"):
-            print(f"   {k + ' (in process)':<22}{med[k]:>10.3f}{med[k] / med['full']:>9.1%}")
-        for k in ("cli full", "cli delta"):
-            print(f"   {k:<22}{med[k]:>10.3f}{med[k] / med['cli full']:>9.1%}")
+            cpu = f"{med[k + ' cpu']:>9.3f}" if k + " cpu" in med else ""
+            print(f"   {k + ' (in process)':<26}{med[k]:>10.3f}{med[k] / med['full']:>9.1%}{cpu}")
+        if baseline is not None:
+            for who in ("worker", "baseline"):
+                for k in ("full", "delta"):
+                    name = f"{who} {k}"
+                    print(
+                        f"   {name.replace('worker', 'this tree'):<26}{med[name]:>10.3f}"
+                        f"{med[name] / med[who + ' full']:>9.1%}{med[name + ' cpu']:>9.3f}"
+                    )
+        if not a.no_cli:
+            for k in ("cli full", "cli delta"):
+                print(f"   {k:<26}{med[k]:>10.3f}{med[k] / med['cli full']:>9.1%}")
         for k in ("floor full", "floor delta"):
-            print(f"   {k + ' (COPY)':<22}{med[k]:>10.3f}{med[k] / med['floor full']:>9.1%}")
+            print(f"   {k + ' (COPY)':<26}{med[k]:>10.3f}{med[k] / med['floor full']:>9.1%}")
         ok = med["delta"] / med["full"] <= 0.05
         print(f"   target: delta <= 5% of the full export in process: {'met' if ok else 'NOT met'}")
         with open("/proc/loadavg") as f:
             print(f"   load average at the end: {f.read().split()[:3]} on {os.cpu_count()} cores", flush=True)
+        if profiler is not None:
+            profiler.dump_stats(a.profile)
+            print(f"   cProfile of the in-process deltas: {a.profile}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
         pg.stop()

@@ -114,3 +114,27 @@ def test_delta_refuses_bad_input(pg, src, adu_store, tmp_path):
     (d2 / "public" / "log").joinpath("extra.txt").write_text("x")
     with pytest.raises(UsageError, match="does not verify"):
         export(adu_store, src, pg.password, tmp_path / "v", TABLES, after=str(d2))
+
+
+def test_a_bad_after_is_still_reported_before_an_unreachable_source(pg, adu_store, tmp_path):
+    """The source's connections start opening before ``--after`` is resolved (they overlap
+    its verification), but the errors keep their order: the bad ``--after`` is reported,
+    and nothing is left open or written."""
+    from adu_core.engine import submit_and_run
+    from adu_core.errors import ConnectError
+    from adu_core.models import JobSpec, TableSelection
+
+    spec = JobSpec(
+        source="postgresql://nobody@127.0.0.1:1/none",
+        target=str(tmp_path / "out"),
+        selection=TableSelection(tables=TABLES),
+        validate=False,
+        after=str(tmp_path / "missing"),
+    )
+    with pytest.raises(UsageError, match="--after"):
+        submit_and_run(adu_store, spec, executor="thread")
+    assert not (tmp_path / "out" / "manifest.json").exists()
+    # the same source with a good --after (none: a full export) fails on the source
+    spec = JobSpec(source=spec.source, target=spec.target, selection=spec.selection, validate=False)
+    with pytest.raises(ConnectError, match="cannot connect to PostgreSQL"):
+        submit_and_run(adu_store, spec, executor="thread")

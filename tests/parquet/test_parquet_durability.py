@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
+import time
 from pathlib import Path
 
 import pytest
 from adu_core.models import Partition, PartitionResult
-from adu_export_kit import int_table, make_batches
+from adu_export_kit import export_tables, int_table, make_batches
 from adu_parquet import sink as sink_mod
 from adu_parquet.sink import ParquetSink
 
@@ -97,3 +99,38 @@ def test_a_few_files_are_flushed_one_by_one(tmp_path, flushes) -> None:
     assert flushes["syncfs"] == []
     assert len(flushes["fsync"]) == 1
     sink.close()
+
+
+def test_the_manifest_appears_only_after_every_published_folder_is_flushed(tmp_path, monkeypatch) -> None:
+    """finalize flushes the tables' folders all at once, while the manifest's own file is
+    written; the manifest is renamed into place only once every one of them is durable."""
+    events: list[tuple[str, str]] = []
+    lock = threading.Lock()
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd: int) -> None:
+        path = os.readlink(f"/proc/self/fd/{fd}")
+        if os.path.isdir(path):
+            time.sleep(0.2)  # slow folders: the manifest must still wait for them
+        real_fsync(fd)
+        if os.path.isdir(path):
+            with lock:
+                events.append(("flushed", path))
+
+    def replace(src, dst) -> None:
+        if Path(dst).name == "manifest.json":
+            with lock:
+                events.append(("manifest", str(dst)))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    out = tmp_path / "out"
+    other = int_table(name="notes")
+    export_tables(out, [(int_table(), [make_batches(int_table(), 50)]), (other, [make_batches(other, 5)])])
+    names = [e[0] for e in events]
+    at = names.index("manifest")
+    flushed_before = {p for kind, p in events[:at] if kind == "flushed"}
+    for folder in ("public/items", "public", "public/notes"):
+        assert str(out / folder) in flushed_before, (folder, events)
+    assert (out / "manifest.json").is_file()

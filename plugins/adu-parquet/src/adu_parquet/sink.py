@@ -19,6 +19,7 @@ staging, which :meth:`ParquetSink.close` removes.
 
 from __future__ import annotations
 
+import concurrent.futures as cf
 import contextlib
 import ctypes
 import json
@@ -466,15 +467,28 @@ class ParquetSink(Sink):
 
     def finalize(self, manifest: Manifest, *, sign_key: str | None = None) -> str:
         key = signing.load_private_key(sign_key) if sign_key else None  # fail before writing
-        # a few folders: an fsync each; many (hundreds of small tables): one syncfs, which
-        # also waits for every other writer's dirty pages on that file system
+        # a few folders: an fsync each, all at once and while the manifest's own file is
+        # written and flushed (concurrent flushes share the file system's journal commits),
+        # waited for before the manifest is renamed into place; many (hundreds of small
+        # tables): one syncfs, which also waits for every other writer's dirty pages
         many = len(self._unsynced) > SYNCFS_FOLDERS
+        flushes: list[cf.Future[None]] = []
         if self._unsynced and not (many and _syncfs(self.root)):
-            for folder in sorted(self._unsynced):
-                _fsync_dir(folder)
+            folders = sorted(self._unsynced)
+            pool = cf.ThreadPoolExecutor(max_workers=min(8, len(folders)), thread_name_prefix="adu-fsync")
+            flushes = [pool.submit(_fsync_dir, folder) for folder in folders]
+            pool.shutdown(wait=False)
         self._unsynced.clear()
+
+        def flushed() -> None:
+            for fut in flushes:
+                fut.result()
+
         tmp_dir = self.staging if self.staging.is_dir() else self.root
-        path = write_manifest(self.root, manifest, sign_key=key, tmp_dir=tmp_dir)
+        try:
+            path = write_manifest(self.root, manifest, sign_key=key, tmp_dir=tmp_dir, before_publish=flushed)
+        finally:
+            cf.wait(flushes)
         self._finalized = True
         if self._aside is not None:
             shutil.rmtree(self._aside, ignore_errors=True)

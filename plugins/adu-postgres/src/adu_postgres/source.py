@@ -37,13 +37,25 @@ rows per partition is split in ranges of its cursor column instead (``column < b
 ``column >= b``, ``b`` a value of the column between the delta's least and greatest
 cursor): changed rows are scattered over the table, each costs a page read, and two
 backends fetch them in about half the time of one.
+
+Connections (each costs a round of TLS and a server process: ~8 ms, one after the other
+before): :meth:`PostgresSource.warm_up` opens the coordinator's connection, the snapshot's
+and spare readers' in the background, all at once, while discovery waits only for the
+first; while the partitions run (:meth:`PostgresSource.lend`), the partitions read in the
+coordinator's process use the coordinator's connection and the spares before opening their
+own. The snapshot's session itself never reads: a reader's backend may be terminated (and
+the partition retried), the snapshot's must live as long as the job.
 """
 
 from __future__ import annotations
 
+import concurrent.futures as cf
 import contextlib
+import contextvars
 import itertools
+import os
 import re
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
@@ -109,8 +121,70 @@ OPTIONS: tuple[Option, ...] = (
 )
 PAGE = 8192
 #: rows (the planner's estimate) each partition of a small delta split in cursor ranges holds at least
-DELTA_SPLIT_ROWS = 15_000
+DELTA_SPLIT_ROWS = 10_000
 _COLUMN_RE = re.compile(r"^column (\d+): ")
+
+
+class _Lender:
+    """The connections a coordinator's source lends to the partitions its process reads
+    (:meth:`PostgresSource.lend`): its own autocommit connection and the spare readers
+    :meth:`PostgresSource.warm_up` opened (some maybe still connecting). A connection is
+    used by one reader at a time; what comes back after the lending ended is closed."""
+
+    def __init__(self, free: list[Any]) -> None:
+        self.pid = os.getpid()
+        self.lock = threading.Lock()
+        self.free = free  # connections, or futures of connections being opened
+        self.open = True
+
+    def borrow(self) -> Any:
+        """A free open connection, or None."""
+        while True:
+            with self.lock:
+                if not self.open or self.pid != os.getpid() or not self.free:
+                    return None
+                item = self.free.pop(0)
+            conn = _future_conn(item) if isinstance(item, cf.Future) else item
+            if conn is not None and not conn.closed:
+                return conn
+
+    def give_back(self, conn: Any, *, broken: bool) -> None:
+        """Return a connection; a broken one is closed, never lent again."""
+        with self.lock:
+            if self.open and not broken and not conn.closed:
+                self.free.append(conn)
+                return
+        close_quietly(conn)
+
+
+#: lenders by (URL, options, snapshot id): only the job's own readers find them
+_LENDERS: dict[tuple[str, str, str], _Lender] = {}
+_LENDERS_LOCK = threading.Lock()
+
+
+def _in_background(fn: Callable[[], Any]) -> cf.Future[Any]:
+    """``fn()`` run in a daemon thread (in the caller's context: its job's secret scope)."""
+    fut: cf.Future[Any] = cf.Future()
+    ctx = contextvars.copy_context()
+
+    def run() -> None:
+        try:
+            fut.set_result(ctx.run(fn))
+        except BaseException as exc:  # noqa: BLE001 - raised where the result is taken
+            fut.set_exception(exc)
+
+    threading.Thread(target=run, name="adu-pg-connect", daemon=True).start()
+    return fut
+
+
+def _future_conn(fut: cf.Future[Any] | None) -> Any:
+    """The connection a background connect made, or None (still failing quietly)."""
+    if fut is None:
+        return None
+    try:
+        return fut.result()
+    except Exception:  # noqa: BLE001 - closing: nothing to report
+        return None
 
 
 class PostgresSource(Source):
@@ -133,6 +207,13 @@ class PostgresSource(Source):
         #: a connection kept (idle, no transaction) between partitions read by this process
         self._reader: Any = None
         self._version: tuple[str, int] | None = None
+        #: connections being opened in the background (:meth:`warm_up`)
+        self._conn_future: cf.Future[Any] | None = None
+        self._snapshot_future: cf.Future[Any] | None = None
+        #: spare reader connections being opened (:meth:`warm_up`, lent by :meth:`lend`)
+        self._spares: list[cf.Future[Any]] = []
+        #: the id of the snapshot this source holds (:meth:`snapshot`)
+        self._snapshot_id = ""
 
     @property
     def reads_release_gil(self) -> bool:
@@ -143,9 +224,78 @@ class PostgresSource(Source):
     # -- coordinator -----------------------------------------------------------------------
 
     def _coordinator(self) -> Any:
+        if (self._conn is None or self._conn.closed) and self._conn_future is not None:
+            fut, self._conn_future = self._conn_future, None
+            self._conn = fut.result()  # a failed connect raises here, as connect() would
         if self._conn is None or self._conn.closed:
             self._conn = connect(self.url, self.options, application_name="adu")
         return self._conn
+
+    def warm_up(self, readers: int = 0) -> None:
+        """Open the coordinator's and the snapshot's connections, and ``readers`` spare
+        connections for the partitions of this process, in the background now (lent to the
+        partitions by :meth:`lend`; closed unused by :meth:`close`)."""
+
+        def opener(name: str) -> Callable[[], Any]:
+            return lambda: connect(self.url, self.options, application_name=name)
+
+        if self._conn_future is None and (self._conn is None or self._conn.closed):
+            self._conn_future = _in_background(opener("adu"))
+        if self._snapshot_future is None:
+            self._snapshot_future = _in_background(opener("adu snapshot"))
+        while len(self._spares) < readers:
+            self._spares.append(_in_background(opener("adu reader")))
+
+    def _lend_key(self, snapshot_id: str) -> tuple[str, str, str]:
+        return (self.url, repr(sorted(self.options.items())), snapshot_id)
+
+    @contextlib.contextmanager
+    def lend(self) -> Iterator[None]:
+        """While the partitions run, the partitions read in this process use the
+        coordinator's connection and the spare readers before opening their own. The
+        coordinator's connection comes back at the end (a planning query in between opens
+        another); the spares are closed."""
+        free: list[Any] = [*self._spares]
+        self._spares = []
+        if self._conn is not None and not self._conn.closed:
+            free.insert(0, self._conn)
+            self._conn = None
+        if not self._snapshot_id or not free:
+            for item in free:
+                self._keep_or_close(item)
+            yield
+            return
+        lender = _Lender(free)
+        key = self._lend_key(self._snapshot_id)
+        with _LENDERS_LOCK:
+            _LENDERS[key] = lender
+        try:
+            yield
+        finally:
+            with _LENDERS_LOCK:
+                if _LENDERS.get(key) is lender:
+                    del _LENDERS[key]
+            with lender.lock:
+                lender.open = False
+                left, lender.free = lender.free, []
+            for item in left:
+                self._keep_or_close(item)
+
+    def _keep_or_close(self, item: Any) -> None:
+        """A connection back from the readers: the coordinator's again if it has none."""
+        conn = _future_conn(item) if isinstance(item, cf.Future) else item
+        if conn is not None and self._conn is None and not conn.closed:
+            self._conn = conn
+        else:
+            close_quietly(conn)
+
+    def _borrow(self, snapshot_id: str) -> tuple[_Lender, Any] | None:
+        if not snapshot_id:
+            return None
+        with _LENDERS_LOCK:
+            lender = _LENDERS.get(self._lend_key(snapshot_id))
+        conn = lender.borrow() if lender is not None else None
+        return (lender, conn) if lender is not None and conn is not None else None
 
     def _server_version(self) -> tuple[str, int]:
         if self._version is None:
@@ -174,7 +324,10 @@ class PostgresSource(Source):
     @contextlib.contextmanager
     def snapshot(self) -> Iterator[dict[str, Any]]:
         """A REPEATABLE READ transaction exporting its snapshot for the whole job."""
-        conn = connect(self.url, self.options, application_name="adu snapshot")
+        fut, self._snapshot_future = self._snapshot_future, None
+        conn = fut.result() if fut is not None else None
+        if conn is None or conn.closed:
+            conn = connect(self.url, self.options, application_name="adu snapshot")
         try:
             with conn.cursor() as cur:
                 cur.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
@@ -190,6 +343,7 @@ class PostgresSource(Source):
         except psycopg2.Error as exc:
             close_quietly(conn)
             raise source_error(exc, context="exporting a snapshot") from None
+        self._snapshot_id = str(snap)
         token = {
             "snapshot": snap,
             "lsn": lsn,
@@ -201,6 +355,7 @@ class PostgresSource(Source):
         try:
             yield token
         finally:
+            self._snapshot_id = ""
             with contextlib.suppress(Exception):
                 conn.rollback()
             close_quietly(conn)
@@ -462,8 +617,12 @@ class PostgresSource(Source):
         user = None
         context = f"reading {partition.label}"
         done = False
+        # a connection of the coordinator's, while it lends them (see lend())
+        loan = self._borrow(key) if reused is None or reused.closed else None
         try:
             conn = reused if reused is not None and not reused.closed else None
+            if loan is not None:
+                conn = loan[1]
             if conn is None:
                 close_quietly(reused)
                 conn = connect(self.url, self.options, application_name="adu reader")
@@ -494,16 +653,33 @@ class PostgresSource(Source):
         except ArrayShapeError as exc:
             raise SourceError(f"{context}: {exc}; source option arrays=text (the default) exports it exactly") from None
         finally:
-            kept = False
-            if done and conn is not None and not conn.closed:
-                try:
-                    with conn.cursor() as cur:
-                        cur.execute("COMMIT")
-                    self._reader, kept = conn, True  # for this process's next partition
-                except psycopg2.Error:
-                    pass
-            if not kept:
-                close_quietly(conn)
+            if loan is not None:
+                self._give_back(loan, done)
+            else:
+                kept = False
+                if done and conn is not None and not conn.closed:
+                    try:
+                        with conn.cursor() as cur:
+                            cur.execute("COMMIT")
+                        self._reader, kept = conn, True  # for this process's next partition
+                    except psycopg2.Error:
+                        pass
+                if not kept:
+                    close_quietly(conn)
+
+    @staticmethod
+    def _give_back(loan: tuple[_Lender, Any], done: bool) -> None:
+        """End the read's transaction and return the lent connection; after a failed or
+        stopped read it is closed, as a reader's own connection is."""
+        lender, conn = loan
+        broken = not done or conn.closed
+        if not broken:
+            try:
+                with conn.cursor() as cur:
+                    cur.execute("COMMIT")
+            except psycopg2.Error:
+                broken = True
+        lender.give_back(conn, broken=broken)
 
     @staticmethod
     def _fallback_column(table: TableInfo, message: str) -> str | None:
@@ -540,6 +716,10 @@ class PostgresSource(Source):
         return message
 
     def close(self) -> None:
+        for fut in (self._conn_future, self._snapshot_future, *self._spares):
+            close_quietly(_future_conn(fut))
+        self._conn_future = self._snapshot_future = None
+        self._spares = []
         close_quietly(self._conn)
         self._conn = None
         close_quietly(self._reader)

@@ -247,6 +247,12 @@ class JobRunner:
                     raise UsageError(
                         "the registered signing key cannot be read or is not an Ed25519 private key; ask an admin"
                     ) from None
+            # the source's connections start opening now, while the previous export is
+            # resolved (a directory is verified first); a bad source is reported below, in
+            # its turn
+            early = self._early_source(spec, password)
+            if early is not None:
+                source = early[1]
             # a delta starts from a verified previous export: bad input before any data moves
             self.outcome.previous = resolve_previous(spec, self.store, self.plugins)
             if spec.is_retry:
@@ -259,9 +265,7 @@ class JobRunner:
                 sink.prepare(overwrite=spec.overwrite, retry=True)
                 self.source_info = self._recorded_source()
                 return self._end(sink)
-            url = resolve_source(spec.source, password=password, connections_file=self.settings.connections_file)
-            self.read_options = job_reader_options(spec, self.plugins.source_class(url))
-            source = self.plugins.open_source(url, self.read_options)
+            url, source = early if early is not None else self._open_source(spec, password)
             discovered, selected = plan_tables(source, spec)
             cursor_plan = plan_cursors(spec, source, selected, self.outcome.previous)
             self._say_delta(cursor_plan)
@@ -298,6 +302,27 @@ class JobRunner:
             self.lease.close()
             if source is not None:
                 quiet(source.close)
+
+    def _open_source(self, spec: JobSpec, password: str | None) -> tuple[str, Source]:
+        """The job's source URL and source, its connections opening in the background (the
+        coordinator's, the snapshot's, and the readers' when the partitions run in this
+        process: see :meth:`Source.warm_up`)."""
+        url = resolve_source(spec.source, password=password, connections_file=self.settings.connections_file)
+        self.read_options = job_reader_options(spec, self.plugins.source_class(url))
+        source = self.plugins.open_source(url, self.read_options)
+        in_process = self.executor_kind == "thread" or (self.executor_kind == "auto" and source.reads_release_gil)
+        source.warm_up(readers=max(0, spec.parallel - 1) if in_process else 0)
+        return url, source
+
+    def _early_source(self, spec: JobSpec, password: str | None) -> tuple[str, Source] | None:
+        """:meth:`_open_source` before the previous export is resolved, or None (a retry,
+        which may not need the source; or an error, raised again in its turn)."""
+        if spec.is_retry:
+            return None
+        try:
+            return self._open_source(spec, password)
+        except Exception:  # noqa: BLE001 - the same call raises it again where it always did
+            return None
 
     def _end(self, sink: Sink) -> JobResult:
         """Requeue a job a shutdown stopped; otherwise write the manifest (lease held) and finish."""
@@ -459,19 +484,24 @@ class JobRunner:
             self.recorder.table(run.update(status=TableStatus.RUNNING, started_at=now))
         self.recorder.flush()
         self._again = lambda run: self._tasks(url, token, [run])
-        try:
-            self._loop(executor, tasks, sink, source)
-        finally:
-            if any(r.result.status == TableStatus.RUNNING for r in self.tables.values()):
-                executor.cancel()  # leaving early (an error, an interrupt): stop what still runs
-            executor.shutdown()
+        # the partitions read in this process may use the coordinator's open connections,
+        # given back once the executor has shut down
+        with source.lend():
+            try:
+                self._loop(executor, tasks, sink, source)
+            finally:
+                if any(r.result.status == TableStatus.RUNNING for r in self.tables.values()):
+                    executor.cancel()  # leaving early (an error, an interrupt): stop what still runs
+                executor.shutdown()
 
     def _loop(self, executor: Executor, tasks: Sequence[PartitionTask], sink: Sink, source: Source) -> None:
         """Submit every partition and settle them as they come back, until none is left
         (and no complete table waits for the lease to be published)."""
         futures = {executor.submit(t): t for t in tasks}
         pending: set[cf.Future[PartitionResult]] = set(futures)
-        last_write = 0.0
+        # the tables were just recorded running: the next progress write a tick later (a
+        # short job writes once, at its end)
+        last_write = time.monotonic()
         stopping = False
         while pending or (self.deferred and not stopping):
             done: set[cf.Future[PartitionResult]] = set()

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import os
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -91,9 +91,9 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def write_atomic(path: Path, data: bytes, tmp_dir: Path) -> None:
+def write_atomic(path: Path, data: bytes, tmp_dir: Path, *, before_rename: Callable[[], None] | None = None) -> None:
     """Write ``data`` to ``path`` via a temporary file in ``tmp_dir`` (same file system):
-    fsync, rename, fsync the folder."""
+    fsync, (``before_rename()``), rename, fsync the folder."""
     tmp_dir.mkdir(parents=True, exist_ok=True)
     tmp = tmp_dir / f"{path.name}.{uuid.uuid4().hex}.tmp"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
@@ -104,6 +104,8 @@ def write_atomic(path: Path, data: bytes, tmp_dir: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+    if before_rename is not None:
+        before_rename()
     os.replace(tmp, path)
     _fsync_dir(path.parent)
 
@@ -114,12 +116,16 @@ def write_manifest(
     *,
     sign_key: Ed25519PrivateKey | None = None,
     tmp_dir: str | os.PathLike[str] | None = None,
+    before_publish: Callable[[], None] | None = None,
 ) -> Path:
     """Seal ``manifest`` and write it as ``DIR/manifest.json`` (and ``manifest.sig``, signed
     by ``sign_key``; without a key a stale signature is removed). Returns the manifest's
     path.
 
     :param tmp_dir: where temporary files go (default: ``DIR``), on the same file system.
+    :param before_publish: called once the manifest's temporary file is on disk, before it
+        is renamed into place: the caller's own flushes (of what the manifest describes),
+        run meanwhile, are waited for there, so the manifest never names what is not durable.
     """
     root = Path(directory)
     typed = manifest if isinstance(manifest, Manifest) else Manifest.from_dict(manifest)  # only valid ones
@@ -133,7 +139,7 @@ def write_manifest(
     elif sig_path.exists():
         sig_path.unlink()  # a stale signature of an earlier manifest
     path = root / MANIFEST_NAME
-    write_atomic(path, data, tmp)
+    write_atomic(path, data, tmp, before_rename=before_publish)
     return path
 
 

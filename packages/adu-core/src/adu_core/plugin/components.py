@@ -200,6 +200,25 @@ class Source(abc.ABC):
         """
         yield {}
 
+    def warm_up(self, readers: int = 0) -> None:  # noqa: B027 - optional hook for subclasses
+        """Coordinator, before :meth:`discover`: a hint that the job will go on to take a
+        :meth:`snapshot` and read partitions, ``readers`` of them at a time in this process
+        beside the coordinator's own connection (see :meth:`lend`), so a source may start
+        opening what it needs now, in the background (connections: their opening then
+        overlaps discovery). Whatever it opened and did not use is released by
+        :meth:`close`. Default: nothing."""
+
+    @contextlib.contextmanager
+    def lend(self) -> Iterator[None]:
+        """Coordinator, inside :meth:`snapshot`, around the running of the job's partitions:
+        while it is open the coordinator makes no call on this source that uses the source
+        (only :meth:`fallback`, which must not), so the partitions read in this process
+        (:meth:`read` on the executor's threads) may use what this object holds open — its
+        connections, those :meth:`warm_up` opened — instead of opening their own (never
+        what holds the snapshot: a reader may be terminated and retried, the snapshot may
+        not). It exits after every partition has ended. Default: nothing is lent."""
+        yield
+
     #: True when the source supports cursor columns (:meth:`cursor_bounds`, and
     #: :meth:`read` honouring :func:`cursor_filter`): incremental exports.
     supports_cursors: ClassVar[bool] = False
