@@ -484,3 +484,27 @@ def test_decimals_encode_as_numeric_send_writes_them(pg_db, precision, scale) ->
             check(value)
 
         agree()
+
+
+def test_a_reader_s_other_arrow_type_is_cast_to_the_encoder_s() -> None:
+    """A batch whose column arrives as large_string (another reader's choice) is cast to
+    the string the plan expects: the same COPY bytes."""
+    enc = Encoder([plan_column(pa.field("t", pa.string())), plan_column(pa.field("i", pa.int64()))])
+    rows = [["a", None, "ü\\n"], [1, 2, None]]
+    plain = pa.record_batch([pa.array(rows[0]), pa.array(rows[1])], names=["t", "i"])
+    large = pa.record_batch([pa.array(rows[0], pa.large_string()), pa.array(rows[1])], names=["t", "i"])
+    assert enc.encode(large) == enc.encode(plain)
+    with pytest.raises(EncodeError, match="column 't': cannot read"):
+        enc.encode(pa.record_batch([pa.array([[1]]), pa.array([1])], names=["t", "i"]))
+
+
+def test_text_of_a_parsed_type_is_parsed_without_the_export_s_marker() -> None:
+    """A string column of uuid, inet... without ``adu.encoding`` (another writer's Parquet)
+    is still that type's text: parsed into the binary format, never sent as raw bytes."""
+    for base, spelling in (("uuid", "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"), ("inet", "10.0.0.1/8")):
+        marked = Encoder([plan_column(pa.field("a", pa.string()), base=base, encoding="postgresql-text")])
+        bare = Encoder([plan_column(pa.field("a", pa.string()), base=base)])
+        batch = pa.record_batch([pa.array([spelling])], names=["a"])
+        assert bare.copy_format == "binary" and bare.encode(batch) == marked.encode(batch)
+        with pytest.raises(EncodeError, match=f"column 'a': not an? {base}"):
+            bare.encode(pa.record_batch([pa.array(["nope"])], names=["a"]))

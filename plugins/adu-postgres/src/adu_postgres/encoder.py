@@ -44,14 +44,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import pyarrow as pa
-import pyarrow.compute as pc
+from adu_core.lazy import lazy_module
 
 from adu_postgres.arrays import LIST_ENCODING
 from adu_postgres.types import TEXT_ENCODING
+
+if TYPE_CHECKING:
+    import pyarrow.compute as pc
+else:  # ~0.07 s of wrappers at every load's start: only a batch that needs a cast uses them
+    pc = lazy_module("pyarrow.compute")
 
 try:
     from adu_postgres._copyenc import Encoder as _CEncoder
@@ -218,6 +223,11 @@ def plan_column(
     if encoding == TEXT_ENCODING and (pa.types.is_string(t) or pa.types.is_large_string(t)):
         kind = TEXT_IN_BINARY.get(base, KIND_PGTEXT)
         return LoadColumn(name, kind, t, base)
+    if base in TEXT_IN_BINARY and (pa.types.is_string(t) or pa.types.is_large_string(t)):
+        # the type's text without the export's marker (another writer's Parquet): a string
+        # of these types can only be their text, so it is parsed all the same (never sent
+        # as raw bytes where the binary format expects the type's own)
+        return LoadColumn(name, TEXT_IN_BINARY[base], t, base)
     if t in _SIMPLE:
         return LoadColumn(name, _SIMPLE[t], t, base, flags if t == pa.date32() else 0)
     if pa.types.is_timestamp(t):
