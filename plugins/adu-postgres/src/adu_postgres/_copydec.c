@@ -140,8 +140,8 @@ static void pool_drain(void) {
     pthread_mutex_unlock(&pool_mutex);
 }
 
-static int buf_reserve(Buf *b, size_t extra) {
-    if (b->len + extra <= b->cap) return 0;
+/* buf_reserve's growth (rare: outlined so the per-value check stays inline) */
+static __attribute__((noinline)) int buf_grow(Buf *b, size_t extra) {
     size_t cap = b->cap ? b->cap : (b->hint > 4096 ? b->hint : 4096);
     while (cap < b->len + extra) cap *= 2;
     if (cap >= POOL_MIN_BLOCK) {
@@ -160,6 +160,11 @@ static int buf_reserve(Buf *b, size_t extra) {
     b->data = p;
     b->cap = cap;
     return 0;
+}
+
+static inline int buf_reserve(Buf *b, size_t extra) {
+    if (b->len + extra <= b->cap) return 0;
+    return buf_grow(b, extra);
 }
 
 /* Give the empty buffer `b`, whose last block went to Arrow, a pooled block of that size. */
