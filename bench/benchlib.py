@@ -104,8 +104,9 @@ def report(results: Mapping[str, list[Run]], base: str = "duckdb") -> None:
     base_wall = statistics.median(r[0] for r in ref) if ref else None
     base_ccpu = statistics.median(r[3] for r in ref) if ref else None
     base_cpu = statistics.median(r[3] + r[4] for r in ref) if ref else None
+    width = max([22, *(len(p) for p in results)])
     print(
-        f"   {'path':22s} {'median s':>9s} {'min s':>7s} {'RSS MB':>7s} {'PSS MB':>7s}"
+        f"   {'path':{width}s} {'median s':>9s} {'min s':>7s} {'RSS MB':>7s} {'PSS MB':>7s}"
         f" {'client cpu':>10s} {'server cpu':>10s} {'wall/ref':>9s} {'ccpu/ref':>9s} {'cpu/ref':>8s}"
     )
     for path, runs in results.items():
@@ -121,7 +122,7 @@ def report(results: Mapping[str, list[Run]], base: str = "duckdb") -> None:
         cr = f"{ccpu / base_ccpu:8.2f}x" if base_ccpu else ""
         tr = f"{(ccpu + scpu) / base_cpu:7.2f}x" if base_cpu else ""
         print(
-            f"   {path:22s} {med:9.2f} {best:7.2f} {rss:7.0f} {pss:7.0f} {ccpu:10.2f} {scpu:10.2f}"
+            f"   {path:{width}s} {med:9.2f} {best:7.2f} {rss:7.0f} {pss:7.0f} {ccpu:10.2f} {scpu:10.2f}"
             f" {wr:>9s} {cr:>9s} {tr:>8s}",
             flush=True,
         )

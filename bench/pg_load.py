@@ -6,6 +6,7 @@ over ``--rounds`` rounds, against the same throwaway cluster::
     .venv/bin/python bench/pg_load.py                       # the 3M-row mixed table
     .venv/bin/python bench/pg_load.py --rows 12000000       # memory must stay flat
     .venv/bin/python bench/pg_load.py --paths adu:1,adu:2,adu:3,adu:4   # how many connections pay
+    .venv/bin/python bench/pg_load.py --table net --paths adu:2,adu-text:2  # inet/cidr/macaddr
 
 The source is bench/pg_export.py's mixed table (11 columns) with a primary key on ``id``,
 exported once by ``adu export --parallel 2 --no-validate``. Each path loads it into an
@@ -54,7 +55,7 @@ sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "bench")]
 VENV_BIN = Path(sys.executable).parent
 
 from benchlib import client_cpu, measure, server_cpu  # noqa: E402
-from pg_tables import MIXED_SQL  # noqa: E402
+from pg_tables import MIXED_SQL, NET_SQL  # noqa: E402
 
 TARGET_DB = "loadtarget"
 #: ``--baseline``: the package source folders of another ADU tree, for ``*-baseline`` paths
@@ -128,12 +129,13 @@ def worker_adbc(url: str, export_dir: str, name: str) -> None:
 # ---------------------------------------------------------------------------------- set-up
 
 
-def make_source(pg, rows: int) -> str:
-    name = f"mixed_load_{rows}"
+def make_source(pg, rows: int, shape: str = "mixed") -> str:
+    name = f"{shape}_load_{rows}"
+    table_sql = NET_SQL if shape == "net" else MIXED_SQL
     if not pg.execute("SELECT to_regclass(%s) IS NOT NULL", (f"public.{name}",))[0][0]:
         print(f"creating public.{name} ({rows:,} rows)...", flush=True)
         for lo in range(1, rows + 1, 1_000_000):
-            pg.execute(MIXED_SQL.format(name=name, lo=lo, hi=min(rows, lo + 999_999)))
+            pg.execute(table_sql.format(name=name, lo=lo, hi=min(rows, lo + 999_999)))
         pg.execute(f"ALTER TABLE {name} ADD PRIMARY KEY (id)")
         pg.execute(f"VACUUM ANALYZE {name}")
     size = pg.execute("SELECT pg_size_pretty(pg_total_relation_size(%s::regclass))", (name,))[0][0]
@@ -237,6 +239,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rows", type=int, default=3_000_000)
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument(
+        "--table",
+        choices=("mixed", "net"),
+        default="mixed",
+        help="mixed: the 11-column mixed table; net: its kind with inet, cidr and macaddr columns",
+    )
     ap.add_argument("--paths", default="floor,duckdb,adbc,adu:2,cli:2")
     ap.add_argument("--pg-url", help="use this server (superuser URL) instead of a throwaway cluster")
     ap.add_argument("--pg-datadir", help="data directory of --pg-url's server (for its CPU time)")
@@ -271,7 +279,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="adu-bench-load-"))
     try:
         datadir = a.pg_datadir or (str(pg.datadir) if pg.datadir else None)
-        source = make_source(pg, a.rows)
+        source = make_source(pg, a.rows, a.table)
         export_dir = export_once(pg, source, work)
         if not pg.execute("SELECT 1 FROM pg_database WHERE datname = %s", (TARGET_DB,)):
             pg.execute(f"CREATE DATABASE {TARGET_DB}")

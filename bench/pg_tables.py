@@ -10,6 +10,8 @@
   rows are updated (an ordinary table's life): those rows move to the end of the heap,
   so a ctid-ordered read no longer sees the key strictly increasing. 3M rows: 526 MB of
   heap, 590 MB with the key's index.
+* ``net``: ``mixed``'s numbers, text and time with an inet, a cidr and a macaddr column
+  (``bench/pg_load.py --table net``: the encoder's parsing of their text).
 * ``type_<col>``: one table per column of ``wide`` (``id`` plus that column alone, same
   values), for the per-type profile.
 * ``small.tNNN``: many small ``mixed`` tables.
@@ -26,6 +28,21 @@ INSERT INTO {name}
 SELECT g, (g % 100000)::int, round((random() * 1e8)::numeric, 2), md5(g::text), 'name-' || g,
        timestamptz '2020-01-01' + g * interval '17 seconds', date '2000-01-01' + (g % 10000), g % 3 = 0,
        gen_random_uuid(), jsonb_build_object('k', g, 'tag', 'x' || (g % 97)), random() * 1000
+FROM generate_series({lo}, {hi}) g;
+"""
+
+#: ``mixed``'s shape with network addresses: inet (one in four IPv6, some with a mask),
+#: cidr and macaddr, which every export profile writes as PostgreSQL's text
+NET_SQL = """
+CREATE TABLE IF NOT EXISTS {name} (id bigint NOT NULL, i int, n numeric(12,2), t text,
+    ts timestamptz, ip inet, nw cidr, mac macaddr);
+INSERT INTO {name}
+SELECT g, (g % 100000)::int, round((random() * 1e8)::numeric, 2), md5(g::text),
+       timestamptz '2020-01-01' + g * interval '17 seconds',
+       CASE WHEN g % 4 = 0 THEN ('2001:db8::' || to_hex(g >> 16) || ':' || to_hex(g % 65536) || '/64')::inet
+            ELSE ('10.' || (g >> 16) % 256 || '.' || (g >> 8) % 256 || '.' || g % 256)::inet END,
+       set_masklen(('172.' || (g >> 16) % 32 + 16 || '.' || (g >> 8) % 256 || '.0')::cidr, 24),
+       lpad(to_hex(g * 2654435761 % 281474976710655), 12, '0')::macaddr
 FROM generate_series({lo}, {hi}) g;
 """
 

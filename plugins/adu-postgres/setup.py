@@ -13,7 +13,7 @@ setup(
         Extension(
             "adu_postgres._copyenc",
             sources=["src/adu_postgres/_copyenc.c"],
-            depends=["src/adu_postgres/copyenc_values.h"],
+            depends=["src/adu_postgres/copyenc_values.h", "src/adu_postgres/copyenc_net.h"],
             extra_compile_args=["-O3", "-std=c11", "-Wall"],
             optional=True,
         ),

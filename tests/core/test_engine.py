@@ -95,14 +95,11 @@ def test_one_failing_table_does_not_stop_the_others(demo_db, tmp_path, adu_store
     assert job.spec.retry_tables == ("shop.orders",)
     # the fault is in the stored spec's options; a retry with a healthy source URL would be
     # a new job, so clear the option in the store for this test
-    adu_store.engine.connect().close()
     import attrs
-    import sqlalchemy as sa
-    from adu_core.store.schema import jobs
 
     healthy = attrs.evolve(job.spec, source_options={})
-    with adu_store.engine.begin() as conn:
-        conn.execute(sa.update(jobs).where(jobs.c.id == job.id).values(spec=healthy.to_json()))
+    with adu_store.db.write() as conn:
+        conn.execute("UPDATE jobs SET spec = :spec WHERE id = :id", {"spec": healthy.to_json(), "id": job.id})
     adu_store.claim_job("w", job_id=job.id)
     again = run_job(adu_store, job.id, settings=adu_settings, worker_id="w", executor="thread")
     assert again.status == JobStatus.SUCCEEDED

@@ -8,15 +8,15 @@ import os
 import threading
 import time
 
+import psycopg2
 import pyarrow as pa
 import pytest
-import sqlalchemy as sa
 from adu_core.engine.recorder import BufferedRecorder
 from adu_core.errors import NotFound, StoreUnavailable, UsageError
 from adu_core.migrations import HEAD_REVISION
 from adu_core.models import ColumnInfo, ErrorInfo, JobSpec, JobStatus, SourceInfo, TableInfo, TableStatus
 from adu_core.store import JobEvent, PartitionRecord, Store, TableUpdate
-from adu_core.store.base import make_engine
+from adu_core.store.upgrade import make_engine
 from pgserver import quote_ident, wait_for
 
 SECRET = "test-secret-key-0123456789"
@@ -52,7 +52,8 @@ def _spec(i: int = 0) -> JobSpec:
 
 def test_job_secret_is_encrypted_and_erased(adu_store):
     job_id = adu_store.create_job(_spec(), password="pw0")
-    raw = adu_store.engine.connect().exec_driver_sql("SELECT spec, source, secret FROM jobs").one()
+    with adu_store.db.read() as conn:
+        raw = conn.execute("SELECT spec, source, secret FROM jobs").one()
     assert "pw0" not in raw.spec and "pw0" not in raw.source
     assert b"pw0" not in bytes(raw.secret)
     assert adu_store.job_secret(job_id) == "pw0"
@@ -98,8 +99,8 @@ def test_concurrent_claims_from_processes_never_share_a_job(adu_store):
 
 def _expire(store: Store, job_id: str) -> None:
     """Make the job's lease run out (as it does when nobody renews it)."""
-    with store._tx() as conn:
-        conn.exec_driver_sql(f"UPDATE jobs SET lease_expires_at = {time.time() - 1} WHERE id = '{job_id}'")
+    with store.db.write() as conn:
+        conn.execute(f"UPDATE jobs SET lease_expires_at = {time.time() - 1} WHERE id = '{job_id}'")
 
 
 def test_a_claim_holds_a_lease_that_the_heartbeat_renews(adu_store):
@@ -169,13 +170,13 @@ def test_an_expired_foreground_job_becomes_stale_with_its_next_step(adu_store):
 
 def test_a_job_claimed_before_leases_expires_60_s_after_its_heartbeat(adu_store):
     job_id = _planned(adu_store, "a")
-    with adu_store._tx() as conn:
-        conn.exec_driver_sql(
+    with adu_store.db.write() as conn:
+        conn.execute(
             f"UPDATE jobs SET lease_expires_at = NULL, heartbeat_at = {time.time() - 30} WHERE id = '{job_id}'"
         )
     assert adu_store.reap_expired() == []
-    with adu_store._tx() as conn:
-        conn.exec_driver_sql(f"UPDATE jobs SET heartbeat_at = {time.time() - 61} WHERE id = '{job_id}'")
+    with adu_store.db.write() as conn:
+        conn.execute(f"UPDATE jobs SET heartbeat_at = {time.time() - 61} WHERE id = '{job_id}'")
     assert [r.id for r in adu_store.reap_expired()] == [job_id]
 
 
@@ -241,13 +242,15 @@ def test_users_roles_and_lockout(adu_store):
     assert adu_store.accounts.authenticate("ops", "correct horse") is None  # locked
     adu_store.accounts.set_password("ops", "battery staple")
     assert adu_store.accounts.authenticate("ops", "battery staple") is not None
-    stored = adu_store.engine.connect().exec_driver_sql("SELECT password_hash FROM users").scalar()
+    with adu_store.db.read() as conn:
+        stored = conn.execute("SELECT password_hash FROM users").scalar()
     assert "battery" not in stored and stored.startswith("scrypt$")
 
 
 def test_migrations_are_idempotent(adu_store):
     adu_store.migrate()
-    version = adu_store.engine.connect().exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+    with adu_store.db.read() as conn:
+        version = conn.execute("SELECT version_num FROM alembic_version").scalar()
     assert version == HEAD_REVISION
 
 
@@ -261,12 +264,14 @@ def test_head_revision_constant_matches_alembic(adu_store):
     assert ScriptDirectory.from_config(cfg).get_current_head() == HEAD_REVISION
 
 
-def _schema_of(url: str) -> dict:
+def _schema_of(url: str, *, version: bool = True) -> dict:
     """Tables, columns (type, nullability, default), keys, indexes and foreign keys of the
     database at ``url``, as SQLAlchemy reflects them."""
     engine = make_engine(url)
     try:
         with engine.connect() as conn:
+            import sqlalchemy as sa
+
             ins = sa.inspect(conn)
             out = {}
             for name in sorted(ins.get_table_names()):
@@ -284,7 +289,8 @@ def _schema_of(url: str) -> dict:
                     ),
                     "unique": sorted(tuple(u["column_names"]) for u in ins.get_unique_constraints(name)),
                 }
-            out["version"] = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+            if version:
+                out["version"] = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
             return out
     finally:
         engine.dispose()
@@ -316,6 +322,35 @@ def test_a_new_store_is_created_as_the_migrations_would_leave_it(store_url, tmp_
         assert set(created) == set(migrated)
         for name in migrated:
             assert created[name] == migrated[name], name
+    finally:
+        if db is not None:
+            db.drop()
+
+
+def test_a_new_stores_ddl_is_the_schema_modules_tables(store_url, tmp_path, request):
+    """The plain DDL a new store is made from (adu_core.store.ddl, no SQLAlchemy) creates
+    what ``metadata.create_all`` of adu_core.store.schema creates: tables, columns, keys,
+    indexes, foreign keys and unique constraints alike."""
+    from adu_core.store.schema import metadata
+
+    Store(store_url).dispose()  # created from the DDL
+    if store_url.startswith("sqlite"):
+        reference_url = f"sqlite:///{tmp_path / 'reference.db'}"
+        db = None
+    else:
+        db = request.getfixturevalue("pg").create_database("reference")
+        reference_url = db.dsn
+    try:
+        engine = make_engine(reference_url)
+        with engine.begin() as conn:
+            metadata.create_all(conn)
+        engine.dispose()
+        created, reference = _schema_of(store_url), _schema_of(reference_url, version=False)
+        assert set(created) == {*reference, "alembic_version", "version"}
+        assert set(reference) == set(metadata.tables)
+        for name in metadata.tables:
+            assert created[name] == reference[name], name
+        assert created["version"] == HEAD_REVISION
     finally:
         if db is not None:
             db.drop()
@@ -380,21 +415,21 @@ def test_an_older_store_is_migrated_and_keeps_its_jobs_and_partitions(store_url)
     old = Store(store_url, migrate=False)
     cfg = Config()
     cfg.set_main_option("script_location", "adu_core:migrations")
-    with old._tx() as conn:
+    engine = make_engine(store_url)  # SQLAlchemy, as Alembic needs it
+    with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "0001")
+    engine.dispose()
     spec = _spec().redacted().to_json().replace("'", "''")
     now = time.time()
-    with old._tx() as conn:  # what ADU 0001 wrote: a job running, a table, a partition
-        conn.exec_driver_sql(
+    with old.db.write() as conn:  # what ADU 0001 wrote: a job running, a table, a partition
+        conn.execute(
             "INSERT INTO jobs (id, status, spec, source, target, created_at, heartbeat_at, worker_id, attempt)"
             f" VALUES ('j1', 'running', '{spec}', 'postgresql://u@h/db', '/tmp/out0', {now}, {now}, 'w0', 1)"
         )
-        conn.exec_driver_sql(
-            "INSERT INTO job_tables (job_id, schema, name, status) VALUES ('j1', 'public', 't', 'running')"
-        )
-        table_id = conn.exec_driver_sql("SELECT id FROM job_tables").scalar()
-        conn.exec_driver_sql(
+        conn.execute("INSERT INTO job_tables (job_id, schema, name, status) VALUES ('j1', 'public', 't', 'running')")
+        table_id = conn.execute("SELECT id FROM job_tables").scalar()
+        conn.execute(
             "INSERT INTO job_partitions (job_id, table_id, idx, status, rows, attempts) "
             f"VALUES ('j1', {table_id}, 0, 'succeeded', 5, 1)"
         )
@@ -510,8 +545,8 @@ def test_store_calls_wait_through_an_outage_logged_once_and_give_up_after_their_
         started = time.monotonic()
         with pytest.raises(NotFound):
             store.get_job("0" * 32)
-        with pytest.raises(sa.exc.ProgrammingError), store._tx() as conn:
-            conn.exec_driver_sql("SELECT no_such_column FROM jobs")
+        with pytest.raises(psycopg2.ProgrammingError), store.db.write() as conn:
+            conn.execute("SELECT no_such_column FROM jobs")
         assert time.monotonic() - started < 30
     finally:
         store.dispose()

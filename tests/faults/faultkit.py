@@ -228,7 +228,8 @@ def alive(pids: set[int]) -> set[int]:
 
 
 def store_url(db: Any) -> str:
-    """The SQLAlchemy URL of a job store in the test database ``db``."""
+    """The URL of a job store in the test database ``db`` (spelled as SQLAlchemy would,
+    ``postgresql+psycopg2://``, which ADU accepts too)."""
     return str(db.dsn).replace("postgresql://", "postgresql+psycopg2://", 1)
 
 

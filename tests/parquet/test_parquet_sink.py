@@ -591,3 +591,32 @@ def test_a_file_hashed_as_it_grows_has_the_hash_of_the_finished_file(tmp_path) -
         f.write(b"footer")  # written after the last catch_up: finish() hashes it
     whole = b"".join(chunks) + b"footer"
     assert grow.finish() == sha256_file(path) == (hashlib.sha256(whole).hexdigest(), len(whole))
+
+
+def test_narrow_columns_are_one_page_per_row_group(tmp_path) -> None:
+    """Pages are cut by size, not every 20,000 rows (Arrow's default): a boolean column of
+    a full row group is one page, and its headers and statistics stop outweighing its
+    data."""
+    from adu_parquet.writer import open_parquet_writer
+
+    n = 122_880
+    table = pa.table({"flag": pa.array([i % 5 != 0 for i in range(n)])})
+    options = ParquetOptions.from_mapping({})
+    assert options.writer_kwargs()["max_rows_per_page"] == options.row_group_size
+
+    def chunk_bytes(path) -> int:
+        meta = pq.ParquetFile(path).metadata
+        assert meta.num_row_groups == 1
+        return meta.row_group(0).column(0).total_compressed_size
+
+    ours = tmp_path / "ours.parquet"
+    writer = open_parquet_writer(ours, table.schema, options)
+    writer.write_table(table, row_group_size=n)
+    writer.close()
+    arrow_default = tmp_path / "default.parquet"
+    kwargs = {k: v for k, v in options.writer_kwargs().items() if k != "max_rows_per_page"}
+    with pq.ParquetWriter(str(arrow_default), table.schema, **kwargs) as w:
+        w.write_table(table, row_group_size=n)
+    # seven pages' headers, statistics and zstd frames against one
+    assert chunk_bytes(ours) * 2 < chunk_bytes(arrow_default)
+    assert pq.read_table(ours).equals(table)

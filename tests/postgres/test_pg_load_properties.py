@@ -77,8 +77,9 @@ row = st.fixed_dictionaries(
 def dbs(pg):
     src = pg.create_database("lprop")
     dst = pg.create_database("lprop_t")
-    # rb: every column has a binary route; rt: an inet column sends the table through COPY's text format
-    src.execute(f"CREATE TABLE rb ({COLUMNS}); CREATE TABLE rt ({COLUMNS}, ip inet)")
+    # rb: every column has a binary route (inet's text is parsed by the encoder); rt: a range
+    # column (PostgreSQL's text, only range_in reads it) sends the table through COPY's text format
+    src.execute(f"CREATE TABLE rb ({COLUMNS}, ip inet); CREATE TABLE rt ({COLUMNS}, ip inet, r int4range)")
     try:
         yield src, dst
     finally:
@@ -124,13 +125,13 @@ def test_random_rows_round_trip_in_both_copy_formats(dbs, rows) -> None:
     src, dst = dbs
     src.execute("TRUNCATE rb, rt")
     for i, r in enumerate(rows):
-        src.execute(INSERT.format(t="rb", extra=""), _params(i, r))
-        src.execute(INSERT.format(t="rt", extra=", %s"), [*_params(i, r), r["ip"]])
+        src.execute(INSERT.format(t="rb", extra=", %s"), [*_params(i, r), r["ip"]])
+        src.execute(INSERT.format(t="rt", extra=", %s, int4range(%s, NULL)"), [*_params(i, r), r["ip"], i])
     for name, fmt in (("rb", "binary"), ("rt", "text")):
         assert _load_via_source(src, dst, name) == fmt
         assert row_texts(dst.dsn, "public", name) == row_texts(src.dsn, "public", name), name
         # the portable profile (uuid and wide numerics as text, time as int64) restores the same,
-        # in the same COPY format (its uuid and numeric text are converted to binary)
+        # in the same COPY format (its uuid, inet and numeric text are converted to binary)
         assert _load_via_source(src, dst, name, profile="portable") == fmt
         assert row_texts(dst.dsn, "public", name) == row_texts(src.dsn, "public", name), (name, "portable")
 
@@ -149,8 +150,8 @@ INSERT INTO edges VALUES
  ('3.4028235e38', '1.7976931348623157e308', '1e37', ('9' || repeat('0', 1000))::numeric, '24:00:00+15:59',
   '23:59:59.999999',
   '2000-02-29', '2000-01-01 00:00:00', '1970-01-01 00:00:00+00', '-0.000001 seconds', '0', NULL);
-CREATE TABLE edges_text (LIKE edges, ip inet);
-INSERT INTO edges_text SELECT *, '::1' FROM edges;
+CREATE TABLE edges_text (LIKE edges, ip inet, r int4range);
+INSERT INTO edges_text SELECT *, '::1', '[1,3)' FROM edges;
 """
 
 
@@ -272,3 +273,177 @@ def test_uuid_text_loads_in_binary_as_uuid_in_reads_it(pg_db) -> None:
             pg_db.execute("SELECT %s::uuid", (bad,))
         with pytest.raises(EncodeError, match="column 'u': not a uuid"):
             enc.encode(pa.record_batch([pa.array([bad])], schema=schema))
+
+
+# Network addresses in the portable/exact profiles travel as text (inet_out...); the encoder
+# parses them in C into their binary send format. Each list holds spellings the server's
+# input function accepts (checked below, so the lists cannot lie), quirks included.
+# fmt: off
+NET_ACCEPTED = {
+    "inet": [
+        "192.168.1.5", "192.168.1.5/24", "10.0.0.0/8", "0.0.0.0/0", "255.255.255.255", "010.001.000.001",
+        "1.2.3.4.", "1.2.3./24", "10/8", "10.1/16", "10.1/9", "1.2.3.4/0", "1.2.3.4/4294967295", "1.2.3.4/4294967296",
+        "::", "::1", "::1/128", "::/0", "2001:db8::/32", "2001:DB8:0:0:8:800:200C:417A",
+        "2001:db8::8:800:200c:417a/64", "::ffff:1.2.3.4", "::ffff:1.2.3.4/120", "1:2:3:4:5:6:1.2.3.4",
+        "1:2:3:4:5:6:1.2.3.4/100", "1::", "1:2:3:4:5:6:7::", "::2:3:4:5:6:7:8", "1:2:3:4:5:6:7:8",
+        "0:0:0:0:0:0:0:0", "::1.2.3", "::.1.2.3", "::1..2.3", "fe80::1/10", "::ffff:0.0.0.0/96",
+    ],
+    "cidr": [
+        "10", "10.1", "10.1.2", "10.1.2.3", "128", "192.168", "192.168.1", "224", "224.1", "239", "240",
+        "10/8", "10.0.0.0/8", "0x0a", "0x0a/8", "0XA", "0x0a0b0c0d", "0x0a0b0c0", "192.168.0.0/16",
+        "0.0.0.0/0", "255.255.255.255/32", "010.1/16", "::/0", "::", "2001:db8::/32", "::ffff:0.0.0.0/96",
+        "2001:db8::8:800:200c:417a", "1.2.3.0/4294967295", "10.1.2.3/4294967295", "225",
+    ],
+    "macaddr": [
+        "08:00:2b:01:02:03", "08-00-2b-01-02-03", "08002b:010203", "08002b-010203", "0800.2b01.0203",
+        "0800-2b01-0203", "08002b010203", "8:0:2b:1:2:3", "08:00:2B:01:02:03", " 08:00:2b:01:02:03",
+        "08:00:2b:01:02:03 ", "0x8:0:2b:1:2:3", "+8:0:2b:1:2:3", "8: 0: 2b: 1: 2: 3", "FF:FF:FF:FF:FF:FF",
+        "08002b01020",
+    ],
+    "macaddr8": [
+        "08:00:2b:01:02:03:04:05", "08-00-2b-01-02-03-04-05", "08002b0102030405", "0800.2b01.0203.0405",
+        "0800:2b01:0203:0405", "08:00:2b:01:02:03", "08002b010203", " 08:00:2b:01:02:03:04:05 ",
+        "08:00:2b:01:02:03:04:05:", "08:00:2b:01:02:03:04:05x", "08:00:2B:01:02:03:04:05",
+    ],
+}
+NET_REFUSED = {
+    "inet": [
+        "", " 1.2.3.4", "1.2.3.4 ", "1.2.3", "256.1.1.1", "1.2.3.4/33", "1.2.3.4/", "1.2.3.4/a", "1.2.3.4.5",
+        "a.b.c.d", ":::", "1:2:3:4:5:6:7:8:9", "1::2::3", "12345::", "::1/129", "::1/01", "1:", ":1", "::g",
+        "1.2.3.4/-1", "10/16", "::ffff:1.2.3.4.5", "::ffff:01.2.3.4", "1:2:3:4:5:6:7:1.2.3.4", "0x0a",
+        "fe80::1%eth0", "1:2:3:4:5:6:7:8::", "::1.2.3.4/",
+    ],
+    "cidr": [
+        "", "10.1.2.3/8", "192.168.1.1/24", "::1/64", "0x0a0b0c0d0e", "1.2.3.4.", "10/33", "0x", "0xg",
+        "1.2.3./24", "1.2.3.4/4294967297", "0x0a/", "/8",
+    ],
+    "macaddr": [
+        "", "08:00:2b:01:02", "08:00:2b:01:02:03:04", "08:00:2b:01:02:0g", "08:00:2b:01:02:100",
+        "08.00.2b.01.02.03", "08:00-2b:01:02:03", "08002b0102", "-1:0:0:0:0:0", "08:00:2b:01:02:03 x",
+    ],
+    "macaddr8": [
+        "", "08:00:2b:01:02:03:04", "08:00:2b:01:02:03:04:05:06", "08:00-2b:01:02:03:04:05",
+        "08:00:2b:01:02:03:04:0g", "8:0:2b:1:2:3:4:5", "08:00:2b:01:02:03 x", "08:00:2b:01:02:03:04:05 x",
+        "é8:00:2b:01:02:03",
+    ],
+}
+# fmt: on
+
+
+def _server_send(cur, type_name: str, text: str) -> bytes | None:
+    """The server's binary send form of ``text`` read by ``type_name``'s input function, or
+    None when the input function refuses it."""
+    cur.execute("SAVEPOINT s")
+    try:
+        cur.execute(f"SELECT {type_name}_send(%s::{type_name})", (text,))
+    except psycopg2.DataError:
+        cur.execute("ROLLBACK TO SAVEPOINT s")
+        return None
+    return bytes(cur.fetchone()[0])
+
+
+def _encoded(type_name: str, text: str) -> bytes | None:
+    """The encoder's binary field for ``text`` (without its length), or None when refused."""
+    schema = pa.schema([pa.field("a", pa.string(), metadata={b"adu.encoding": b"postgresql-text"})])
+    enc = Encoder([plan_column(schema.field("a"), base=type_name, encoding="postgresql-text")])
+    assert enc.copy_format == "binary"
+    try:
+        data = enc.encode(pa.record_batch([pa.array([text])], schema=schema))
+    except EncodeError as exc:
+        assert str(exc).startswith("column 'a': ") and "(row 1)" in str(exc) and "\n" not in str(exc)
+        return None
+    assert data[:2] == b"\x00\x01" and int.from_bytes(data[2:6], "big") == len(data) - 6
+    return data[6:]
+
+
+@pytest.mark.parametrize("type_name", sorted(NET_ACCEPTED))
+def test_network_text_encodes_as_the_servers_input_function_reads_it(pg_db, type_name) -> None:
+    """Every spelling the server accepts gives the server's own binary value; every spelling
+    it refuses is refused by the encoder, with a one-line error naming column and row."""
+    with psycopg2.connect(pg_db.dsn) as conn, conn.cursor() as cur:
+        for text in NET_ACCEPTED[type_name]:
+            want = _server_send(cur, type_name, text)
+            assert want is not None, f"the server refuses {type_name} {text!r}: not a spelling it accepts"
+            assert _encoded(type_name, text) == want, (type_name, text)
+        for text in NET_REFUSED[type_name]:
+            assert _server_send(cur, type_name, text) is None, f"the server accepts {type_name} {text!r}"
+            assert _encoded(type_name, text) is None, (type_name, text)
+        with pytest.raises(EncodeError, match=r"^column 'a': not an? \w+ in PostgreSQL's text form \(row 1\)$"):
+            _encoded_or_raise(type_name, "x\x00")
+
+
+def _encoded_or_raise(type_name: str, text: str) -> bytes:
+    schema = pa.schema([pa.field("a", pa.string())])
+    enc = Encoder([plan_column(schema.field("a"), base=type_name, encoding="postgresql-text")])
+    return enc.encode(pa.record_batch([pa.array([text])], schema=schema))
+
+
+NET_ALPHABET = {
+    "inet": "0123456789abcdefABx.:/ ",
+    "cidr": "0123456789abcdefxX.:/",
+    "macaddr": "0123456789abcdefx:-.+ ",
+    "macaddr8": "0123456789abcdef:-. ",
+}
+
+
+def _near_misses(spellings: list[str], alphabet: str) -> st.SearchStrategy[str]:
+    """An accepted spelling with up to two characters of ``alphabet`` inserted somewhere."""
+    return st.sampled_from(spellings).flatmap(
+        lambda s: st.builds(
+            lambda at, extra: s[:at] + extra + s[at:], st.integers(0, len(s)), st.text(alphabet, max_size=2)
+        )
+    )
+
+
+@pytest.mark.parametrize("type_name", sorted(NET_ALPHABET))
+def test_random_network_spellings_agree_with_the_server(pg_db, type_name) -> None:
+    """Random strings over each type's alphabet: the encoder accepts exactly what the
+    server's input function accepts, with the same binary value."""
+    with psycopg2.connect(pg_db.dsn) as conn, conn.cursor() as cur:
+
+        @settings(max_examples=400, deadline=None)
+        @given(
+            text=st.one_of(
+                st.text(st.sampled_from(NET_ALPHABET[type_name]), max_size=42),
+                _near_misses(NET_ACCEPTED[type_name], NET_ALPHABET[type_name]),
+            )
+        )
+        def agree(text: str) -> None:
+            assert _encoded(type_name, text) == _server_send(cur, type_name, text), (type_name, text)
+
+        agree()
+
+
+def test_network_columns_load_in_binary_as_the_server_reads_them(pg_db) -> None:
+    """A table of inet, cidr, macaddr and macaddr8 text (as the export writes them) loads
+    in binary COPY, each value as the server's cast of its text; a malformed value fails
+    the part before anything is visible, naming the column and the row."""
+    meta = {b"adu.encoding": b"postgresql-text"}
+    names = sorted(NET_ACCEPTED)
+    n = max(len(v) for v in NET_ACCEPTED.values())
+    columns = {t: [*NET_ACCEPTED[t], *[None] * (n - len(NET_ACCEPTED[t]))] for t in names}
+    schema = pa.schema([pa.field(t, pa.string(), metadata=meta) for t in names])
+    table = TableInfo(schema="public", name="net", columns=tuple(ColumnInfo(t, t, pa.string()) for t in names))
+    load = TableLoad(pg_db.dsn, table, job_id="net", data_schema=schema)
+    load.prepare()
+    part = PartitionLoad(pg_db.dsn, table, schema="public", stage=load.stage, part="p", data_schema=schema)
+    part.write(pa.record_batch([pa.array(columns[t]) for t in names], schema=schema))
+    part.close()
+    assert load.publish().copy_format == "binary"
+    for t in names:
+        loaded = sorted(r[0] for r in pg_db.execute(f"SELECT {t}::text FROM net WHERE {t} IS NOT NULL"))
+        expected = sorted(
+            r[0] for r in pg_db.execute(f"SELECT x::{t}::text FROM unnest(%s::text[]) x", (NET_ACCEPTED[t],))
+        )
+        assert loaded == expected, t
+
+    bad = TableInfo(schema="public", name="net_bad", columns=(ColumnInfo("addr", "inet", pa.string()),))
+    bad_schema = pa.schema([pa.field("addr", pa.string(), metadata=meta)])
+    load = TableLoad(pg_db.dsn, bad, job_id="net_bad", data_schema=bad_schema)
+    load.prepare()
+    part = PartitionLoad(pg_db.dsn, bad, schema="public", stage=load.stage, part="p", data_schema=bad_schema)
+    with pytest.raises(Exception, match=r"column 'addr': not an inet in PostgreSQL's text form \(row 3\)"):
+        part.write(pa.record_batch([pa.array(["10.0.0.1", "::1", "10.0.0.256"])], schema=bad_schema))
+        part.close()
+    load.discard()
+    assert not pg_db.execute("SELECT to_regclass('public.net_bad')")[0][0]

@@ -37,7 +37,7 @@ def test_an_anonymous_attacker_cannot_lock_the_admin_out(world: SecWorld, app: F
     assert _login(app, PASSWORDS["admin"], STRANGER) == 401  # locked for unknown addresses...
     assert _login(app, PASSWORDS["admin"], ADMIN_HOME) == 302  # ...not for the admin at home
     # the attacker's address waits, longer after each failure
-    with world.store.engine.connect() as conn:
+    with world.store.db.read() as conn:
         row = logins.get(conn, "admin", ATTACKER["REMOTE_ADDR"])
     assert row.failures == 6 and row.blocked_until > time.time()
     assert [logins.backoff(n) for n in (3, 4, 5, 6, 30)] == [0.0, 2.0, 4.0, 8.0, logins.MAX_BACKOFF]

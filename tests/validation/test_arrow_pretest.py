@@ -23,12 +23,30 @@ MAX_LENGTH = CheckSpec("s", "max_length", builtin="str_length", kwargs={"max_val
 @given(
     st.lists(st.one_of(st.none(), st.text(max_size=6)), max_size=30),
     st.sampled_from([pa.string(), pa.large_string()]),
+    st.integers(0, 4),
+    st.booleans(),
 )
-def test_arrow_clears_exactly_what_polars_passes(values, typ):
-    column = pa.array(values, typ)
+def test_arrow_clears_exactly_what_polars_passes(values, typ, skip, chunked):
+    # a slice of a longer array (its offsets start past 0), alone or as a chunked column
+    column = pa.array([None] * skip + values, typ).slice(skip)
+    if chunked:
+        column = pa.chunked_array([column[: len(values) // 2], column[len(values) // 2 :]], typ)
     failing = pl.DataFrame({"s": pl.Series(values, dtype=pl.String)}).select(failure_expr(MAX_LENGTH, "s")).to_series()
     # True only when polars finds no failing row: the pretest never hides a failure
     assert passes_in_arrow(MAX_LENGTH, column) == (not failing.any())
+
+
+def test_a_null_that_owns_bytes_gets_the_right_verdict():
+    """Arrow lets a null slot own bytes: the lengths read from the offsets then overstate,
+    and the exact character count decides."""
+    data = pa.py_buffer(b"abLONGVALUE")
+    offsets = pa.py_buffer(pa.array([0, 2, 11], pa.int32()).buffers()[1])
+    validity = pa.py_buffer(bytes([0b01]))  # the second slot is null but spans 9 bytes
+    column = pa.Array.from_buffers(pa.string(), 2, [validity, offsets, data], null_count=1)
+    assert column.to_pylist() == ["ab", None]
+    assert passes_in_arrow(MAX_LENGTH, column) is True  # 9 bytes owned by the null do not count
+    assert passes_in_arrow(MAX_LENGTH, pa.array(["ab", None, "toolong"])) is False
+    assert passes_in_arrow(MAX_LENGTH, pa.array(["ab", None, "abc"])) is True
 
 
 def test_only_an_upper_length_bound_has_an_arrow_pretest():

@@ -6,9 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
-import sqlalchemy as sa
 from adu_core.models import JobStatus
-from adu_core.store.schema import events, jobs
 from webutil import Client, World
 
 
@@ -136,9 +134,9 @@ def test_typed_password_is_encrypted_and_never_shown(operator: Client, world: Wo
     job_id = re.search(r"/job/([0-9a-f]{32})", r.headers["Location"]).group(1)  # type: ignore[union-attr]
     job = world.store.get_job(job_id)
     assert job.has_secret and world.store.job_secret(job_id) == secret
-    with world.store.engine.connect() as conn:
-        row = conn.execute(sa.select(jobs).where(jobs.c.id == job_id)).one()
-        evs = conn.execute(sa.select(events.c.message).where(events.c.job_id == job_id)).scalars().all()
+    with world.store.db.read() as conn:
+        row = conn.execute("SELECT * FROM jobs WHERE id = :id", {"id": job_id}).one()
+        evs = conn.execute("SELECT message FROM events WHERE job_id = :id", {"id": job_id}).scalars()
     assert secret not in row.spec and secret not in row.source
     assert secret.encode() not in bytes(row.secret)
     assert all(secret not in e for e in evs)

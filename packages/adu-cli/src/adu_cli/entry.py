@@ -1,7 +1,7 @@
 """The ``adu`` console script: start-up work done once, before the CLI runs.
 
-Python's cyclic garbage collector runs many full passes while ``adu`` imports pyarrow,
-SQLAlchemy and the plugins (hundreds of thousands of new objects, none of them garbage):
+Python's cyclic garbage collector runs many full passes while ``adu`` imports pyarrow
+and the plugins (hundreds of thousands of new objects, none of them garbage):
 about 0.1 s of CPU on every ``adu export`` (measured with ``/usr/bin/time``, 2.20 s user
 instead of 2.30 s on the 3M-row export). So the collector is off while the command's
 modules are imported; what was imported is then frozen (never traversed again) and the

@@ -13,7 +13,7 @@ In a notebook (or any script)::
     adu.load("/exports/today", "postgresql://me@dwh/analytics")  # verified, then loaded
 
 Everything here is imported on first use: ``import adu_core`` loads neither pyarrow nor
-SQLAlchemy.
+the job store (which runs on sqlite3 or psycopg2; SQLAlchemy only to upgrade an old store).
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "ADU_DATA_DIR": ("~/.local/share/adu", "Where the job store (adu.db), logs and keys live."),
     "ADU_STORE_URL": (
         "sqlite:///$ADU_DATA_DIR/adu.db",
-        "SQLAlchemy URL of the job store; a postgresql:// URL lets several hosts share it.",
+        "URL of the job store (sqlite:///path or postgresql://…); a postgresql:// URL lets several hosts share it.",
     ),
     "ADU_SECRET_KEY": (
         "generated in development",

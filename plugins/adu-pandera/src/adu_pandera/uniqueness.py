@@ -31,10 +31,15 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
+from adu_core.lazy import lazy_module
+
+if TYPE_CHECKING:
+    import pyarrow.compute as pc
+else:
+    pc = lazy_module("pyarrow.compute")  # ~0.06 s of start-up: imported when first used
 
 #: the widest value span (largest - smallest + 1) the presence map covers: one byte each
 MAX_SPAN = 64 * 1024 * 1024

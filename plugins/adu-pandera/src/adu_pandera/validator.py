@@ -22,7 +22,6 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
 from adu_core.errors import UsageError
 from adu_core.lazy import lazy_module
 from adu_core.models import CheckResult, TableInfo, ValidationReport
@@ -36,10 +35,39 @@ from adu_pandera.table_checks import MAX_SAMPLES, jsonable
 
 if TYPE_CHECKING:
     import polars as pl
+    import pyarrow.compute as pc
 else:
     pl = lazy_module("polars")  # imported when a batch is first validated
+    pc = lazy_module("pyarrow.compute")  # ~0.06 s: only when a check needs it
 
 _LIST_OF_STRINGS = pa.list_(pa.string())
+
+
+def _longest_bytes(column: pa.Array | pa.ChunkedArray) -> int | None:
+    """At least the most bytes any value of a string or binary ``column`` has (None: no
+    value), from its offsets: no pass over the text, and no ``pyarrow.compute`` import for
+    a small table. A null may own bytes (Arrow allows it), so this can only overstate,
+    which sends the batch to the exact check."""
+    import numpy as np
+
+    longest: int | None = None
+    for chunk in column.chunks if isinstance(column, pa.ChunkedArray) else [column]:
+        t = chunk.type
+        if len(chunk) == chunk.null_count:
+            continue
+        width: type[np.signedinteger[Any]]
+        if pa.types.is_string(t) or pa.types.is_binary(t):
+            width = np.int32
+        elif pa.types.is_large_string(t) or pa.types.is_large_binary(t):
+            width = np.int64
+        else:  # string views and the like: no offsets buffer
+            n = pc.max(pc.binary_length(chunk)).as_py()
+            longest = n if longest is None or (n is not None and n > longest) else longest
+            continue
+        offsets = np.frombuffer(chunk.buffers()[1], dtype=width)
+        n = int(np.diff(offsets[chunk.offset : chunk.offset + len(chunk) + 1]).max())
+        longest = n if longest is None else max(longest, n)
+    return longest
 
 
 def has_arrow_pretest(spec: CheckSpec) -> bool:
@@ -66,7 +94,7 @@ def passes_in_arrow(spec: CheckSpec, column: pa.Array) -> bool:
     try:
         # a character is at least one byte: when no value has more bytes than the limit,
         # none has more characters (the lengths come from the offsets, no pass over the text)
-        longest = pc.max(pc.binary_length(column)).as_py()
+        longest = _longest_bytes(column)
         if longest is None or longest <= limit:
             return True
         longest = pc.max(pc.utf8_length(column)).as_py()

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 
 #include "copyenc_values.h"
+#include "copyenc_net.h"
 
 enum {
     KIND_BOOL = 0,
@@ -41,7 +42,11 @@ enum {
     KIND_PGTEXT = 19,      /* PostgreSQL's text of any type: text format only */
     KIND_LIST = 20,        /* list<bool|int|float|uint32> -> one-dimensional array */
     KIND_UUID_TEXT = 21,   /* uuid_out's text (the portable profile) -> uuid */
-    KIND_LAST = 21
+    KIND_INET_TEXT = 22,   /* inet_out's text -> inet */
+    KIND_CIDR_TEXT = 23,   /* cidr_out's text -> cidr */
+    KIND_MACADDR_TEXT = 24, /* macaddr_out's text -> macaddr */
+    KIND_MACADDR8_TEXT = 25, /* macaddr8_out's text -> macaddr8 */
+    KIND_LAST = 25
 };
 
 enum { FLAG_INFINITY = 1, FLAG_TZ = 2 };
@@ -191,7 +196,8 @@ static int bind(Encoder *self, const struct ArrowSchema *sch, const struct Arrow
             break;
         }
         case KIND_TEXT: case KIND_JSONB: case KIND_NUMERIC_TEXT: case KIND_TIMETZ_TEXT: case KIND_PGTEXT:
-        case KIND_UUID_TEXT:
+        case KIND_UUID_TEXT: case KIND_INET_TEXT: case KIND_CIDR_TEXT: case KIND_MACADDR_TEXT:
+        case KIND_MACADDR8_TEXT:
             if (strcmp(fmt, "z") == 0 || strcmp(fmt, "Z") == 0) return check_fmt(self, i, fmt, "u", 0);
             rc = string_fmt(self, i, fmt, c, a);
             break;
@@ -394,6 +400,10 @@ static int encode_value(Encoder *self, Buf *b, const Col *c, int64_t i) {
     case KIND_NUMERIC_TEXT: return bin_numeric_text(b, (const char *)s, n, err);
     case KIND_TIMETZ_TEXT: return bin_timetz_text(b, (const char *)s, n, err);
     case KIND_UUID_TEXT: return bin_uuid_text(b, (const char *)s, n, err);
+    case KIND_INET_TEXT: return bin_inet_text(b, (const char *)s, n, 0, err);
+    case KIND_CIDR_TEXT: return bin_inet_text(b, (const char *)s, n, 1, err);
+    case KIND_MACADDR_TEXT: return bin_macaddr_text(b, (const char *)s, n, err);
+    case KIND_MACADDR8_TEXT: return bin_macaddr8_text(b, (const char *)s, n, err);
     case KIND_PGTEXT: return fail(err, "a value in PostgreSQL's text form needs the text COPY format");
     default:
         if (field(b, (uint32_t)n) < 0) return -1;

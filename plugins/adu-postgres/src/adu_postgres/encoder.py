@@ -16,6 +16,8 @@ float32/64                                  real/double precision (NaN, ±Infini
 decimal128/256(p,s)                         numeric (dscale s), money (decimal128(19,s))
 string (``postgresql-text``) of numeric     numeric, parsed in C (NaN, ±Infinity, dscale)
 string (``postgresql-text``) of timetz      timetz, parsed in C
+string (``postgresql-text``) of uuid,       the same type, parsed in C (exactly what
+inet, cidr, macaddr, macaddr8               its input function accepts)
 date32, timestamp[us], timestamp[us, tz]    date, timestamp, timestamptz (±infinity:
                                             the export's sentinel convention, if any)
 time64[us]                                  time (24:00:00 kept)
@@ -29,7 +31,7 @@ list<bool|int|float|uint32>                 one-dimensional array, lower bound 1
 ==========================================  =========================================
 
 Everything else was exported as PostgreSQL's own text output (``adu.encoding =
-postgresql-text``: ranges, composites, arrays of any shape, inet, bit strings, xml,
+postgresql-text``: ranges, composites, arrays of any shape, bit strings, xml,
 geometric types, hstore...). Only the type's input function can read that, so a table
 holding such a column is loaded with COPY's *text* format: the encoder then writes every
 column as the text its input function reads (floats with 17 significant digits, exact
@@ -82,6 +84,22 @@ KIND_TIMETZ_TEXT = 18
 KIND_PGTEXT = 19
 KIND_LIST = 20
 KIND_UUID_TEXT = 21
+KIND_INET_TEXT = 22
+KIND_CIDR_TEXT = 23
+KIND_MACADDR_TEXT = 24
+KIND_MACADDR8_TEXT = 25
+
+#: base type -> the kind that parses its ``postgresql-text`` export in C into its binary
+#: send format (accepting exactly what the type's input function accepts)
+TEXT_IN_BINARY = {
+    "numeric": KIND_NUMERIC_TEXT,
+    "timetz": KIND_TIMETZ_TEXT,
+    "uuid": KIND_UUID_TEXT,
+    "inet": KIND_INET_TEXT,
+    "cidr": KIND_CIDR_TEXT,
+    "macaddr": KIND_MACADDR_TEXT,
+    "macaddr8": KIND_MACADDR8_TEXT,
+}
 
 FLAG_INFINITY = 1
 FLAG_TZ = 2
@@ -162,16 +180,18 @@ _BASE_SPELLINGS = (
     (re.compile(r"^time(\(\d+\))? with time zone$"), "timetz"),
     (re.compile(r"^timetz$"), "timetz"),
     (re.compile(r"^uuid$"), "uuid"),
+    (re.compile(r"^(inet|cidr|macaddr8?)$"), ""),
 )
 
 
 def base_from_text(type_text: str) -> str:
     """The base type name of a ``format_type()`` spelling, for the types whose encoding
-    depends on it (``jsonb``, ``money``, ``numeric``, ``timetz``, ``uuid``); '' otherwise."""
+    depends on it (``jsonb``, ``money``, ``numeric``, ``timetz``, ``uuid``, ``inet``,
+    ``cidr``, ``macaddr``, ``macaddr8``); '' otherwise."""
     text = type_text.strip().lower()
     for pattern, name in _BASE_SPELLINGS:
-        if pattern.match(text):
-            return name
+        if m := pattern.match(text):
+            return name or m.group(0)
     return ""
 
 
@@ -196,7 +216,7 @@ def plan_column(
     if encoding == TIME_MICROS_ENCODING and pa.types.is_integer(t):  # the portable profile's time
         return LoadColumn(name, KIND_TIME, pa.time64("us"), base)
     if encoding == TEXT_ENCODING and (pa.types.is_string(t) or pa.types.is_large_string(t)):
-        kind = {"numeric": KIND_NUMERIC_TEXT, "timetz": KIND_TIMETZ_TEXT, "uuid": KIND_UUID_TEXT}.get(base, KIND_PGTEXT)
+        kind = TEXT_IN_BINARY.get(base, KIND_PGTEXT)
         return LoadColumn(name, kind, t, base)
     if t in _SIMPLE:
         return LoadColumn(name, _SIMPLE[t], t, base, flags if t == pa.date32() else 0)

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 #: name -> the submodule that defines it; imported on first use, so importing one
 #: submodule (the built-in executors' plugin, when plugins load) does not import the
-#: runner, the store and SQLAlchemy
+#: runner and the store
 _WHERE = {
     "error_info": "errors",
     "choose_executor": "executors",

@@ -2,11 +2,18 @@
 :mod:`adu_core.store.accounts` (``store.accounts``).
 
 SQLite by default (WAL mode and a busy timeout, so the web process and several workers
-share it safely); PostgreSQL by URL for several hosts. The schema is migrated with Alembic
-on open. All times are UNIX seconds (floats).
+share it safely); PostgreSQL by URL for several hosts. The store runs its queries as SQL
+text on the drivers themselves, the standard library's :mod:`sqlite3` or psycopg2
+(:mod:`~adu_core.store.db`: connections kept for the process, transactions, rows with
+attribute access), with no SQLAlchemy at run time. A new store is created from plain DDL
+(:mod:`~adu_core.store.ddl`) at the latest revision; SQLAlchemy and Alembic are imported
+only to upgrade an older store (:mod:`~adu_core.store.upgrade`), and
+:mod:`~adu_core.store.schema` (SQLAlchemy tables) is the definition the migrations and the
+DDL are checked against, by the tests. All times are UNIX seconds (floats).
 
 :class:`Store` is thin: each part lives in its own module, as a mixin over
-:class:`~adu_core.store.base.StoreBase` (the engine, write transactions, migrations):
+:class:`~adu_core.store.base.StoreBase` (the connections, write transactions, the schema's
+version):
 
 * :mod:`~adu_core.store.jobs`: a job's life cycle (create, claim, heartbeat, reap,
   cancel, finish, retry) and its secret;
@@ -64,7 +71,7 @@ __all__ = [
 class Store(JobStore, ProgressStore, EventStore, WorkerStore, WatermarkStore):
     """Access to the job store.
 
-    :param url: SQLAlchemy URL (``sqlite:///path`` or ``postgresql://...``).
+    :param url: the store's URL (``sqlite:///path`` or ``postgresql://...``).
     :param secret_key: key that encrypts job secrets at rest; without it, jobs cannot
         carry a secret.
     :param migrate: bring the schema to the latest revision on open.
@@ -84,7 +91,7 @@ class _ResilientAccounts(Accounts):
     """:class:`Accounts` whose calls survive an outage of the store, as the store's do."""
 
     def __init__(self, store: Store) -> None:
-        super().__init__(store.engine, store._tx)
+        super().__init__(store.db, store._tx)
         self._store = store
 
     @property

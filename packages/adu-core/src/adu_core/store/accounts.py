@@ -17,13 +17,11 @@ from contextlib import AbstractContextManager
 from typing import Any
 
 import attrs
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine
 
 from adu_core.errors import Conflict, NotFound, UsageError
 from adu_core.passwords import check_password, hash_password
 from adu_core.store import logins
-from adu_core.store.schema import users
+from adu_core.store.db import POSTGRESQL, Connection, Database
 
 #: the roles, most powerful first: an admin manages accounts, an operator runs jobs, a
 #: viewer reads
@@ -83,51 +81,47 @@ def _row(r: Any) -> UserRow:
 def active_admins(conn: Connection) -> list[str]:
     """The names of the active admins, their rows locked until the transaction ends
     (``FOR UPDATE`` on PostgreSQL; SQLite's write transactions are serialized already)."""
-    query = (
-        sa.select(users.c.username)
-        .where(users.c.role == "admin", users.c.active == sa.true())
-        .order_by(users.c.id)
-        .with_for_update()
-    )
-    return list(conn.execute(query).scalars())
+    lock = " FOR UPDATE" if conn.dialect == POSTGRESQL else ""  # SQLite has no row locks
+    query = f"SELECT username FROM users WHERE role = 'admin' AND active = :yes ORDER BY id{lock}"
+    return list(conn.execute(query, {"yes": True}).scalars())
 
 
 class Accounts:
     """The ``users`` table.
 
-    :param engine: the store's SQLAlchemy engine.
+    :param db: the store's connections.
     :param write: the store's write transaction (a context manager giving a connection).
     """
 
-    def __init__(self, engine: Engine, write: Callable[[], AbstractContextManager[Connection]]) -> None:
-        self.engine = engine
+    def __init__(self, db: Database, write: Callable[[], AbstractContextManager[Connection]]) -> None:
+        self.db = db
         self._tx = write
 
     # ------------------------------------------------------------------ reading
 
     def get(self, username: str) -> UserRow:
-        with self.engine.connect() as conn:
-            r = conn.execute(sa.select(users).where(users.c.username == username)).first()
+        with self.db.read() as conn:
+            r = conn.execute("SELECT * FROM users WHERE username = :username", {"username": username}).first()
         if r is None:
             raise NotFound(f"no user {username!r}")
         return _row(r)
 
     def get_by_id(self, user_id: int) -> UserRow | None:
-        with self.engine.connect() as conn:
-            r = conn.execute(sa.select(users).where(users.c.id == user_id)).first()
+        with self.db.read() as conn:
+            r = conn.execute("SELECT * FROM users WHERE id = :id", {"id": user_id}).first()
         return _row(r) if r is not None else None
 
     def list(self) -> list[UserRow]:
-        with self.engine.connect() as conn:
-            return [_row(r) for r in conn.execute(sa.select(users).order_by(users.c.username))]
+        with self.db.read() as conn:
+            return [_row(r) for r in conn.execute("SELECT * FROM users ORDER BY username")]
 
     def password_stamp(self, user_id: int, key: bytes) -> str:
         """A keyed fingerprint of the account's password hash and session version: a web
         session carries it, so a new password, a new role, a deactivation or a sign-out
         (each bumps the version) ends every older session, server-side."""
-        with self.engine.connect() as conn:
+        with self.db.read() as conn:
             row = conn.execute(
-                sa.select(users.c.password_hash, users.c.session_version).where(users.c.id == user_id)
+                "SELECT password_hash, session_version FROM users WHERE id = :id", {"id": user_id}
             ).first()
         text = f"{row.password_hash}:{row.session_version}" if row is not None else ""
         return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()[:24]
@@ -135,9 +129,7 @@ class Accounts:
     def end_sessions(self, user_id: int) -> None:
         """End every web session of the account (its session version is bumped)."""
         with self._tx() as conn:
-            conn.execute(
-                users.update().where(users.c.id == user_id).values(session_version=users.c.session_version + 1)
-            )
+            conn.execute("UPDATE users SET session_version = session_version + 1 WHERE id = :id", {"id": user_id})
 
     # ------------------------------------------------------------------ changes
 
@@ -148,12 +140,17 @@ class Accounts:
         check_new_password(password)
         check_role(role)
         with self._tx() as conn:
-            if conn.execute(sa.select(users.c.id).where(users.c.username == username)).first():
+            if conn.execute("SELECT id FROM users WHERE username = :username", {"username": username}).first():
                 raise UsageError(f"user {username!r} already exists")
             conn.execute(
-                users.insert().values(
-                    username=username, password_hash=hash_password(password), role=role, created_at=time.time()
-                )
+                "INSERT INTO users (username, password_hash, role, created_at)"
+                " VALUES (:username, :password_hash, :role, :created_at)",
+                {
+                    "username": username,
+                    "password_hash": hash_password(password),
+                    "role": role,
+                    "created_at": time.time(),
+                },
             )
         return self.get(username)
 
@@ -169,7 +166,7 @@ class Accounts:
         """Delete the account; never the last active admin."""
         with self._tx() as conn:
             self._keep_an_admin(conn, username, "remove")
-            if conn.execute(users.delete().where(users.c.username == username)).rowcount != 1:
+            if conn.execute("DELETE FROM users WHERE username = :username", {"username": username}).rowcount != 1:
                 raise NotFound(f"no user {username!r}")
             logins.forget(conn, username)
 
@@ -180,9 +177,8 @@ class Accounts:
             if role != "admin":
                 self._keep_an_admin(conn, username, "take the admin role from")
             res = conn.execute(
-                users.update()
-                .where(users.c.username == username)
-                .values(role=role, session_version=users.c.session_version + 1)
+                "UPDATE users SET role = :role, session_version = session_version + 1 WHERE username = :username",
+                {"role": role, "username": username},
             )
             if res.rowcount != 1:
                 raise NotFound(f"no user {username!r}")
@@ -194,9 +190,8 @@ class Accounts:
             if not active:
                 self._keep_an_admin(conn, username, "deactivate")
             res = conn.execute(
-                users.update()
-                .where(users.c.username == username)
-                .values(active=active, session_version=users.c.session_version + 1)
+                "UPDATE users SET active = :active, session_version = session_version + 1 WHERE username = :username",
+                {"active": bool(active), "username": username},
             )
             if res.rowcount != 1:
                 raise NotFound(f"no user {username!r}")
@@ -207,14 +202,9 @@ class Accounts:
         check_new_password(password)
         with self._tx() as conn:
             res = conn.execute(
-                users.update()
-                .where(users.c.username == username)
-                .values(
-                    password_hash=hash_password(password),
-                    failed_logins=0,
-                    locked_until=None,
-                    session_version=users.c.session_version + 1,
-                )
+                "UPDATE users SET password_hash = :password_hash, failed_logins = 0, locked_until = NULL,"
+                " session_version = session_version + 1 WHERE username = :username",
+                {"password_hash": hash_password(password), "username": username},
             )
             if res.rowcount != 1:
                 raise NotFound(f"no user {username!r}")
@@ -238,12 +228,9 @@ class Accounts:
         with self._tx() as conn:
             attempt = logins.get(conn, username, address)
             r = conn.execute(
-                users.update()
-                .where(users.c.username == username)
-                .values(failed_logins=users.c.failed_logins + 1)
-                .returning(
-                    users.c.id, users.c.failed_logins, users.c.locked_until, users.c.password_hash, users.c.active
-                )
+                "UPDATE users SET failed_logins = failed_logins + 1 WHERE username = :username"
+                " RETURNING id, failed_logins, locked_until, password_hash, active",
+                {"username": username},
             ).first()
         known = attempt is not None and attempt.succeeded_at is not None
         blocked = attempt is not None and bool(attempt.blocked_until) and attempt.blocked_until > now
@@ -259,17 +246,16 @@ class Accounts:
         with self._tx() as conn:
             if ok:
                 conn.execute(
-                    users.update()
-                    .where(users.c.id == r.id)
-                    .values(failed_logins=0, locked_until=None, last_login_at=now)
+                    "UPDATE users SET failed_logins = 0, locked_until = NULL, last_login_at = :now WHERE id = :id",
+                    {"now": now, "id": r.id},
                 )
                 logins.succeeded(conn, username, address, now)
             else:
                 if r.failed_logins >= MAX_FAILED_LOGINS:
                     conn.execute(
-                        users.update()
-                        .where(users.c.id == r.id, sa.or_(users.c.locked_until.is_(None), users.c.locked_until < now))
-                        .values(locked_until=now + LOCK_SECONDS)
+                        "UPDATE users SET locked_until = :until"
+                        " WHERE id = :id AND (locked_until IS NULL OR locked_until < :now)",
+                        {"until": now + LOCK_SECONDS, "id": r.id, "now": now},
                     )
                 logins.failed(conn, username, address, now)
         return self.get(username) if ok else None

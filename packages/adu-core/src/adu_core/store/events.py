@@ -6,13 +6,15 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection
-
 from adu_core.secrets import redact_text
 from adu_core.store.base import StoreBase
+from adu_core.store.db import Connection
 from adu_core.store.records import EventRow, JobEvent, loads
-from adu_core.store.schema import events
+
+INSERT_EVENT = (
+    "INSERT INTO events (job_id, ts, level, table_name, message, data)"
+    " VALUES (:job_id, :ts, :level, :table_name, :message, :data)"
+)
 
 
 def insert_events(conn: Connection, job_id: str | None, job_events: Iterable[JobEvent]) -> None:
@@ -30,7 +32,7 @@ def insert_events(conn: Connection, job_id: str | None, job_events: Iterable[Job
         for ev in job_events
     ]
     if rows:
-        conn.execute(events.insert(), rows)
+        conn.executemany(INSERT_EVENT, rows)
 
 
 class EventStore(StoreBase):
@@ -50,8 +52,9 @@ class EventStore(StoreBase):
             insert_events(conn, job_id, [JobEvent(level=level, message=message, table=table, data=data)])
 
     def list_events(self, job_id: str, *, limit: int = 200) -> list[EventRow]:
-        with self.engine.connect() as conn:
+        with self.db.read() as conn:
             rs = conn.execute(
-                sa.select(events).where(events.c.job_id == job_id).order_by(events.c.id).limit(limit)
+                "SELECT * FROM events WHERE job_id = :job_id ORDER BY id LIMIT :limit",
+                {"job_id": job_id, "limit": limit},
             ).all()
         return [EventRow(r.id, r.job_id, r.ts, r.level, r.table_name, r.message, loads(r.data)) for r in rs]

@@ -30,16 +30,15 @@ from collections.abc import Sequence
 from typing import Any
 
 import attrs
-import sqlalchemy as sa
 
 from adu_core.errors import NotFound, UsageError
 from adu_core.models import ErrorInfo, JobSpec, JobStatus, TableStatus
 from adu_core.store import crypto
 from adu_core.store.base import StoreBase
+from adu_core.store.db import Connection, in_list
 from adu_core.store.events import insert_events
-from adu_core.store.progress import table_totals
+from adu_core.store.progress import update_totals
 from adu_core.store.records import JobEvent, JobRow, ReapedJob, loads
-from adu_core.store.schema import events, job_partitions, job_tables, jobs, workers
 
 #: the lease of a job claimed before leases were recorded: this long after its heartbeat
 LEGACY_LEASE_SECONDS = 60.0
@@ -92,31 +91,41 @@ def _statuses(status: str | Sequence[str]) -> list[str]:
     return [status] if isinstance(status, str) else list(status)
 
 
-def _owned(job_id: str, worker_id: str) -> sa.ColumnElement[bool]:
-    """The job is running and claimed by ``worker_id``."""
-    return sa.and_(jobs.c.id == job_id, jobs.c.worker_id == worker_id, jobs.c.status == JobStatus.RUNNING.value)
+def _status_filter(status: str | Sequence[str] | None) -> tuple[str, dict[str, Any]]:
+    """A ``WHERE status IN (…)`` clause and its parameters (nothing without ``status``)."""
+    if not status:
+        return "", {}
+    names, params = in_list("status", _statuses(status))
+    return f" WHERE status IN ({names})", params
 
 
-def _expired(now: float) -> sa.ColumnElement[bool]:
-    """The job is running and its lease ran out before ``now``."""
-    return sa.and_(
-        jobs.c.status == JobStatus.RUNNING.value,
-        sa.or_(
-            jobs.c.lease_expires_at < now,
-            sa.and_(jobs.c.lease_expires_at.is_(None), jobs.c.heartbeat_at < now - LEGACY_LEASE_SECONDS),
-        ),
-    )
+#: the job ``:id`` is running and claimed by ``:worker_id`` (:func:`_owned` gives the parameters)
+OWNED = "id = :id AND worker_id = :worker_id AND status = 'running'"
 
 
-def retry_spec(conn: Any, job_id: str, spec: JobSpec, *, overwrite: bool = False) -> JobSpec:
+def _owned(job_id: str, worker_id: str) -> dict[str, Any]:
+    """The parameters of :data:`OWNED`."""
+    return {"id": job_id, "worker_id": worker_id}
+
+
+#: the job is running and its lease ran out before ``:now`` (:func:`_expired` gives the parameters)
+EXPIRED = (
+    "status = 'running' AND (lease_expires_at < :now OR (lease_expires_at IS NULL AND heartbeat_at < :legacy_before))"
+)
+
+
+def _expired(now: float) -> dict[str, Any]:
+    """The parameters of :data:`EXPIRED`."""
+    return {"now": now, "legacy_before": now - LEGACY_LEASE_SECONDS}
+
+
+def retry_spec(conn: Connection, job_id: str, spec: JobSpec, *, overwrite: bool = False) -> JobSpec:
     """The spec that completes job ``job_id``: its unfinished tables again, the tables it
     published kept (``retry``); with ``overwrite``, the whole export again from scratch."""
     if overwrite:
         return attrs.evolve(spec, overwrite=True, retry=False, retry_tables=())
     tables = conn.execute(
-        sa.select(job_tables.c.schema, job_tables.c.name, job_tables.c.status)
-        .where(job_tables.c.job_id == job_id)
-        .order_by(job_tables.c.id)
+        "SELECT schema, name, status FROM job_tables WHERE job_id = :job_id ORDER BY id", {"job_id": job_id}
     ).all()
     unfinished = tuple(f"{t.schema}.{t.name}" for t in tables if t.status != TableStatus.SUCCEEDED.value)
     # no tables recorded: the earlier attempt stopped while planning, nothing was published
@@ -163,53 +172,54 @@ class JobStore(StoreBase):
     def _insert_job(self, values: dict[str, Any]) -> None:
         """Insert the job once (a call retried after an outage finds it there)."""
         with self._tx() as conn:
-            if conn.execute(sa.select(jobs.c.id).where(jobs.c.id == values["id"])).first() is None:
-                conn.execute(jobs.insert().values(**values))
+            if conn.execute("SELECT id FROM jobs WHERE id = :id", values).first() is None:
+                columns = ", ".join(values)
+                conn.execute(
+                    f"INSERT INTO jobs ({columns}) VALUES ({', '.join(':' + c for c in values)})",
+                    values,
+                )
 
     def get_job(self, job_id: str) -> JobRow:
         """The job ``job_id`` (or the one job whose id starts with it, 4 characters at least)."""
         if not isinstance(job_id, str) or not job_id.isalnum() or len(job_id) > 32:
             raise NotFound(f"no job {job_id!r}")
-        with self.engine.connect() as conn:
-            r = conn.execute(sa.select(jobs).where(jobs.c.id == job_id)).first()
+        with self.db.read() as conn:
+            r = conn.execute("SELECT * FROM jobs WHERE id = :id", {"id": job_id}).first()
         if r is None:
             # accept a unique prefix, as git does, for the CLI
-            with self.engine.connect() as conn:
-                rs = conn.execute(sa.select(jobs).where(jobs.c.id.like(job_id + "%")).limit(2)).all()
+            with self.db.read() as conn:
+                rs = conn.execute("SELECT * FROM jobs WHERE id LIKE :prefix LIMIT 2", {"prefix": job_id + "%"}).all()
             if len(rs) != 1 or len(job_id) < 4:
                 raise NotFound(f"no job {job_id!r}")
             r = rs[0]
         return job_row(r)
 
     def list_jobs(self, *, status: str | Sequence[str] | None = None, limit: int = 50, offset: int = 0) -> list[JobRow]:
-        q = sa.select(jobs).order_by(jobs.c.created_at.desc(), jobs.c.id).limit(limit).offset(offset)
-        if status:
-            q = q.where(jobs.c.status.in_(_statuses(status)))
-        with self.engine.connect() as conn:
-            return [job_row(r) for r in conn.execute(q)]
+        where, params = _status_filter(status)
+        sql = f"SELECT * FROM jobs{where} ORDER BY created_at DESC, id LIMIT :limit OFFSET :offset"
+        with self.db.read() as conn:
+            return [job_row(r) for r in conn.execute(sql, {**params, "limit": limit, "offset": offset})]
 
     def count_jobs(self, *, status: str | Sequence[str] | None = None) -> int:
-        q = sa.select(sa.func.count()).select_from(jobs)
-        if status:
-            q = q.where(jobs.c.status.in_(_statuses(status)))
-        with self.engine.connect() as conn:
-            return int(conn.execute(q).scalar_one())
+        where, params = _status_filter(status)
+        with self.db.read() as conn:
+            return int(conn.execute(f"SELECT count(*) FROM jobs{where}", params).scalar_one())
 
     def delete_job(self, job_id: str) -> None:
         with self._tx() as conn:
-            for table in (events, job_partitions, job_tables):
-                conn.execute(table.delete().where(table.c.job_id == job_id))
-            conn.execute(jobs.delete().where(jobs.c.id == job_id))
+            for table in ("events", "job_partitions", "job_tables"):
+                conn.execute(f"DELETE FROM {table} WHERE job_id = :job_id", {"job_id": job_id})
+            conn.execute("DELETE FROM jobs WHERE id = :job_id", {"job_id": job_id})
 
     def job_secret(self, job_id: str) -> str | None:
         """The job's source password, decrypted (None when it has none or has ended)."""
-        with self.engine.connect() as conn:
-            token = conn.execute(sa.select(jobs.c.secret).where(jobs.c.id == job_id)).scalar()
+        with self.db.read() as conn:
+            token = conn.execute("SELECT secret FROM jobs WHERE id = :id", {"id": job_id}).scalar()
         if token is None:
             return None
         if not self.secret_key:
             raise UsageError("this job's password is encrypted; set ADU_SECRET_KEY to run it")
-        return crypto.decrypt(self.secret_key, token)
+        return crypto.decrypt(self.secret_key, bytes(token))  # PostgreSQL gives a memoryview
 
     # ------------------------------------------------------- claim, renew, reap
 
@@ -232,28 +242,23 @@ class JobStore(StoreBase):
             with self._tx() as conn:
                 if job_id is None:
                     cand = conn.execute(
-                        sa.select(jobs.c.id)
-                        .where(jobs.c.status == JobStatus.QUEUED.value)
-                        .order_by(jobs.c.created_at, jobs.c.id)
-                        .limit(1)
+                        "SELECT id FROM jobs WHERE status = 'queued' ORDER BY created_at, id LIMIT 1"
                     ).scalar()
                 else:
                     cand = job_id
                 if cand is None:
                     return None
                 res = conn.execute(
-                    jobs.update()
-                    .where(jobs.c.id == cand, jobs.c.status == JobStatus.QUEUED.value)
-                    .values(
-                        status=JobStatus.RUNNING.value,
-                        worker_id=worker_id,
-                        started_at=now,
-                        heartbeat_at=now,
-                        lease_expires_at=now + lease_seconds,
-                        foreground=foreground,
-                        finished_at=None,
-                        attempt=jobs.c.attempt + 1,
-                    )
+                    "UPDATE jobs SET status = 'running', worker_id = :worker_id, started_at = :now,"
+                    " heartbeat_at = :now, lease_expires_at = :lease, foreground = :foreground,"
+                    " finished_at = NULL, attempt = attempt + 1 WHERE id = :id AND status = 'queued'",
+                    {
+                        "id": cand,
+                        "worker_id": worker_id,
+                        "now": now,
+                        "lease": now + lease_seconds,
+                        "foreground": foreground,
+                    },
                 )
                 claimed = res.rowcount == 1
             if claimed:
@@ -269,11 +274,10 @@ class JobStore(StoreBase):
         now = time.time()
         with self._tx() as conn:
             res = conn.execute(
-                jobs.update()
-                .where(_owned(job_id, worker_id))
-                .values(heartbeat_at=now, lease_expires_at=now + lease_seconds)
+                f"UPDATE jobs SET heartbeat_at = :now, lease_expires_at = :lease WHERE {OWNED}",
+                {**_owned(job_id, worker_id), "now": now, "lease": now + lease_seconds},
             )
-            conn.execute(workers.update().where(workers.c.id == worker_id).values(heartbeat_at=now))
+            conn.execute("UPDATE workers SET heartbeat_at = :now WHERE id = :id", {"now": now, "id": worker_id})
             return res.rowcount == 1
 
     def reap_expired(self, *, max_attempts: int = 3) -> list[ReapedJob]:
@@ -286,13 +290,17 @@ class JobStore(StoreBase):
         read, no write lock.
         """
         now = time.time()
-        with self.engine.connect() as conn:
-            expired = conn.execute(sa.select(jobs.c.id).where(_expired(now)).limit(100)).scalars().all()
+        with self.db.read() as conn:
+            expired = conn.execute(f"SELECT id FROM jobs WHERE {EXPIRED} LIMIT 100", _expired(now)).scalars()
         if not expired:
             return []
         reaped: list[ReapedJob] = []
+        ids, params = in_list("id", expired)
         with self._tx() as conn:
-            rows = conn.execute(sa.select(jobs).where(jobs.c.id.in_(expired), _expired(now))).all()
+            rows = conn.execute(
+                f"SELECT * FROM jobs WHERE id IN ({ids}) AND {EXPIRED}",
+                {**params, **_expired(now)},
+            ).all()
             for r in rows:
                 requeue = not r.foreground and r.requeues + 1 < max_attempts
                 if requeue:
@@ -304,24 +312,16 @@ class JobStore(StoreBase):
         return reaped
 
     @staticmethod
-    def _requeue(conn: Any, r: Any, max_attempts: int) -> None:
+    def _requeue(conn: Connection, r: Any, max_attempts: int) -> None:
         spec = retry_spec(conn, r.id, JobSpec.from_json(r.spec))
         conn.execute(
-            jobs.update()
-            .where(jobs.c.id == r.id, jobs.c.status == JobStatus.RUNNING.value)
-            .values(
-                status=JobStatus.QUEUED.value,
-                spec=spec.to_json(),
-                worker_id=None,
-                lease_expires_at=None,
-                requeues=jobs.c.requeues + 1,
-                error=None,
-            )
+            "UPDATE jobs SET status = 'queued', spec = :spec, worker_id = NULL, lease_expires_at = NULL,"
+            " requeues = requeues + 1, error = NULL WHERE id = :id AND status = 'running'",
+            {"id": r.id, "spec": spec.to_json()},
         )
         conn.execute(
-            job_tables.update()
-            .where(job_tables.c.job_id == r.id, job_tables.c.status == TableStatus.RUNNING.value)
-            .values(status=TableStatus.PENDING.value)
+            "UPDATE job_tables SET status = 'pending' WHERE job_id = :job_id AND status = 'running'",
+            {"job_id": r.id},
         )
         message = (
             f"the worker running this job ({r.worker_id}) stopped answering (its lease expired); "
@@ -330,7 +330,7 @@ class JobStore(StoreBase):
         insert_events(conn, r.id, [JobEvent(level="WARNING", message=message, data={"action": "requeue"})])
 
     @staticmethod
-    def _stale(conn: Any, r: Any, now: float, max_attempts: int) -> None:
+    def _stale(conn: Connection, r: Any, now: float, max_attempts: int) -> None:
         if r.foreground:
             message = (
                 f"the process running this job ({r.worker_id}) stopped without finishing it (killed or crashed); "
@@ -343,17 +343,17 @@ class JobStore(StoreBase):
             )
         err = json.dumps(ErrorInfo(message=message, kind="StaleJob").to_dict())
         conn.execute(
-            jobs.update()
-            .where(jobs.c.id == r.id, jobs.c.status == JobStatus.RUNNING.value)
-            .values(status=JobStatus.STALE.value, finished_at=now, secret=None, lease_expires_at=None, error=err)
+            "UPDATE jobs SET status = 'stale', finished_at = :now, secret = NULL, lease_expires_at = NULL,"
+            " error = :error WHERE id = :id AND status = 'running'",
+            {"id": r.id, "now": now, "error": err},
         )
         conn.execute(
-            job_tables.update()
-            .where(job_tables.c.job_id == r.id, job_tables.c.status.in_(["running", "pending"]))
-            .values(status=TableStatus.FAILED.value, error=err)
+            "UPDATE job_tables SET status = 'failed', error = :error"
+            " WHERE job_id = :job_id AND status IN ('running', 'pending')",
+            {"job_id": r.id, "error": err},
         )
         insert_events(conn, r.id, [JobEvent(level="ERROR", message=message, data={"action": "stale"})])
-        conn.execute(jobs.update().where(jobs.c.id == r.id).values(**table_totals(conn, r.id)))
+        update_totals(conn, r.id)
 
     # ------------------------------------------------------------ cancel, finish
 
@@ -364,17 +364,17 @@ class JobStore(StoreBase):
         if job.status.finished and job.status != JobStatus.STALE:
             raise UsageError(f"job {job.id} has already finished ({job.status.value})")
         with self._tx() as conn:
-            conn.execute(jobs.update().where(jobs.c.id == job.id).values(cancel_requested=True))
+            conn.execute("UPDATE jobs SET cancel_requested = :yes WHERE id = :id", {"id": job.id, "yes": True})
             conn.execute(
-                jobs.update()
-                .where(jobs.c.id == job.id, jobs.c.status.in_([JobStatus.QUEUED.value, JobStatus.STALE.value]))
-                .values(status=JobStatus.CANCELLED.value, finished_at=time.time(), secret=None)
+                "UPDATE jobs SET status = 'cancelled', finished_at = :now, secret = NULL"
+                " WHERE id = :id AND status IN ('queued', 'stale')",
+                {"id": job.id, "now": time.time()},
             )
         return self.get_job(job.id)
 
     def cancel_requested(self, job_id: str) -> bool:
-        with self.engine.connect() as conn:
-            return bool(conn.execute(sa.select(jobs.c.cancel_requested).where(jobs.c.id == job_id)).scalar())
+        with self.db.read() as conn:
+            return bool(conn.execute("SELECT cancel_requested FROM jobs WHERE id = :id", {"id": job_id}).scalar())
 
     def finish_job(
         self,
@@ -390,43 +390,44 @@ class JobStore(StoreBase):
         :param worker_id: the claim of the caller: the job is only changed while it is
             still that claim's running job (False otherwise: it was reaped or taken over).
         """
-        cond = jobs.c.id == job_id if worker_id is None else _owned(job_id, worker_id)
+        where = "" if worker_id is None else " AND worker_id = :worker_id AND status = 'running'"
         with self._tx() as conn:
-            res = conn.execute(
-                jobs.update()
-                .where(cond)
-                .values(
-                    status=status.value,
-                    finished_at=time.time(),
-                    secret=None,
-                    lease_expires_at=None,
-                    error=json.dumps(error.to_dict()) if error else None,
-                    manifest_path=manifest_path,
-                    **table_totals(conn, job_id),
-                )
+            changed = update_totals(
+                conn,
+                job_id,
+                ", status = :status, finished_at = :now, secret = NULL, lease_expires_at = NULL, error = :error,"
+                " manifest_path = :manifest_path",
+                {
+                    "status": status.value,
+                    "now": time.time(),
+                    "error": json.dumps(error.to_dict()) if error else None,
+                    "manifest_path": manifest_path,
+                    "worker_id": worker_id,
+                },
+                where=where,
             )
-            return res.rowcount == 1
+            return changed == 1
 
     def requeue_job(self, job_id: str, worker_id: str, reason: str) -> bool:
         """Put this worker's running job back in the queue to be completed by another run
         (a worker shutting down); False when it is no longer this worker's."""
         with self._tx() as conn:
-            r = conn.execute(sa.select(jobs).where(_owned(job_id, worker_id))).first()
+            r = conn.execute(f"SELECT * FROM jobs WHERE {OWNED}", _owned(job_id, worker_id)).first()
             if r is None:
                 return False
             spec = retry_spec(conn, job_id, JobSpec.from_json(r.spec))
             conn.execute(
-                jobs.update()
-                .where(_owned(job_id, worker_id))
-                .values(status=JobStatus.QUEUED.value, spec=spec.to_json(), worker_id=None, lease_expires_at=None)
+                "UPDATE jobs SET status = 'queued', spec = :spec, worker_id = NULL, lease_expires_at = NULL"
+                f" WHERE {OWNED}",
+                {**_owned(job_id, worker_id), "spec": spec.to_json()},
             )
             conn.execute(
-                job_tables.update()
-                .where(job_tables.c.job_id == job_id, job_tables.c.status.in_(["running", "cancelled"]))
-                .values(status=TableStatus.PENDING.value, error=None)
+                "UPDATE job_tables SET status = 'pending', error = NULL"
+                " WHERE job_id = :job_id AND status IN ('running', 'cancelled')",
+                {"job_id": job_id},
             )
             insert_events(conn, job_id, [JobEvent(level="WARNING", message=reason, data={"action": "requeue"})])
-            conn.execute(jobs.update().where(jobs.c.id == job_id).values(**table_totals(conn, job_id)))
+            update_totals(conn, job_id)
         return True
 
     def retry_job(self, job_id: str, *, password: str | None = None, overwrite: bool = False) -> JobRow:
@@ -442,16 +443,8 @@ class JobStore(StoreBase):
         with self._tx() as conn:
             spec = retry_spec(conn, job.id, job.spec, overwrite=overwrite)
             conn.execute(
-                jobs.update()
-                .where(jobs.c.id == job.id)
-                .values(
-                    status=JobStatus.QUEUED.value,
-                    spec=spec.to_json(),
-                    cancel_requested=False,
-                    error=None,
-                    finished_at=None,
-                    requeues=0,
-                    secret=secret,
-                )
+                "UPDATE jobs SET status = 'queued', spec = :spec, cancel_requested = :no, error = NULL,"
+                " finished_at = NULL, requeues = 0, secret = :secret WHERE id = :id",
+                {"id": job.id, "spec": spec.to_json(), "no": False, "secret": secret},
             )
         return self.get_job(job.id)

@@ -12,21 +12,51 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection
-
 from adu_core.models import SourceInfo, TableInfo, TableStatus
 from adu_core.store.base import StoreBase
+from adu_core.store.db import Connection
 from adu_core.store.events import insert_events
 from adu_core.store.records import JobEvent, PartitionRecord, PartitionRow, TableRow, TableUpdate, loads
-from adu_core.store.schema import job_partitions, job_tables, jobs
+
+#: the job's counters (:func:`table_totals`) as the SET list of an UPDATE of ``jobs``
+SET_TOTALS = (
+    "tables_total = :tables_total, tables_done = :tables_done, tables_failed = :tables_failed,"
+    " rows = :rows, bytes = :bytes"
+)
+
+#: the columns of ``job_tables`` a plan resets
+_PLAN_COLUMNS = (
+    "status",
+    "rows",
+    "bytes",
+    "rows_estimate",
+    "partitions_total",
+    "partitions_done",
+    "started_at",
+    "finished_at",
+    "error",
+    "validation",
+    "files",
+    "entry",
+)
+
+_PARTITION_COLUMNS = ("job_id", "table_id", "idx", "status", "rows", "attempts", "spec", "error", "worker")
+
+
+def update_totals(
+    conn: Connection, job_id: str, extra: str = "", params: dict[str, Any] | None = None, *, where: str = ""
+) -> int:
+    """Write the job's counters (:func:`table_totals`), and the further assignments
+    ``extra`` (``", col = :param…"``) with ``params``, to the job ``job_id`` (and ``where``:
+    ``" AND …"``); the number of rows changed (0 or 1)."""
+    values = {**table_totals(conn, job_id), **(params or {}), "job_id": job_id}
+    sql = f"UPDATE jobs SET {SET_TOTALS}{extra} WHERE id = :job_id{where}"
+    return conn.execute(sql, values).rowcount
 
 
 def table_totals(conn: Connection, job_id: str) -> dict[str, int]:
     """The job's counters, summed from its tables."""
-    rows = conn.execute(
-        sa.select(job_tables.c.status, job_tables.c.rows, job_tables.c.bytes).where(job_tables.c.job_id == job_id)
-    ).all()
+    rows = conn.execute("SELECT status, rows, bytes FROM job_tables WHERE job_id = :job_id", {"job_id": job_id}).all()
     done = sum(1 for r in rows if r.status == TableStatus.SUCCEEDED.value)
     failed = sum(1 for r in rows if r.status in (TableStatus.FAILED.value, TableStatus.CANCELLED.value))
     return {
@@ -41,9 +71,7 @@ def table_totals(conn: Connection, job_id: str) -> dict[str, int]:
 def _table_ids(conn: Connection, job_id: str) -> dict[tuple[str, str], int]:
     return {
         (r.schema, r.name): r.id
-        for r in conn.execute(
-            sa.select(job_tables.c.id, job_tables.c.schema, job_tables.c.name).where(job_tables.c.job_id == job_id)
-        )
+        for r in conn.execute("SELECT id, schema, name FROM job_tables WHERE job_id = :job_id", {"job_id": job_id})
     }
 
 
@@ -56,15 +84,10 @@ def _update_tables(conn: Connection, job_id: str, updates: Sequence[TableUpdate]
                 {"b_schema": update.schema, "b_name": update.name, **{f"v_{k}": v for k, v in values.items()}}
             )
     for keys, rows in groups.items():  # one executemany per shape of update
-        conn.execute(
-            job_tables.update()
-            .where(
-                job_tables.c.job_id == job_id,
-                job_tables.c.schema == sa.bindparam("b_schema"),
-                job_tables.c.name == sa.bindparam("b_name"),
-            )
-            .values({k: sa.bindparam(f"v_{k}") for k in keys}),
-            rows,
+        assignments = ", ".join(f"{k} = :v_{k}" for k in keys)
+        conn.executemany(
+            f"UPDATE job_tables SET {assignments} WHERE job_id = :b_job_id AND schema = :b_schema AND name = :b_name",
+            [{**row, "b_job_id": job_id} for row in rows],
         )
 
 
@@ -90,13 +113,15 @@ def _record_partitions(conn: Connection, job_id: str, partitions: Sequence[Parti
         }
     if not rows:
         return
-    conn.execute(
-        job_partitions.delete().where(
-            job_partitions.c.table_id == sa.bindparam("b_table_id"), job_partitions.c.idx == sa.bindparam("b_idx")
-        ),
+    conn.executemany(
+        "DELETE FROM job_partitions WHERE table_id = :b_table_id AND idx = :b_idx",
         [{"b_table_id": t, "b_idx": i} for t, i in rows],
     )
-    conn.execute(job_partitions.insert(), list(rows.values()))
+    conn.executemany(
+        f"INSERT INTO job_partitions ({', '.join(_PARTITION_COLUMNS)})"
+        f" VALUES ({', '.join(':' + c for c in _PARTITION_COLUMNS)})",
+        list(rows.values()),
+    )
 
 
 def _table_row(r: Any) -> TableRow:
@@ -128,37 +153,37 @@ class ProgressStore(StoreBase):
         with self._tx() as conn:
             existing = _table_ids(conn, job_id)
             estimate = 0
+            updates, inserts = [], []
             for table, n_parts in plan:
                 estimate += table.row_estimate or 0
-                values = dict(
+                values = dict.fromkeys(_PLAN_COLUMNS)
+                values.update(
                     status=TableStatus.PENDING.value,
                     rows=0,
                     bytes=0,
                     rows_estimate=table.row_estimate,
                     partitions_total=n_parts,
                     partitions_done=0,
-                    started_at=None,
-                    finished_at=None,
-                    error=None,
-                    validation=None,
-                    files=None,
-                    entry=None,
                 )
                 key = (table.schema, table.name)
                 if key in existing:
-                    conn.execute(job_tables.update().where(job_tables.c.id == existing[key]).values(**values))
+                    updates.append({**values, "id": existing[key]})
                 else:
-                    conn.execute(
-                        job_tables.insert().values(job_id=job_id, schema=table.schema, name=table.name, **values)
-                    )
-            conn.execute(
-                jobs.update()
-                .where(jobs.c.id == job_id)
-                .values(
-                    source_info=json.dumps(source.to_dict()),
-                    rows_estimate=estimate or None,
-                    **table_totals(conn, job_id),
-                )
+                    inserts.append({**values, "job_id": job_id, "schema": table.schema, "name": table.name})
+            conn.executemany(
+                f"UPDATE job_tables SET {', '.join(f'{c} = :{c}' for c in _PLAN_COLUMNS)} WHERE id = :id",
+                updates,
+            )
+            columns = ("job_id", "schema", "name", *_PLAN_COLUMNS)
+            conn.executemany(
+                f"INSERT INTO job_tables ({', '.join(columns)}) VALUES ({', '.join(':' + c for c in columns)})",
+                inserts,
+            )
+            update_totals(
+                conn,
+                job_id,
+                ", source_info = :source_info, rows_estimate = :rows_estimate",
+                {"source_info": json.dumps(source.to_dict()), "rows_estimate": estimate or None},
             )
 
     def record_batch(
@@ -179,9 +204,8 @@ class ProgressStore(StoreBase):
         with self._tx() as conn:
             if worker_id is not None:
                 owner = conn.execute(
-                    sa.select(jobs.c.id).where(
-                        jobs.c.id == job_id, jobs.c.worker_id == worker_id, jobs.c.status == "running"
-                    )
+                    "SELECT id FROM jobs WHERE id = :id AND worker_id = :worker_id AND status = 'running'",
+                    {"id": job_id, "worker_id": worker_id},
                 ).first()
                 if owner is None:
                     return False
@@ -190,23 +214,21 @@ class ProgressStore(StoreBase):
                 _record_partitions(conn, job_id, partitions)
             insert_events(conn, job_id, log_events)
             if tables or partitions:
-                conn.execute(jobs.update().where(jobs.c.id == job_id).values(**table_totals(conn, job_id)))
+                update_totals(conn, job_id)
         return True
 
     def list_tables(self, job_id: str) -> list[TableRow]:
-        with self.engine.connect() as conn:
-            rs = conn.execute(
-                sa.select(job_tables).where(job_tables.c.job_id == job_id).order_by(job_tables.c.id)
-            ).all()
+        with self.db.read() as conn:
+            rs = conn.execute("SELECT * FROM job_tables WHERE job_id = :job_id ORDER BY id", {"job_id": job_id}).all()
         return [_table_row(r) for r in rs]
 
     def list_partitions(self, job_id: str) -> list[PartitionRow]:
-        with self.engine.connect() as conn:
+        with self.db.read() as conn:
             rs = conn.execute(
-                sa.select(job_partitions, job_tables.c.schema, job_tables.c.name)
-                .join(job_tables, job_tables.c.id == job_partitions.c.table_id)
-                .where(job_partitions.c.job_id == job_id)
-                .order_by(job_partitions.c.table_id, job_partitions.c.idx)
+                "SELECT p.idx, p.status, p.rows, p.attempts, p.spec, p.error, p.worker, t.schema, t.name"
+                " FROM job_partitions p JOIN job_tables t ON t.id = p.table_id"
+                " WHERE p.job_id = :job_id ORDER BY p.table_id, p.idx",
+                {"job_id": job_id},
             ).all()
         return [
             PartitionRow(

@@ -16,12 +16,11 @@ from __future__ import annotations
 
 import functools
 import logging
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
-
-import sqlalchemy as sa
 
 from adu_core.errors import StoreUnavailable
 from adu_core.secrets import redact_text
@@ -37,27 +36,26 @@ _SQLITE_TRANSIENT = ("database is locked", "unable to open database", "disk i/o 
 
 
 def is_outage(exc: BaseException) -> bool:
-    """True when ``exc`` says the store cannot be reached now (not that a query is wrong)."""
-    if not isinstance(exc, sa.exc.DBAPIError):
-        return False
-    if exc.connection_invalidated:
-        return True
-    orig = exc.orig
-    module = type(orig).__module__.split(".")[0]
+    """True when ``exc`` (an error of the store's driver, :mod:`sqlite3` or psycopg2) says
+    the store cannot be reached now, not that a query is wrong."""
+    module = type(exc).__module__.split(".")[0]
     if module == "sqlite3":
-        return isinstance(exc, sa.exc.OperationalError) and any(m in str(orig).lower() for m in _SQLITE_TRANSIENT)
-    code = getattr(orig, "pgcode", None)
+        return isinstance(exc, sqlite3.OperationalError) and any(m in str(exc).lower() for m in _SQLITE_TRANSIENT)
+    if module != "psycopg2":
+        return False
+    import psycopg2  # loaded already: ``exc`` is one of its errors
+
+    code = getattr(exc, "pgcode", None)
     if code:
         # connection exceptions, admin shutdown / crash / cannot connect now, too many connections
-        return code.startswith("08") or code in ("57P01", "57P02", "57P03", "53300")
+        return bool(code.startswith("08") or code in ("57P01", "57P02", "57P03", "53300"))
     # no SQL state: the connection failed or broke (refused, reset, closed by the server)
-    return isinstance(exc, (sa.exc.OperationalError, sa.exc.InterfaceError))
+    return isinstance(exc, (psycopg2.OperationalError, psycopg2.InterfaceError))
 
 
 def outage_message(exc: BaseException) -> str:
     """The reason of an outage on one line, without secrets."""
-    orig = getattr(exc, "orig", None) or exc
-    text = " ".join(str(orig).split()) or type(orig).__name__
+    text = " ".join(str(exc).split()) or type(exc).__name__
     return redact_text(text)[:300]
 
 
@@ -110,7 +108,7 @@ def _call(store: Any, fn: Callable[..., Any], args: Any, kwargs: Any) -> Any:
     while True:
         try:
             result = fn(store, *args, **kwargs)
-        except sa.exc.DBAPIError as exc:
+        except Exception as exc:
             if not is_outage(exc):
                 raise
             store.outage.begin(exc)

@@ -1,5 +1,8 @@
 """The job store's tables (SQLAlchemy Core). Changes go through Alembic migrations in
-:mod:`adu_core.migrations`; this module mirrors the latest revision."""
+:mod:`adu_core.migrations`; this module mirrors the latest revision, and
+:mod:`adu_core.store.ddl` (what a new store is created from) mirrors this module. Imported
+by the tests only (the store itself runs on SQL text, without SQLAlchemy): they check the
+DDL and the migrations against it."""
 
 from __future__ import annotations
 

@@ -11,11 +11,9 @@ import time
 from collections.abc import Mapping
 
 import attrs
-import sqlalchemy as sa
 
 from adu_core.secrets import redact_url
 from adu_core.store.base import StoreBase
-from adu_core.store.schema import export_watermarks
 
 
 def source_identity(source: str) -> str:
@@ -62,38 +60,46 @@ class WatermarkStore(StoreBase):
             position = 0
             if previous_sha256 is not None:
                 before = conn.execute(
-                    sa.select(export_watermarks.c.position)
-                    .where(export_watermarks.c.manifest_sha256 == previous_sha256)
-                    .limit(1)
+                    "SELECT position FROM export_watermarks WHERE manifest_sha256 = :sha LIMIT 1",
+                    {"sha": previous_sha256},
                 ).scalar()
                 position = int(before) + 1 if before is not None else 1
-            conn.execute(export_watermarks.delete().where(export_watermarks.c.job_id == job_id))
-            for table, (column, value) in sorted(watermarks.items()):
-                conn.execute(
-                    export_watermarks.insert().values(
-                        job_id=job_id,
-                        source=ident,
-                        target=target,
-                        manifest_sha256=manifest_sha256,
-                        previous_sha256=previous_sha256,
-                        position=position,
-                        table_name=table,
-                        cursor_column=column,
-                        value=value,
-                        recorded_at=now,
-                    )
-                )
+            conn.execute("DELETE FROM export_watermarks WHERE job_id = :job_id", {"job_id": job_id})
+            conn.executemany(
+                "INSERT INTO export_watermarks (job_id, source, target, manifest_sha256, previous_sha256, position,"
+                " table_name, cursor_column, value, recorded_at) VALUES (:job_id, :source, :target,"
+                " :manifest_sha256, :previous_sha256, :position, :table_name, :cursor_column, :value, :recorded_at)",
+                [
+                    {
+                        "job_id": job_id,
+                        "source": ident,
+                        "target": target,
+                        "manifest_sha256": manifest_sha256,
+                        "previous_sha256": previous_sha256,
+                        "position": position,
+                        "table_name": table,
+                        "cursor_column": column,
+                        "value": value,
+                        "recorded_at": now,
+                    }
+                    for table, (column, value) in sorted(watermarks.items())
+                ],
+            )
         return ExportLink(job_id, ident, target, manifest_sha256, previous_sha256, position, dict(watermarks), now)
 
-    def _link(self, where: sa.ColumnElement[bool]) -> ExportLink | None:
-        t = export_watermarks
-        with self.engine.connect() as conn:
+    def _link(self, column: str, value: str) -> ExportLink | None:
+        """The newest export whose ``column`` (``source`` or ``job_id``) is ``value``."""
+        with self.db.read() as conn:
             newest = conn.execute(
-                sa.select(t.c.job_id).where(where).order_by(t.c.recorded_at.desc(), t.c.id.desc()).limit(1)
+                f"SELECT job_id FROM export_watermarks WHERE {column} = :value"
+                " ORDER BY recorded_at DESC, id DESC LIMIT 1",
+                {"value": value},
             ).scalar()
             if newest is None:
                 return None
-            rows = conn.execute(sa.select(t).where(t.c.job_id == newest).order_by(t.c.table_name)).all()
+            rows = conn.execute(
+                "SELECT * FROM export_watermarks WHERE job_id = :job_id ORDER BY table_name", {"job_id": newest}
+            ).all()
         first = rows[0]
         return ExportLink(
             job_id=first.job_id,
@@ -109,8 +115,8 @@ class WatermarkStore(StoreBase):
     def last_export(self, source: str) -> ExportLink | None:
         """The newest export of ``source`` (a URL, with or without password, or a named
         connection) that recorded watermarks; None when there is none."""
-        return self._link(export_watermarks.c.source == source_identity(source))
+        return self._link("source", source_identity(source))
 
     def export_link(self, job_id: str) -> ExportLink | None:
         """The chain link of the export job ``job_id`` (None: it recorded no watermarks)."""
-        return self._link(export_watermarks.c.job_id == job_id)
+        return self._link("job_id", job_id)

@@ -6,11 +6,8 @@ import os
 import socket
 import time
 
-import sqlalchemy as sa
-
 from adu_core.store.base import StoreBase
 from adu_core.store.records import WorkerRow
-from adu_core.store.schema import workers
 
 
 class WorkerStore(StoreBase):
@@ -20,33 +17,37 @@ class WorkerStore(StoreBase):
         """Announce this process as worker ``worker_id`` (replacing a stale entry of that name)."""
         now = time.time()
         with self._tx() as conn:
-            conn.execute(workers.delete().where(workers.c.id == worker_id))
+            conn.execute("DELETE FROM workers WHERE id = :id", {"id": worker_id})
             conn.execute(
-                workers.insert().values(
-                    id=worker_id, host=socket.gethostname(), pid=os.getpid(), started_at=now, heartbeat_at=now
-                )
+                "INSERT INTO workers (id, host, pid, started_at, heartbeat_at)"
+                " VALUES (:id, :host, :pid, :started_at, :heartbeat_at)",
+                {
+                    "id": worker_id,
+                    "host": socket.gethostname(),
+                    "pid": os.getpid(),
+                    "started_at": now,
+                    "heartbeat_at": now,
+                },
             )
 
     def worker_heartbeat(self, worker_id: str) -> None:
         with self._tx() as conn:
-            conn.execute(workers.update().where(workers.c.id == worker_id).values(heartbeat_at=time.time()))
+            conn.execute("UPDATE workers SET heartbeat_at = :now WHERE id = :id", {"now": time.time(), "id": worker_id})
 
     def unregister_worker(self, worker_id: str) -> None:
         with self._tx() as conn:
-            conn.execute(workers.delete().where(workers.c.id == worker_id))
+            conn.execute("DELETE FROM workers WHERE id = :id", {"id": worker_id})
 
     def list_workers(self) -> list[WorkerRow]:
-        with self.engine.connect() as conn:
-            rs = conn.execute(sa.select(workers).order_by(workers.c.started_at)).all()
+        with self.db.read() as conn:
+            rs = conn.execute("SELECT * FROM workers ORDER BY started_at").all()
         return [WorkerRow(r.id, r.host, r.pid, r.started_at, r.heartbeat_at) for r in rs]
 
     def count_live_workers(self, within_seconds: float) -> int:
         """Registered workers heard from in the last ``within_seconds`` (idle ones every
         poll, busy ones at every renewal of their job's lease)."""
-        with self.engine.connect() as conn:
-            q = (
-                sa.select(sa.func.count())
-                .select_from(workers)
-                .where(workers.c.heartbeat_at >= time.time() - within_seconds)
+        with self.db.read() as conn:
+            since = time.time() - within_seconds
+            return int(
+                conn.execute("SELECT count(*) FROM workers WHERE heartbeat_at >= :since", {"since": since}).scalar_one()
             )
-            return int(conn.execute(q).scalar_one())
