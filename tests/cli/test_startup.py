@@ -132,8 +132,20 @@ LOAD_SINKS = ("adu_duckdb.loadsink", "adu_postgres.loadsink", "adu_vertica.loads
 #: functions (~0.05 s; the writer's dictionary choice and the length checks do without);
 #: importlib.metadata (~25 ms with email, zipfile and csv: the plugins' entry points and
 #: versions are read from the dist-info folders themselves); PyYAML (~10 ms: only when a
-#: connections or rules file is read)
-EXPORT_HEAVY_MODULES = ("pyarrow.compute", "importlib.metadata", "email", "zipfile", "yaml")
+#: connections or rules file is read); the process pool's multiprocessing, tempfile (a
+#: libpq service file made once), html (notebooks), and the manifest read back as a model
+#: after a full export (the chain summary says nothing about one)
+EXPORT_HEAVY_MODULES = (
+    "pyarrow.compute",
+    "importlib.metadata",
+    "email",
+    "zipfile",
+    "yaml",
+    "multiprocessing",
+    "tempfile",
+    "html",
+    "adu_core.services.exports",
+)
 
 
 def _imported_modules(*args, env):

@@ -162,3 +162,37 @@ def test_a_failed_background_connect_is_the_same_error_as_before(pg) -> None:
     with pytest.raises(ConnectError, match="cannot connect to PostgreSQL"):
         source.discover()
     source.close()
+
+
+@pytest.mark.parametrize(
+    ("tables", "opened"),
+    [
+        # one named table of one partition: read on the coordinator's connection, no spare
+        (["public.small"], ["adu", "adu snapshot"]),
+        # one named table of several partitions: the spare opens once the plan says so
+        (["public.a"], ["adu", "adu snapshot", "adu reader"]),
+        # several tables: the spare opens with the others, while discovery runs
+        (["public.small", "public.a"], ["adu", "adu snapshot", "adu reader"]),
+        (["public.*"], ["adu", "adu snapshot", "adu reader"]),
+    ],
+)
+def test_a_job_opens_the_spare_readers_its_plan_needs(table_a, connects, tmp_path, monkeypatch, tables, opened):
+    import adu_core as adu
+
+    table_a.execute("CREATE TABLE small (id int); INSERT INTO small VALUES (1)")
+    monkeypatch.setenv("ADU_DATA_DIR", str(tmp_path / "data"))
+    result = adu.export(
+        table_a.dsn,
+        tmp_path / "out",
+        tables=tables,
+        parallel=2,
+        validate=False,
+        executor="thread",
+        source_options=OPTIONS,
+    )
+    assert result.status.value == "succeeded"
+    rows = {"public.small": 1, "public.a": 20000}
+    assert {t.qualified_name: t.rows for t in result.tables} == {
+        name: n for name, n in rows.items() if tables == ["public.*"] or name in tables
+    }
+    assert sorted(connects) == sorted(opened)

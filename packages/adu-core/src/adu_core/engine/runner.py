@@ -170,6 +170,8 @@ class JobRunner:
         self.deferred: list[TableRun] = []  # complete tables waiting for the lease to publish
         self.validators: list[Validator] = []
         self.read_options: dict[str, Any] = {}
+        #: the partitions run in this process, beside the coordinator (see _open_source)
+        self.in_process = False
         self._again: Callable[[TableRun], list[PartitionTask]] = lambda run: []
         self.source_info: SourceInfo | None = None
         self.earlier = Earlier()
@@ -310,8 +312,11 @@ class JobRunner:
         url = resolve_source(spec.source, password=password, connections_file=self.settings.connections_file)
         self.read_options = job_reader_options(spec, self.plugins.source_class(url))
         source = self.plugins.open_source(url, self.read_options)
-        in_process = self.executor_kind == "thread" or (self.executor_kind == "auto" and source.reads_release_gil)
-        source.warm_up(readers=max(0, spec.parallel - 1) if in_process else 0)
+        self.in_process = self.executor_kind == "thread" or (self.executor_kind == "auto" and source.reads_release_gil)
+        # one named table is often one partition, read on the coordinator's connection: its
+        # spare readers wait for the plan (_run_partitions); several tables need them early
+        early = 0 if spec.selection.one_table else spec.parallel - 1
+        source.warm_up(readers=max(0, early) if self.in_process else 0)
         return url, source
 
     def _early_source(self, spec: JobSpec, password: str | None) -> tuple[str, Source] | None:
@@ -475,6 +480,8 @@ class JobRunner:
     def _run_partitions(self, url: str, token: Mapping[str, Any], source: Source, sink: Sink) -> None:
         tasks = self._tasks(url, token)
         workers = max(1, min(self.spec.parallel, len(tasks)))
+        if self.in_process:
+            source.warm_up(readers=workers - 1)  # the spares the plan needs (no more: a 1-partition job none)
         executor = self._executor(source, workers, len(tasks))
         self.log.info("running %d partition(s), %d at a time, %s", len(tasks), workers, executor.where())
         now = time.time()
