@@ -196,3 +196,24 @@ def test_a_job_opens_the_spare_readers_its_plan_needs(table_a, connects, tmp_pat
         name: n for name, n in rows.items() if tables == ["public.*"] or name in tables
     }
     assert sorted(connects) == sorted(opened)
+
+
+def test_the_source_opened_before_the_job_is_recorded_is_its_own(table_a, connects, tmp_path, monkeypatch):
+    """``adu export`` opens the source before recording the job (its connections open while
+    the store works): the job uses those; with bad options none opens, the error is at once."""
+    import adu_core as adu
+    from adu_core.errors import UsageError
+
+    monkeypatch.setenv("ADU_DATA_DIR", str(tmp_path / "data"))
+    with pytest.raises(UsageError, match="nope"):
+        adu.export(table_a.dsn, tmp_path / "bad", tables=["public.a"], sink_options={"nope": "1"})
+    with pytest.raises(UsageError, match="nope"):
+        adu.export(table_a.dsn, tmp_path / "bad", tables=["public.a"], source_options={"nope": "1"})
+    assert connects == []
+    # options given as text are typed as the job types them: the source opened early is the job's
+    result = adu.export(
+        table_a.dsn, tmp_path / "out", tables=["public.a"], validate=False, source_options={"partition_mb": "64"}
+    )
+    assert result.status.value == "succeeded" and result.rows == 20000
+    assert sorted(connects) == ["adu", "adu snapshot"]
+    assert _sessions(table_a, "adu") == 0 and _sessions(table_a, "adu snapshot") == 0  # all closed
