@@ -31,8 +31,8 @@ of this process (all threads) is printed beside each in-process wall time.
 ``--baseline TREE`` (another source tree, e.g. ``git archive main`` with the built C
 extensions copied in) also runs, every round, a fresh interpreter of that tree and one of
 this tree (alternating which goes first) doing the same in-process cycle — a warm-up
-export, a full export, 1% updated, a delta ``--after last`` — so before/after are
-measured on the same load.
+export, a full export, 1% updated, a delta ``--after last`` (``--deltas K``: K times 1%
+updated and a delta) — so before/after are measured on the same load.
 
 Fairness: the throwaway cluster shares the disk with the exports, and the Parquet sink
 syncs the file system it publishes to (``syncfs``) before writing the manifest; so after
@@ -54,6 +54,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "bench")]
@@ -121,8 +122,9 @@ class _Pg:
             return cur.fetchall() if cur.description else []
 
 
-def worker_cycle(url: str, work: Path, rows: int, round_no: int, parallel: int) -> None:
-    """One in-process cycle in this (fresh) interpreter: warm-up, full, bump, delta; prints JSON."""
+def worker_cycle(url: str, work: Path, rows: int, round_no: int, parallel: int, deltas_per_round: int = 1) -> None:
+    """One in-process cycle in this (fresh) interpreter: warm-up, full, then
+    ``deltas_per_round`` times 1% updated and a delta; prints JSON."""
     data = work / "data"
     os.environ["ADU_DATA_DIR"] = str(data)
     os.environ.pop("ADU_STORE_URL", None)
@@ -133,14 +135,20 @@ def worker_cycle(url: str, work: Path, rows: int, round_no: int, parallel: int) 
     adu.export(url, work / "warm", cursors=cursors, **common)
     res, full, full_cpu = timed(adu.export, url, work / "full", cursors=cursors, **common)
     pg = _Pg(url)
-    changed = bump(pg, rows, round_no)
-    res, delta, delta_cpu = timed(adu.export, url, work / "delta", after="last", **common)
-    if res.rows != changed:
-        print(f"   ! delta exported {res.rows:,} rows, {changed:,} changed", file=sys.stderr, flush=True)
-    print(json.dumps({"full": full, "delta": delta, "full_cpu": full_cpu, "delta_cpu": delta_cpu}))
+    deltas, cpus = [], []
+    for k in range(max(1, deltas_per_round)):
+        changed = bump(pg, rows, round_no * 10 + k)
+        res, delta, delta_cpu = timed(adu.export, url, work / f"delta{k}", after="last", **common)
+        deltas.append(delta)
+        cpus.append(delta_cpu)
+        if res.rows != changed:
+            print(f"   ! delta exported {res.rows:,} rows, {changed:,} changed", file=sys.stderr, flush=True)
+    print(json.dumps({"full": full, "delta": deltas, "full_cpu": full_cpu, "delta_cpu": cpus}))
 
 
-def run_worker(url: str, rows: int, round_no: int, parallel: int, tree: Path | None) -> dict[str, float] | None:
+def run_worker(
+    url: str, rows: int, round_no: int, parallel: int, tree: Path | None, deltas: int = 1
+) -> dict[str, Any] | None:
     """:func:`worker_cycle` in a fresh interpreter, of ``tree`` (``--baseline``) or of this one."""
     env = dict(os.environ)
     if tree is not None:
@@ -150,7 +158,7 @@ def run_worker(url: str, rows: int, round_no: int, parallel: int, tree: Path | N
     work = Path(tempfile.mkdtemp(prefix="adu-bench-incw-"))
     try:
         cmd = [sys.executable, __file__, "--worker", "--url", url, "--work", str(work)]
-        cmd += ["--rows", str(rows), "--round", str(round_no), "--parallel", str(parallel)]
+        cmd += ["--rows", str(rows), "--round", str(round_no), "--parallel", str(parallel), "--deltas", str(deltas)]
         proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
         if proc.returncode:
             print(f"   ! worker ({tree or 'this tree'}) failed: {proc.stderr.strip()[-800:]}", flush=True)
@@ -190,13 +198,14 @@ def main() -> None:
     ap.add_argument("--profile", metavar="FILE", help="write a cProfile of the in-process deltas to FILE")
     ap.add_argument("--no-cli", action="store_true", help="skip the CLI runs (in process only)")
     ap.add_argument("--baseline", metavar="TREE", help="also run TREE's in-process cycle each round (see above)")
+    ap.add_argument("--deltas", type=int, default=1, help="--baseline: deltas per fresh interpreter and round")
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--url", help=argparse.SUPPRESS)
     ap.add_argument("--work", help=argparse.SUPPRESS)
     ap.add_argument("--round", type=int, default=0, help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.worker:
-        worker_cycle(a.url, Path(a.work), a.rows, a.round, a.parallel)
+        worker_cycle(a.url, Path(a.work), a.rows, a.round, a.parallel, a.deltas)
         return
     baseline = Path(a.baseline).resolve() if a.baseline else None
     if baseline is not None and not list(baseline.glob("packages/*/src")):
@@ -277,11 +286,12 @@ def main() -> None:
             if baseline is not None:
                 order = [("worker", None), ("baseline", baseline)]
                 for label, tree in order if r % 2 == 0 else order[::-1]:
-                    got = run_worker(url, a.rows, r + 100 + (0 if tree is None else 50), a.parallel, tree)
+                    got = run_worker(url, a.rows, r + 100 + (0 if tree is None else 50), a.parallel, tree, a.deltas)
                     if got is not None:
-                        for k in ("full", "delta"):
-                            times[f"{label} {k}"].append(got[k])
-                            times[f"{label} {k} cpu"].append(got[f"{k}_cpu"])
+                        times[f"{label} full"].append(got["full"])
+                        times[f"{label} full cpu"].append(got["full_cpu"])
+                        times[f"{label} delta"].extend(got["delta"])
+                        times[f"{label} delta cpu"].extend(got["delta_cpu"])
             line = (
                 f"   round {r + 1}: full {times['full'][-1]:.2f} s, delta {times['delta'][-1]:.3f} s "
                 f"(CPU {times['delta cpu'][-1]:.3f} s), delta after a directory {times['delta-dir'][-1]:.3f} s"

@@ -164,6 +164,69 @@ def test_a_failed_background_connect_is_the_same_error_as_before(pg) -> None:
     source.close()
 
 
+def test_discovery_reads_the_type_facts_on_the_idle_snapshot_connection(table_a, monkeypatch) -> None:
+    from adu_postgres import pgtypes
+
+    db = table_a
+    db.execute("CREATE DOMAIN pos AS int CHECK (VALUE > 0); CREATE TABLE b (id pos PRIMARY KEY, m money)")
+    alone = open_source(db.dsn)
+    expected = {t.qualified_name: t for t in alone.discover()}
+    alone.close()
+    source = open_source(db.dsn)
+    source.warm_up()
+    side = source._snapshot_future.result()  # connected
+    used: list = []
+    real = pgtypes.describe
+
+    def describe(conn, oids):
+        used.append(conn)
+        return real(conn, oids)
+
+    monkeypatch.setattr(pgtypes, "describe", describe)
+    tables = {t.qualified_name: t for t in source.discover()}
+    assert used == [side] and side is not source._conn
+    assert tables == expected  # the same answer, every column, key and type fact
+    # the snapshot's connection is idle again: the snapshot is taken on it
+    table = tables["public.a"]
+    with source.snapshot() as snap:
+        (part,) = source.partitions(table, target=1)
+        rows = list(source.read(part, snapshot=snap, batch_rows=50_000, cancel=NeverCancelled()))
+    assert sum(b.num_rows for b in rows) == 20000
+    source.close()
+
+
+def test_closing_never_waits_for_a_connection_still_being_opened(monkeypatch) -> None:
+    """A job that fails before it needs the source (a bad --after) must not wait for a
+    host that does not answer: what is still connecting is closed when it arrives."""
+    release = threading.Event()
+    closed: list[str] = []
+
+    class Conn:
+        closed = False
+
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+        def close(self) -> None:
+            closed.append(self.name)
+
+    def slow_connect(url, options, *, application_name="adu"):
+        release.wait(30)
+        return Conn(application_name)
+
+    monkeypatch.setattr(pg_source, "connect", slow_connect)
+    source = PostgresSource("postgresql://u@203.0.113.1/db", {})
+    source.warm_up(readers=1)
+    source.close()  # returns while the three are still connecting
+    assert closed == []
+    release.set()
+    for _ in range(100):
+        if len(closed) == 3:
+            break
+        time.sleep(0.05)
+    assert sorted(closed) == ["adu", "adu reader", "adu snapshot"]
+
+
 @pytest.mark.parametrize(
     ("tables", "opened"),
     [

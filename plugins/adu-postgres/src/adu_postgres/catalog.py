@@ -6,6 +6,7 @@ Only catalog queries with bound parameters; names are quoted with
 
 from __future__ import annotations
 
+import concurrent.futures as cf
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -107,9 +108,28 @@ def discover(
     include_foreign: bool = False,
     only: Sequence[tuple[str, str]] | None = None,
     match: Callable[[str, str], bool] | None = None,
+    side: Any = None,
 ) -> list[TableInfo]:
     """Every exportable relation (``only``: just these ``(schema, name)`` pairs; ``match``:
-    those for which ``match(schema, name)`` is true), columns and keys read for those only."""
+    those for which ``match(schema, name)`` is true), columns and keys read for those only.
+
+    :param side: another idle connection (autocommit): the far side's type facts
+        (:func:`adu_postgres.pgtypes.describe`, four queries) are read on it meanwhile.
+    """
+    with cf.ThreadPoolExecutor(1, thread_name_prefix="adu-pg-describe") as pool:
+        return _discover(conn, options, include_views, include_foreign, only, match, side, pool)
+
+
+def _discover(
+    conn: Any,
+    options: Mapping[str, Any],
+    include_views: bool,
+    include_foreign: bool,
+    only: Sequence[tuple[str, str]] | None,
+    match: Callable[[str, str], bool] | None,
+    side: Any,
+    pool: cf.Executor,
+) -> list[TableInfo]:
     kinds = ["r", "p"]
     if include_views:
         kinds += ["v", "m"]
@@ -124,6 +144,8 @@ def discover(
     if not rels:
         return []
     oids = [r[0] for r in rels]
+    # what the far side needs to recreate each table, read beside the rest when it can be
+    described = pool.submit(pgtypes.describe, side, oids) if side is not None else None
     leaves: dict[int, list[dict[str, Any]]] = {}
     partitioned = [r[0] for r in rels if r[3] == "p"]
     if partitioned:
@@ -152,8 +174,10 @@ def discover(
     keys: dict[int, list[tuple[str, list[str]]]] = {}
     for relid, contype, cols in _rows(conn, _KEYS_SQL, {"oids": oids}):
         keys.setdefault(relid, []).append((contype, list(cols)))
-    mscale = money_scale(conn)
-    target_facts = pgtypes.describe(conn, oids)  # what the far side needs to recreate each table
+    # lc_monetary's scale only when a column is money (a round trip saved otherwise)
+    money = any(rows[-1][3] == "money" and rows[-1][4] == "pg_catalog" for rows in chains.values())
+    mscale = money_scale(conn) if money else 2
+    target_facts = described.result() if described is not None else pgtypes.describe(conn, oids)
 
     tables = []
     for oid, nsp, rel, relkind, persistence, tuples, total, main, readable, comment in rels:

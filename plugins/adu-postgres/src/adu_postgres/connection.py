@@ -193,7 +193,12 @@ def source_error(exc: BaseException, *, context: str, user: str | None = None) -
 
 
 def server_version(conn: Any) -> tuple[str, int]:
-    """``(server_version, server_version_num)``."""
+    """``(server_version, server_version_num)``: as the server reported them when the
+    connection started (libpq's parameter status: no round trip), else asked."""
+    with contextlib.suppress(Exception):
+        text, num = conn.get_parameter_status("server_version"), int(conn.server_version)
+        if text and num > 0:
+            return str(text), num
     with conn.cursor() as cur:
         cur.execute("SELECT current_setting('server_version'), current_setting('server_version_num')::int")
         row = cur.fetchone()

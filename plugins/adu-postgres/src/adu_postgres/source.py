@@ -319,10 +319,24 @@ class PostgresSource(Source):
         conn = self._coordinator()
         try:
             return catalog.discover(
-                conn, self.options, include_views=include_views, include_foreign=include_foreign, match=match
+                conn,
+                self.options,
+                include_views=include_views,
+                include_foreign=include_foreign,
+                match=match,
+                side=self._idle_snapshot_connection(),
             )
         except psycopg2.Error as exc:
             raise source_error(exc, context="discovery") from None
+
+    def _idle_snapshot_connection(self) -> Any:
+        """The snapshot's connection :meth:`warm_up` opened, when it is open and idle (no
+        snapshot taken yet), or None: discovery reads some of the catalog on it meanwhile."""
+        fut = self._snapshot_future
+        if fut is None or not fut.done() or fut.exception() is not None:
+            return None
+        conn = fut.result()
+        return conn if not conn.closed else None
 
     @contextlib.contextmanager
     def snapshot(self) -> Iterator[dict[str, Any]]:
@@ -333,9 +347,9 @@ class PostgresSource(Source):
             conn = connect(self.url, self.options, application_name="adu snapshot")
         try:
             with conn.cursor() as cur:
-                cur.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-                cur.execute(
-                    "SELECT pg_export_snapshot(),"
+                cur.execute(  # one round trip: the transaction and what it exports
+                    "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;"
+                    " SELECT pg_export_snapshot(),"
                     " (CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn()"
                     "  ELSE pg_current_wal_lsn() END)::text,"
                     " to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
@@ -386,12 +400,8 @@ class PostgresSource(Source):
         conn = self._coordinator()  # autocommit: one short transaction on the job's snapshot
         try:
             with conn.cursor() as cur:
-                cur.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-                try:
-                    key = str(snapshot.get("snapshot") or "")
-                    if key:
-                        cur.execute("SET TRANSACTION SNAPSHOT %s", (key,))
-                    cur.execute(both)
+                try:  # one round trip: the transaction, its snapshot and the query
+                    cur.execute(sql.SQL("{}; {}").format(_begin_in(snapshot), both))
                     row = cur.fetchone()
                 finally:
                     cur.execute("ROLLBACK")
@@ -630,9 +640,7 @@ class PostgresSource(Source):
                 close_quietly(reused)
                 conn = connect(self.url, self.options, application_name="adu reader")
             with conn.cursor() as cur:
-                cur.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-                if key:
-                    cur.execute("SET TRANSACTION SNAPSHOT %s", (key,))
+                cur.execute(_begin_in(snapshot))  # one round trip
             user = conn.info.user if hasattr(conn, "info") else None
             query = self.copy_query(partition).as_string(conn)
             # arrays=list: the COPY sends those columns as text, each batch makes them lists
@@ -720,13 +728,22 @@ class PostgresSource(Source):
 
     def close(self) -> None:
         for fut in (self._conn_future, self._snapshot_future, *self._spares):
-            close_quietly(_future_conn(fut))
+            if fut is not None:  # closed when it is made: never waited for (an unreachable host)
+                fut.add_done_callback(lambda f: close_quietly(_future_conn(f)))
         self._conn_future = self._snapshot_future = None
         self._spares = []
         close_quietly(self._conn)
         self._conn = None
         close_quietly(self._reader)
         self._reader = None
+
+
+def _begin_in(snapshot: Mapping[str, Any]) -> sql.Composable:
+    """``BEGIN`` a read-only REPEATABLE READ transaction on the job's snapshot (when the
+    token names one), as one statement string: one round trip."""
+    begin = sql.SQL("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+    key = str(snapshot.get("snapshot") or "")
+    return sql.SQL("{}; SET TRANSACTION SNAPSHOT {}").format(begin, sql.Literal(key)) if key else begin
 
 
 def _expression(name: str, how: Any) -> sql.Composable:

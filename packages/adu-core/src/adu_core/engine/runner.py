@@ -280,8 +280,14 @@ class JobRunner:
         self.log.info("job started: %s -> %s", redact_url(spec.source), spec.target)
         sink: Sink | None = None
         source: Source | None = None
-        self.lease.start()
         try:
+            # the source's connections start opening now, while the job's own set-up runs
+            # and the previous export is resolved (a directory is verified first); a bad
+            # source is reported below, in its turn
+            early = self._early_source(spec, password)
+            if early is not None:
+                source = early[1]
+            self.lease.start()
             if self.executor_kind != "auto":
                 self.plugins.executor_class(self.executor_kind)  # a bad name is bad input: fail before any work
             sink = self.plugins.sink_class(spec.sink)(spec.target, dict(spec.sink_options), job_id=self.job_id)
@@ -299,12 +305,6 @@ class JobRunner:
                     raise UsageError(
                         "the registered signing key cannot be read or is not an Ed25519 private key; ask an admin"
                     ) from None
-            # the source's connections start opening now, while the previous export is
-            # resolved (a directory is verified first); a bad source is reported below, in
-            # its turn
-            early = self._early_source(spec, password)
-            if early is not None:
-                source = early[1]
             # a delta starts from a verified previous export: bad input before any data moves
             self.outcome.previous = resolve_previous(spec, self.store, self.plugins)
             if spec.is_retry:
