@@ -82,3 +82,39 @@ def test_plugins_and_the_version_load_without_importlib_metadata(code):
     probe = f"import sys\n{code}\nprint('importlib.metadata' in sys.modules, 'email' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]
+
+
+def test_an_import_hook_with_distributions_is_asked_through_importlib_metadata(tmp_path, monkeypatch):
+    class Dist(metadata.Distribution):
+        def read_text(self, filename):
+            return {
+                "METADATA": "Metadata-Version: 2.1\nName: hooked\nVersion: 4.2\n",
+                "entry_points.txt": "[adu]\nhooked = hooked_plugin\n",
+            }.get(filename)
+
+        def locate_file(self, path):
+            return tmp_path / path
+
+    class Finder:
+        @staticmethod
+        def find_spec(*args, **kwargs):
+            return None
+
+        @staticmethod
+        def find_distributions(context=None):
+            name = getattr(context, "name", None)
+            return iter([Dist()] if name in (None, "hooked") else [])
+
+    monkeypatch.setattr(sys, "meta_path", [*sys.meta_path, Finder()])
+    assert ("hooked", "hooked_plugin", "4.2") in _mine("adu")
+    assert _mine("adu") == _theirs("adu")
+    assert distributions.version("hooked") == "4.2"
+
+
+def test_a_distribution_installed_later_is_found(tmp_path, monkeypatch):
+    site = tmp_path / "site"
+    site.mkdir()
+    monkeypatch.setattr(sys, "path", [str(site)])
+    assert _mine("adu") == []
+    _dist(site, "late-1.0.dist-info", "[adu]\nlate = late_plugin\n", "Name: late\nVersion: 1.0\n")
+    assert _mine("adu") == [("late", "late_plugin", "1.0")] == _theirs("adu")

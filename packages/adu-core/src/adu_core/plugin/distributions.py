@@ -10,13 +10,15 @@ name (the packaging specification's rule for installed distributions), and an
 ``entry_points.txt`` is parsed only when it names the group.
 
 The answers are ``importlib.metadata``'s: distributions in ``sys.path`` order, the first
-of a (normalized) name only. What this cannot read — a zip file or egg on ``sys.path`` — is
-asked of ``importlib.metadata``.
+of a (normalized) name only. What this cannot read — a zip file or egg on ``sys.path``, an
+import hook (``sys.meta_path``) with distributions of its own — is asked of
+``importlib.metadata``.
 """
 
 from __future__ import annotations
 
 import importlib
+import importlib.machinery
 import os
 import re
 import sys
@@ -59,20 +61,28 @@ def normalize(name: str) -> str:
 
 
 _lock = threading.Lock()
-#: (sys.path it was read for, distributions by normalized name) — None: importlib.metadata
-_cache: tuple[tuple[str, ...], dict[str, _Dist] | None] | None = None
+#: (the sys.path and sys.meta_path it was read for, distributions by normalized name) — None:
+#: importlib.metadata
+_cache: tuple[tuple[Any, ...], dict[str, _Dist] | None] | None = None
 
 
 def _distributions() -> dict[str, _Dist] | None:
     """The distributions on ``sys.path`` by normalized name (the first of each name), or
     None when some entry cannot be read this way (ask ``importlib.metadata``)."""
     global _cache
-    key = tuple(sys.path)
+    # read again when the path, the import hooks or a folder's entries change (an install)
+    key = (*sys.path, *(id(f) for f in sys.meta_path), *(_mtime(e) for e in sys.path))
     with _lock:
         if _cache is not None and _cache[0] == key:
             return _cache[1]
+        if any(
+            f is not importlib.machinery.PathFinder and getattr(f, "find_distributions", None) is not None
+            for f in sys.meta_path
+        ):  # another finder lists distributions of its own: only importlib.metadata asks it
+            _cache = (key, None)
+            return None
         found: dict[str, _Dist] = {}
-        for entry in key:
+        for entry in sys.path:
             try:
                 with os.scandir(entry or ".") as it:
                     names = [e.name for e in it if e.name.endswith(_SUFFIXES)]
@@ -86,6 +96,13 @@ def _distributions() -> dict[str, _Dist] | None:
                 found.setdefault(normalize(dist), _Dist(os.path.join(entry, name), version.split("-")[0] or None))
         _cache = (key, found)
         return found
+
+
+def _mtime(entry: str) -> int:
+    try:
+        return os.stat(entry or ".").st_mtime_ns
+    except OSError:
+        return 0
 
 
 def version(name: str) -> str | None:
