@@ -225,3 +225,58 @@ def test_closing_never_waits_for_a_connection_still_being_opened(monkeypatch) ->
             break
         time.sleep(0.05)
     assert sorted(closed) == ["adu", "adu reader", "adu snapshot"]
+
+
+@pytest.mark.parametrize(
+    ("tables", "opened"),
+    [
+        # one named table of one partition: read on the coordinator's connection, no spare
+        (["public.small"], ["adu", "adu snapshot"]),
+        # one named table of several partitions: the spare opens once the plan says so
+        (["public.a"], ["adu", "adu snapshot", "adu reader"]),
+        # several tables: the spare opens with the others, while discovery runs
+        (["public.small", "public.a"], ["adu", "adu snapshot", "adu reader"]),
+        (["public.*"], ["adu", "adu snapshot", "adu reader"]),
+    ],
+)
+def test_a_job_opens_the_spare_readers_its_plan_needs(table_a, connects, tmp_path, monkeypatch, tables, opened):
+    import adu_core as adu
+
+    table_a.execute("CREATE TABLE small (id int); INSERT INTO small VALUES (1)")
+    monkeypatch.setenv("ADU_DATA_DIR", str(tmp_path / "data"))
+    result = adu.export(
+        table_a.dsn,
+        tmp_path / "out",
+        tables=tables,
+        parallel=2,
+        validate=False,
+        executor="thread",
+        source_options=OPTIONS,
+    )
+    assert result.status.value == "succeeded"
+    rows = {"public.small": 1, "public.a": 20000}
+    assert {t.qualified_name: t.rows for t in result.tables} == {
+        name: n for name, n in rows.items() if tables == ["public.*"] or name in tables
+    }
+    assert sorted(connects) == sorted(opened)
+
+
+def test_the_source_opened_before_the_job_is_recorded_is_its_own(table_a, connects, tmp_path, monkeypatch):
+    """``adu export`` opens the source before recording the job (its connections open while
+    the store works): the job uses those; with bad options none opens, the error is at once."""
+    import adu_core as adu
+    from adu_core.errors import UsageError
+
+    monkeypatch.setenv("ADU_DATA_DIR", str(tmp_path / "data"))
+    with pytest.raises(UsageError, match="nope"):
+        adu.export(table_a.dsn, tmp_path / "bad", tables=["public.a"], sink_options={"nope": "1"})
+    with pytest.raises(UsageError, match="nope"):
+        adu.export(table_a.dsn, tmp_path / "bad", tables=["public.a"], source_options={"nope": "1"})
+    assert connects == []
+    # options given as text are typed as the job types them: the source opened early is the job's
+    result = adu.export(
+        table_a.dsn, tmp_path / "out", tables=["public.a"], validate=False, source_options={"partition_mb": "64"}
+    )
+    assert result.status.value == "succeeded" and result.rows == 20000
+    assert sorted(connects) == ["adu", "adu snapshot"]
+    assert _sessions(table_a, "adu") == 0 and _sessions(table_a, "adu snapshot") == 0  # all closed

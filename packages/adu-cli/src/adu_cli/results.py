@@ -3,9 +3,11 @@ table and a summary (``adu export``, ``adu demo``, ``adu jobs retry``)."""
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import click
 from adu_core.models import JobResult, JobStatus
@@ -40,6 +42,15 @@ def print_result(result: JobResult, elapsed: float) -> None:
 
 def _chain_lines(manifest_path: str) -> list[str]:
     from adu_core.errors import UsageError
+
+    try:  # a full export (no previous manifest, no cursor) says nothing more: not read as a model
+        raw = json.loads(Path(manifest_path).read_bytes())
+        if isinstance(raw, dict) and not raw.get("previous"):
+            tables = raw.get("tables")
+            if isinstance(tables, list) and not any(isinstance(t, dict) and t.get("cursor") for t in tables):
+                return []
+    except (OSError, ValueError):
+        return []
     from adu_core.services.exports import chain_summary, read_manifest
 
     try:

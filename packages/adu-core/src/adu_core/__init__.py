@@ -23,15 +23,10 @@ import logging as _logging
 import os
 import sys
 import types
-from importlib import metadata
 from typing import TYPE_CHECKING, Any
 
-try:
-    __version__ = metadata.version("adu-core")
-except metadata.PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0.0.0"
-
 if TYPE_CHECKING:
+    __version__: str
     from adu_core.models import (
         ColumnInfo,
         JobResult,
@@ -131,6 +126,12 @@ sys.modules[__name__].__class__ = _Package
 
 
 def __getattr__(name: str) -> Any:
+    if name == "__version__":  # read once, without importlib.metadata (its import costs ~25 ms)
+        from adu_core.plugin.distributions import version
+
+        value: Any = version("adu-core") or "0.0.0"  # 0.0.0: a source tree, not installed
+        globals()[name] = value
+        return value
     entry = _LAZY.get(name)
     if entry is None:
         raise AttributeError(f"module 'adu_core' has no attribute {name!r}")

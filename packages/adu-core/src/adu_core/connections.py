@@ -29,7 +29,6 @@ from pathlib import Path
 from typing import Any
 
 import attrs
-import yaml
 
 from adu_core.errors import UsageError
 from adu_core.secrets import redact_url, remember_secret, url_password, with_password
@@ -80,6 +79,8 @@ def _load(path: Path) -> Mapping[str, Any]:
         return {}
     except OSError as exc:
         raise UsageError(f"cannot read the connections file {path}: {exc.strerror}") from None
+    import yaml  # only when a connections file exists (~10 ms of import)
+
     try:
         data = yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 import threading
 from pathlib import Path
 from urllib.parse import quote, unquote
@@ -222,6 +221,8 @@ def empty_file() -> str:
     global _empty_file
     with _empty_lock:
         if _empty_file is None or not os.path.isfile(_empty_file) or os.path.getsize(_empty_file):
+            import tempfile  # only here (with shutil, bz2, lzma: ~3 ms of every job's start)
+
             fd, path = tempfile.mkstemp(prefix="adu-empty-", suffix=".conf")
             os.close(fd)
             os.chmod(path, 0o600)

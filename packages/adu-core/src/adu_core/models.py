@@ -251,6 +251,12 @@ class TableSelection:
             return True
         return _matches_any(f"{schema}.{name}", self.tables)
 
+    @property
+    def one_table(self) -> bool:
+        """Whether this selection names exactly one table and nothing else (no schema, no
+        pattern): it selects one table at most."""
+        return not self.schemas and len(self.tables) == 1 and not _is_pattern(self.tables[0])
+
     def select(self, tables: Iterable[TableInfo]) -> list[TableInfo]:
         """The matching tables; raise :class:`UsageError` for a named table that is absent."""
         tables = list(tables)

@@ -30,7 +30,7 @@ from adu_core.models import TableInfo
 
 from adu_pandera import kinds
 from adu_pandera.checks import ALIASES, CheckSpec, bind_arguments
-from adu_pandera.yamlmarks import MarkedMap, load_marked
+from adu_pandera.marked import MarkedMap
 
 MODES = ("fail", "quarantine", "warn")
 TOP_KEYS = ("tables", "on_failure")
@@ -88,6 +88,8 @@ class RulesFile:
             text = read_rules_text(path)
         elif len(text) > MAX_RULES_BYTES:
             raise UsageError(f"{self.name}: a rules file is at most {MAX_RULES_BYTES // 1024} KB")
+        from adu_pandera.yamlmarks import load_marked  # PyYAML only when a rules file is read
+
         data = load_marked(text, self.name)
         if data is None:
             data = MarkedMap()

@@ -13,21 +13,9 @@ from typing import Any
 import yaml
 from adu_core.errors import UsageError
 
+from adu_pandera.marked import MarkedMap
 
-class MarkedMap(dict[Any, Any]):
-    """A mapping read from YAML, with the 1-based line of each key and of the map itself."""
-
-    line: int
-    key_lines: dict[Any, int]
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.line = 0
-        self.key_lines = {}
-
-    def line_of(self, key: Any) -> int:
-        """The line of ``key`` (the map's own line when the key is absent)."""
-        return self.key_lines.get(key, self.line)
+__all__ = ["MarkedMap", "load_marked"]
 
 
 class _Loader(yaml.SafeLoader):

@@ -44,7 +44,9 @@ and spare readers' in the background, all at once, while discovery waits only fo
 first; while the partitions run (:meth:`PostgresSource.lend`), the partitions read in the
 coordinator's process use the coordinator's connection and the spares before opening their
 own. The snapshot's session itself never reads: a reader's backend may be terminated (and
-the partition retried), the snapshot's must live as long as the job.
+the partition retried), the snapshot's must live as long as the job. A job of one named
+table opens its spares only once its plan says how many partitions it reads at a time (a
+1-partition job, none: two connections in all).
 """
 
 from __future__ import annotations
@@ -234,14 +236,15 @@ class PostgresSource(Source):
     def warm_up(self, readers: int = 0) -> None:
         """Open the coordinator's and the snapshot's connections, and ``readers`` spare
         connections for the partitions of this process, in the background now (lent to the
-        partitions by :meth:`lend`; closed unused by :meth:`close`)."""
+        partitions by :meth:`lend`; closed unused by :meth:`close`). Called again inside
+        :meth:`snapshot`, it opens the spares missing (up to ``readers``) and nothing else."""
 
         def opener(name: str) -> Callable[[], Any]:
             return lambda: connect(self.url, self.options, application_name=name)
 
         if self._conn_future is None and (self._conn is None or self._conn.closed):
             self._conn_future = _in_background(opener("adu"))
-        if self._snapshot_future is None:
+        if self._snapshot_future is None and not self._snapshot_id:  # again inside snapshot(): spares only
             self._snapshot_future = _in_background(opener("adu snapshot"))
         while len(self._spares) < readers:
             self._spares.append(_in_background(opener("adu reader")))

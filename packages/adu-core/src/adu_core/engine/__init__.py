@@ -28,7 +28,7 @@ if TYPE_CHECKING:
         run_partition,
     )
     from adu_core.engine.progress import Progress, ProgressCallback
-    from adu_core.engine.runner import run_job, submit_and_run
+    from adu_core.engine.runner import OpenedSource, open_job_source, run_job, submit_and_run
 
 #: name -> the submodule that defines it; imported on first use, so importing one
 #: submodule (the built-in executors' plugin, when plugins load) does not import the
@@ -45,6 +45,8 @@ _WHERE = {
     "ProgressCallback": "progress",
     "run_job": "runner",
     "submit_and_run": "runner",
+    "OpenedSource": "runner",
+    "open_job_source": "runner",
 }
 
 
@@ -58,6 +60,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "OpenedSource",
     "PartitionProgress",
     "PartitionRuntime",
     "PartitionTask",
@@ -66,6 +69,7 @@ __all__ = [
     "WorkerCaches",
     "choose_executor",
     "error_info",
+    "open_job_source",
     "run_job",
     "run_partition",
     "submit_and_run",

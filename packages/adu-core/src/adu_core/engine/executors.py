@@ -8,8 +8,6 @@ executor plugin would (see :class:`adu_core.plugin.components.Executor`).
 from __future__ import annotations
 
 import concurrent.futures as cf
-import ctypes
-import multiprocessing
 import os
 import queue
 import signal
@@ -134,6 +132,8 @@ def die_with_parent(parent: int) -> None:
     if sys.platform != "linux":
         return
     try:
+        import ctypes
+
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     except (OSError, AttributeError):  # pragma: no cover - no prctl
@@ -191,6 +191,8 @@ class ProcessExecutor(Executor):
 
     def __init__(self, context: ExecutorContext) -> None:
         super().__init__(context)
+        import multiprocessing  # the process pool only (a thread executor's job does without)
+
         ctx = multiprocessing.get_context(context.mp_start) if context.mp_start else multiprocessing.get_context()
         if ctx.get_start_method() == "forkserver":
             # the server imports the engine once; every pool process then forks from it

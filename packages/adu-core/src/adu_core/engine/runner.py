@@ -77,6 +77,7 @@ def run_job(
     mp_start: str | None = "forkserver",
     worker_id: str | None = None,
     shutdown: threading.Event | None = None,
+    opened: OpenedSource | None = None,
 ) -> JobResult:
     """Run the claimed (``running``) job ``job_id`` to its end and return its result.
 
@@ -94,6 +95,8 @@ def run_job(
     :param worker_id: the claim this process holds (its lease is renewed while the job runs).
     :param shutdown: set by a worker that is shutting down: the job stops and goes back to
         the queue (status ``queued`` in the result) to be completed by another run.
+    :param opened: the job's source, opened before the job was recorded
+        (:func:`open_job_source`): used when it is the source the job opens, closed otherwise.
     :raises UsageError: bad input found while planning (the job is recorded failed first).
     :raises JobLost: the job was taken back from this run (its lease expired).
     :raises JobFailed: the job store stayed unreachable too long, or a validator or plugin
@@ -132,8 +135,53 @@ def run_job(
             mp_start=mp_start,
             worker_id=worker_id or job.worker_id,
             shutdown=shutdown,
+            opened=opened,
         )
         return runner.run(password if password is not None else store.job_secret(job.id))
+
+
+@attrs.define
+class OpenedSource:
+    """A job's source, opened and warming up (:meth:`Source.warm_up`): its connections
+    open in the background meanwhile.
+
+    :param key: what the source was opened for (URL, reader options, executor, readers):
+        a job whose own key differs opens its own.
+    """
+
+    url: str
+    source: Source
+    read_options: dict[str, Any]
+    in_process: bool
+    key: tuple[Any, ...]
+
+
+def open_job_source(
+    spec: JobSpec, password: str | None, *, settings: config_mod.Settings, plugins: Plugins, executor: str
+) -> OpenedSource:
+    """The export ``spec``'s source URL and source, its connections opening in the
+    background (the coordinator's, the snapshot's, and the readers' when the partitions run
+    in this process: see :meth:`Source.warm_up`).
+
+    A job of one named table is often one partition, read on the coordinator's
+    connection: its spare readers wait for its plan (:meth:`JobRunner._run_partitions`);
+    several tables need them early.
+    """
+    url, read_options, source_class = _source_plan(spec, password, settings, plugins)
+    source = plugins.open_source(url, read_options)
+    in_process = executor == "thread" or (executor == "auto" and source.reads_release_gil)
+    readers = max(0, 0 if spec.selection.one_table else spec.parallel - 1) if in_process else 0
+    source.warm_up(readers=readers)
+    key = (url, repr(sorted(read_options.items())), source_class, executor, readers)
+    return OpenedSource(url=url, source=source, read_options=read_options, in_process=in_process, key=key)
+
+
+def _source_plan(
+    spec: JobSpec, password: str | None, settings: config_mod.Settings, plugins: Plugins
+) -> tuple[str, dict[str, Any], type[Source]]:
+    url = resolve_source(spec.source, password=password, connections_file=settings.connections_file)
+    source_class = plugins.source_class(url)
+    return url, job_reader_options(spec, source_class), source_class
 
 
 class JobRunner:
@@ -152,8 +200,10 @@ class JobRunner:
         mp_start: str | None,
         worker_id: str | None,
         shutdown: threading.Event | None = None,
+        opened: OpenedSource | None = None,
     ) -> None:
         self.store = store
+        self.opened = opened
         self.job_id = job_id
         self.spec = spec
         self.settings = settings
@@ -170,6 +220,8 @@ class JobRunner:
         self.deferred: list[TableRun] = []  # complete tables waiting for the lease to publish
         self.validators: list[Validator] = []
         self.read_options: dict[str, Any] = {}
+        #: the partitions run in this process, beside the coordinator (see _open_source)
+        self.in_process = False
         self._again: Callable[[TableRun], list[PartitionTask]] = lambda run: []
         self.source_info: SourceInfo | None = None
         self.earlier = Earlier()
@@ -302,17 +354,27 @@ class JobRunner:
             self.lease.close()
             if source is not None:
                 quiet(source.close)
+            if self.opened is not None:  # opened ahead for a job that never opened its source
+                quiet(self.opened.source.close)
+                self.opened = None
 
     def _open_source(self, spec: JobSpec, password: str | None) -> tuple[str, Source]:
-        """The job's source URL and source, its connections opening in the background (the
-        coordinator's, the snapshot's, and the readers' when the partitions run in this
-        process: see :meth:`Source.warm_up`)."""
-        url = resolve_source(spec.source, password=password, connections_file=self.settings.connections_file)
-        self.read_options = job_reader_options(spec, self.plugins.source_class(url))
-        source = self.plugins.open_source(url, self.read_options)
-        in_process = self.executor_kind == "thread" or (self.executor_kind == "auto" and source.reads_release_gil)
-        source.warm_up(readers=max(0, spec.parallel - 1) if in_process else 0)
-        return url, source
+        """The job's source URL and source (:func:`open_job_source`): the one opened before
+        the job was recorded when it was opened for this job's source, options and executor."""
+        opened, self.opened = self.opened, None
+        if opened is not None:
+            url, read_options, source_class = _source_plan(spec, password, self.settings, self.plugins)
+            readers = max(0, 0 if spec.selection.one_table else spec.parallel - 1) if opened.in_process else 0
+            if opened.key != (url, repr(sorted(read_options.items())), source_class, self.executor_kind, readers):
+                quiet(opened.source.close)
+                opened = None
+        if opened is None:
+            opened = open_job_source(
+                spec, password, settings=self.settings, plugins=self.plugins, executor=self.executor_kind
+            )
+        self.read_options = opened.read_options
+        self.in_process = opened.in_process
+        return opened.url, opened.source
 
     def _early_source(self, spec: JobSpec, password: str | None) -> tuple[str, Source] | None:
         """:meth:`_open_source` before the previous export is resolved, or None (a retry,
@@ -475,6 +537,8 @@ class JobRunner:
     def _run_partitions(self, url: str, token: Mapping[str, Any], source: Source, sink: Sink) -> None:
         tasks = self._tasks(url, token)
         workers = max(1, min(self.spec.parallel, len(tasks)))
+        if self.in_process:
+            source.warm_up(readers=workers - 1)  # the spares the plan needs (no more: a 1-partition job none)
         executor = self._executor(source, workers, len(tasks))
         self.log.info("running %d partition(s), %d at a time, %s", len(tasks), workers, executor.where())
         now = time.time()

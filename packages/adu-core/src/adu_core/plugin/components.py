@@ -205,8 +205,11 @@ class Source(abc.ABC):
         :meth:`snapshot` and read partitions, ``readers`` of them at a time in this process
         beside the coordinator's own connection (see :meth:`lend`), so a source may start
         opening what it needs now, in the background (connections: their opening then
-        overlaps discovery). Whatever it opened and did not use is released by
-        :meth:`close`. Default: nothing."""
+        overlaps discovery). The engine may call it again inside :meth:`snapshot`, before
+        :meth:`lend`, with the readers its plan needs (a job of one named table asks for
+        none before it knows its partitions): open what is missing for ``readers``, never a
+        second snapshot. Whatever it opened and did not use is released by :meth:`close`.
+        Default: nothing."""
 
     @contextlib.contextmanager
     def lend(self) -> Iterator[None]:

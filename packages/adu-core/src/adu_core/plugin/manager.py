@@ -19,7 +19,6 @@ import os
 import pickle
 import threading
 from collections.abc import Iterable
-from importlib import metadata
 from types import ModuleType
 from typing import Any
 from urllib.parse import urlsplit
@@ -29,7 +28,7 @@ import pluggy
 
 from adu_core.errors import UsageError
 from adu_core.models import JobResult, JobSpec, TableResult
-from adu_core.plugin import PROJECT_NAME, spec
+from adu_core.plugin import PROJECT_NAME, distributions, spec
 from adu_core.plugin.components import Executor, LoadSink, Sink, Source, Validator
 
 log = logging.getLogger(__name__)
@@ -132,7 +131,7 @@ class Plugins:
         log.warning(line)
 
     def _load_entrypoints(self, blocked: frozenset[str]) -> None:
-        for ep in metadata.entry_points(group=PROJECT_NAME):
+        for ep in distributions.entry_points(PROJECT_NAME):
             if ep.name in blocked or self.pm.get_plugin(ep.name) is not None:
                 continue
             if any(r.module == ep.value for r in self.records.values()):
@@ -142,8 +141,7 @@ class Plugins:
             except Exception as exc:  # noqa: BLE001
                 self._failed(ep.name, exc)
                 continue
-            version = ep.dist.version if ep.dist is not None else None
-            self.register(plugin, name=ep.name, builtin=False, version=version)
+            self.register(plugin, name=ep.name, builtin=False, version=ep.version)
 
     def register(self, plugin: Any, *, name: str, builtin: bool = False, version: str | None = None) -> None:
         """Register ``plugin`` under ``name`` (and forget the cached registry)."""
@@ -428,12 +426,7 @@ class PluginSet:
 
 def _dist_version(module: str) -> str | None:
     top = module.split(".")[0]
-    for dist_name in (top.replace("_", "-"), top):
-        try:
-            return metadata.version(dist_name)
-        except metadata.PackageNotFoundError:
-            continue
-    return None
+    return distributions.version(top)
 
 
 def _short(text: str) -> str:

@@ -5,7 +5,6 @@ Jupyter kernel (IPython is then already imported)."""
 
 from __future__ import annotations
 
-import html
 import sys
 import time
 import uuid
@@ -65,6 +64,8 @@ class _View:
             if self.done is not None
             else ""
         )
+        import html  # notebooks only
+
         return f"<div>{bar}<code>{html.escape(self.text)}</code></div>"
 
     def __repr__(self) -> str:

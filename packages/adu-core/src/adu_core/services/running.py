@@ -4,8 +4,11 @@ notebooks all go through :func:`run_here` (queued jobs are run by workers instea
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING
+
+import attrs
 
 from adu_core.errors import Conflict
 from adu_core.models import JobResult, JobSpec
@@ -14,7 +17,7 @@ from adu_core.services import jobs
 from adu_core.services.context import Actor, Context
 
 if TYPE_CHECKING:
-    from adu_core.engine import Progress
+    from adu_core.engine import OpenedSource, Progress
 
 
 def run_here(
@@ -24,6 +27,7 @@ def run_here(
     password: str | None = None,
     on_progress: Callable[[Progress], None] | None = None,
     executor: str | None = None,
+    opened: OpenedSource | None = None,
 ) -> JobResult:
     """Claim the queued job ``job_id`` for this process and run it to its end.
 
@@ -31,6 +35,7 @@ def run_here(
         when this is None).
     :param on_progress: called with a :class:`~adu_core.engine.Progress` about once a second.
     :param executor: ``thread``, ``process`` or ``auto`` (default: ``ADU_EXECUTOR``).
+    :param opened: the job's source, opened before the job was recorded (see :func:`export`).
     :raises Conflict: the job is no longer queued (a worker claimed it first, or it was
         cancelled): it is not run twice.
     """
@@ -53,6 +58,7 @@ def run_here(
         executor=executor,
         mp_start=ctx.mp_start,
         worker_id=worker_id,
+        opened=opened,
     )
 
 
@@ -68,9 +74,45 @@ def export(
     """Record ``spec`` as a job and run it here, now. The password (given, or inside the
     source URL) stays in this process: the store keeps the URL without it and no secret.
 
+    The source's connections start opening first, in the background, while the job is
+    recorded and claimed (a new job store's creation, its fsyncs): the job uses them when
+    it opens that source, as it would have.
+
     :raises UsageError: bad input found while planning (the job is recorded failed).
     """
     password = password or url_password(spec.source)
     remember_secret(password)
-    job_id = jobs.submit(ctx, spec, actor=actor)
-    return run_here(ctx, job_id, password=password, on_progress=on_progress, executor=executor)
+    opened = _open_early(ctx, spec, password, executor)
+    try:
+        job_id = jobs.submit(ctx, spec, actor=actor)
+        return run_here(ctx, job_id, password=password, on_progress=on_progress, executor=executor, opened=opened)
+    finally:
+        if opened is not None:  # the job closed it when it used it (closing twice is harmless)
+            with contextlib.suppress(Exception):
+                opened.source.close()
+
+
+def _open_early(ctx: Context, spec: JobSpec, password: str | None, executor: str | None) -> OpenedSource | None:
+    """The export's source opened now (:func:`~adu_core.engine.open_job_source`) with the
+    options the job will have, or None: a load, or anything wrong (reported by the job, in
+    its turn, as it always was)."""
+    if spec.is_load or spec.is_retry:
+        return None
+    try:
+        from adu_core.engine import open_job_source
+        from adu_core.services.plugins import check_sink_options, check_source_options
+
+        # the options as the job will have them; bad ones are bad input, reported at once
+        # by the job's submission (never after waiting for a connection)
+        check_sink_options(spec.sink, spec.sink_options)
+        checked = attrs.evolve(
+            spec,
+            source_options=check_source_options(
+                spec.source, spec.source_options, connections_file=ctx.settings.connections_file
+            ),
+        )
+        return open_job_source(
+            checked, password, settings=ctx.settings, plugins=ctx.plugins, executor=executor or ctx.settings.executor
+        )
+    except Exception:  # noqa: BLE001 - the job finds the same problem and reports it
+        return None
