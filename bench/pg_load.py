@@ -32,7 +32,9 @@ empty table of a second database (dropped, then ``CHECKPOINT``, before every run
   backend, from a binary COPY file of the same rows, into a table created beforehand. No key.
 
 Wall time is measured around each subprocess (interpreter start-up included); the
-``cpu/<peer>`` columns compare client + server CPU, which a busy machine disturbs less. Peak memory
+``cpu/<peer>`` columns compare client + server CPU, which a busy machine disturbs less;
+``WAL MB`` is the WAL the server wrote during the run (``pg_current_wal_lsn()`` before and
+after). Peak memory
 is sampled every 20 ms over the client's whole process tree (sum of RSS and of PSS); the
 server is not part of it, its CPU is reported separately (the postmaster's children).
 """
@@ -204,7 +206,7 @@ def run_path(path: str, pg, url: str, export_dir: Path, name: str, floor_path: s
     return measure([psql, url, "-qAt", "-c", f"COPY \"{name}\" FROM '{floor_path}' (FORMAT binary)"])
 
 
-def report(results: dict[str, list[tuple[float, int, int, float, float]]]) -> None:
+def report(results: dict[str, list[tuple[float, int, int, float, float, float]]]) -> None:
     def med(path: str, i: int) -> float | None:
         runs = results.get(path) or []
         return statistics.median(r[i] for r in runs) if runs else None
@@ -213,7 +215,7 @@ def report(results: dict[str, list[tuple[float, int, int, float, float]]]) -> No
     head = f"   {'path':10s} {'median s':>9s} {'min s':>7s} {'RSS MB':>7s} {'PSS MB':>7s} {'client cpu':>10s}"
     print(
         head
-        + f" {'server cpu':>10s}"
+        + f" {'server cpu':>10s} {'WAL MB':>7s}"
         + "".join(f" {'/' + p:>8s}" for p in peers)
         + "".join(f" {'cpu/' + p:>10s}" for p in peers if p != "floor")
     )
@@ -224,6 +226,7 @@ def report(results: dict[str, list[tuple[float, int, int, float, float]]]) -> No
         line = (
             f"   {path:10s} {wall:9.2f} {min(r[0] for r in runs):7.2f} {max(r[1] for r in runs) / 2**20:7.0f}"
             f" {max(r[2] for r in runs) / 2**20:7.0f} {med(path, 3):10.2f} {med(path, 4):10.2f}"
+            f" {(med(path, 5) or 0.0) / 2**20:7.0f}"
         )
         for p in peers:
             base = med(p, 0)
@@ -287,22 +290,25 @@ def main() -> None:
         paths = [p.strip() for p in a.paths.split(",") if p.strip()]
         floor_path = floor_file(pg, source) if "floor" in paths else ""
         print(f"\n== load {source}: {a.rounds} round(s), paths {', '.join(paths)}", flush=True)
-        results: dict[str, list[tuple[float, int, int, float, float]]] = {p: [] for p in paths}
+        results: dict[str, list[tuple[float, int, int, float, float, float]]] = {p: [] for p in paths}
         for r in range(a.rounds):
             for path in paths:
                 reset_target(pg, url, source, source, floor=path == "floor")
+                lsn0 = pg.execute("SELECT pg_current_wal_lsn()")[0][0]
                 cpu0, srv0 = client_cpu(), server_cpu(datadir)
                 wall, rss, pss, rc = run_path(path, pg, url, export_dir, source, floor_path)
                 time.sleep(0.3)  # let the backends exit so the postmaster accounts for them
                 ccpu, scpu = client_cpu() - cpu0, server_cpu(datadir) - srv0
+                wal = float(pg.execute("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), %s)", (lsn0,))[0][0])
                 rows = pg.execute(f'SELECT count(*) FROM "{source}"', dbname=TARGET_DB)[0][0] if rc == 0 else 0
                 if rc == 0 and rows == a.rows:
-                    results[path].append((wall, rss, pss, ccpu, scpu))
+                    results[path].append((wall, rss, pss, ccpu, scpu, wal))
                 elif rc == 0:
                     print(f"   ! {path}: {rows} rows loaded, expected {a.rows}", flush=True)
                 print(
                     f"   round {r + 1} {path:10s} {wall:7.2f} s  peak RSS {rss / 2**20:6.0f} MB"
-                    f"  PSS {pss / 2**20:6.0f} MB  CPU client {ccpu:5.2f} s server {scpu:5.2f} s",
+                    f"  PSS {pss / 2**20:6.0f} MB  CPU client {ccpu:5.2f} s server {scpu:5.2f} s"
+                    f"  WAL {wal / 2**20:5.0f} MB",
                     flush=True,
                 )
         report(results)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import io
 import struct
 import uuid
@@ -286,3 +287,46 @@ def test_numeric_uuid_and_nulls_agree_with_python(data, precision: int, chunk: i
         for arr in col.chunks:
             if arr.null_count == 0:
                 assert arr.buffers()[0] is None
+
+
+# -- the pool of batch buffers ------------------------------------------------------------------
+
+
+def test_released_batch_buffers_are_reused_and_never_shared() -> None:
+    """A batch's big buffers go back to the decoder's pool when Arrow releases them and the
+    next batches are decoded into them (no fresh pages to fault in); a batch still held is
+    never written into; the pool is emptied once the last decoder and batch are gone."""
+    from adu_postgres import _copydec
+
+    rows_per_batch, batches = 20_000, 8
+    n = rows_per_batch * batches
+    stream = _stream([[struct.pack("!q", i), b"v%07d" % i] for i in range(n)])
+    specs = [(t.KIND_INT8, 0, 0, 0), (t.KIND_TEXT, 0, 0, 0)]
+    schema = pa.schema([("id", pa.int64()), ("s", pa.string())])
+    reused_before = _copydec.pool_stats()[2]
+    d = dec.new_decoder(specs, native=True)
+    kept = []
+    for i in range(0, len(stream), 1 << 16):
+        d.write(stream[i : i + (1 << 16)])
+        if d.rows >= rows_per_batch:
+            batch = dec.to_batch(schema, specs, d.take())
+            if len(kept) % 2 == 0:
+                kept.append(batch)  # held while the next batches are decoded
+            else:
+                kept.append(batch.to_pydict())  # a copy; the batch's buffers go back
+            del batch
+    assert d.finished
+    if d.rows:
+        kept.append(dec.to_batch(schema, specs, d.take()))
+    assert _copydec.pool_stats()[2] > reused_before  # released blocks were decoded into again
+    start = 0
+    for item in kept:
+        values = item.to_pydict() if isinstance(item, pa.RecordBatch) else item
+        count = len(values["id"])
+        assert values["id"] == list(range(start, start + count))
+        assert values["s"] == [f"v{i:07d}" for i in range(start, start + count)]
+        start += count
+    assert start == n
+    del d, kept, item
+    gc.collect()  # no other test's decoder left alive in a reference cycle
+    assert _copydec.pool_stats()[:2] == (0, 0)

@@ -447,3 +447,40 @@ def test_network_columns_load_in_binary_as_the_server_reads_them(pg_db) -> None:
         part.close()
     load.discard()
     assert not pg_db.execute("SELECT to_regclass('public.net_bad')")[0][0]
+
+
+DECIMAL_TYPES = [(12, 2), (18, 4), (18, 0), (5, 0), (10, 1), (18, 7), (19, 3), (38, 10), (38, 0), (76, 20)]
+
+
+@pytest.mark.parametrize(("precision", "scale"), DECIMAL_TYPES)
+def test_decimals_encode_as_numeric_send_writes_them(pg_db, precision, scale) -> None:
+    """Decimals (the int64 fast path and the wide path alike) give numeric_send's bytes:
+    weight, sign, display scale and base-10000 digits without trailing zero groups."""
+    arrow_type = pa.decimal128(precision, scale) if precision <= 38 else pa.decimal256(precision, scale)
+    enc = Encoder([plan_column(pa.field("n", arrow_type))])
+    top = 10 ** (precision - scale)
+    edges = [Decimal(0), Decimal(1), Decimal(-1), Decimal(top) - Decimal(1).scaleb(-scale)]
+    edges += [-edges[-1], Decimal(1).scaleb(-scale), Decimal(-1).scaleb(-scale), Decimal(10000), Decimal(-100000000)]
+
+    with psycopg2.connect(pg_db.dsn) as conn, conn.cursor() as cur:
+
+        def check(value: Decimal) -> None:
+            cur.execute(f"SELECT numeric_send(%s::numeric({precision}, {scale}))", (value,))
+            want = bytes(cur.fetchone()[0])
+            data = enc.encode(pa.record_batch([pa.array([value], arrow_type)], names=["n"]))
+            assert data[6:] == want, value
+
+        for value in edges:
+            if abs(value) < top:
+                check(value)
+
+        @settings(max_examples=150, deadline=None)
+        @given(
+            value=st.decimals(
+                min_value=-top + 1, max_value=top - 1, places=scale, allow_nan=False, allow_infinity=False
+            )
+        )
+        def agree(value: Decimal) -> None:
+            check(value)
+
+        agree()

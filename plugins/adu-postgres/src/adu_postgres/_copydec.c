@@ -13,6 +13,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -61,15 +62,115 @@ typedef struct {
     size_t hint; /* capacity of the block last handed over by take(): the next batch's first size */
 } Buf;
 
+/*
+ * A pool of the blocks take() handed to Arrow, for the next batches' buffers.
+ *
+ * Arrow releases a batch's blocks together, once its row group is written. Handed back to
+ * glibc, that memory went back to the system (a thread arena's heap shrinks with
+ * MADV_DONTNEED; big blocks are mmap'd) and the next batches faulted it in again, page by
+ * page: most of an export's page faults. The pool keeps the blocks for the next batches
+ * instead: take() gives each buffer the smallest pooled block that holds its last batch,
+ * and a buffer that grows (a new decoder's first batch) takes a pooled block of the size it
+ * grows to. Bounded in blocks and bytes, and emptied when the last decoder goes, so an idle
+ * process holds nothing. Used with and without the GIL (the COPY loop releases it), so
+ * behind its own mutex, which fork() leaves unlocked in both processes (pool_atfork_*).
+ */
+#define POOL_SLOTS 256
+#define POOL_MAX_BYTES ((size_t)128 << 20)
+/* blocks smaller than this are freed, not pooled (take() copies them: HANDOVER_MIN) */
+#define POOL_MIN_BLOCK 65536
+
+typedef struct {
+    char *data;
+    size_t cap;
+} PoolBlock;
+
+static pthread_mutex_t pool_mutex = PTHREAD_MUTEX_INITIALIZER;
+static PoolBlock pool[POOL_SLOTS];
+static int pool_n;
+static size_t pool_bytes;
+static int live_decoders; /* Decoders alive: the pool is kept only while there is one */
+static long pool_reused; /* blocks handed out again (pool_stats(), for the tests) */
+
+/* Keep a block for a later batch, or free it (small, pool full, no decoder left). */
+static void pool_put(char *data, size_t cap) {
+    if (!data) return;
+    if (cap >= POOL_MIN_BLOCK) {
+        pthread_mutex_lock(&pool_mutex);
+        int kept = live_decoders > 0 && pool_n < POOL_SLOTS && pool_bytes + cap <= POOL_MAX_BYTES;
+        if (kept) {
+            pool[pool_n].data = data;
+            pool[pool_n].cap = cap;
+            pool_n++;
+            pool_bytes += cap;
+        }
+        pthread_mutex_unlock(&pool_mutex);
+        if (kept) return;
+    }
+    free(data);
+}
+
+/* The smallest pooled block of at least `lo` and at most `hi` bytes (its size in *cap), or NULL. */
+static char *pool_take(size_t lo, size_t hi, size_t *cap) {
+    char *data = NULL;
+    pthread_mutex_lock(&pool_mutex);
+    int best = -1;
+    for (int i = 0; i < pool_n; i++)
+        if (pool[i].cap >= lo && pool[i].cap <= hi && (best < 0 || pool[i].cap < pool[best].cap)) best = i;
+    if (best >= 0) {
+        data = pool[best].data;
+        *cap = pool[best].cap;
+        pool_bytes -= pool[best].cap;
+        pool[best] = pool[--pool_n];
+        pool_reused++;
+    }
+    pthread_mutex_unlock(&pool_mutex);
+    return data;
+}
+
+/* fork() while a reading thread holds the mutex would leave it locked for ever in the child */
+static void pool_atfork_prepare(void) { pthread_mutex_lock(&pool_mutex); }
+static void pool_atfork_release(void) { pthread_mutex_unlock(&pool_mutex); }
+
+static void pool_drain(void) {
+    pthread_mutex_lock(&pool_mutex);
+    for (int i = 0; i < pool_n; i++) free(pool[i].data);
+    pool_n = 0;
+    pool_bytes = 0;
+    pthread_mutex_unlock(&pool_mutex);
+}
+
 static int buf_reserve(Buf *b, size_t extra) {
     if (b->len + extra <= b->cap) return 0;
     size_t cap = b->cap ? b->cap : (b->hint > 4096 ? b->hint : 4096);
     while (cap < b->len + extra) cap *= 2;
+    if (cap >= POOL_MIN_BLOCK) {
+        size_t got;
+        char *p = pool_take(cap, 2 * cap, &got);
+        if (p) {
+            if (b->len) memcpy(p, b->data, b->len);
+            pool_put(b->data, b->cap);
+            b->data = p;
+            b->cap = got;
+            return 0;
+        }
+    }
     char *p = realloc(b->data, cap);
     if (!p) return -1; /* the caller reports it (ERR_NOMEM) */
     b->data = p;
     b->cap = cap;
     return 0;
+}
+
+/* Give the empty buffer `b`, whose last block went to Arrow, a pooled block of that size. */
+static void pool_get(Buf *b) {
+    if (b->data || b->hint < POOL_MIN_BLOCK) return;
+    size_t got;
+    char *p = pool_take(b->hint, 2 * b->hint, &got);
+    if (p) {
+        b->data = p;
+        b->cap = got;
+    }
 }
 
 typedef struct {
@@ -94,6 +195,7 @@ typedef struct {
     int header_done;
     int finished;       /* trailer seen */
     size_t batch_bytes; /* bytes held by the current batch */
+    int counted;        /* counted in live_decoders (the block pool's users) */
     int err_kind;       /* 0: out of memory, 2: ValueError, 3: OverflowError (see raise_error) */
     char err[512];      /* message of the last error, set without holding the GIL */
 } Decoder;
@@ -116,14 +218,22 @@ static inline uint64_t rd64(const unsigned char *p) { return ((uint64_t)rd32(p) 
 static void Decoder_dealloc(Decoder *self) {
     if (self->cols) {
         for (int i = 0; i < self->ncols; i++) {
-            free(self->cols[i].valid.data);
-            free(self->cols[i].values.data);
-            free(self->cols[i].offsets.data);
-            free(self->cols[i].extra.data);
+            Column *c = &self->cols[i];
+            pool_put(c->valid.data, c->valid.cap);
+            pool_put(c->values.data, c->values.cap);
+            pool_put(c->offsets.data, c->offsets.cap);
+            pool_put(c->extra.data, c->extra.cap);
         }
         PyMem_Free(self->cols);
     }
     free(self->pending.data);
+    int last = 0;
+    if (self->counted) {
+        pthread_mutex_lock(&pool_mutex);
+        last = --live_decoders == 0;
+        pthread_mutex_unlock(&pool_mutex);
+    }
+    if (last) pool_drain();
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -143,6 +253,12 @@ static int column_start(Column *c) {
 static int Decoder_init(Decoder *self, PyObject *args, PyObject *kwds) {
     PyObject *specs;
     if (!PyArg_ParseTuple(args, "O", &specs)) return -1;
+    if (!self->counted) {
+        self->counted = 1;
+        pthread_mutex_lock(&pool_mutex);
+        live_decoders++;
+        pthread_mutex_unlock(&pool_mutex);
+    }
     PyObject *seq = PySequence_Fast(specs, "specs must be a sequence of (kind, width, scale, policy)");
     if (!seq) return -1;
     Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
@@ -752,10 +868,11 @@ typedef struct {
     PyObject_HEAD
     char *data;
     Py_ssize_t len;
+    size_t cap;
 } Owned;
 
 static void Owned_dealloc(Owned *self) {
-    free(self->data);
+    pool_put(self->data, self->cap);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -786,6 +903,7 @@ static PyObject *bytes_of(Buf *b) {
     if (!o) return NULL;
     o->data = b->data;
     o->len = (Py_ssize_t)b->len;
+    o->cap = b->cap;
     b->hint = b->cap;
     b->data = NULL;
     b->len = b->cap = 0;
@@ -830,6 +948,10 @@ static PyObject *Decoder_take(Decoder *self, PyObject *Py_UNUSED(ignored)) {
         PyObject *t = Py_BuildValue("(LNNNN)", (long long)c->nulls, validity, b1, b2, b3);
         if (!t) { Py_DECREF(cols); return NULL; }
         PyList_SET_ITEM(cols, i, t);
+        pool_get(&c->valid);
+        pool_get(&c->values);
+        pool_get(&c->offsets);
+        pool_get(&c->extra);
         if (column_start(c) < 0) { Py_DECREF(cols); return PyErr_NoMemory(); }
     }
     PyObject *res = Py_BuildValue("(LN)", (long long)self->rows, cols);
@@ -874,10 +996,31 @@ static PyTypeObject DecoderType = {
     .tp_new = PyType_GenericNew,
 };
 
-static struct PyModuleDef moddef = {PyModuleDef_HEAD_INIT, "_copydec", "Binary COPY decoder", -1, NULL};
+/* pool_stats() -> (blocks, bytes, reused): what the block pool holds, and how many blocks it
+ * has handed out again since the module was loaded. */
+static PyObject *pool_stats(PyObject *mod, PyObject *Py_UNUSED(ignored)) {
+    pthread_mutex_lock(&pool_mutex);
+    int n = pool_n;
+    size_t bytes = pool_bytes;
+    long reused = pool_reused;
+    pthread_mutex_unlock(&pool_mutex);
+    return Py_BuildValue("(inl)", n, (Py_ssize_t)bytes, reused);
+}
+
+static PyMethodDef module_methods[] = {
+    {"pool_stats", pool_stats, METH_NOARGS, "(blocks, bytes, reused) of the pool of batch buffers"},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef moddef = {PyModuleDef_HEAD_INIT, "_copydec", "Binary COPY decoder", -1, module_methods};
 
 PyMODINIT_FUNC PyInit__copydec(void) {
     init_hex_pairs();
+    static int atfork_done;
+    if (!atfork_done) {
+        if (pthread_atfork(pool_atfork_prepare, pool_atfork_release, pool_atfork_release) != 0) return PyErr_NoMemory();
+        atfork_done = 1;
+    }
     if (PyType_Ready(&DecoderType) < 0 || PyType_Ready(&OwnedType) < 0) return NULL;
     PyObject *m = PyModule_Create(&moddef);
     if (!m) return NULL;

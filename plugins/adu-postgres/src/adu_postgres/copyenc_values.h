@@ -197,7 +197,49 @@ static int bin_numeric_digits(Buf *b, const char *d, int n, int point, int dscal
     return 0;
 }
 
+static const uint64_t POW10_U64[4] = {1, 10, 100, 1000};
+
+/* bin_decimal for a value whose unscaled integer fits in an int64 (nearly every decimal of
+ * a table: numeric(p, s) with p <= 18) and scale >= 0: the base-10000 groups straight from
+ * the integer, without decimal digits. Same bytes as bin_numeric_digits. -3: not such a value. */
+static int bin_decimal_int64(Buf *b, const unsigned char *p, int width, int scale) {
+    int64_t lo, hi;
+    memcpy(&lo, p, 8);
+    memcpy(&hi, p + 8, 8);
+    if (scale < 0 || scale > 0x3FFF || hi != (lo < 0 ? -1 : 0)) return -3;
+    if (width == 32) {
+        int64_t h2, h3;
+        memcpy(&h2, p + 16, 8);
+        memcpy(&h3, p + 24, 8);
+        if (h2 != hi || h3 != hi) return -3;
+    }
+    int neg = lo < 0;
+    uint64_t u = neg ? (uint64_t)0 - (uint64_t)lo : (uint64_t)lo;
+    int pad = (4 - scale % 4) % 4; /* digits that align the point on a group boundary */
+    if (u > UINT64_MAX / 1000) return -3;
+    u *= POW10_U64[pad];
+    int frac_groups = (scale + pad) / 4;
+    uint16_t g[8]; /* least significant first; 2^64 < 10000^5 */
+    int n = 0;
+    while (u) {
+        g[n++] = (uint16_t)(u % 10000);
+        u /= 10000;
+    }
+    int low = 0;
+    while (low < n && g[low] == 0) low++;
+    int ng = n - low;
+    if (field(b, (uint32_t)(8 + 2 * ng)) < 0) return -1;
+    be16(b, (uint16_t)ng);
+    be16(b, (uint16_t)(int16_t)(ng ? n - 1 - frac_groups : 0));
+    be16(b, ng && neg ? 0x4000 : 0x0000);
+    be16(b, (uint16_t)scale);
+    for (int k = n - 1; k >= low; k--) be16(b, g[k]);
+    return 0;
+}
+
 static int bin_decimal(Buf *b, const unsigned char *p, int width, int scale, char *err) {
+    int fast = bin_decimal_int64(b, p, width, scale);
+    if (fast != -3) return fast;
     char digs[96];
     int neg;
     int n = decimal_digits(p, width, digs, &neg);
@@ -442,8 +484,34 @@ static int hexval(char ch) {
     return -1;
 }
 
+/* hex digit -> value, anything else -> 0xFF (no branch per character: uuids are random) */
+static const unsigned char HEXVAL[256] = {
+    ['0'] = 0 + 1, ['1'] = 1 + 1, ['2'] = 2 + 1, ['3'] = 3 + 1, ['4'] = 4 + 1, ['5'] = 5 + 1, ['6'] = 6 + 1,
+    ['7'] = 7 + 1, ['8'] = 8 + 1, ['9'] = 9 + 1, ['a'] = 10 + 1, ['b'] = 11 + 1, ['c'] = 12 + 1, ['d'] = 13 + 1,
+    ['e'] = 14 + 1, ['f'] = 15 + 1, ['A'] = 10 + 1, ['B'] = 11 + 1, ['C'] = 12 + 1, ['D'] = 13 + 1, ['E'] = 14 + 1,
+    ['F'] = 15 + 1,
+}; /* stored +1 so that the table's zeros mean "not a hex digit" */
+
+/* uuid_out's own form (8-4-4-4-12, either case): 16 bytes, or -1 */
+static inline int uuid_canonical(const unsigned char *s, unsigned char *u) {
+    static const unsigned char at[16] = {0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34};
+    if (s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-') return -1;
+    unsigned bad = 0;
+    for (int k = 0; k < 16; k++) {
+        unsigned hi = HEXVAL[s[at[k]]], lo = HEXVAL[s[at[k] + 1]];
+        bad |= (hi - 1) | (lo - 1); /* a zero entry wraps to all ones */
+        u[k] = (unsigned char)((hi - 1) << 4 | (lo - 1));
+    }
+    return (bad & ~0xFu) ? -1 : 0;
+}
+
 static int bin_uuid_text(Buf *b, const char *s, int64_t len, char *err) {
     unsigned char u[16];
+    if (len == 36 && uuid_canonical((const unsigned char *)s, u) == 0) {
+        if (field(b, 16) < 0) return -1;
+        raw(b, u, 16);
+        return 0;
+    }
     int64_t i = 0;
     int braces = len > 0 && s[0] == '{';
     if (braces) i++;

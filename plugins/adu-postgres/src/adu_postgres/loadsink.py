@@ -31,7 +31,22 @@ class PostgresLoadSink(LoadSink):
             default="256MB",
             help="memory the server may use to build each key and index (raised to this, never lowered)",
         ),
+        Option(
+            "key_workers",
+            type="int",
+            default=0,
+            minimum=0,
+            help="parallel workers the server may use for each key and index build"
+            " (max_parallel_maintenance_workers); 0: one backend, the least CPU",
+        ),
     )
+
+    def _build_options(self) -> dict[str, object]:
+        """The key and index builds' settings, from the sink's options."""
+        return {
+            "maintenance_work_mem": str(self.options.get("maintenance_work_mem") or "256MB"),
+            "key_workers": int(self.options.get("key_workers") or 0),
+        }
 
     def begin_chain(self, chain: LoadChain) -> ChainDecision:
         """The target's ``adu_load_state`` decides (:func:`adu_postgres.loadstate.decide`):
@@ -95,7 +110,7 @@ class PostgresLoadSink(LoadSink):
             record=record,
             job_id=self.job_id,
             schema_map=self.schema_map,
-            options={"maintenance_work_mem": str(self.options.get("maintenance_work_mem") or "256MB")},
+            options=self._build_options(),
         )
         result = _load(load, files, max(1, connections), expected_rows or 0)
         return LoadedTable(
@@ -169,7 +184,7 @@ class PostgresLoadSink(LoadSink):
             if_exists=self.if_exists,
             schema_map=self.schema_map,
             parallel=max(1, connections),
-            options={"maintenance_work_mem": str(self.options.get("maintenance_work_mem") or "256MB")},
+            options=self._build_options(),
             expected_rows=expected_rows,
             cancel=cancel,
             progress=progress,

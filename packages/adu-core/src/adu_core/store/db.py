@@ -29,7 +29,7 @@ import re
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -203,10 +203,12 @@ class Database:
             raw = sqlite3.connect(self.target.path or ":memory:", timeout=30, check_same_thread=False)
             # autocommit at the driver level: the transactions begin explicitly (below)
             raw.isolation_level = None
-            raw.execute("PRAGMA journal_mode=WAL")
-            raw.execute("PRAGMA busy_timeout=30000")
-            raw.execute("PRAGMA foreign_keys=ON")
-            raw.execute("PRAGMA synchronous=NORMAL")
+            try:
+                for pragma in ("journal_mode=WAL", "busy_timeout=30000", "foreign_keys=ON", "synchronous=NORMAL"):
+                    raw.execute(f"PRAGMA {pragma}")
+            except BaseException:
+                raw.close()
+                raise
             return raw
         try:
             import psycopg2
@@ -283,11 +285,11 @@ class Database:
             raise
         self._checkin(raw)
 
-    def read(self) -> Any:
+    def read(self) -> AbstractContextManager[Connection]:
         """A read transaction: ``with db.read() as conn: conn.execute(…)``."""
         return self._transaction(False)
 
-    def write(self) -> Any:
+    def write(self) -> AbstractContextManager[Connection]:
         """A write transaction, committed at the end of the block (rolled back on error)."""
         return self._transaction(True)
 

@@ -4,7 +4,7 @@ One text per statement, with the few words SQLite and PostgreSQL spell different
 in per dialect (:data:`WORDS`): the auto-numbered keys (``SERIAL`` on PostgreSQL; an
 ``INTEGER PRIMARY KEY`` numbers itself on SQLite), binary data, boolean defaults. It is what
 ``metadata.create_all`` of :mod:`adu_core.store.schema` (which mirrors the latest migration)
-creates, plus Alembic's version table; tests/core/test_store_ddl.py compares the three on
+creates, plus Alembic's version table; tests/core/test_store.py compares the three on
 both databases. A schema change is a migration, a change of :mod:`~adu_core.store.schema`
 and a change here.
 """
