@@ -12,6 +12,8 @@ The source is bench/pg_export.py's mixed table (11 columns) with a primary key o
 exported once by ``adu export --parallel 2 --no-validate``. Each path loads it into an
 empty table of a second database (dropped, then ``CHECKPOINT``, before every run):
 
+* ``adu-kwK:N``: the same with the key built by K parallel workers (sink option
+  ``key_workers``; ``adu:N`` uses the default, one backend).
 * ``adu:N``: ADU's loader (:func:`adu_postgres.loadrun.load_table`), N connections COPYing
   into the staging table at once, then the primary key built and the table published.
 * ``duckdb``: DuckDB 1.4.4 + its postgres extension (``duckdb-ext-postgres`` wheel, no
@@ -67,7 +69,9 @@ BASELINE: list[Path] = []
 # --------------------------------------------------------------------------------- workers
 
 
-def worker_adu(url: str, export_dir: str, parallel: int, text_format: bool = False) -> None:
+def worker_adu(
+    url: str, export_dir: str, parallel: int, text_format: bool = False, key_workers: int | None = None
+) -> None:
     import pyarrow.parquet as pq
     from adu_core.models import ColumnInfo, TableInfo
     from adu_postgres.loadrun import load_table
@@ -95,6 +99,7 @@ def worker_adu(url: str, export_dir: str, parallel: int, text_format: bool = Fal
         parallel=parallel,
         expected_rows=entry["rows"],
         text_format=text_format or None,
+        options=None if key_workers is None else {"key_workers": key_workers},
     )
     assert result.rows == entry["rows"]
 
@@ -191,6 +196,8 @@ def run_path(path: str, pg, url: str, export_dir: Path, name: str, floor_path: s
     if path.startswith("adu"):
         parallel = path.split(":")[1] if ":" in path else "2"
         text = ["--text"] if path.startswith("adu-text") else []
+        if path.startswith("adu-kw"):  # adu-kwK:N: the key built with K parallel workers
+            text += ["--key-workers", path.split(":")[0].removeprefix("adu-kw")]
         return measure([*me, "--worker", "adu", "--parallel", parallel, *text], env=env)
     if path.startswith("cli"):  # the user's command: verification, the job store, the load job
         parallel = path.split(":")[1] if ":" in path else "2"
@@ -262,9 +269,10 @@ def main() -> None:
     ap.add_argument("--name", help=argparse.SUPPRESS)
     ap.add_argument("--parallel", type=int, default=2, help=argparse.SUPPRESS)
     ap.add_argument("--text", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--key-workers", type=int, help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.worker == "adu":
-        return worker_adu(a.url, a.out, a.parallel, a.text)
+        return worker_adu(a.url, a.out, a.parallel, a.text, a.key_workers)
     if a.worker:
         return {"duckdb": worker_duckdb, "adbc": worker_adbc}[a.worker](a.url, a.out, a.name)
 
