@@ -125,8 +125,9 @@ EXPORT_HEAVY = (
     "dask",
     "vertica_python",
 )
-#: what reading the store (``adu jobs list``, ``adu jobs show``) must not import
-STORE_HEAVY = ("sqlalchemy", "alembic")
+#: what reading the store (``adu jobs list``, ``adu jobs show``) must not import: the
+#: store's migration tools, and the data path (pyarrow with numpy, ~0.1 s)
+STORE_HEAVY = ("sqlalchemy", "alembic", "pyarrow", "numpy")
 LOAD_SINKS = ("adu_duckdb.loadsink", "adu_postgres.loadsink", "adu_vertica.loadsink")
 #: modules of the packages a job uses that a 1-row export does not need: Arrow's compute
 #: functions (~0.05 s; the writer's dictionary choice and the length checks do without);

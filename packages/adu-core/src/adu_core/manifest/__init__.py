@@ -40,7 +40,8 @@ Modules: :mod:`~adu_core.manifest.model` (the attrs classes, field checks),
 
 from __future__ import annotations
 
-from adu_core.manifest.arrow import comparable_type, schema_problem, type_name
+from typing import TYPE_CHECKING, Any
+
 from adu_core.manifest.build import build_manifest, link_manifest, merge_manifest, table_entry
 from adu_core.manifest.canonical import (
     CHECKSUM_KEY,
@@ -71,6 +72,22 @@ from adu_core.manifest.model import (
     ManifestWatermark,
     safe_relpath,
 )
+
+if TYPE_CHECKING:
+    from adu_core.manifest.arrow import comparable_type, schema_problem, type_name
+
+#: the Arrow helpers (:mod:`~adu_core.manifest.arrow`) import pyarrow: imported on first
+#: use, so reading a manifest or the job store (``adu jobs list``) does not load it
+_ARROW = ("comparable_type", "schema_problem", "type_name")
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _ARROW:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from adu_core.manifest import arrow
+
+    return getattr(arrow, name)
+
 
 __all__ = [
     "BASE_FORMAT_VERSION",

@@ -10,7 +10,6 @@ from typing import Any
 
 import attrs
 
-from adu_core.manifest.arrow import comparable_type
 from adu_core.manifest.canonical import CHECKSUM_KEY, as_dict, normalize_dict
 from adu_core.manifest.model import (
     BASE_FORMAT_VERSION,
@@ -76,6 +75,8 @@ COLUMN_FACTS = ("fallback", "placeholder", "original_name", "profile_note")
 
 
 def _column(c: ColumnInfo) -> dict[str, Any]:
+    from adu_core.manifest.arrow import comparable_type  # pyarrow: only where data moved
+
     out: dict[str, Any] = {
         "name": c.name,
         "source_type": c.source_type,
