@@ -664,33 +664,13 @@ class PostgresSource(Source):
         except ArrayShapeError as exc:
             raise SourceError(f"{context}: {exc}; source option arrays=text (the default) exports it exactly") from None
         finally:
-            if loan is not None:
-                self._give_back(loan, done)
+            reusable = _read_ended(conn, done)
+            if loan is not None:  # back to the coordinator's lender; closed there when broken
+                loan[0].give_back(conn, broken=not reusable)
+            elif reusable:
+                self._reader = conn  # for this process's next partition
             else:
-                kept = False
-                if done and conn is not None and not conn.closed:
-                    try:
-                        with conn.cursor() as cur:
-                            cur.execute("COMMIT")
-                        self._reader, kept = conn, True  # for this process's next partition
-                    except psycopg2.Error:
-                        pass
-                if not kept:
-                    close_quietly(conn)
-
-    @staticmethod
-    def _give_back(loan: tuple[_Lender, Any], done: bool) -> None:
-        """End the read's transaction and return the lent connection; after a failed or
-        stopped read it is closed, as a reader's own connection is."""
-        lender, conn = loan
-        broken = not done or conn.closed
-        if not broken:
-            try:
-                with conn.cursor() as cur:
-                    cur.execute("COMMIT")
-            except psycopg2.Error:
-                broken = True
-        lender.give_back(conn, broken=broken)
+                close_quietly(conn)
 
     @staticmethod
     def _fallback_column(table: TableInfo, message: str) -> str | None:
@@ -736,6 +716,19 @@ class PostgresSource(Source):
         self._conn = None
         close_quietly(self._reader)
         self._reader = None
+
+
+def _read_ended(conn: Any, done: bool) -> bool:
+    """End a read's transaction (``COMMIT``); whether its connection can read again: not
+    after a failed or stopped read, nor when the commit fails."""
+    if not done or conn is None or conn.closed:
+        return False
+    try:
+        with conn.cursor() as cur:
+            cur.execute("COMMIT")
+    except psycopg2.Error:
+        return False
+    return True
 
 
 def _begin_in(snapshot: Mapping[str, Any]) -> sql.Composable:

@@ -170,10 +170,19 @@ def open_job_source(
     url, read_options, source_class = _source_plan(spec, password, settings, plugins)
     source = plugins.open_source(url, read_options)
     in_process = executor == "thread" or (executor == "auto" and source.reads_release_gil)
-    readers = max(0, 0 if spec.selection.one_table else spec.parallel - 1) if in_process else 0
-    source.warm_up(readers=readers)
-    key = (url, repr(sorted(read_options.items())), source_class, executor, readers)
+    key = _opened_for(spec, url, read_options, source_class, executor, in_process)
+    source.warm_up(readers=key[-1])
     return OpenedSource(url=url, source=source, read_options=read_options, in_process=in_process, key=key)
+
+
+def _opened_for(
+    spec: JobSpec, url: str, read_options: dict[str, Any], source_class: type[Source], executor: str, in_process: bool
+) -> tuple[Any, ...]:
+    """What a source is opened for (:attr:`OpenedSource.key`), its last item the spare
+    readers it opens ahead: ``parallel`` - 1 when the partitions run in this process and the
+    job has several tables (one named table waits for its plan), else none."""
+    readers = max(0, 0 if spec.selection.one_table else spec.parallel - 1) if in_process else 0
+    return (url, repr(sorted(read_options.items())), source_class, executor, readers)
 
 
 def _source_plan(
@@ -364,8 +373,8 @@ class JobRunner:
         opened, self.opened = self.opened, None
         if opened is not None:
             url, read_options, source_class = _source_plan(spec, password, self.settings, self.plugins)
-            readers = max(0, 0 if spec.selection.one_table else spec.parallel - 1) if opened.in_process else 0
-            if opened.key != (url, repr(sorted(read_options.items())), source_class, self.executor_kind, readers):
+            wanted = _opened_for(spec, url, read_options, source_class, self.executor_kind, opened.in_process)
+            if opened.key != wanted:
                 quiet(opened.source.close)
                 opened = None
         if opened is None:
