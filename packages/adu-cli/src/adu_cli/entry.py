@@ -6,13 +6,23 @@ about 0.1 s of CPU on every ``adu export`` (measured with ``/usr/bin/time``, 2.2
 instead of 2.30 s on the 3M-row export). So the collector is off while the command's
 modules are imported; what was imported is then frozen (never traversed again) and the
 collector is back on for the run itself.
+
+At the end, the command's process leaves without tearing the interpreter down: once its
+exit functions ran (logging flushed, pools joined) and no other non-daemon thread is
+alive, it flushes its output and calls ``os._exit``. Freeing every module and object one by
+one (pyarrow's, numpy's) and checkpointing the SQLite store's WAL cost 25-45 ms of a 1-row
+export's ~0.35 s (measured alternating, same machine) and change nothing on disk that a
+later command needs.
 """
 
 from __future__ import annotations
 
+import atexit
 import gc
 import importlib
+import os
 import sys
+import threading
 
 
 def main() -> None:
@@ -27,7 +37,35 @@ def main() -> None:
         gc.freeze()
     finally:
         gc.enable()
-    run()
+    try:
+        run()
+        code = 0
+    except SystemExit as exc:
+        if exc.code is None or isinstance(exc.code, int):
+            code = exc.code or 0
+        else:  # sys.exit("message"): what Python prints, and exit status 1
+            sys.stderr.write(f"{exc.code}\n")
+            code = 1
+    _leave(code)
+
+
+def _leave(code: int) -> None:
+    """Exit with ``code`` at once when nothing else runs: exit functions first, then the
+    store's PostgreSQL connections closed and the output flushed; with another non-daemon
+    thread alive, the ordinary exit (which waits for it)."""
+    others = [t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon]
+    if any(t.is_alive() for t in others):
+        sys.exit(code)
+    atexit._run_exitfuncs()
+    from adu_core.services.context import before_exit
+
+    before_exit()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe: nothing more to say
+            code = code or 1
+    os._exit(code)
 
 
 if __name__ == "__main__":  # pragma: no cover

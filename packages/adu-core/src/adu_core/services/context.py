@@ -22,6 +22,18 @@ if TYPE_CHECKING:
 VIAS = ("cli", "web", "api", "notebook")
 
 
+def before_exit() -> None:
+    """What a command's process does before it leaves with ``os._exit`` (the ``adu``
+    console script): the job store's PostgreSQL connections are closed; SQLite's are left
+    (see :func:`adu_core.store.db.close_before_exit`)."""
+    import sys
+
+    if "adu_core.store.db" in sys.modules:  # no store was opened: nothing to close
+        from adu_core.store.db import close_before_exit
+
+        close_before_exit()
+
+
 def local_user() -> str:
     """The operating-system user running this process."""
     try:

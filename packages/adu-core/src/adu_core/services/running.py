@@ -5,6 +5,7 @@ notebooks all go through :func:`run_here` (queued jobs are run by workers instea
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -74,22 +75,36 @@ def export(
     """Record ``spec`` as a job and run it here, now. The password (given, or inside the
     source URL) stays in this process: the store keeps the URL without it and no secret.
 
-    The source's connections start opening first, in the background, while the job is
-    recorded and claimed (a new job store's creation, its fsyncs): the job uses them when
-    it opens that source, as it would have.
+    The job store opens (a new one is created: its fsyncs) in a thread while this one
+    imports the engine (pyarrow) and the source's connections start opening in the
+    background: the job uses them when it opens that source, as it would have.
 
     :raises UsageError: bad input found while planning (the job is recorded failed).
     """
     password = password or url_password(spec.source)
     remember_secret(password)
+    failed: list[BaseException] = []
+    store_opening = threading.Thread(target=_open_store, args=(ctx, failed), name="adu-store-open", daemon=True)
+    store_opening.start()
     opened = _open_early(ctx, spec, password, executor)
     try:
+        store_opening.join()
+        if failed:  # as the first use of the store would have (not tried twice through an outage)
+            raise failed[0]
         job_id = jobs.submit(ctx, spec, actor=actor)
         return run_here(ctx, job_id, password=password, on_progress=on_progress, executor=executor, opened=opened)
     finally:
         if opened is not None:  # the job closed it when it used it (closing twice is harmless)
             with contextlib.suppress(Exception):
                 opened.source.close()
+
+
+def _open_store(ctx: Context, failed: list[BaseException]) -> None:
+    """``ctx.store`` opened (and created, when new); what it raised is put in ``failed``."""
+    try:
+        ctx.store  # noqa: B018 - opening it is the point
+    except BaseException as exc:  # noqa: BLE001 - raised by the caller's thread
+        failed.append(exc)
 
 
 def _open_early(ctx: Context, spec: JobSpec, password: str | None, executor: str | None) -> OpenedSource | None:
