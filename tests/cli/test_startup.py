@@ -42,11 +42,11 @@ import adu_cli.main
 seen = {}
 def run():  # stands in for the CLI: what the command finds when it starts
     seen.update(collections=collections[0], enabled=gc.isenabled(), frozen=gc.get_freeze_count())
+    print(seen["collections"], seen["enabled"], seen["frozen"] > 0, "adu_cli.commands.export" in sys.modules)
 adu_cli.main.main = run
 collections[0] = 0
 from adu_cli import entry
 entry.main()
-print(seen["collections"], seen["enabled"], seen["frozen"] > 0, "adu_cli.commands.export" in sys.modules)
 """
 
 
@@ -55,6 +55,65 @@ def test_the_console_script_imports_its_command_without_collecting_then_freezes(
     # no collection pass while the engine, store and plugins were imported; the command
     # runs with the collector on and the imported objects frozen
     assert out.split() == ["0", "True", "True", "True"]
+
+
+#: a command standing in for the CLI's (``{body}``), run by the console script's entry
+EXIT_PROBE = """
+import atexit, os, sys, threading, time
+sys.argv = ["adu", "plugins"]
+import adu_cli.main
+def run():
+{body}
+adu_cli.main.main = run
+from adu_cli import entry
+entry.main()
+sys.stdout.write("after the entry: never\\n")
+"""
+
+
+def _exit_probe(body, tmp_path):
+    code = EXIT_PROBE.format(body="\n".join("    " + line for line in body.strip().splitlines()))
+    env = dict(os.environ, ADU_DATA_DIR=str(tmp_path), MARK=str(tmp_path / "mark"))
+    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+
+
+def test_the_console_script_leaves_with_the_commands_status_its_output_flushed(tmp_path):
+    # buffered output (a pipe), an exit function and the command's own status all survive
+    # the quick exit
+    proc = _exit_probe(
+        """
+atexit.register(lambda: open(os.environ["MARK"], "w").write("exit functions ran"))
+for i in range(20000):
+    print(f"line {i}")
+sys.exit(3)
+""",
+        tmp_path,
+    )
+    assert proc.returncode == 3
+    lines = proc.stdout.splitlines()
+    assert len(lines) == 20000 and lines[-1] == "line 19999"
+    assert (tmp_path / "mark").read_text() == "exit functions ran"
+
+    proc = _exit_probe('sys.exit("adu: error: a message")', tmp_path)
+    assert (proc.returncode, proc.stderr.strip(), proc.stdout) == (1, "adu: error: a message", "")
+
+    proc = _exit_probe('print("done")', tmp_path)
+    assert (proc.returncode, proc.stdout) == (0, "done\n")
+
+
+def test_the_console_script_waits_for_a_thread_that_still_runs(tmp_path):
+    # a non-daemon thread the command left running finishes its work before the process ends
+    proc = _exit_probe(
+        """
+def late():
+    time.sleep(0.5)
+    open(os.environ["MARK"], "w").write("the thread finished")
+threading.Thread(target=late).start()
+""",
+        tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "mark").read_text() == "the thread finished"
 
 
 def test_the_console_script_runs_a_command(tmp_path):
