@@ -197,6 +197,8 @@ LOAD_SINKS = ("adu_duckdb.loadsink", "adu_postgres.loadsink", "adu_vertica.loads
 #: after a full export (the chain summary says nothing about one)
 EXPORT_HEAVY_MODULES = (
     "pyarrow.compute",
+    "pyarrow.parquet",  # its file systems (S3, GCS, ssl: ~9 ms): the writer is pyarrow._parquet's
+    "pyarrow.fs",
     "importlib.metadata",
     "email",
     "zipfile",

@@ -620,3 +620,51 @@ def test_narrow_columns_are_one_page_per_row_group(tmp_path) -> None:
     # seven pages' headers, statistics and zstd frames against one
     assert chunk_bytes(ours) * 2 < chunk_bytes(arrow_default)
     assert pq.read_table(ours).equals(table)
+
+
+@pytest.mark.parametrize("settings", [{}, {"compression": "snappy", "dictionary": "true"}, {"compression": "none"}])
+def test_the_writer_writes_what_pyarrow_parquet_writes_byte_for_byte(tmp_path, settings) -> None:
+    """The sink writes with pyarrow's Cython writer (its module does not import pyarrow's
+    file systems) and pyarrow.parquet.ParquetWriter's defaults: the files are the same."""
+    import datetime
+    import decimal
+
+    from adu_parquet.writer import encoding_plan, open_parquet_writer
+
+    n = 3000
+    table = pa.table(
+        {
+            "id": pa.array(range(n), pa.int64()),
+            "name": pa.array([None if i % 7 == 0 else f"name-{i % 50}" for i in range(n)]),
+            "amount": pa.array([decimal.Decimal(i) / 100 for i in range(n)], pa.decimal128(12, 2)),
+            "at": pa.array(
+                [
+                    datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC) + datetime.timedelta(seconds=17 * i)
+                    for i in range(n)
+                ],
+                pa.timestamp("us", tz="UTC"),
+            ),
+            "score": pa.array([i / 7 for i in range(n)], pa.float64()),
+            "flag": pa.array([i % 3 == 0 for i in range(n)]),
+            "tags": pa.array([[f"t{i % 4}", None] if i % 5 else None for i in range(n)], pa.list_(pa.string())),
+            "pair": pa.array([{"a": i, "b": str(i)} for i in range(n)]),
+        }
+    )
+    options = ParquetOptions.from_mapping(settings)
+    plan = encoding_plan(table, options, None)
+    ours, theirs = tmp_path / "ours.parquet", tmp_path / "theirs.parquet"
+    writer = open_parquet_writer(ours, table.schema, options, None, plan)
+    for _ in range(2):
+        writer.write_table(table, row_group_size=n)
+    writer.close()
+    kwargs = options.writer_kwargs(None)
+    column_encoding, levels = plan
+    if column_encoding:
+        kwargs["column_encoding"] = column_encoding
+    if levels:
+        kwargs["compression_level"] = levels
+    with pq.ParquetWriter(str(theirs), table.schema, **kwargs) as w:
+        for _ in range(2):
+            w.write_table(table, row_group_size=n)
+    assert ours.read_bytes() == theirs.read_bytes()
+    assert pq.read_table(ours).equals(pa.concat_tables([table, table]))

@@ -45,10 +45,15 @@ parquet-mr 1.12+.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
-import pyarrow.parquet as pq
+from adu_core.lazy import lazy_module
+
+if TYPE_CHECKING:
+    import pyarrow.parquet as pq
+else:  # pyarrow.parquet imports pyarrow's file systems (S3, GCS, ssl): ~9 ms an export never uses
+    pq = lazy_module("pyarrow.parquet")
 
 #: values of a string column encoded both ways to choose
 STRING_TRIAL_ROWS = 4096

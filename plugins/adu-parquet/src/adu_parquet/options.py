@@ -36,7 +36,6 @@ data (on the benchmark tables: booleans 2-4x smaller, keys and timestamps 1.5-2.
 from __future__ import annotations
 
 import functools
-import inspect
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -143,9 +142,9 @@ OPTIONS: tuple[Option, ...] = (
 @functools.cache
 def _pages_take_a_row_limit() -> bool:
     """Whether this pyarrow's writer takes ``max_rows_per_page`` (Arrow 21 and later)."""
-    import pyarrow.parquet as pq
+    import pyarrow as pa
 
-    return "max_rows_per_page" in inspect.signature(pq.ParquetWriter.__init__).parameters
+    return int(pa.__version__.split(".")[0]) >= 21
 
 
 @attrs.frozen

@@ -35,7 +35,6 @@ from typing import TYPE_CHECKING, Any
 
 import adu_core
 import pyarrow as pa
-import pyarrow.parquet as pq
 from adu_core.errors import UsageError
 from adu_core.lazy import lazy_module
 from adu_core.manifest import (
@@ -56,9 +55,12 @@ from adu_parquet.options import OPTIONS, ParquetOptions
 from adu_parquet.writer import ParquetPartitionWriter, write_empty_file
 
 if TYPE_CHECKING:
+    import pyarrow.parquet as pq
     from adu_core import signing
 else:  # cryptography (~0.1 s of imports) only when a manifest is signed
     signing = lazy_module("adu_core.signing")
+    # pyarrow.parquet imports pyarrow's file systems (S3, GCS, ssl): ~9 ms an export never uses
+    pq = lazy_module("pyarrow.parquet")
 
 try:
     import fcntl
