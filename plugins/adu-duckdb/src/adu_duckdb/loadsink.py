@@ -13,7 +13,7 @@ date32, timestamp[us](, tz)           DATE, TIMESTAMP, TIMESTAMPTZ (DuckDB's own
 time64[us]                            TIME
 int64 (``adu.encoding = time-micros``) TIME (the portable profile's time)
 struct<months, days, microseconds>    INTERVAL (each part kept)
-arrow.uuid / fixed_size_binary(16)    UUID
+arrow.uuid / fixed_size_binary(16)    UUID (the portable profile's ``uuid-bytes`` too)
 string of a ``uuid`` source column    UUID (the portable profile's 36-character text)
 binary                                BLOB
 string                                VARCHAR
