@@ -90,8 +90,9 @@ def statistics_columns(schema: pa.Schema) -> bool | list[str]:
 
     Arrow's C++ writer writes a column chunk's statistics only together with statistics in
     every data page header, ~16 bytes a page: on a boolean column, whose values take one
-    bit each, that is more than its data (3M values in 26 row groups: 1,898 bytes with
-    statistics, 1,517 without, DuckDB's 1,591), and a boolean's min/max rarely lets a
+    bit each, that is more than its data (bench/pg_export.py's mixed table, 3M values in 26
+    row groups: 1,898 bytes with statistics, 1,482 without, DuckDB's 1,569), and a
+    boolean's min/max rarely lets a
     reader skip anything. Other columns keep them (null counts and min/max are what readers
     skip row groups by). Booleans inside lists and structs lose theirs too.
     """

@@ -71,8 +71,8 @@ KIND_NUMERIC = 12
 KIND_MONEY = 13
 KIND_INTERVAL = 14
 #: uuid read as its 16 bytes and written as its 36-character text by the decoder (the
-#: portable profile): the server sends 20 bytes a value instead of running ``uuid_out``
-#: and sending 40
+#: source option ``uuid=text``): the server sends 20 bytes a value instead of running
+#: ``uuid_out`` and sending 40
 KIND_UUID_TEXT = 15
 #: kinds the decoder hands over as Arrow strings (offsets and bytes)
 TEXT_KINDS = (KIND_TEXT, KIND_JSONB, KIND_UUID_TEXT)
