@@ -72,3 +72,11 @@ def exports(interop_db, tmp_path_factory) -> dict[str, tuple[Path, dict[str, Any
         target = tmp_path_factory.mktemp(f"interop-{profile}") / "export"
         out[profile] = (target, export(interop_db.dsn, target, TABLES, profile))
     return out
+
+
+@pytest.fixture(scope="module")
+def uuid_text_export(interop_db, tmp_path_factory) -> tuple[Path, dict[str, Any]]:
+    """The portable profile with the source option ``uuid=text`` (uuid as its 36-character
+    text): the zoo and the uuid table, ``(export directory, manifest)``."""
+    target = tmp_path_factory.mktemp("interop-uuid-text") / "export"
+    return target, export(interop_db.dsn, target, ("public.zoo", "public.only_uuid"), "portable", "uuid=text")

@@ -206,7 +206,7 @@ def expected_value(text: str | None, kind: str, source_type: str = "") -> Any:
     if kind == "binary":
         return bytes.fromhex(text[2:])
     if kind == "uuid":
-        return uuid.UUID(text).bytes
+        return uuid.UUID(text)
     return text
 
 
@@ -235,10 +235,10 @@ def _norm(value: Any, kind: str) -> Any:
     """A reader's Python value in the comparison's terms."""
     if value is None:
         return None
-    if kind == "uuid":
+    if kind == "uuid":  # the exact profile's UUID, or the portable profile's 16 plain bytes
         if isinstance(value, uuid.UUID):
-            return value.bytes
-        return bytes(value)
+            return value
+        return uuid.UUID(bytes=bytes(value))
     if kind == "binary":
         return bytes(value)
     if kind == "interval":

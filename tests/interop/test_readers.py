@@ -9,6 +9,8 @@ from __future__ import annotations
 import subprocess
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from interop_helpers import ADU, READERS, check_table, files_of, source_texts
 
@@ -66,6 +68,38 @@ def test_portable_files_open_everywhere_with_every_value_exact(reader, interop_d
     counted = {t: len(cols) for t, cols in results.items()}
     assert counted["zoo"] == 40 and counted["collide"] == 4 and counted["nocols"] == 1 and len(counted) == 9
     print(f"\n{reader}: portable, {sum(counted.values())} columns exact in {len(counted)} tables")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("reader", list(READERS))
+def test_uuid_as_text_opens_everywhere_with_every_value_exact(reader, interop_db, uuid_text_export, request) -> None:
+    """``--source-option uuid=text``: uuid as its 36-character text, read as text everywhere."""
+    out, manifest = uuid_text_export
+    results = _results(reader, _ctx(reader, request), interop_db, out, manifest)
+    wrong = {f"{t}.{c}": why for t, cols in results.items() for c, why in cols.items() if why != "ok"}
+    assert wrong == {}, reader
+    assert set(results) == {"zoo", "only_uuid"}
+    for entry in manifest["tables"]:
+        schema = pq.read_schema(files_of(out, entry)[0])
+        assert schema.field("u").type == pa.string()
+        assert schema.field("u").metadata[b"adu.encoding"] == b"postgresql-text"
+
+
+def test_portable_uuid_is_16_plain_bytes(exports) -> None:
+    """The portable profile's uuid: FIXED_LEN_BYTE_ARRAY(16) without the UUID annotation
+    (Spark refuses the annotation, reads the plain bytes), ``adu.encoding = uuid-bytes``."""
+    out, manifest = exports["portable"]
+    (entry,) = [t for t in manifest["tables"] if t["name"] == "only_uuid"]
+    path = files_of(out, entry)[0]
+    column = pq.ParquetFile(path).schema.column(1)
+    assert (column.name, column.physical_type, column.length) == ("u", "FIXED_LEN_BYTE_ARRAY", 16)
+    assert column.logical_type.type == "NONE"
+    field = pq.read_schema(path).field("u")
+    assert field.type == pa.binary(16)
+    assert (field.metadata[b"adu.source_type"], field.metadata[b"adu.encoding"]) == (b"uuid", b"uuid-bytes")
+    exact_out, exact = exports["exact"]
+    (entry,) = [t for t in exact["tables"] if t["name"] == "only_uuid"]
+    assert pq.ParquetFile(files_of(exact_out, entry)[0]).schema.column(1).logical_type.type == "UUID"
 
 
 @pytest.mark.slow

@@ -84,31 +84,42 @@ def test_adu_load_bad_input_is_one_line_with_exit_2(tmp_path, target) -> None:  
 def test_adu_load_restores_what_the_defaults_and_each_profile_wrote(pg, tmp_path) -> None:
     """±infinity (extreme values), NaN and a far year (text fallbacks), a table without
     columns (its placeholder dropped) and case-colliding names (suffixed by the portable
-    profile) come back exactly through ``adu export`` and ``adu load``, in both profiles."""
+    profile) come back exactly through ``adu export`` and ``adu load``, in both profiles; uuid
+    (and a domain over it) as the portable profile's 16 bytes and as text (``uuid=text``)."""
     from pg_load_helpers import export
 
     src = pg.create_database("lprof")
     try:
         src.execute(
+            "CREATE DOMAIN uid AS uuid CHECK (VALUE <> '00000000-0000-0000-0000-000000000001');"
             'CREATE TABLE edge (id int PRIMARY KEY, d date, ts timestamp, n numeric(8,3), u uuid, t time, "A" int,'
-            " a text, w numeric(60,4));"
+            " a text, w numeric(60,4), du uid);"
             "INSERT INTO edge VALUES (1, 'infinity', '294276-12-31 23:59:59.999999', 'NaN',"
-            " 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '24:00:00', 1, 'x', 12345678901234567890123456789.1234),"
-            " (2, '-infinity', '-infinity', 1.5, NULL, '00:00:00', NULL, NULL, NULL);"
+            " 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '24:00:00', 1, 'x', 12345678901234567890123456789.1234,"
+            " 'ffffffff-0000-4000-8000-00000000000f'),"
+            " (2, '-infinity', '-infinity', 1.5, NULL, '00:00:00', NULL, NULL, NULL, NULL),"
+            " (3, NULL, NULL, NULL, '00000000-0000-0000-0000-000000000000', NULL, NULL, NULL, NULL,"
+            " '00000000-0000-0000-0000-000000000000');"
             "CREATE TABLE nocols (); INSERT INTO nocols DEFAULT VALUES; INSERT INTO nocols DEFAULT VALUES;"
         )
-        for profile in ("portable", "exact"):
-            dst = pg.create_database(f"lprof_{profile}")
+        for profile, options in (("portable", ()), ("portable", ("uuid=text",)), ("exact", ())):
+            label = f"{profile}_{'_'.join(o.replace('=', '_') for o in options)}".rstrip("_")
+            dst = pg.create_database(f"lprof_{label}")
             try:
-                out = tmp_path / profile / "export"
-                manifest = export(src.dsn, out, ("public.edge", "public.nocols"), profile=profile)
+                out = tmp_path / label / "export"
+                manifest = export(src.dsn, out, ("public.edge", "public.nocols"), *options, profile=profile)
                 assert manifest["profile"] == profile
+                (edge,) = [t for t in manifest["tables"] if t["name"] == "edge"]
+                u_type = {c["name"]: c["arrow_type"] for c in edge["columns"]}
+                bytes_type = {"portable": "fixed_size_binary[16]", "exact": "extension<arrow.uuid>"}[profile]
+                want = "string" if options else bytes_type
+                assert (u_type["u"], u_type["du"]) == (want, want)
                 proc = adu_load(out, dst.dsn, "--json")
                 assert proc.returncode == 0, proc.stderr[-2000:]
                 for name in ("edge", "nocols"):
                     assert row_texts(dst.dsn, "public", name) == row_texts(src.dsn, "public", name), (profile, name)
                 q = "SELECT attname FROM pg_attribute WHERE attrelid = 'public.edge'::regclass AND attnum > 0"
-                assert {r[0] for r in dst.execute(q)} == {"id", "d", "ts", "n", "u", "t", "A", "a", "w"}
+                assert {r[0] for r in dst.execute(q)} == {"id", "d", "ts", "n", "u", "t", "A", "a", "w", "du"}
                 assert dst.execute("SELECT count(*) FROM nocols") == [(2,)]
             finally:
                 dst.drop()

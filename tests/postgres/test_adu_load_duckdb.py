@@ -55,16 +55,20 @@ def _texts(con: duckdb.DuckDBPyConnection, relation: str, columns: tuple[str, ..
 def duck_export(pg, tmp_path_factory):
     db = pg.create_database("lduck")
     db.execute(SOURCE_SQL)
-    out = tmp_path_factory.mktemp("lduck") / "export"
-    export(db.dsn, out, ["public.dk"])
+    outs = {}
+    for uuid_form in ("bytes", "text"):  # the portable profile's 16 bytes (default), the uuid=text option
+        outs[uuid_form] = tmp_path_factory.mktemp(f"lduck-{uuid_form}") / "export"
+        export(db.dsn, outs[uuid_form], ["public.dk"], *(["uuid=text"] if uuid_form == "text" else []))
     try:
-        yield db, out
+        yield db, outs
     finally:
         db.drop()
 
 
-def test_duckdb_target_matches_duckdbs_own_read_of_the_source(duck_export, tmp_path) -> None:
-    db, out = duck_export
+@pytest.mark.parametrize("uuid_form", ["bytes", "text"])
+def test_duckdb_target_matches_duckdbs_own_read_of_the_source(duck_export, tmp_path, uuid_form) -> None:
+    db, outs = duck_export
+    out = outs[uuid_form]
     target = tmp_path / "far side.duckdb"
     proc = adu_load(out, f"duckdb:///{target}", "--json")
     assert proc.returncode == 0, proc.stderr[-2000:]
@@ -123,7 +127,8 @@ def _count(target: Path) -> int:
 
 
 def test_duckdb_target_is_atomic_per_table(duck_export, tmp_path) -> None:
-    _db, out = duck_export
+    _db, outs = duck_export
+    out = outs["bytes"]
     target = tmp_path / "t.duckdb"
     assert adu_load(out, f"duckdb:///{target}").returncode == 0
     again = adu_load(out, f"duckdb:///{target}")

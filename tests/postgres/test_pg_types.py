@@ -353,8 +353,9 @@ def test_text_output_does_not_depend_on_session_defaults(pg, pg_db) -> None:
 
 def test_portable_profile(pg_db) -> None:
     """The default profile writes only what DuckDB, polars, pandas and Spark all read:
-    uuid as text, time as int64 microseconds, numeric beyond precision 38 as text, and
-    case-colliding names made unique (the original kept); exact keeps the logical types."""
+    uuid as 16 plain bytes, time as int64 microseconds, numeric beyond precision 38 as
+    text, and case-colliding names made unique (the original kept); exact keeps the logical
+    types; the source option uuid=text writes uuid as its text."""
     pg_db.execute(
         'CREATE TABLE p (id int PRIMARY KEY, u uuid, t time, n numeric(76,8), m numeric(38,2), "MyCol" int,'
         ' mycol text, "MYCOL" bool, "mycol__2" int);'
@@ -368,17 +369,24 @@ def test_portable_profile(pg_db) -> None:
     assert by["mycol__3"].properties["original_name"] == "mycol"
     assert by["MYCOL__4"].properties["original_name"] == "MYCOL"
     assert "original_name" not in by["mycol__2"].properties
-    assert (by["u"].arrow_type, by["t"].arrow_type, by["n"].arrow_type) == (pa.string(), pa.int64(), pa.string())
+    assert (by["u"].arrow_type, by["t"].arrow_type, by["n"].arrow_type) == (pa.binary(16), pa.int64(), pa.string())
     assert by["m"].arrow_type == pa.decimal128(38, 2)
     data = read_table(source, table)
     row = data.to_pylist()[0]
-    assert row["u"] == "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"
+    assert row["u"] == uuid.UUID("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11").bytes
     assert row["t"] == 86_400_000_000
     assert row["n"] == "-123456789012345678901234567890123456789012345678901234567890123456.12345678"
     assert (row["mycol__3"], row["MYCOL__4"], row["mycol__2"]) == ("x", True, 2)
     assert data.schema.field("t").metadata[ENCODING_KEY] == b"time-micros"
     assert data.schema.field("mycol__3").metadata[b"adu.original_name"] == b"mycol"
     assert data.schema.field("u").metadata[SOURCE_TYPE_KEY] == b"uuid"
+    assert data.schema.field("u").metadata[ENCODING_KEY] == b"uuid-bytes"
+    as_text = open_source(pg_db.dsn, uuid="text")
+    table = find(as_text.discover(), "public.p")
+    assert table.column("u").arrow_type == pa.string()
+    data = read_table(as_text, table)
+    assert data.column("u").to_pylist() == ["a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"]
+    assert data.schema.field("u").metadata[ENCODING_KEY] == b"postgresql-text"
     exact = open_source(pg_db.dsn, profile="exact")
     table = find(exact.discover(), "public.p")
     assert [c.name for c in table.columns] == ["id", "u", "t", "n", "m", "MyCol", "mycol", "MYCOL", "mycol__2"]

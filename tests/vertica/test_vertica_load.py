@@ -32,8 +32,16 @@ from vertica_wire import VerticaTestServer
 D = decimal.Decimal
 
 
-def _export(url: str, tables: tuple[str, ...], out: Path, store: Any, settings: Any) -> None:
-    spec = JobSpec(source=url, target=str(out), parallel=2, selection=TableSelection(tables=tables))
+def _export(
+    url: str, tables: tuple[str, ...], out: Path, store: Any, settings: Any, options: dict[str, Any] | None = None
+) -> None:
+    spec = JobSpec(
+        source=url,
+        target=str(out),
+        parallel=2,
+        selection=TableSelection(tables=tables),
+        source_options=options or {},
+    )
     result = submit_and_run(store, spec, password=url_password(url), settings=settings, mp_start="forkserver")
     assert result.status == JobStatus.SUCCEEDED, [t.error for t in result.tables]
 
@@ -149,24 +157,31 @@ def _check_column(name: str, original: pa.ChunkedArray, back: pa.ChunkedArray) -
         key = (lambda v: v) if name == "ttz" else (lambda v: (v["months"], v["days"], v["microseconds"]))
         want = [None if v is None else SPECIAL[name][key(v)] for v in original.to_pylist()]
         assert back.to_pylist() == want, name
-    elif pa.types.is_string(original.type) and name == "u":  # the portable profile's uuid text
+    elif name == "u":  # the portable profile's 16 bytes, or its text (uuid=text)
         got = [
             None if v is None else uuid.UUID(bytes=bytes(v)) if isinstance(v, bytes) else uuid.UUID(str(v))
             for v in back.to_pylist()
         ]
-        assert got == [None if v is None else uuid.UUID(v) for v in original.to_pylist()], name
+        want = [
+            None if v is None else uuid.UUID(bytes=v) if isinstance(v, bytes) else uuid.UUID(v)
+            for v in original.to_pylist()
+        ]
+        assert got == want, name
     elif pa.types.is_floating(back.type):  # NaN equals NaN here
         assert [repr(x) for x in back.to_pylist()] == [repr(x) for x in original.cast(back.type).to_pylist()], name
     else:  # the same values, compared as Arrow arrays (dates BC have no Python form)
         assert original.cast(back.type).equals(back), f"{name}: {original} != {back}"
 
 
+@pytest.mark.parametrize("uuid_form", ["bytes", "text"])
 def test_postgresql_type_families_round_trip(
-    pg_db: Any, fresh_server: VerticaTestServer, tmp_path: Path, adu_store: Any, adu_settings: Any
+    pg_db: Any, fresh_server: VerticaTestServer, tmp_path: Path, adu_store: Any, adu_settings: Any, uuid_form: str
 ) -> None:
     pg_db.execute(PG_TABLE)
     out = tmp_path / "out"
-    _export(pg_db.dsn, ("public.zoo",), out, adu_store, adu_settings)
+    _export(pg_db.dsn, ("public.zoo",), out, adu_store, adu_settings, {"uuid": uuid_form})
+    u = pq.read_schema(_files(out, "public", "zoo")[0]).field("u")
+    assert u.type == (pa.binary(16) if uuid_form == "bytes" else pa.string())
     url = fresh_server.url()
     result = _load(url, _files(out, "public", "zoo"), "from_pg", "zoo", primary_key=("id",))
     assert result.rows == 3

@@ -13,8 +13,8 @@ date32, timestamp[us](, tz)           DATE, TIMESTAMP, TIMESTAMPTZ (DuckDB's own
 time64[us]                            TIME
 int64 (``adu.encoding = time-micros``) TIME (the portable profile's time)
 struct<months, days, microseconds>    INTERVAL (each part kept)
-arrow.uuid / fixed_size_binary(16)    UUID
-string of a ``uuid`` source column    UUID (the portable profile's 36-character text)
+arrow.uuid / fixed_size_binary(16)    UUID (the portable profile's ``uuid-bytes`` too)
+string of a ``uuid`` source column    UUID (its 36-character text: ``uuid=text``, older exports)
 binary                                BLOB
 string                                VARCHAR
 list<bool|int|float>                  T[]

@@ -19,7 +19,8 @@ option                 default      meaning
                                     are distinct, always for nested and dictionary
                                     columns: measured smaller and faster than all-on),
                                     or true (every column) / false (none)
-``statistics``         true         min/max/null-count statistics per column chunk
+``statistics``         true         min/max/null-count statistics per column chunk,
+                                    booleans apart (see ``writer.statistics_columns``)
 ``decimal_as_integer`` true         store decimals of precision <= 18 as INT32/INT64
                                     (Parquet spec; smaller and faster to write and read
                                     than fixed-length bytes; set false for old readers)

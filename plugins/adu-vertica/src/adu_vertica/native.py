@@ -185,7 +185,7 @@ def _encode(arr: pa.Array, col: TargetColumn) -> Encoded:
     if k in ("binary", "varbinary", "long varbinary"):
         return _varlen(arr, col, valid)
     if k == "uuid" and (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
-        arr = _uuid_bytes(arr)  # the portable profile's 36-character text
+        arr = _uuid_bytes(arr)  # the 36-character text (uuid=text, older portable exports)
         valid = _valid(arr)
     if k == "uuid":
         raw = np.frombuffer(arr.buffers()[1], dtype=np.uint8)[arr.offset * 16 : (arr.offset + len(arr)) * 16]

@@ -164,7 +164,9 @@ def target_column(field: pa.Field) -> TargetColumn:
         if 0 <= t.scale <= t.precision:
             return _col(field, f"NUMERIC({t.precision},{t.scale})")
         return _text(field, TEXT, f"decimal with scale {t.scale}")
-    if getattr(t, "extension_name", None) == "arrow.uuid" or (t == pa.binary(16) and low == "uuid"):
+    if getattr(t, "extension_name", None) == "arrow.uuid" or (
+        t == pa.binary(16) and (low == "uuid" or enc == "uuid-bytes")  # uuid-bytes: the portable profile's
+    ):
         return _col(field, "UUID")
     if pa.types.is_string(t) or pa.types.is_large_string(t):
         return _string(field, st, low, vt, enc)
