@@ -629,7 +629,7 @@ def test_the_writer_writes_what_pyarrow_parquet_writes_byte_for_byte(tmp_path, s
     import datetime
     import decimal
 
-    from adu_parquet.writer import encoding_plan, open_parquet_writer
+    from adu_parquet.writer import encoding_plan, open_parquet_writer, statistics_columns
 
     n = 3000
     table = pa.table(
@@ -658,6 +658,7 @@ def test_the_writer_writes_what_pyarrow_parquet_writes_byte_for_byte(tmp_path, s
         writer.write_table(table, row_group_size=n)
     writer.close()
     kwargs = options.writer_kwargs(None)
+    kwargs["write_statistics"] = statistics_columns(table.schema)  # none for the booleans
     column_encoding, levels = plan
     if column_encoding:
         kwargs["column_encoding"] = column_encoding
