@@ -55,7 +55,7 @@ def _kill_mid_write(target: Path) -> None:
         staging = target / STAGING
 
         def large() -> bool:  # the big staging file has grown past 3 MB
-            sizes = [p.stat().st_size for p in staging.rglob("p*.parquet") if "big" in str(p)]
+            sizes = [p.stat().st_size for p in staging.rglob("*.parquet") if "big" in str(p)]
             return bool(sizes) and max(sizes) > 3_000_000
 
         assert wait_for(large, timeout=120), "the child never wrote a large file"

@@ -352,8 +352,13 @@ class PanderaTableValidator(TableValidator):
             "mode": self.mode,
             "rows": self._rows,
             "failed_rows": self._failed_rows,
-            "checks": copy.deepcopy(self._checks),
-            "key_runs": copy.deepcopy(self._runs),
+            # a check's entry holds plain values but its samples: only those deep-copied
+            # (a generic deep copy of every entry was ~40% of this call, once per partition)
+            "checks": {
+                k: {**v, "samples": copy.deepcopy(v["samples"]) if v["samples"] else []}
+                for k, v in self._checks.items()
+            },
+            "key_runs": copy.deepcopy(self._runs) if self._runs else {},
         }
 
     # -- coordinator -----------------------------------------------------------------------
@@ -361,9 +366,8 @@ class PanderaTableValidator(TableValidator):
     def merge(self, partials: Sequence[Any]) -> ValidationReport:
         """One report from every partition's :meth:`partial` (in partition order: samples
         without a primary key name the partition by its position here)."""
-        merged: dict[str, dict[str, Any]] = copy.deepcopy(
-            {k: {**v, "failed_rows": 0, "samples": []} for k, v in self._checks.items()}
-        )
+        # fresh entries: their other values (check, column) are plain strings
+        merged: dict[str, dict[str, Any]] = {k: {**v, "failed_rows": 0, "samples": []} for k, v in self._checks.items()}
         failed_rows = 0
         self._proven_unique = uniqueness.proven_by_ranges(list(self._runs), partials)
         self._spans = {col: span for col in self._runs if (span := uniqueness.value_span(col, partials)) is not None}

@@ -28,7 +28,7 @@ from adu_core.engine.completion import Earlier
 from adu_core.engine.errors import error_info, quiet
 from adu_core.engine.recorder import BufferedRecorder
 from adu_core.errors import StoreUnavailable, UsageError
-from adu_core.manifest import Manifest, ManifestPrevious, table_entry
+from adu_core.manifest import Manifest, ManifestPrevious, normalize, table_entry
 from adu_core.models import (
     ErrorInfo,
     JobResult,
@@ -58,6 +58,8 @@ class TableRun:
     done: dict[int, PartitionResult] = attrs.field(factory=dict)
     #: ``{partition index: (rows, bytes)}`` as last reported
     progress: dict[int, tuple[int, int]] = attrs.field(factory=dict)
+    #: the table's manifest entry (normalized), built when it was published
+    entry: dict[str, Any] | None = None
 
     @property
     def complete(self) -> bool:
@@ -164,6 +166,9 @@ class Outcome:
             signals.raise_if_stopping()  # a signal a library turned into an error (DuckDB)
         ok = tr.status == TableStatus.SUCCEEDED
         name = run.info.qualified_name
+        entry = table_entry(run.info, tr, job_id=self.job_id) if ok else None
+        # the manifest's copy, built now, while other tables run, not at the job's end
+        run.entry = normalize(entry) if entry is not None else None
         self.log.log(
             logging.INFO if ok else logging.ERROR,
             "table %s %s: %d rows",
@@ -181,7 +186,7 @@ class Outcome:
                 error=tr.error,
                 validation=tr.validation,
                 files=tuple(tr.files),
-                entry=table_entry(run.info, tr, job_id=self.job_id) if ok else None,
+                entry=entry,
             )
         )
         self.recorder.event(
@@ -368,6 +373,8 @@ class Outcome:
 
         # failed tables are listed too (no rows, no files, their error), so the far side's
         # verify reports them missing instead of taking a partial export for a whole one
+        # a published table's entry was built when it was (Outcome.table_done)
+        ready = [r.entry for r in runs if r.result.status == TableStatus.SUCCEEDED and r.entry is not None]
         entries = [
             (
                 r.info,
@@ -376,6 +383,7 @@ class Outcome:
                 else attrs.evolve(r.result, rows=0, bytes=0, files=[]),
             )
             for r in runs
+            if not (r.result.status == TableStatus.SUCCEEDED and r.entry is not None)
         ]
         # the target holds exactly what the manifest describes: nothing of a table that
         # failed in this run (an earlier, killed attempt may have published it)
@@ -393,6 +401,7 @@ class Outcome:
             tables=entries,
             created_at=datetime.now(UTC),
             profile=self.spec.profile,
+            entries=ready,
         )
         if self.spec.is_retry:
             manifest = merge_manifest({"tables": list(earlier.entries.values()), "runs": earlier.runs}, manifest)

@@ -10,7 +10,7 @@ from typing import Any
 
 import attrs
 
-from adu_core.manifest.canonical import CHECKSUM_KEY, as_dict, normalize_dict
+from adu_core.manifest.canonical import CHECKSUM_KEY, as_dict, normalize, normalize_dict
 from adu_core.manifest.model import (
     BASE_FORMAT_VERSION,
     FORMAT,
@@ -111,17 +111,22 @@ def build_manifest(
     tables: Sequence[tuple[TableInfo, TableResult]],
     created_at: dt.datetime,
     profile: str | None = None,
+    entries: Sequence[Mapping[str, Any]] = (),
 ) -> Manifest:
     """The manifest of an export: every table with its result (failed tables too, with no
     files and their error), sorted by (schema, name). Not sealed: the writer
     (:func:`adu_core.manifest.io.write_manifest`) adds the checksum.
 
     :param profile: the export's far-side profile (``JobSpec.profile``), recorded as ``profile``.
+    :param entries: more tables, as entries already built: ``normalize(table_entry(...))``
+        (the engine builds each one as its table is published, while the other tables
+        still run, instead of all of them here, at the job's end).
     """
-    entries = sorted((table_entry(t, r, job_id=job_id) for t, r in tables), key=_table_key)
+    built = [normalize(table_entry(t, r, job_id=job_id)) for t, r in tables]
+    all_entries = sorted([*built, *entries], key=_table_key)
     src = source.to_dict()
     created = _utc(created_at)
-    body = normalize_dict(
+    head = normalize_dict(
         {
             "format": FORMAT,
             "format_version": BASE_FORMAT_VERSION,
@@ -131,11 +136,16 @@ def build_manifest(
             "sink": sink,
             "source": src,
             "runs": [{"job_id": job_id, "created_at": created, "consistency": src.get("consistency", {})}],
-            "tables": entries,
-            "totals": _totals(entries),
-            **({"profile": profile} if profile else {}),
         }
     )
+    # the entries are normalized already (normalizing them again was ~25 ms of a 200-table
+    # job's end): the same body as normalize_dict of the whole
+    body = {
+        **head,
+        "tables": all_entries,
+        "totals": _totals(all_entries),
+        **({"profile": normalize(profile)} if profile else {}),
+    }
     return Manifest.from_dict(body)
 
 
