@@ -25,7 +25,8 @@ from vertica_wire import ROWS_PER_CHUNK
 
 @pytest.fixture
 def source(vertica: VerticaEnv) -> Iterator[VerticaSource]:
-    src = VerticaSource(vertica.url)
+    """The source in the exact profile (the portable one: tests/vertica/test_vertica_profile.py)."""
+    src = VerticaSource(vertica.url, {"profile": "exact"})
     try:
         yield src
     finally:

@@ -30,7 +30,7 @@ def _with_option(url: str, key: str, value: str) -> str:
 def test_every_type_through_the_driver_and_through_adu(vertica: VerticaEnv, binary: bool) -> None:
     assert len(TYPES_COLUMNS) == 26
     url = _with_option(vertica.url, "binary_transfer", "1" if binary else "0")
-    src = VerticaSource(url)
+    src = VerticaSource(url, {"profile": "exact"})
     try:
         table = next(t for t in src.discover() if t.qualified_name == f"{SCHEMA}.all_types")
         part = src.partitions(table, target=1)[0]

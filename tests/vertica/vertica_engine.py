@@ -424,6 +424,10 @@ def _arrowable(v: Any) -> Any:
 
     if isinstance(v, _uuid.UUID):
         return str(v)
+    if isinstance(v, list):  # inside arrays and rows too
+        return [_arrowable(x) for x in v]
+    if isinstance(v, dict):
+        return {k: _arrowable(x) for k, x in v.items()}
     return v
 
 

@@ -118,8 +118,9 @@ def _split_args(text: str) -> list[str]:
     return out
 
 
-def discover(conn: Any, *, include_views: bool = False) -> list[TableInfo]:
-    """Every user table (and view when asked), fully described."""
+def discover(conn: Any, *, include_views: bool = False, profile: str = "exact") -> list[TableInfo]:
+    """Every user table (and view when asked), fully described; the columns' Arrow types
+    are those of the far-side ``profile`` (see :mod:`adu_vertica.types`)."""
     tables = [(s, n, "table") for s, n, _ in query(conn, TABLES_SQL)]
     if include_views:
         tables += [(s, n, "view") for s, n, _ in _optional(conn, VIEWS_SQL)]
@@ -130,9 +131,9 @@ def discover(conn: Any, *, include_views: bool = False) -> list[TableInfo]:
             ColumnInfo(
                 name=name,
                 source_type=data_type,
-                arrow_type=arrow_type(vt),
+                arrow_type=arrow_type(vt, profile),
                 nullable=bool(nullable),
-                properties=properties(vt, {"column_default": default, "is_identity": identity}),
+                properties=properties(vt, {"column_default": default, "is_identity": identity}, profile),
             )
         )
     if include_views:
@@ -142,9 +143,9 @@ def discover(conn: Any, *, include_views: bool = False) -> list[TableInfo]:
                 ColumnInfo(
                     name=name,
                     source_type=data_type,
-                    arrow_type=arrow_type(vt),
+                    arrow_type=arrow_type(vt, profile),
                     nullable=True,
-                    properties=properties(vt, {}),
+                    properties=properties(vt, {}, profile),
                 )
             )
     pks: dict[tuple[str, str], list[str]] = defaultdict(list)

@@ -37,7 +37,7 @@ import pyarrow.compute as pc
 
 from adu_vertica import typemap as tm
 from adu_vertica.typemap import TargetColumn
-from adu_vertica.types import VerticaType
+from adu_vertica.types import VerticaType, from_portable
 
 SIGNATURE = b"NATIVE\n\xff\r\n\x00"
 UNIX_TO_2000_DAYS = 10_957
@@ -149,9 +149,11 @@ def encode_column(arr: pa.Array, col: TargetColumn) -> Encoded:
     """One Arrow column as NATIVE values of ``col``."""
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks()
-    if isinstance(arr, pa.ExtensionArray):
-        arr = arr.storage
     try:
+        if col.restore is not None:
+            arr = from_portable(arr, col.restore)
+        if isinstance(arr, pa.ExtensionArray):
+            arr = arr.storage
         return _encode(arr, col)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, ValueError, OverflowError) as e:
         if isinstance(e, EncodeError):

@@ -16,7 +16,16 @@ from adu_core.plugin.components import CancelToken, Source
 from adu_core.plugin.options import Option
 from adu_core.secrets import redact_url
 
-from adu_vertica.types import HASH_SPACE, parse_type, quote_ident, select_expr
+from adu_vertica.types import (
+    DEFAULT_PROFILE,
+    HASH_SPACE,
+    PROFILES,
+    arrow_type,
+    parse_type,
+    quote_ident,
+    select_expr,
+    to_portable,
+)
 
 if TYPE_CHECKING:
     from vertica_python import errors as verrors
@@ -42,6 +51,12 @@ OPTIONS: tuple[Option, ...] = (
         help="auto: segmentation hash ranges, else primary-key hash ranges, else integer key ranges",
     ),
     Option("infinity", choices=("error", "null", "clamp"), default="error", help="TIMESTAMP ±infinity"),
+    Option(
+        "profile",
+        choices=PROFILES,
+        default=DEFAULT_PROFILE,
+        help="far-side profile (the job's --profile sets it): portable or exact Parquet types",
+    ),
     Option("password_env", help="an environment variable holding the password", web=False),
     Option("password_file", help="a file holding the password (Docker secrets)", web=False),
     Option("tlsmode", choices=("disable", "prefer", "require", "verify-ca", "verify-full"), default="prefer"),
@@ -64,7 +79,10 @@ class VerticaSource(Source):
     ``partitioning``: ``auto`` (segmentation hash ranges, else primary-key hash ranges,
     else integer key ranges), ``hash``, ``range`` or ``none``; ``infinity``: what
     TIMESTAMP ``±infinity`` becomes: ``error`` (default: the table fails, naming the
-    column), ``null`` or ``clamp`` (to 0001-01-01 / 9999-12-31 23:59:59.999999).
+    column), ``null`` or ``clamp`` (to 0001-01-01 / 9999-12-31 23:59:59.999999);
+    ``profile``: the far-side profile (``portable``, the default, or ``exact``; set from
+    the job's ``--profile``): which Arrow types UUID, TIME, TIMETZ, NUMERIC beyond
+    precision 38 and the ARRAY/SET/ROW holding them get (see :mod:`adu_vertica.types`).
     """
 
     name: ClassVar[str] = "vertica"
@@ -81,6 +99,9 @@ class VerticaSource(Source):
         self.infinity = str(self.options.get("infinity", "error"))
         if self.infinity not in ("error", "null", "clamp"):
             raise UsageError("infinity must be error, null or clamp")
+        self.profile = str(self.options.get("profile", DEFAULT_PROFILE))
+        if self.profile not in PROFILES:
+            raise UsageError("profile must be portable or exact")
         vconnect.connection_options(url, self.options)  # validate the URL early (and remember the secret)
         self._conn: Any = None
         self._server_version: str | None = None
@@ -109,7 +130,7 @@ class VerticaSource(Source):
     def discover(self, *, include_views: bool = False, include_foreign: bool = False) -> list[TableInfo]:
         conn = self._connection()
         try:
-            return catalog.discover(conn, include_views=include_views)
+            return catalog.discover(conn, include_views=include_views, profile=self.profile)
         except verrors.Error as e:
             raise vconnect.source_error(e, "discovery from v_catalog failed") from None
 
@@ -248,6 +269,10 @@ class VerticaSource(Source):
         sql = self.partition_sql(partition, int(epoch) if epoch is not None else None)
         schema = table.arrow_schema()
         vtypes = [parse_type(c.source_type) for c in table.columns]
+        # the wire is decoded into the exact profile's types, then turned into the columns'
+        # (portable) ones where they differ (:func:`adu_vertica.types.to_portable`)
+        exact = pa.schema([f.with_type(arrow_type(vt)) for f, vt in zip(schema, vtypes, strict=True)])
+        convert = [i for i, (f, e) in enumerate(zip(schema, exact, strict=True)) if f.type != e.type]
         what = f"{partition.label}"
         try:
             conn = vconnect.connect(self.url, self.options)
@@ -258,12 +283,17 @@ class VerticaSource(Source):
             for batch in decode.stream_query(
                 conn,
                 sql,
-                schema,
+                exact if convert else schema,
                 vtypes,
                 batch_rows=max(1, batch_rows),
                 should_stop=cancel.is_set,
                 infinity=self.infinity,
             ):
+                if convert:
+                    arrays = list(batch.columns)
+                    for i in convert:
+                        arrays[i] = to_portable(arrays[i], vtypes[i])
+                    batch = pa.RecordBatch.from_arrays(arrays, schema=schema)
                 yield batch
                 if cancel.is_set():
                     break

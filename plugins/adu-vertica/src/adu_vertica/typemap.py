@@ -78,6 +78,9 @@ class TargetColumn:
     :param convert: how the Arrow values become Vertica values (``direct``, ``text``...).
     :param nullable: False for NOT NULL.
     :param text_reason: why the column is kept as text (None when it is not).
+    :param restore: the Vertica type of an export's ``portable-nested`` column, whose
+        values are turned back into the exact profile's types first
+        (:func:`adu_vertica.types.from_portable`).
     """
 
     name: str
@@ -86,6 +89,7 @@ class TargetColumn:
     convert: str
     nullable: bool = True
     text_reason: str | None = None
+    restore: VerticaType | None = None
 
     def definition(self) -> str:
         return f"{quote_ident(self.name)} {self.ddl}{'' if self.nullable else ' NOT NULL'}"
@@ -133,7 +137,7 @@ def target_column(field: pa.Field) -> TargetColumn:
         return _text(field, TEXT, f"{st or 'GEOMETRY'} as WKT")
     if enc == "decimal_text" and vt.kind == "numeric":
         return _col(field, f"NUMERIC({vt.precision},{vt.scale})", DECIMAL_TEXT)
-    if enc == "timetz_struct":
+    if enc in ("timetz_struct", "timetz-micros"):  # timetz-micros: the portable profile's timetz
         return _col(field, f"TIMETZ{_precision(st)}")
     if enc == "months":
         return _col(field, "INTERVAL YEAR TO MONTH")
@@ -151,7 +155,10 @@ def target_column(field: pa.Field) -> TargetColumn:
             return _col(field, f"NUMERIC({m.group(1)},{m.group(2)})", DECIMAL_TEXT)
         return _text(field, TEXT, f"PostgreSQL {st or 'value'} as its text")
     if pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_struct(t):
-        return _text(field, JSON, f"{st or t} as JSON")
+        column = _text(field, JSON, f"{st or t} as JSON")
+        # the portable profile's uuid/time/timetz/wide numerics inside: back to the exact
+        # types first, so the JSON is the same whichever profile the export had
+        return attrs.evolve(column, restore=vt) if enc == "portable-nested" else column
     if pa.types.is_boolean(t):
         return _col(field, "BOOLEAN")
     if pa.types.is_uint64(t):

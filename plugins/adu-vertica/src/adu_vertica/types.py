@@ -23,15 +23,37 @@ ROW(a t, ...)             struct<a: t, ...>
 GEOMETRY / GEOGRAPHY      large_string, the WKT of ``ST_AsText`` (``wkt``)
 anything else             string, ``CAST(... AS VARCHAR)`` (``text``)
 ========================  ==========================================================
+
+That table is the ``exact`` far-side profile. The ``portable`` profile (the source option
+``profile``, set from the job's ``--profile``; the default) writes only what DuckDB,
+polars, pandas and Spark all read without changing a value (Spark refuses a whole file
+holding Parquet's UUID or TIME type; decimal256 is refused by Spark and polars and read
+as DOUBLE by DuckDB), at the top level and inside ARRAY/SET/ROW alike:
+
+========================  ==========================================================
+UUID                      fixed_size_binary(16) without ``arrow.uuid`` (``uuid-bytes``)
+TIME                      int64 microseconds since midnight (``time-micros``)
+TIMETZ                    struct<time: int64 µs local, utc_offset_s: int32>
+                          (``timetz-micros``)
+NUMERIC(p,s), 38 < p      string, the exact decimal text with s decimals
+                          (``decimal_text``)
+ARRAY/SET/ROW holding     the same nesting with those element types
+one of them               (``portable-nested``; ``adu.source_type`` names the exact type)
+========================  ==========================================================
+
+INTERVAL (duration[us], int64 months), the other types and the other nestings are the
+same in both profiles (Parquet INT64 and the types every reader has).
 """
 
 from __future__ import annotations
 
+import decimal
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 #: Vertica's HASH() returns a value in [0, 2**63).
 HASH_SPACE = 1 << 63
@@ -156,11 +178,32 @@ def split_top(text: str) -> list[str]:
 
 
 TIMETZ_ARROW = pa.struct([pa.field("time", pa.time64("us")), pa.field("utc_offset_s", pa.int32())])
+#: TIMETZ in the portable profile: the local time as int64 microseconds since midnight
+TIMETZ_MICROS_ARROW = pa.struct([pa.field("time", pa.int64()), pa.field("utc_offset_s", pa.int32())])
+
+#: the far-side profiles (``adu_core.models.PROFILES``) and the source's default
+PROFILES = ("portable", "exact")
+DEFAULT_PROFILE = "portable"
+#: ``adu.encoding`` markers of the portable profile (the first two as the PostgreSQL
+#: source writes them, so every loader restores them the same way)
+UUID_BYTES = "uuid-bytes"
+TIME_MICROS = "time-micros"
+TIMETZ_MICROS = "timetz-micros"
+DECIMAL_TEXT = "decimal_text"
+PORTABLE_NESTED = "portable-nested"
+_NOTES = {
+    UUID_BYTES: "uuid as its 16 bytes (FIXED_LEN_BYTE_ARRAY(16) without the UUID annotation)",
+    TIME_MICROS: "time as int64 microseconds since midnight",
+    TIMETZ_MICROS: "timetz as struct<time: int64 microseconds since midnight (local), utc_offset_s: int32>",
+    DECIMAL_TEXT: "numeric beyond precision 38 as exact text",
+    PORTABLE_NESTED: "uuid, time, timetz and numeric beyond precision 38 inside it as in the portable profile",
+}
 
 
-def arrow_type(vt: VerticaType) -> pa.DataType:
-    """The Arrow type ADU exports values of ``vt`` as."""
+def arrow_type(vt: VerticaType, profile: str = "exact") -> pa.DataType:
+    """The Arrow type ADU exports values of ``vt`` as, in the far-side ``profile``."""
     k = vt.kind
+    portable = profile == "portable"
     if k == "int":
         return pa.int64()
     if k == "float":
@@ -169,7 +212,7 @@ def arrow_type(vt: VerticaType) -> pa.DataType:
         p = vt.precision or 37
         if p <= 38:
             return pa.decimal128(p, vt.scale or 0)
-        if p <= 76:
+        if p <= 76 and not portable:
             return pa.decimal256(p, vt.scale or 0)
         return pa.string()
     if k in ("char", "varchar"):
@@ -185,9 +228,9 @@ def arrow_type(vt: VerticaType) -> pa.DataType:
     if k == "date":
         return pa.date32()
     if k == "time":
-        return pa.time64("us")
+        return pa.int64() if portable else pa.time64("us")
     if k == "timetz":
-        return TIMETZ_ARROW
+        return TIMETZ_MICROS_ARROW if portable else TIMETZ_ARROW
     if k == "timestamp":
         return pa.timestamp("us")
     if k == "timestamptz":
@@ -197,16 +240,30 @@ def arrow_type(vt: VerticaType) -> pa.DataType:
     if k == "interval ym":
         return pa.int64()
     if k == "uuid":
-        return pa.uuid()
+        return pa.binary(16) if portable else pa.uuid()
     if k in ("array", "set"):
         assert vt.element is not None
-        return pa.list_(arrow_type(vt.element))
+        return pa.list_(arrow_type(vt.element, profile))
     if k == "row":
-        return pa.struct([pa.field(n, arrow_type(t)) for n, t in vt.fields])
+        return pa.struct([pa.field(n, arrow_type(t, profile)) for n, t in vt.fields])
     return pa.string()
 
 
-def properties(vt: VerticaType, row: dict[str, Any]) -> dict[str, Any]:
+def portable_differs(vt: VerticaType) -> bool:
+    """True when the portable profile writes ``vt`` differently from the exact one."""
+    return bool(arrow_type(vt, "portable") != arrow_type(vt, "exact"))
+
+
+def portable_encoding(vt: VerticaType) -> str | None:
+    """The ``adu.encoding`` the portable profile gives a column of ``vt`` (None: unchanged)."""
+    if not portable_differs(vt):
+        return None
+    return {"uuid": UUID_BYTES, "time": TIME_MICROS, "timetz": TIMETZ_MICROS, "numeric": DECIMAL_TEXT}.get(
+        vt.kind, PORTABLE_NESTED
+    )
+
+
+def properties(vt: VerticaType, row: dict[str, Any], profile: str = "exact") -> dict[str, Any]:
     """ColumnInfo properties: facts validators use, and how odd values are encoded."""
     k = vt.kind
     props: dict[str, Any] = {}
@@ -233,6 +290,10 @@ def properties(vt: VerticaType, row: dict[str, Any]) -> dict[str, Any]:
         props["set"] = True
     if k == "unknown":
         props["encoding"] = "text"
+    encoding = portable_encoding(vt) if profile == "portable" else None
+    if encoding is not None:
+        props["encoding"] = encoding
+        props["profile_note"] = _NOTES[encoding]
     if row.get("is_identity"):
         props["identity"] = True
     if row.get("column_default"):
@@ -255,3 +316,55 @@ def select_expr(name: str, vt: VerticaType) -> str:
     if vt.kind == "unknown":
         return f"CAST({q} AS VARCHAR(65000))"
     return q
+
+
+# ------------------------------------------------------------------ the portable profile
+
+
+def to_portable(arr: pa.Array, vt: VerticaType) -> pa.Array:
+    """Values of ``vt`` decoded in the exact profile's Arrow type, in the portable one's."""
+    if not portable_differs(vt):
+        return arr
+    return _convert(arr, vt, portable=True)
+
+
+def from_portable(arr: pa.Array, vt: VerticaType) -> pa.Array:
+    """The inverse of :func:`to_portable`: the exact profile's Arrow values again."""
+    if not portable_differs(vt) or arr.type == arrow_type(vt, "exact"):
+        return arr
+    return _convert(arr, vt, portable=False)
+
+
+def _convert(arr: pa.Array, vt: VerticaType, *, portable: bool) -> pa.Array:
+    k = vt.kind
+    target = arrow_type(vt, "portable" if portable else "exact")
+    if arr.type == target:
+        return arr
+    mask = arr.is_null() if arr.null_count else None
+    if k == "uuid":
+        if portable:
+            return arr.storage if isinstance(arr, pa.ExtensionArray) else arr.cast(pa.binary(16))
+        return pa.ExtensionArray.from_storage(target, arr.cast(pa.binary(16)))
+    if k == "time":
+        return arr.cast(target)
+    if k == "timetz":
+        assert isinstance(arr, pa.StructArray)
+        t = arr.field(0).cast(target.field(0).type)
+        return pa.StructArray.from_arrays([t, arr.field(1)], fields=list(target), mask=mask)
+    if k == "numeric":
+        if portable:  # exact decimal text, every scale digit written (as Vertica prints it)
+            return pa.array([None if v is None else format(v, "f") for v in arr.to_pylist()], pa.string())
+        return pa.array([None if v is None else decimal.Decimal(v) for v in arr.to_pylist()], target)
+    if k in ("array", "set"):
+        assert vt.element is not None and isinstance(arr, pa.ListArray)
+        offsets = arr.offsets
+        start = offsets[0].as_py()
+        values = arr.values.slice(start, offsets[-1].as_py() - start)
+        rebased = pc.subtract(offsets, pa.scalar(start, offsets.type))
+        items = _convert(values, vt.element, portable=portable)
+        return pa.ListArray.from_arrays(rebased, items, type=target, mask=mask)
+    if k == "row":
+        assert isinstance(arr, pa.StructArray)
+        children = [_convert(arr.field(i), t, portable=portable) for i, (_n, t) in enumerate(vt.fields)]
+        return pa.StructArray.from_arrays(children, fields=list(target), mask=mask)
+    return arr.cast(target)
