@@ -212,3 +212,113 @@ def secret_table() -> TableDef:
 
 def all_tables() -> list[TableDef]:
     return [types_table(), big_table(), plain_table(), secret_table()]
+
+
+# the far-side profiles: every type the portable profile changes, alone and nested
+FAR_COLUMNS = [
+    ColumnDef("id", "int", nullable=False),
+    ColumnDef("u", "uuid"),
+    ColumnDef("t", "time"),
+    ColumnDef("ttz", "timetz"),
+    ColumnDef("n50", "numeric(50,10)"),
+    ColumnDef("ids", "interval day to second"),
+    ColumnDef("iym", "interval year to month"),
+    ColumnDef("au", "Array[uuid]"),
+    ColumnDef("at", "Array[time]"),
+    ColumnDef("su", "Set[uuid]"),
+    ColumnDef("rw", "Row(u uuid, t time, n numeric(50,10))"),
+]
+FAR_ROWS = [
+    (
+        1,
+        U1,
+        dt.time(23, 59, 59, 999999),
+        dt.time(13, 45, 0, 500000, tzinfo=dt.timezone(dt.timedelta(hours=5, minutes=30))),
+        D("-1234567890123456789012345678901234567890.0123456789"),
+        dt.timedelta(days=-3, hours=4, microseconds=5),
+        -25,
+        [U1, None, uuid.UUID(int=0)],
+        [dt.time(0, 0), None, dt.time(12, 30, 15, 250000)],
+        [U1],
+        {"u": U1, "t": dt.time(1, 2, 3), "n": D("0.0000000001")},
+    ),
+    (2, None, None, None, None, None, None, None, None, None, None),
+    (
+        3,
+        uuid.UUID(int=0),
+        dt.time(0, 0),
+        dt.time(0, 0, tzinfo=MINUS0530),
+        D("9" * 40 + "." + "9" * 10),
+        dt.timedelta(0),
+        1200,
+        [],
+        [],
+        [],
+        {"u": None, "t": None, "n": None},
+    ),
+]
+#: the Arrow types the portable profile gives FAR_COLUMNS (the exact profile: types.arrow_type)
+FAR_PORTABLE_ENCODINGS = {
+    "u": "uuid-bytes",
+    "t": "time-micros",
+    "ttz": "timetz-micros",
+    "n50": "decimal_text",
+    "au": "portable-nested",
+    "at": "portable-nested",
+    "su": "portable-nested",
+    "rw": "portable-nested",
+}
+
+
+def far_table() -> TableDef:
+    return TableDef(SCHEMA, "far", FAR_COLUMNS, list(FAR_ROWS), primary_key=("id",), segmented_by=("id",))
+
+
+def far_expected() -> list[dict[str, object]]:
+    """FAR_ROWS in the comparison's terms (:func:`canonical`): UUIDs, times and intervals as
+    microseconds, TIMETZ as its local microseconds and UTC offset, numerics as Decimal."""
+
+    def micros(t: dt.time) -> int:
+        return ((t.hour * 60 + t.minute) * 60 + t.second) * 1_000_000 + t.microsecond
+
+    def value(v: object) -> object:
+        if isinstance(v, dt.time):
+            if v.tzinfo is not None:
+                off = v.utcoffset() or dt.timedelta(0)
+                return {"time": micros(v), "utc_offset_s": int(off.total_seconds())}
+            return micros(v)
+        if isinstance(v, dt.timedelta):
+            return v // dt.timedelta(microseconds=1)
+        if isinstance(v, list):
+            return [value(x) for x in v]
+        if isinstance(v, dict):
+            return {k: value(x) for k, x in v.items()}
+        return v
+
+    return [{c.name: value(v) for c, v in zip(FAR_COLUMNS, row, strict=True)} for row in FAR_ROWS]
+
+
+def canonical(v: object) -> object:
+    """A reader's value of a FAR_COLUMNS column in :func:`far_expected`'s terms."""
+    if v is None:
+        return None
+    if isinstance(v, bytes | bytearray | memoryview):
+        return uuid.UUID(bytes=bytes(v))
+    if isinstance(v, uuid.UUID | D):
+        return v
+    if isinstance(v, str):  # a UUID's text (DuckDB's UUID in Arrow), else a numeric's exact text
+        return uuid.UUID(v) if len(v) == 36 and v.count("-") == 4 else D(v)
+    if isinstance(v, dt.time):
+        return ((v.hour * 60 + v.minute) * 60 + v.second) * 1_000_000 + v.microsecond
+    if isinstance(v, dt.timedelta):
+        return v // dt.timedelta(microseconds=1)
+    if hasattr(v, "nanoseconds") and hasattr(v, "days"):  # Arrow's month_day_nano (DuckDB's INTERVAL)
+        assert v.months == 0, v
+        return v.days * 86_400_000_000 + v.nanoseconds // 1000
+    if hasattr(v, "asDict"):  # a Spark Row
+        v = v.asDict()
+    if isinstance(v, dict):
+        return {k: canonical(x) for k, x in v.items()}
+    if isinstance(v, list | tuple) or type(v).__name__ == "ndarray":
+        return [canonical(x) for x in list(v)]  # type: ignore[call-overload]
+    return int(v)  # type: ignore[call-overload]

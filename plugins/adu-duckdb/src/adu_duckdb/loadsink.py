@@ -13,11 +13,18 @@ date32, timestamp[us](, tz)           DATE, TIMESTAMP, TIMESTAMPTZ (DuckDB's own
 time64[us]                            TIME
 int64 (``adu.encoding = time-micros``) TIME (the portable profile's time)
 struct<months, days, microseconds>    INTERVAL (each part kept)
+duration                              INTERVAL (microseconds: Vertica day-to-second)
 arrow.uuid / fixed_size_binary(16)    UUID (the portable profile's ``uuid-bytes`` too)
 string of a ``uuid`` source column    UUID (its 36-character text: ``uuid=text``, older exports)
 binary                                BLOB
 string                                VARCHAR
 list<bool|int|float>                  T[]
+struct<time, utc_offset_s>            TIMETZ (a Vertica ``timetz``: ``timetz_struct``,
+                                      or the portable profile's ``timetz-micros``)
+other lists and structs               DuckDB's LIST/STRUCT of the Arrow types as
+                                      the file holds them (Vertica ARRAY/SET/ROW; the
+                                      portable profile's ``portable-nested`` values
+                                      inside as written: uuid 16 bytes, time µs)
 ====================================  ==========================================
 
 Everything DuckDB has no exact type for stays text (VARCHAR holding PostgreSQL's text
@@ -121,6 +128,21 @@ class Column:
             self.select = f"to_months({ident}.months) + to_days({ident}.days) + to_microseconds({ident}.microseconds)"
         elif (pa.types.is_list(typ) or pa.types.is_large_list(typ)) and typ.value_type in _SIMPLE:
             self.sql = f"{_SIMPLE[typ.value_type]}[]"
+        elif pa.types.is_duration(typ):  # a Vertica interval day to second
+            self.sql = "INTERVAL"
+            self.convert = _duration_micros
+            self.select = f"to_microseconds({ident})"
+        elif pa.types.is_struct(typ) and [f.name for f in typ] == ["time", "utc_offset_s"]:  # Vertica's timetz
+            self.sql = "TIMETZ"
+            if pa.types.is_integer(typ.field(0).type):  # the portable profile's timetz-micros
+                self.convert = _timetz_micros
+            off = f"{ident}.utc_offset_s"
+            self.select = (
+                f"CAST(CAST({ident}.\"time\" AS VARCHAR) || CASE WHEN {off} < 0 THEN '-' ELSE '+' END"
+                f" || CAST(TIME '00:00:00' + to_seconds(abs({off})) AS VARCHAR) AS TIMETZ)"
+            )
+        elif pa.types.is_list(typ) or pa.types.is_large_list(typ) or pa.types.is_struct(typ):
+            self.sql = _nested_type(typ)  # DuckDB's own LIST/STRUCT of the values as the file holds them
         elif typ in _SIMPLE:
             self.sql = _SIMPLE[typ]
         else:  # anything else keeps its text form
@@ -141,6 +163,30 @@ def _uuid_storage(arr: pa.Array) -> pa.Array:
 
 def _time_micros(arr: pa.Array) -> pa.Array:
     return pc.cast(arr, pa.time64("us"))
+
+
+def _duration_micros(arr: pa.Array) -> pa.Array:
+    return pc.cast(pc.cast(arr, pa.duration("us")), pa.int64())
+
+
+def _timetz_micros(arr: pa.Array) -> pa.Array:
+    """Vertica's timetz with the local time as int64 microseconds: the time as TIME."""
+    t = pc.struct_field(arr, [0]).cast(pa.time64("us"))
+    o = pc.struct_field(arr, [1])
+    mask = arr.is_null() if arr.null_count else None
+    return pa.StructArray.from_arrays([t, o], names=["time", "utc_offset_s"], mask=mask)
+
+
+def _nested_type(typ: pa.DataType) -> str:
+    """The DuckDB type DuckDB itself gives an Arrow list or struct type."""
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        empty = pa.Table.from_batches([], schema=pa.schema([pa.field("c", typ)]))
+        return str(con.from_arrow(empty).types[0])
+    finally:
+        con.close()
 
 
 def _decimal_text(arr: pa.Array) -> pa.Array:

@@ -405,7 +405,20 @@ def _slow(
             continue
         raw = a[p : p + n].tobytes()
         values.append(raw if f is None else f(raw, ctx))
-    return pa.array([to_arrow_value(v, vt) for v in values], type=typ)
+    storage = _storage_type(typ)  # pyarrow builds no extension type (UUID) from Python values inside a list
+    arr = pa.array([to_arrow_value(v, vt) for v in values], type=storage)
+    return arr if storage == typ else arr.cast(typ)
+
+
+def _storage_type(typ: pa.DataType) -> pa.DataType:
+    """``typ`` with every extension type (``arrow.uuid``) replaced by its storage type."""
+    if isinstance(typ, pa.BaseExtensionType):
+        return _storage_type(typ.storage_type)
+    if pa.types.is_list(typ):
+        return pa.list_(typ.value_field.with_type(_storage_type(typ.value_type)))
+    if pa.types.is_struct(typ):
+        return pa.struct([f.with_type(_storage_type(f.type)) for f in typ])
+    return typ
 
 
 def to_arrow_value(v: Any, vt: VerticaType) -> Any:
