@@ -162,7 +162,8 @@ def test_export_and_load_into_vertica_and_duckdb(
     assert loaded.status == JobStatus.SUCCEEDED, loaded.error
     con = duckdb.connect(str(db), read_only=True)
     try:
-        got = con.execute(f'SELECT * EXCLUDE (ttz), ttz::VARCHAR AS ttz FROM "{SCHEMA}".far ORDER BY id').fetch_arrow_table()
+        query = f'SELECT * EXCLUDE (ttz), ttz::VARCHAR AS ttz FROM "{SCHEMA}".far ORDER BY id'
+        got = con.execute(query).fetch_arrow_table()
         dtypes = dict(
             con.execute("SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = 'far'").fetchall()
         )

@@ -142,7 +142,10 @@ class Column:
                 f" || CAST(TIME '00:00:00' + to_seconds(abs({off})) AS VARCHAR) AS TIMETZ)"
             )
         elif pa.types.is_list(typ) or pa.types.is_large_list(typ) or pa.types.is_struct(typ):
-            self.sql = _nested_type(typ)  # DuckDB's own LIST/STRUCT of the values as the file holds them
+            readable = _without_decimal256(typ)  # DuckDB reads no decimal256: its exact text inside
+            if readable != typ:
+                self.convert = lambda a, t=readable: a.cast(t)
+            self.sql = _nested_type(readable)  # DuckDB's own LIST/STRUCT of the values as the file holds them
         elif typ in _SIMPLE:
             self.sql = _SIMPLE[typ]
         else:  # anything else keeps its text form
@@ -175,6 +178,19 @@ def _timetz_micros(arr: pa.Array) -> pa.Array:
     o = pc.struct_field(arr, [1])
     mask = arr.is_null() if arr.null_count else None
     return pa.StructArray.from_arrays([t, o], names=["time", "utc_offset_s"], mask=mask)
+
+
+def _without_decimal256(typ: pa.DataType) -> pa.DataType:
+    """``typ`` with every decimal256 inside a list or struct as a string."""
+    if pa.types.is_decimal256(typ):
+        return pa.string()
+    if pa.types.is_list(typ):
+        return pa.list_(typ.value_field.with_type(_without_decimal256(typ.value_type)))
+    if pa.types.is_large_list(typ):
+        return pa.large_list(typ.value_field.with_type(_without_decimal256(typ.value_type)))
+    if pa.types.is_struct(typ):
+        return pa.struct([f.with_type(_without_decimal256(f.type)) for f in typ])
+    return typ
 
 
 def _nested_type(typ: pa.DataType) -> str:
