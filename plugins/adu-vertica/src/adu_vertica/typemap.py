@@ -13,7 +13,7 @@ int8/16/32/64, uint8/16/32         INTEGER                                 -2^63
 uint64                             NUMERIC(20,0)
 float16/32/64                      FLOAT                                   NaN, ±Infinity kept
 decimal(p,s), 0 <= s <= p          NUMERIC(p,s)
-Vertica numeric(p,s), p > 76       NUMERIC(p,s)                            from its exact text
+Vertica numeric(p,s) as text       NUMERIC(p,s)                            from its exact text (``decimal_text``)
 PostgreSQL numeric(p,s) as text    NUMERIC(p,s) when p <= 1024             NaN/±Infinity: the load fails
 Vertica char/varchar/long varchar  the same type and length
 PostgreSQL varchar(n) / char(n)    VARCHAR(4n) (LONG VARCHAR above 65000)  Vertica counts bytes, not characters;
@@ -21,10 +21,11 @@ PostgreSQL varchar(n) / char(n)    VARCHAR(4n) (LONG VARCHAR above 65000)  Verti
 PostgreSQL text, name, unbounded   LONG VARCHAR(32000000) / VARCHAR(64)
 Vertica binary/varbinary/long      the same type and length
 PostgreSQL bytea, other binary     LONG VARBINARY(32000000)
-uuid                               UUID
+uuid (``uuid-bytes`` too)          UUID
 date32                             DATE
-time64                             TIME(p)
-Vertica timetz, PostgreSQL timetz  TIMETZ(p)                               offset kept (PostgreSQL: from its text)
+time64, ``time-micros`` int64      TIME(p)
+Vertica timetz, PostgreSQL timetz  TIMETZ(p)                               offset kept (PostgreSQL: from its text;
+                                                                           ``timetz-micros``: int64 local time)
 timestamp[us] / [us, tz]           TIMESTAMP(p) / TIMESTAMPTZ(p)
 duration[us]                       INTERVAL DAY TO SECOND
 Vertica interval year to month     INTERVAL YEAR TO MONTH
