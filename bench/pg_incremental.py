@@ -215,14 +215,18 @@ def configure(pg, shared_buffers: str) -> str:  # type: ignore[no-untyped-def]
 
 
 def explain_buffers(url: str, query: str) -> str:
-    """``shared hit=H read=R`` of ``query`` under EXPLAIN (ANALYZE, BUFFERS), and its scan."""
+    """``shared hit=H read=R`` of ``query`` under EXPLAIN (ANALYZE, BUFFERS), its scan and
+    the server's execution time (no rows sent)."""
     rows = _Pg(url).execute(f"EXPLAIN (ANALYZE, BUFFERS, TIMING OFF, FORMAT JSON) {query}")
-    plan = rows[0][0]
-    plan = (json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]
-    node = plan
+    top = rows[0][0]
+    top = (json.loads(top) if isinstance(top, str) else top)[0]
+    plan = node = top["Plan"]
     while node.get("Plans") and "Scan" not in node["Node Type"]:
         node = node["Plans"][0]
-    return f"{node['Node Type']}: shared hit={plan['Shared Hit Blocks']:,} read={plan['Shared Read Blocks']:,}"
+    return (
+        f"{node['Node Type']}: shared hit={plan['Shared Hit Blocks']:,} read={plan['Shared Read Blocks']:,}, "
+        f"executed in {top['Execution Time']:.1f} ms"
+    )
 
 
 def main() -> None:
