@@ -237,10 +237,9 @@ def main() -> None:
     ap.add_argument("--pg-url", help="use this server (superuser URL) instead of a throwaway cluster")
     ap.add_argument(
         "--shared-buffers",
-        default=",".join(SHARED_BUFFERS),
         metavar="SIZES",
         help="the throwaway cluster's shared_buffers, one or more (comma-separated), each measured every "
-        "round (default: %(default)s; see above)",
+        f"round (default: {','.join(SHARED_BUFFERS)}; see above)",
     )
     ap.add_argument(
         "--explain", action="store_true", help="print the buffers (hit/read) of the delta's and a full read"
@@ -261,11 +260,14 @@ def main() -> None:
     baseline = Path(a.baseline).resolve() if a.baseline else None
     if baseline is not None and not list(baseline.glob("packages/*/src")):
         ap.error(f"--baseline {a.baseline}: no packages/*/src there")
-    configs: list[str | None] = [c.strip() for c in a.shared_buffers.split(",") if c.strip()]
-    if not configs:
-        ap.error("--shared-buffers: give at least one size")
+    if a.pg_url and a.shared_buffers is not None:
+        ap.error("--shared-buffers: only for the throwaway cluster (--pg-url's server keeps its own, printed)")
+    sizes = a.shared_buffers.split(",") if a.shared_buffers is not None else SHARED_BUFFERS
+    configs: list[str | None] = [c.strip() for c in sizes if c.strip()]
     if a.pg_url:
         configs = [None]  # the server's own settings (printed), which this bench cannot change
+    elif not configs:
+        ap.error("--shared-buffers: give at least one size")
     profiler = None
     if a.profile:
         import cProfile
@@ -307,7 +309,8 @@ def main() -> None:
         rows_seen: dict[str, int] = {}
         print(
             f"== PostgreSQL {version}, shared_buffers: {', '.join(labels.values())}"
-            f"{' (the server given)' if a.pg_url else ' (each round, alternating which goes first)'}",
+            f"{' (the server given)' if a.pg_url else ''}"
+            f"{' (each round, alternating which goes first)' if len(configs) > 1 else ''}",
             flush=True,
         )
         for r in range(a.rounds):
