@@ -30,7 +30,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -103,9 +103,14 @@ class PgServer:
     :ivar password: the password of both roles.
     :ivar ssl_root_cert: the server's self-signed certificate (SSL is on when openssl is
         installed; None otherwise and for an external server).
+
+    :param settings: server settings of a throwaway cluster that override the tests' own
+        (the benchmarks' ``shared_buffers``, for one); the tests pass none. Ignored for an
+        external server.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, settings: Mapping[str, str] | None = None) -> None:
+        self.settings = dict(settings or {})
         self.external = False
         self.base: Path | None = None
         self.datadir: Path | None = None
@@ -212,6 +217,7 @@ class PgServer:
                 "logging_collector = off",
                 "timezone = 'UTC'",
                 *ssl_conf,
+                *(f"{k} = '{v}'" for k, v in self.settings.items()),
             ]
             with open(self.datadir / "postgresql.auto.conf", "w") as f:
                 f.write("\n".join(conf) + "\n")
