@@ -24,7 +24,8 @@ from adu_core.services.context import Actor, Context
 from adu_core.verify import verify_export
 from adu_vertica import VerticaSource
 from adu_vertica.types import arrow_type, parse_type
-from vertica_tables import FAR_COLUMNS, FAR_PORTABLE_ENCODINGS, SCHEMA, canonical, far_expected, far_table
+from vertica_engine import TableDef
+from vertica_tables import FAR_COLUMNS, FAR_PORTABLE_ENCODINGS, SCHEMA, U1, canonical, far_expected, far_table
 from vertica_wire import VerticaTestServer
 
 PORTABLE_TYPES = {
@@ -174,3 +175,63 @@ def test_export_and_load_into_vertica_and_duckdb(
     assert got.column("ttz").to_pylist() == ["13:45:00.5+05:30", None, "00:00:00-05:30"]
     rows = [{k: canonical(v) for k, v in r.items() if k != "ttz"} for r in got.to_pylist()]
     assert rows == [{k: v for k, v in r.items() if k != "ttz"} for r in far_expected()]
+
+
+@pytest.mark.parametrize("profile", ["portable", "exact"])
+def test_load_into_postgresql(
+    fresh_server: VerticaTestServer, pg_db: Any, tmp_path: Path, adu_store: Any, adu_settings: Any, profile: str
+) -> None:
+    """The top-level columns (PostgreSQL has no spelling of Vertica's ARRAY/SET/ROW types)."""
+    flat = [c for c in FAR_COLUMNS if not c.type.startswith(("Array", "Set", "Row"))]
+    rows = [row[: len(flat)] for row in far_table().rows]
+    fresh_server.engine.create_table(TableDef(SCHEMA, "flat", flat, rows, primary_key=("id",), segmented_by=("id",)))
+    fresh_server.engine.create_table(far_table())
+    url = fresh_server.url()
+    out = tmp_path / "out"
+    tables = (f"{SCHEMA}.flat", f"{SCHEMA}.far")
+    spec = JobSpec(source=url, target=str(out), selection=TableSelection(tables=tables), profile=profile)
+    assert submit_and_run(adu_store, spec, password=url_password(url), settings=adu_settings).status == (
+        JobStatus.SUCCEEDED
+    )
+    ctx = Context(adu_settings, store=adu_store)
+    loaded = loads.load(ctx, loads.load_spec(ctx, out, pg_db.dsn), actor=Actor.local("notebook"))
+    assert loaded.status == JobStatus.SUCCEEDED, loaded.error
+    types = pg_db.execute(
+        "SELECT column_name, format_type(atttypid, atttypmod) FROM information_schema.columns"
+        " JOIN pg_attribute ON attrelid = format('%I.%I', table_schema, table_name)::regclass"
+        " AND attname = column_name WHERE table_name = 'flat' ORDER BY ordinal_position"
+    )
+    assert dict(types) == {
+        "id": "bigint",
+        "u": "uuid",
+        "t": "time without time zone",
+        "ttz": "time with time zone",
+        "n50": "numeric(50,10)",
+        "ids": "interval day to second",
+        "iym": "interval year to month",
+    }
+    got = pg_db.execute(
+        "SELECT id, u::text, t::text, ttz::text, n50::text, extract(epoch FROM ids)::text, iym::text"
+        f' FROM "{SCHEMA}".flat ORDER BY id'
+    )
+    assert got == [
+        (1, str(U1), "23:59:59.999999", "13:45:00.5+05:30", "-1234567890123456789012345678901234567890.0123456789",
+         "-244799.999995", "-2 years -1 mons"),
+        (2, None, None, None, None, None, None),
+        (3, "00000000-0000-0000-0000-000000000000", "00:00:00", "00:00:00-05:30", "9" * 40 + "." + "9" * 10,
+         "0.000000", "100 years"),
+    ]  # fmt: skip
+    # ARRAY/SET/ROW: text holding their JSON (the portable profile's: its uuids as 16 bytes, times as µs)
+    nested = pg_db.execute(f'SELECT au, at, rw FROM "{SCHEMA}".far WHERE id = 1')[0]
+    if profile == "exact":
+        assert nested == (
+            '["6f1b8f0e-3c55-4f0a-9d5e-2b1b0c9a7e11",null,"00000000-0000-0000-0000-000000000000"]',
+            '["00:00:00",null,"12:30:15.250000"]',
+            '{"u":"6f1b8f0e-3c55-4f0a-9d5e-2b1b0c9a7e11","t":"01:02:03","n":"0.0000000001"}',
+        )
+    else:
+        assert nested == (
+            '["\\\\x6f1b8f0e3c554f0a9d5e2b1b0c9a7e11",null,"\\\\x00000000000000000000000000000000"]',
+            "[0,null,45015250000]",
+            '{"u":"\\\\x6f1b8f0e3c554f0a9d5e2b1b0c9a7e11","t":3723000000,"n":"0.0000000001"}',
+        )

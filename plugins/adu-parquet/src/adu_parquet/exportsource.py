@@ -159,6 +159,7 @@ class ExportSource(Source):
                 columns.append(ColumnInfo(col.name, col.source_type, arrow_type, col.nullable, props))
             extra = dict(entry.extra)
             props_t: dict[str, Any] = {"rows": entry.rows, "files": [str(f) for f in files]}
+            props_t["source_kind"] = export.manifest.source.kind  # whose type names source_type holds
             if extra.get("pg_types") is not None:
                 props_t["pg_types"] = extra["pg_types"]
             if entry.cursor is not None:  # an incremental export: how the far side applies it

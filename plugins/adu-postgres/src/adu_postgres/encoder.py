@@ -28,6 +28,10 @@ binary                                      bytea
 string                                      text, varchar, char(n), name, json, enum,
                                             jsonb (version byte added), domains of them
 list<bool|int|float|uint32>                 one-dimensional array, lower bound 1
+struct<time, utc_offset_s> (a Vertica       timetz (the local time and the offset; the
+TIMETZ: ``timetz_struct``, ``timetz-micros``) portable profile's int64 µs time too)
+duration[us] (Vertica day-to-second)        interval (microseconds)
+int64 months (``adu.encoding = months``)    interval (months)
 ==========================================  =========================================
 
 Everything else was exported as PostgreSQL's own text output (``adu.encoding =
@@ -142,6 +146,16 @@ _SIMPLE: dict[pa.DataType, int] = {
     pa.time64("us"): KIND_TIME,
 }
 _INTERVAL_FIELDS = ("months", "days", "microseconds")
+_TIMETZ_FIELDS = ("time", "utc_offset_s")
+#: ``adu.encoding`` of a Vertica INTERVAL YEAR TO MONTH: int64 months
+MONTHS_ENCODING = "months"
+INTERVAL_ARROW = pa.struct(
+    [
+        pa.field("months", pa.int32(), nullable=False),
+        pa.field("days", pa.int32(), nullable=False),
+        pa.field("microseconds", pa.int64(), nullable=False),
+    ]
+)
 
 
 class EncodeError(ValueError):
@@ -220,6 +234,10 @@ def plan_column(
         t = t.storage_type
     if encoding == TIME_MICROS_ENCODING and pa.types.is_integer(t):  # the portable profile's time
         return LoadColumn(name, KIND_TIME, pa.time64("us"), base)
+    if pa.types.is_struct(t) and tuple(f.name for f in t) == _TIMETZ_FIELDS:  # a Vertica TIMETZ
+        return LoadColumn(name, KIND_TIMETZ_TEXT, pa.string(), base)
+    if pa.types.is_duration(t) or (encoding == MONTHS_ENCODING and pa.types.is_integer(t)):  # Vertica INTERVALs
+        return LoadColumn(name, KIND_INTERVAL, INTERVAL_ARROW, base)
     if encoding == TEXT_ENCODING and (pa.types.is_string(t) or pa.types.is_large_string(t)):
         kind = TEXT_IN_BINARY.get(base, KIND_PGTEXT)
         return LoadColumn(name, kind, t, base)
@@ -300,7 +318,7 @@ class Encoder:
             want = col.arrow_type
             if arr.type != want and not _same_storage(arr.type, want):
                 try:
-                    arr = pc.cast(arr, want)
+                    arr = _vertica_form(arr, want) or pc.cast(arr, want)
                 except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
                     raise EncodeError(f"column {col.name!r}: cannot read {arr.type} as {want}: {exc}") from None
                 changed = True
@@ -336,3 +354,67 @@ def _same_storage(have: pa.DataType, want: pa.DataType) -> bool:
     if isinstance(have, pa.BaseExtensionType):
         return bool(have.storage_type == want) or have == want
     return False
+
+
+def _json(v: Any) -> str:
+    """A Vertica ARRAY/SET/ROW value as JSON (the text a PostgreSQL ``text`` column gets)."""
+    import datetime as dt
+    import decimal
+    import json
+    import math
+
+    def plain(x: Any) -> Any:
+        if isinstance(x, dict):
+            return {str(k): plain(y) for k, y in x.items()}
+        if isinstance(x, list):
+            return [plain(y) for y in x]
+        if isinstance(x, float) and not math.isfinite(x):
+            return str(x)
+        if isinstance(x, bytes):
+            return "\\x" + x.hex()
+        if isinstance(x, dt.timedelta):
+            return f"{x // dt.timedelta(microseconds=1)}us"
+        if isinstance(x, dt.date | dt.time):
+            return x.isoformat()
+        if isinstance(x, decimal.Decimal):
+            return format(x, "f")
+        if x is None or isinstance(x, bool | int | float | str):
+            return x
+        return str(x)
+
+    return json.dumps(plain(v), separators=(",", ":"), ensure_ascii=False)
+
+
+def _vertica_form(arr: pa.Array, want: pa.DataType) -> pa.Array | None:
+    """A Vertica export's TIMETZ struct as timetz text, its INTERVALs (duration, int64
+    months) as interval structs; None for anything else (a plain cast then)."""
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    t = arr.type
+    if want == pa.string() and pa.types.is_struct(t) and tuple(f.name for f in t) == _TIMETZ_FIELDS:
+        local = pc.struct_field(arr, [0])
+        micros = local.cast(pa.int64()) if pa.types.is_time(local.type) else local
+        offsets = pc.struct_field(arr, [1]).to_pylist()
+        out = []
+        for valid, us, off in zip(arr.is_valid().to_pylist(), micros.to_pylist(), offsets, strict=True):
+            if not valid:
+                out.append(None)
+                continue
+            sign, a = ("-" if off < 0 else "+"), abs(int(off))
+            clock = (
+                f"{us // 3_600_000_000:02d}:{us // 60_000_000 % 60:02d}:{us // 1_000_000 % 60:02d}.{us % 1_000_000:06d}"
+            )
+            out.append(f"{clock}{sign}{a // 3600:02d}:{a // 60 % 60:02d}:{a % 60:02d}")
+        return pa.array(out, pa.string())
+    if want == pa.string() and (pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_struct(t)):
+        return pa.array([None if v is None else _json(v) for v in arr.to_pylist()], pa.string())  # Vertica ARRAY/ROW
+    if want == INTERVAL_ARROW and (pa.types.is_duration(t) or pa.types.is_integer(t)):
+        n = len(arr)
+        zeros32 = pa.array([0] * n, pa.int32())
+        if pa.types.is_duration(t):
+            months, micros = zeros32, pc.cast(pc.cast(arr, pa.duration("us")), pa.int64()).fill_null(0)
+        else:
+            months, micros = pc.cast(arr, pa.int32()).fill_null(0), pa.array([0] * n, pa.int64())
+        mask = arr.is_null() if arr.null_count else None
+        return pa.StructArray.from_arrays([months, zeros32, micros], fields=list(INTERVAL_ARROW), mask=mask)
+    return None

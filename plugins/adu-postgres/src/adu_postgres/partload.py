@@ -24,7 +24,15 @@ from psycopg2 import sql
 from adu_postgres.connection import close_quietly, connect
 from adu_postgres.copyin import CopyIn
 from adu_postgres.copystream import PgCopyError
-from adu_postgres.encoder import EncodeError, Encoder, LoadColumn, base_from_text, field_facts, plan_column
+from adu_postgres.encoder import (
+    KIND_TEXT,
+    EncodeError,
+    Encoder,
+    LoadColumn,
+    base_from_text,
+    field_facts,
+    plan_column,
+)
 from adu_postgres.loaderror import LoadError, load_error
 
 STAGE_PREFIX = "_adu_stage_"
@@ -49,6 +57,7 @@ def plan_table(table: TableInfo, schema: pa.Schema | None = None) -> list[LoadCo
     if len(schema) != len(table.columns):
         raise EncodeError(f"the data has {len(schema)} columns, {table.qualified_name} has {len(table.columns)}")
     facts = list(((table.properties or {}).get("pg_types") or {}).get("columns") or [])
+    vertica = (table.properties or {}).get("source_kind") == "vertica"  # see targetddl.vertica_type
     out = []
     for i, (field, col) in enumerate(zip(schema, table.columns, strict=True)):
         renamed = (field.metadata or {}).get(b"adu.original_name") == col.name.encode()  # the portable profile
@@ -61,6 +70,9 @@ def plan_table(table: TableInfo, schema: pa.Schema | None = None) -> list[LoadCo
         if not base:
             base = base_from_text(str(props.get("base_type") or col.source_type))
         encoding, infinity = field_facts(field, props)
+        if vertica and (pa.types.is_list(field.type) or pa.types.is_struct(field.type)) and base != "timetz":
+            out.append(LoadColumn(field.name, KIND_TEXT, pa.string(), base))  # ARRAY/SET/ROW: JSON text
+            continue
         out.append(plan_column(field, base=base, encoding=encoding, infinity=infinity))
     return out
 

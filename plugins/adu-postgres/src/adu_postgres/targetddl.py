@@ -191,9 +191,56 @@ def ensure_types(cur: Any, pg_types: Mapping[str, Any] | None, schema_map: Mappi
     return names
 
 
+_VERTICA_SCALARS = {
+    **dict.fromkeys(("int", "integer", "bigint", "smallint", "tinyint", "int8"), "bigint"),  # all 64-bit
+    **dict.fromkeys(("float", "float8", "double precision", "real", "double"), "double precision"),
+    **dict.fromkeys(("binary", "varbinary", "long varbinary", "bytea", "raw"), "bytea"),
+    **dict.fromkeys(("boolean", "bool"), "boolean"),
+    "long varchar": "text",
+    "date": "date",
+    "uuid": "uuid",
+}
+
+
+_INTERVAL_RANGE = re.compile(r"interval( (year|month|day|hour|minute|second)( to (month|hour|minute|second))?)?")
+
+
+def vertica_type(source_type: str) -> str:
+    """The PostgreSQL type of a Vertica column (its ``v_catalog`` type name): INTEGER is
+    bigint, FLOAT double precision, (VAR)BINARY bytea, TIME(TZ)/TIMESTAMP(TZ) with their
+    precision, both INTERVAL kinds as they are spelled, NUMERIC(p,s) up to PostgreSQL's
+    precision 1000; ARRAY/SET/ROW, GEOMETRY and anything else: text (their JSON or text)."""
+    low = " ".join(source_type.strip().lower().split())
+    m = re.fullmatch(r"([a-z ]+?)\s*(?:\((\d+)(?:,(\d+))?\))?", low.replace(", ", ","))
+    if not m:
+        return "text"
+    name, a, b = m.group(1), m.group(2), m.group(3)
+    if name in _VERTICA_SCALARS:
+        return _VERTICA_SCALARS[name]
+    if name in ("numeric", "decimal", "number", "money"):
+        p, s = int(a or 37), int(b or (15 if a is None else 0))
+        return f"numeric({p},{s})" if p <= 1000 else "numeric"
+    if name in ("char", "character", "varchar", "character varying"):
+        n = f"({a})" if a else ""
+        return f"character{n}" if name.startswith("char") and "var" not in name else f"character varying{n}"
+    precision = f"({min(int(a), 6)})" if a else ""
+    if name in ("time", "timetz", "timestamp", "timestamptz", "datetime", "smalldatetime"):
+        zone = " with time zone" if name.endswith("tz") else ""
+        return f"{'time' if name.startswith('time') and 'stamp' not in name else 'timestamp'}{precision}{zone}"
+    if name.startswith("interval"):
+        return (
+            low
+            if re.fullmatch(r"interval( (year|month|day|hour|minute|second)( to (month|hour|minute|second))?)?", low)
+            else "interval"
+        )
+    return "text"
+
+
 def column_types(table: TableInfo, names: TypeNames) -> list[sql.Composable]:
     """The SQL type of every column (with its collation when it differs from the type's)."""
     facts = list(((table.properties or {}).get("pg_types") or {}).get("columns") or [])
+    if (table.properties or {}).get("source_kind") == "vertica":  # Vertica's type names
+        return [safe_type_sql(vertica_type(c.source_type)) for c in table.columns]
     if len(facts) != len(table.columns):
         return [safe_type_sql(c.source_type) for c in table.columns]
     out = []
