@@ -395,7 +395,7 @@ def _vertica_form(arr: pa.Array, want: pa.DataType) -> pa.Array | None:
         local = pc.struct_field(arr, [0])
         micros = local.cast(pa.int64()) if pa.types.is_time(local.type) else local
         offsets = pc.struct_field(arr, [1]).to_pylist()
-        out = []
+        out: list[str | None] = []
         for valid, us, off in zip(arr.is_valid().to_pylist(), micros.to_pylist(), offsets, strict=True):
             if not valid:
                 out.append(None)
