@@ -56,6 +56,7 @@ OPTIONS: tuple[Option, ...] = (
         choices=PROFILES,
         default=DEFAULT_PROFILE,
         help="far-side profile (the job's --profile sets it): portable or exact Parquet types",
+        web=False,
     ),
     Option("password_env", help="an environment variable holding the password", web=False),
     Option("password_file", help="a file holding the password (Docker secrets)", web=False),
