@@ -172,6 +172,8 @@ class LoadColumn:
     :param base: the PostgreSQL base type name (``pg_type.typname``: ``int4``, ``jsonb``...;
         empty when unknown).
     :param flags: ``FLAG_INFINITY`` (sentinels are ±infinity), ``FLAG_TZ`` (timestamptz).
+    :param json: the values are lists/structs written as JSON text (a Vertica export's
+        ARRAY/SET/ROW, see ``targetddl.vertica_type``).
     """
 
     name: str
@@ -181,6 +183,8 @@ class LoadColumn:
     flags: int = 0
     elem_kind: int = 0
     elem_oid: int = 0
+    #: a Vertica ARRAY/SET/ROW (list/struct) going into a ``text`` column as its JSON
+    json: bool = False
 
     @property
     def needs_text(self) -> bool:
@@ -236,7 +240,7 @@ def plan_column(
         return LoadColumn(name, KIND_TIME, pa.time64("us"), base)
     if pa.types.is_struct(t) and tuple(f.name for f in t) == _TIMETZ_FIELDS:  # a Vertica TIMETZ
         return LoadColumn(name, KIND_TIMETZ_TEXT, pa.string(), base)
-    if pa.types.is_duration(t) or (encoding == MONTHS_ENCODING and pa.types.is_integer(t)):  # Vertica INTERVALs
+    if t == pa.duration("us") or (encoding == MONTHS_ENCODING and pa.types.is_integer(t)):  # Vertica INTERVALs
         return LoadColumn(name, KIND_INTERVAL, INTERVAL_ARROW, base)
     if encoding == TEXT_ENCODING and (pa.types.is_string(t) or pa.types.is_large_string(t)):
         kind = TEXT_IN_BINARY.get(base, KIND_PGTEXT)
@@ -318,7 +322,7 @@ class Encoder:
             want = col.arrow_type
             if arr.type != want and not _same_storage(arr.type, want):
                 try:
-                    arr = _vertica_form(arr, want) or pc.cast(arr, want)
+                    arr = _vertica_form(arr, want, col.json) or pc.cast(arr, want)
                 except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
                     raise EncodeError(f"column {col.name!r}: cannot read {arr.type} as {want}: {exc}") from None
                 changed = True
@@ -385,7 +389,7 @@ def _json(v: Any) -> str:
     return json.dumps(plain(v), separators=(",", ":"), ensure_ascii=False)
 
 
-def _vertica_form(arr: pa.Array, want: pa.DataType) -> pa.Array | None:
+def _vertica_form(arr: pa.Array, want: pa.DataType, json: bool = False) -> pa.Array | None:
     """A Vertica export's TIMETZ struct as timetz text, its INTERVALs (duration, int64
     months) as interval structs; None for anything else (a plain cast then)."""
     if isinstance(arr, pa.ChunkedArray):
@@ -406,7 +410,7 @@ def _vertica_form(arr: pa.Array, want: pa.DataType) -> pa.Array | None:
             )
             out.append(f"{clock}{sign}{a // 3600:02d}:{a // 60 % 60:02d}:{a % 60:02d}")
         return pa.array(out, pa.string())
-    if want == pa.string() and (pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_struct(t)):
+    if json and (pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_struct(t)):
         return pa.array([None if v is None else _json(v) for v in arr.to_pylist()], pa.string())  # Vertica ARRAY/ROW
     if want == INTERVAL_ARROW and (pa.types.is_duration(t) or pa.types.is_integer(t)):
         n = len(arr)

@@ -71,7 +71,7 @@ def plan_table(table: TableInfo, schema: pa.Schema | None = None) -> list[LoadCo
             base = base_from_text(str(props.get("base_type") or col.source_type))
         encoding, infinity = field_facts(field, props)
         if vertica and (pa.types.is_list(field.type) or pa.types.is_struct(field.type)) and base != "timetz":
-            out.append(LoadColumn(field.name, KIND_TEXT, pa.string(), base))  # ARRAY/SET/ROW: JSON text
+            out.append(LoadColumn(field.name, KIND_TEXT, pa.string(), base, json=True))  # ARRAY/SET/ROW: JSON text
             continue
         out.append(plan_column(field, base=base, encoding=encoding, infinity=infinity))
     return out
