@@ -53,7 +53,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 #: Vertica's HASH() returns a value in [0, 2**63).
 HASH_SPACE = 1 << 63
@@ -336,6 +335,8 @@ def from_portable(arr: pa.Array, vt: VerticaType) -> pa.Array:
 
 
 def _convert(arr: pa.Array, vt: VerticaType, *, portable: bool) -> pa.Array:
+    import pyarrow.compute as pc  # when data moves: the plugin's import (every CLI start) stays light
+
     k = vt.kind
     target = arrow_type(vt, "portable" if portable else "exact")
     if arr.type == target:
