@@ -68,8 +68,10 @@ def far(fresh_server: VerticaTestServer) -> str:
     return fresh_server.url()
 
 
-def test_portable_is_the_default_and_marks_every_changed_column(far: str) -> None:
-    table, info = _read(far, None)
+@pytest.mark.parametrize("transfer", ["binary", "text"])
+def test_portable_is_the_default_and_marks_every_changed_column(far: str, transfer: str) -> None:
+    url = far + ("&" if "?" in far else "?") + f"binary_transfer={1 if transfer == 'binary' else 0}"
+    table, info = _read(url, None)
     for c in FAR_COLUMNS:
         field = table.schema.field(c.name)
         assert field.type == PORTABLE_TYPES[c.name], c.name
