@@ -125,3 +125,36 @@ def test_adu_load_restores_what_the_defaults_and_each_profile_wrote(pg, tmp_path
                 dst.drop()
     finally:
         src.drop()
+
+
+def test_tables_of_a_new_schema_load_in_parallel_with_their_shared_types(pg, tmp_path) -> None:
+    """Eight tables of one schema the target lacks, sharing an enum and a domain it lacks
+    too, loaded four at a time: each table's preparation creates the schema and the types
+    if they are missing, and two doing so at once used to collide (the second failed on
+    pg_namespace's unique key: ``IF NOT EXISTS`` does not see an uncommitted schema)."""
+    from pg_load_helpers import export
+
+    src = pg.create_database("lpar")
+    dst = pg.create_database("lpar_t")
+    try:
+        names = [f"t{i}" for i in range(8)]
+        src.execute(
+            "CREATE SCHEMA fresh; CREATE TYPE fresh.mood AS ENUM ('sad', 'ok', 'happy');"
+            " CREATE DOMAIN fresh.pos AS int CHECK (VALUE > 0);"
+            + "".join(
+                f"CREATE TABLE fresh.{n} (id int PRIMARY KEY, m fresh.mood, p fresh.pos);"
+                f" INSERT INTO fresh.{n} SELECT g, (ARRAY['sad','ok','happy']::fresh.mood[])[1 + g % 3], g"
+                f" FROM generate_series(1, 50) g;"
+                for n in names
+            )
+        )
+        out = tmp_path / "export"
+        export(src.dsn, out, [f"fresh.{n}" for n in names])
+        proc = adu_load(out, dst.dsn, "--parallel", "4", "--json")
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        for n in names:
+            assert row_texts(dst.dsn, "fresh", n) == row_texts(src.dsn, "fresh", n), n
+        assert dst.execute("SELECT count(*) FROM pg_type WHERE typname IN ('mood', 'pos')") == [(2,)]
+    finally:
+        dst.drop()
+        src.drop()

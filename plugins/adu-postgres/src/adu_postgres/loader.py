@@ -57,6 +57,11 @@ IF_EXISTS = ("fail", "replace", "truncate", "append")
 #: advisory lock (first key; second: hashtext of the staging table's name) held by the
 #: coordinator of a load for as long as its staging table is in use
 STAGE_LOCK = 0x41445553
+#: advisory lock (one key, per transaction) taken by a table's preparation before it creates
+#: schemas, types and its staging table: the tables of a load are prepared in parallel, and two
+#: transactions creating the same new schema (or enum, domain...) both pass ``IF NOT EXISTS``
+#: and the second fails on pg_namespace's unique key; in turn, the second sees the first's
+DDL_LOCK = 0x41445544
 # how long a run waits for the staging lock of its table: the backend of a run that was just
 # killed holds it until PostgreSQL notices the closed connection (a COPY waiting on a lock
 # notices only when it resumes), so a retry started at once waits for it rather than failing
@@ -187,6 +192,7 @@ class TableLoad:
                 self._check_policy(cur)
                 self._check_money(cur)
                 cur.execute("BEGIN")
+                cur.execute("SELECT pg_advisory_xact_lock(%s)", (DDL_LOCK,))  # until COMMIT, below
                 if not schema_exists:
                     cur.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self.schema)))
                 names = ensure_types(cur, (self.table.properties or {}).get("pg_types"), self.schema_map)
