@@ -280,3 +280,32 @@ def test_the_source_opened_before_the_job_is_recorded_is_its_own(table_a, connec
     assert result.status.value == "succeeded" and result.rows == 20000
     assert sorted(connects) == ["adu", "adu snapshot"]
     assert _sessions(table_a, "adu") == 0 and _sessions(table_a, "adu snapshot") == 0  # all closed
+
+
+def test_a_delta_of_one_table_opens_its_spare_reader_before_its_plan(table_a, connects, tmp_path, monkeypatch):
+    """A delta is short and its changed rows are split from 10,000 of them: its spare reader
+    opens with the coordinator's connections, not after the plan (where its TLS and
+    authentication delayed the second partition); a whole table waits for its plan."""
+    import adu_core as adu
+
+    table_a.execute("ALTER TABLE a ADD COLUMN n int NOT NULL DEFAULT 0")
+    monkeypatch.setenv("ADU_DATA_DIR", str(tmp_path / "data"))
+    at_plan: list[list[str]] = []
+    real = PostgresSource.partitions
+
+    def partitions(self, table, *, target):
+        at_plan.append(list(connects))
+        return real(self, table, target=target)
+
+    monkeypatch.setattr(PostgresSource, "partitions", partitions)
+    cursor = {"public.a": "n"}
+    kw = {"tables": ["public.a"], "parallel": 2, "validate": False, "executor": "thread", "source_options": OPTIONS}
+    full = adu.export(table_a.dsn, tmp_path / "full", cursors=cursor, **kw)
+    assert full.status.value == "succeeded"
+    assert "adu reader" not in at_plan[-1]  # a whole table: the spare opens once the plan says so
+    table_a.execute("UPDATE a SET n = 1")  # every row changed: a delta of 20,000 rows, split in two
+    connects.clear()
+    delta = adu.export(table_a.dsn, tmp_path / "delta", cursors=cursor, after="last", **kw)
+    assert delta.status.value == "succeeded" and delta.rows == 20000
+    assert "adu reader" in at_plan[-1]  # already opening when the delta was planned
+    assert sorted(connects) == ["adu", "adu reader", "adu snapshot"]
