@@ -195,9 +195,7 @@ def _without_decimal256(typ: pa.DataType) -> pa.DataType:
 
 def _nested_type(typ: pa.DataType) -> str:
     """The DuckDB type DuckDB itself gives an Arrow list or struct type."""
-    import duckdb
-
-    con = duckdb.connect()
+    con = duck.connect()  # extension downloads off, as every DuckDB connection of ADU
     try:
         empty = pa.Table.from_batches([], schema=pa.schema([pa.field("c", typ)]))
         return str(con.from_arrow(empty).types[0])
