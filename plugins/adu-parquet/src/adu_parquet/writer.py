@@ -117,47 +117,39 @@ def statistics_columns(schema: pa.Schema) -> bool | list[str]:
     Arrow's C++ writer writes a column chunk's statistics only together with statistics in
     every data page header, ~16 bytes a page: on a boolean column, whose values take one
     bit each, that is more than its data (bench/pg_export.py's mixed table, 3M values in 26
-    row groups: 1,898 bytes with statistics, 1,482 without, DuckDB's 1,569), and a
-    boolean's min/max rarely lets a
-    reader skip anything. Other columns keep them (null counts and min/max are what readers
-    skip row groups by). Booleans inside lists and structs lose theirs too.
+    row groups: 1,898 bytes with statistics, 1,482 without, DuckDB's 1,569), and a boolean's
+    min/max rarely lets a reader skip anything. Other columns keep them (null counts and
+    min/max are what readers skip row groups by). Booleans inside lists and structs lose
+    theirs too.
     """
     return _statistics_columns(schema)
 
 
 @functools.lru_cache(maxsize=64)
 def _statistics_columns(schema: pa.Schema) -> bool | list[str]:
-    flags = [flag for field in schema for flag in _boolean_leaves(field.type)]
+    flags = [pa.types.is_boolean(leaf) for field in schema for leaf in _leaf_types(field.type)]
     if not any(flags):
         return True
     paths = [path for field_paths in leaf_paths(schema) for path in field_paths]
     return [path for path, boolean in zip(paths, flags, strict=True) if not boolean]
 
 
-def _boolean_leaves(typ: pa.DataType) -> list[bool]:
-    """For each Parquet leaf column of an Arrow type (in :func:`_leaf_count`'s order): a boolean?"""
+def _leaf_types(typ: pa.DataType) -> list[pa.DataType]:
+    """The types of the Parquet leaf columns an Arrow type becomes, in the file's order."""
     if isinstance(typ, pa.BaseExtensionType):
-        return _boolean_leaves(typ.storage_type)
+        return _leaf_types(typ.storage_type)
     if pa.types.is_struct(typ):
-        return [flag for f in typ for flag in _boolean_leaves(f.type)]
+        return [leaf for f in typ for leaf in _leaf_types(f.type)]
     if pa.types.is_map(typ):
-        return _boolean_leaves(typ.key_type) + _boolean_leaves(typ.item_type)
+        return _leaf_types(typ.key_type) + _leaf_types(typ.item_type)
     if pa.types.is_list(typ) or pa.types.is_large_list(typ) or pa.types.is_fixed_size_list(typ):
-        return _boolean_leaves(typ.value_type)
-    return [pa.types.is_boolean(typ)]
+        return _leaf_types(typ.value_type)
+    return [typ]
 
 
 def _leaf_count(typ: pa.DataType) -> int:
     """How many Parquet leaf columns an Arrow type becomes."""
-    if isinstance(typ, pa.BaseExtensionType):
-        return _leaf_count(typ.storage_type)
-    if pa.types.is_struct(typ):
-        return sum(_leaf_count(f.type) for f in typ)
-    if pa.types.is_map(typ):
-        return _leaf_count(typ.key_type) + _leaf_count(typ.item_type)
-    if pa.types.is_list(typ) or pa.types.is_large_list(typ) or pa.types.is_fixed_size_list(typ):
-        return _leaf_count(typ.value_type)
-    return 1
+    return len(_leaf_types(typ))
 
 
 def leaf_paths(schema: pa.Schema) -> list[list[str]]:
