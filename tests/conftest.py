@@ -13,8 +13,14 @@ from __future__ import annotations
 import os
 from typing import Any
 
-import pytest
-from hypothesis import settings
+from adu_core.late_numpy import install
+
+# as in the ``adu`` console script: pyarrow without numpy until something imports numpy,
+# so every test runs the way the CLI does
+install()
+
+import pytest  # noqa: E402
+from hypothesis import settings  # noqa: E402
 
 pytest_plugins = ["pgserver"]
 

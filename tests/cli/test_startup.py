@@ -170,9 +170,12 @@ def test_the_command_list_summaries_are_the_commands_own():
 #: (pyarrow's ``to_numpy`` imports it to ask whether it is there), pandera and polars (the
 #: inferred rules are checked with Arrow alone; pandera only for a user's own schema),
 #: the load sinks of every plugin (the registry is collected one kind at a time), DuckDB,
-#: the web app, and SQLAlchemy and Alembic (the store runs on sqlite3 or psycopg2; a new
-#: store is created from plain DDL, an up-to-date one is not migrated)
+#: the web app, SQLAlchemy and Alembic (the store runs on sqlite3 or psycopg2; a new
+#: store is created from plain DDL, an up-to-date one is not migrated), and numpy (~60 ms:
+#: pyarrow is imported without it, adu_core.late_numpy, and a small table's key and
+#: length checks read Arrow buffers with memoryview)
 EXPORT_HEAVY = (
+    "numpy",
     "pandas",
     "pandera",
     "polars",

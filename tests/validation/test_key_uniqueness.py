@@ -195,3 +195,49 @@ def test_as_integers_reads_the_values_without_importing_pandas() -> None:
         [sys.executable, "-c", AS_INTEGERS_PROBE], capture_output=True, text=True, check=True
     ).stdout.splitlines()
     assert out == ["[[3, 4611686018427387904], [5, 6, 7], [-1, 2], [1, -1], [2], [-225], []] int64", "False"]
+
+
+def test_short_arrays_are_read_without_numpy() -> None:
+    """A small table's key span and string lengths come from memoryview, not numpy (whose
+    import is ~60 ms of a 1-row export once pyarrow no longer imports it): the same values
+    as :func:`uniqueness.as_integers`, slices and nulls included."""
+    import subprocess
+    import sys
+
+    probe = (
+        "from adu_core import late_numpy\nlate_numpy.install()\n"
+        + AS_INTEGERS_PROBE.replace("import as_integers", "import small_integers")
+        .replace("as_integers(a).tolist()", "small_integers(a)")
+        .replace("str(as_integers(arrays[0]).dtype)", "'list'")
+        .replace('print("pandas" in sys.modules)', 'print("numpy" in sys.modules)')
+        + "from adu_pandera.validator import _longest_bytes\n"
+        + "def strs(typ, fmt, texts, valid):\n"
+        + "    ends = [0]\n"
+        + "    for t in texts: ends.append(ends[-1] + len(t.encode()))\n"
+        + "    bitmap = pa.py_buffer(bytes([sum(1 << i for i, v in enumerate(valid) if v)]))\n"
+        + "    offsets = pa.py_buffer(struct.pack('<%d%s' % (len(ends), fmt), *ends))\n"
+        + "    data = pa.py_buffer(''.join(texts).encode())\n"
+        + "    return pa.Array.from_buffers(typ, len(texts), [bitmap, offsets, data])\n"
+        + "s = strs(pa.string(), 'i', ['a', '', 'héllo', 'xy'], [1, 0, 1, 1]).slice(1)\n"
+        + "L = pa.large_string()\n"
+        + "print(_longest_bytes(s), _longest_bytes(s.slice(2)), _longest_bytes(s.slice(0, 1)),"
+        + " _longest_bytes(pa.chunked_array([strs(L, 'q', ['abc'], [1]), strs(L, 'q', ['abcd'], [1])])))\n"
+        + 'print("numpy" in sys.modules)\n'
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.splitlines()
+    assert out == [
+        "[[3, 4611686018427387904], [5, 6, 7], [-1, 2], [1, -1], [2], [-225], []] list",
+        "False",
+        "6 2 None 4",
+        "False",
+    ]
+
+
+def test_a_long_array_reads_the_same_as_a_short_one() -> None:
+    values = [(i * 7919) % 100_003 - 50_000 for i in range(uniqueness.SMALL + 10)]
+    arr = pa.array([None if i % 11 == 0 else v for i, v in enumerate(values)], pa.int64()).slice(3)
+    assert sorted(uniqueness.as_integers(arr).tolist()) == sorted(uniqueness.small_integers(arr))
+    from adu_pandera.validator import _longest_bytes
+
+    texts = pa.array(["x" * (i % 37) if i % 5 else None for i in range(uniqueness.SMALL * 2)]).slice(1)
+    assert _longest_bytes(texts) == 36 == _longest_bytes(texts.slice(0, 40))

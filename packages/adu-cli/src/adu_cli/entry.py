@@ -26,6 +26,10 @@ import threading
 
 
 def main() -> None:
+    from adu_core import codecache, late_numpy
+
+    late_numpy.install()  # pyarrow without numpy until a command uses numpy (~60 ms)
+    codecache.install()  # attrs' generated methods compiled once, not every run (~50 ms)
     gc.disable()
     try:
         from adu_cli.main import COMMANDS

@@ -103,6 +103,55 @@ def as_integers(arr: pa.Array) -> Any:
     return values.astype(np.int64, copy=False)
 
 
+#: arrays up to this length are read in Python (memoryview), not numpy: numpy's import
+#: (~0.12 s) is a quarter of a small table's export, and pyarrow no longer imports it
+#: for us (adu_core.late_numpy)
+SMALL = 4096
+
+
+def buffer_ints(buffer: pa.Buffer, fmt: str, start: int, stop: int) -> memoryview:
+    """Items ``start:stop`` of ``buffer`` read as struct format ``fmt`` (native byte order,
+    as Arrow's buffers are)."""
+    raw = memoryview(buffer).cast("B")
+    size = struct_size(fmt)
+    view: memoryview = raw[start * size : stop * size].cast(fmt)  # type: ignore[call-overload]
+    return view
+
+
+def struct_size(fmt: str) -> int:
+    return {"b": 1, "h": 2, "i": 4, "q": 8}[fmt.lower()]
+
+
+def valid_positions(arr: pa.Array) -> list[int] | None:
+    """Indexes of the non-null values of ``arr`` (None: no null), from its validity bitmap."""
+    if not arr.null_count:
+        return None
+    bits = memoryview(arr.buffers()[0]).cast("B")
+    off = arr.offset
+    return [i for i in range(len(arr)) if bits[(off + i) >> 3] >> ((off + i) & 7) & 1]
+
+
+def small_integers(arr: pa.Array | pa.ChunkedArray) -> list[int]:
+    """:func:`as_integers` as a list, for a short array: no numpy."""
+    if isinstance(arr, pa.ChunkedArray):
+        return [v for chunk in arr.chunks for v in small_integers(chunk)]
+    t = arr.type
+    if pa.types.is_decimal(t):
+        # two's complement 128-bit little endian: a value of precision <= 18 is its low word
+        words = buffer_ints(arr.buffers()[1], "q", 2 * arr.offset, 2 * (arr.offset + len(arr)))
+        values = words[::2].tolist()
+    else:
+        if not pa.types.is_integer(t):
+            t = pa.int64() if t.bit_width == 64 else pa.int32()
+            arr = arr.view(t)
+        fmt = {8: "b", 16: "h", 32: "i", 64: "q"}[t.bit_width]
+        if not pa.types.is_signed_integer(t):
+            fmt = fmt.upper()
+        values = buffer_ints(arr.buffers()[1], fmt, arr.offset, arr.offset + len(arr)).tolist()
+    keep = valid_positions(arr)
+    return values if keep is None else [values[i] for i in keep]
+
+
 def new_run(arrow_type: pa.DataType) -> dict[str, Any]:
     """The per-partition state of one key column (plain data: it travels in partials)."""
     return {"ok": True, "first": None, "last": None, "int": integer_like(arrow_type), "lo": None, "hi": None, "n": 0}
@@ -113,11 +162,15 @@ def follow(run: dict[str, Any], arr: pa.Array) -> None:
     comparison of the column with itself shifted by one) and, for integer-like keys, the
     smallest and largest value and the non-null count (one ``min_max``)."""
     if run.get("int") and len(arr) > arr.null_count:
-        values = as_integers(arr)
-        lo, hi = int(values.min()), int(values.max())
+        if len(arr) <= SMALL:
+            ints = small_integers(arr)
+            lo, hi, n = min(ints), max(ints), len(ints)
+        else:
+            values = as_integers(arr)
+            lo, hi, n = int(values.min()), int(values.max()), len(values)
         run["lo"] = lo if run["lo"] is None else min(run["lo"], lo)
         run["hi"] = hi if run["hi"] is None else max(run["hi"], hi)
-        run["n"] += len(values)
+        run["n"] += n
     if not run["ok"]:
         return
     if arr.null_count:

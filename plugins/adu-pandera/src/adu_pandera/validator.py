@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import copy
 import importlib
+import itertools
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -48,24 +49,28 @@ def _longest_bytes(column: pa.Array | pa.ChunkedArray) -> int | None:
     value), from its offsets: no pass over the text, and no ``pyarrow.compute`` import for
     a small table. A null may own bytes (Arrow allows it), so this can only overstate,
     which sends the batch to the exact check."""
-    import numpy as np
-
     longest: int | None = None
     for chunk in column.chunks if isinstance(column, pa.ChunkedArray) else [column]:
         t = chunk.type
         if len(chunk) == chunk.null_count:
             continue
-        width: type[np.signedinteger[Any]]
         if pa.types.is_string(t) or pa.types.is_binary(t):
-            width = np.int32
+            fmt = "i"
         elif pa.types.is_large_string(t) or pa.types.is_large_binary(t):
-            width = np.int64
+            fmt = "q"
         else:  # string views and the like: no offsets buffer
             n = pc.max(pc.binary_length(chunk)).as_py()
             longest = n if longest is None or (n is not None and n > longest) else longest
             continue
-        offsets = np.frombuffer(chunk.buffers()[1], dtype=width)
-        n = int(np.diff(offsets[chunk.offset : chunk.offset + len(chunk) + 1]).max())
+        start, stop = chunk.offset, chunk.offset + len(chunk) + 1
+        if len(chunk) <= uniqueness.SMALL:  # no numpy import for a small table
+            offsets = uniqueness.buffer_ints(chunk.buffers()[1], fmt, start, stop)
+            n = max(b - a for a, b in itertools.pairwise(offsets))
+        else:
+            import numpy as np
+
+            wide = np.frombuffer(chunk.buffers()[1], dtype=np.int32 if fmt == "i" else np.int64)
+            n = int(np.diff(wide[start:stop]).max())
         longest = n if longest is None else max(longest, n)
     return longest
 
