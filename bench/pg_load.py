@@ -13,7 +13,7 @@ exported once by ``adu export --parallel 2 --no-validate``. Each path loads it i
 empty table of a second database (dropped, then ``CHECKPOINT``, before every run):
 
 * ``adu-kwK:N``: the same with the key built by K parallel workers (sink option
-  ``key_workers``; ``adu:N`` uses the default, one backend).
+  ``key_workers``; ``adu:N`` uses the default, the server's own setting: 2 workers).
 * ``adu:N``: ADU's loader (:func:`adu_postgres.loadrun.load_table`), N connections COPYing
   into the staging table at once, then the primary key built and the table published.
 * ``duckdb``: DuckDB 1.4.4 + its postgres extension (``duckdb-ext-postgres`` wheel, no

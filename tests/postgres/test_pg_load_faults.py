@@ -281,14 +281,16 @@ def test_a_value_postgresql_cannot_hold_aborts_the_part(target, direct, monkeypa
 
 def test_keys_are_built_with_the_key_workers_setting(pg, tmp_path) -> None:
     """Keys, constraints and indexes are built after the data on the coordinator's session
-    with ``max_parallel_maintenance_workers`` = ``key_workers`` (default 0: one backend,
-    the least CPU): a CHECK that reads the setting passes or fails accordingly."""
+    with ``max_parallel_maintenance_workers`` = ``key_workers`` (default: the server's own
+    setting, PostgreSQL's 2; 0: one backend): a CHECK that reads the setting passes or fails
+    accordingly."""
     src = pg.create_database("lkeyw")
     dst = pg.create_database("lkeyw_t")
     try:
         src.execute(
             "CREATE TABLE kw (id int PRIMARY KEY,"
-            " CONSTRAINT not_three CHECK (current_setting('max_parallel_maintenance_workers') <> '3'));"
+            " CONSTRAINT not_three CHECK (current_setting('max_parallel_maintenance_workers') <> '3'),"
+            " CONSTRAINT not_zero CHECK (current_setting('max_parallel_maintenance_workers') <> '0'));"
             "INSERT INTO kw SELECT generate_series(1, 100)"
         )
         out = tmp_path / "export"
@@ -300,7 +302,10 @@ def test_keys_are_built_with_the_key_workers_setting(pg, tmp_path) -> None:
         with pytest.raises(LoadError, match="not_three"):
             load_table(dst.dsn, table, files, job_id="kw3", options={"key_workers": 3})
         assert stage_tables(dst.dsn) == [] and not dst.execute("SELECT to_regclass('public.kw')")[0][0]
-        assert load_table(dst.dsn, table, files, job_id="kw0").rows == 100  # the default, 0
+        with pytest.raises(LoadError, match="not_zero"):
+            load_table(dst.dsn, table, files, job_id="kw0", options={"key_workers": 0})
+        assert dst.execute("SHOW max_parallel_maintenance_workers") == [("2",)]  # the server's own
+        assert load_table(dst.dsn, table, files, job_id="kwd").rows == 100  # the default: left as it is
         assert dst.execute("SELECT count(*) FROM pg_index WHERE indrelid = 'kw'::regclass AND indisprimary") == [(1,)]
     finally:
         src.drop()

@@ -66,11 +66,14 @@ DDL_LOCK = 0x41445544
 # killed holds it until PostgreSQL notices the closed connection (a COPY waiting on a lock
 # notices only when it resumes), so a retry started at once waits for it rather than failing
 STAGE_LOCK_WAIT_SECONDS = 30.0
-#: parallel workers per key or index build, by default none: measured on the 3M-row mixed
-#: table, a primary key built by the backend alone took 0.95 s of server CPU, with
-#: PostgreSQL's default 2 workers 1.34 s (the workers' sorted runs go through shared temporary
-#: files and the leader merges them), for ~0.3 s less wall time only when cores are idle
-KEY_WORKERS = 0
+#: parallel workers per key or index build, by default the server's own
+#: ``max_parallel_maintenance_workers`` (None: not set; PostgreSQL's default is 2). The key is
+#: built after every row is in, when the load's other connections are done and a core is free:
+#: on the 3M-row mixed table (bench/pg_load.py --paths adu:2,adu-kw1:2,adu-kw2:2, stop 26,
+#: 2 cores) the load took 9.04 s with one backend, 8.43 s with 1 worker, 8.32 s with 2, for
+#: the same server CPU within 1%. An earlier machine showed ~40% more CPU for the key with
+#: workers and no gain in wall time; ``key_workers=0`` keeps one backend.
+KEY_WORKERS: int | None = None
 
 log = logging.getLogger("adu.load.postgres")
 
@@ -122,8 +125,8 @@ class TableLoad:
     :param options: connection options (``password_file``, ``lock_timeout``, ...),
         ``maintenance_work_mem`` for building keys and indexes (default 256MB) and
         ``key_workers``, the parallel workers PostgreSQL may use for each of those builds
-        (``max_parallel_maintenance_workers``; default 0: the loading backend builds each
-        alone, which costs the least CPU, see :data:`KEY_WORKERS`).
+        (``max_parallel_maintenance_workers``; default: the server's own setting, see
+        :data:`KEY_WORKERS`; 0: the loading backend builds each alone).
     :param data_schema: the Arrow schema of the data (a Parquet file's, whose field
         metadata carries ``adu.encoding``); default: the table's.
     """
@@ -150,7 +153,8 @@ class TableLoad:
         #: memory the server may use to build a key or index (raised to this, never lowered)
         self.maintenance_work_mem = str(self.options.get("maintenance_work_mem", "256MB"))
         #: parallel workers per key or index build (max_parallel_maintenance_workers)
-        self.key_workers = int(self.options.get("key_workers", KEY_WORKERS))
+        workers = self.options.get("key_workers", KEY_WORKERS)
+        self.key_workers: int | None = None if workers is None else int(workers)
         self.name = table.name
         self.job_id = job_id
         self.stage = stage_name(job_id, table)
@@ -336,7 +340,10 @@ class TableLoad:
                 " WHERE pg_size_bytes(current_setting('maintenance_work_mem')) < pg_size_bytes(%s)",
                 (self.maintenance_work_mem, self.maintenance_work_mem),
             )
-            cur.execute("SELECT set_config('max_parallel_maintenance_workers', %s, false)", (str(self.key_workers),))
+            if self.key_workers is not None:
+                cur.execute(
+                    "SELECT set_config('max_parallel_maintenance_workers', %s, false)", (str(self.key_workers),)
+                )
         for stmt in stmts:
             cur.execute(stmt)
         cur.execute("BEGIN")

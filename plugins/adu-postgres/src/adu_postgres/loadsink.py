@@ -34,10 +34,9 @@ class PostgresLoadSink(LoadSink):
         Option(
             "key_workers",
             type="int",
-            default=0,
             minimum=0,
             help="parallel workers the server may use for each key and index build"
-            " (max_parallel_maintenance_workers); 0: one backend, the least CPU",
+            " (max_parallel_maintenance_workers; default: the server's own setting); 0: one backend",
         ),
     )
 
@@ -45,7 +44,7 @@ class PostgresLoadSink(LoadSink):
         """The key and index builds' settings, from the sink's options."""
         return {
             "maintenance_work_mem": str(self.options.get("maintenance_work_mem") or "256MB"),
-            "key_workers": int(self.options.get("key_workers") or 0),
+            "key_workers": None if self.options.get("key_workers") is None else int(self.options["key_workers"]),
         }
 
     def begin_chain(self, chain: LoadChain) -> ChainDecision:
