@@ -162,6 +162,14 @@ def test_a_cache_others_can_write_or_a_broken_one_is_not_read(tmp_path):
     assert _classes(cache)["hits"] == 2  # the broken file was replaced
 
 
+def test_nothing_is_written_into_a_directory_others_can_write(tmp_path):
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)
+    assert _classes(shared / "attrs.bin") == {"installed": True, "used": 2, "hits": 0}
+    assert list(shared.iterdir()) == []
+
+
 def test_the_cache_can_be_turned_off_and_a_read_only_home_is_no_error(tmp_path):
     cache = tmp_path / "cache" / "attrs.bin"
     assert _classes(cache, ADU_NO_CODE_CACHE="1") == {"installed": False, "used": 0, "hits": 0}

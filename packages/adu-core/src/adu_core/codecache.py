@@ -100,11 +100,7 @@ def _read(path: Path) -> dict[str, bytes]:
     own, writable by others, or not a cache file."""
     try:
         with open(path, "rb") as fh:
-            st = os.fstat(fh.fileno())
-            if st.st_uid != os.geteuid() or st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
-                return {}
-            parent = os.stat(path.parent)
-            if parent.st_uid != os.geteuid() or parent.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+            if not _private(os.fstat(fh.fileno())) or not _private(os.stat(path.parent)):
                 return {}
             data = marshal.load(fh)  # noqa: S302 - the user's own, unwritable by others
     except (OSError, EOFError, ValueError, TypeError):
@@ -112,6 +108,11 @@ def _read(path: Path) -> dict[str, bytes]:
     if not isinstance(data, dict):
         return {}
     return {k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, bytes)}
+
+
+def _private(st: os.stat_result) -> bool:
+    """Whether a file or directory belongs to this user and nobody else can write it."""
+    return st.st_uid == os.geteuid() and not st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
 
 
 def _write() -> None:
@@ -131,7 +132,9 @@ def _write() -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}")
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        if not _private(os.stat(path.parent)):  # a directory others can write: nothing kept
+            return
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
         with os.fdopen(fd, "wb") as fh:
             marshal.dump(entries, fh)
         os.replace(tmp, path)
