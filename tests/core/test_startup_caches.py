@@ -13,10 +13,10 @@ import textwrap
 from pathlib import Path
 
 
-def _python(code: str, **env: str) -> dict:
-    """Run ``code`` in a new interpreter; it prints one JSON object, returned."""
+def _python(code: str, *args: str, **env: str) -> dict:
+    """Run ``code`` (with ``args``) in a new interpreter; it prints one JSON object, returned."""
     proc = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)],
+        [sys.executable, "-c", textwrap.dedent(code), *args],
         env={**os.environ, **env},
         capture_output=True,
         text=True,
@@ -129,15 +129,7 @@ _CLASSES = """
 
 
 def _classes(cache: Path, **env: str) -> dict:
-    proc = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(_CLASSES), str(cache)],
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return _python(_CLASSES, str(cache), **env)
 
 
 def test_attrs_code_is_compiled_once_then_read_from_the_cache(tmp_path):

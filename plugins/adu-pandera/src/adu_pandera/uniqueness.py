@@ -30,6 +30,7 @@ read each row once and decoded each key faithfully, which is what this check is 
 from __future__ import annotations
 
 import itertools
+import struct
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -113,13 +114,9 @@ def buffer_ints(buffer: pa.Buffer, fmt: str, start: int, stop: int) -> memoryvie
     """Items ``start:stop`` of ``buffer`` read as struct format ``fmt`` (native byte order,
     as Arrow's buffers are)."""
     raw = memoryview(buffer).cast("B")
-    size = struct_size(fmt)
+    size = struct.calcsize(fmt)
     view: memoryview = raw[start * size : stop * size].cast(fmt)  # type: ignore[call-overload]
     return view
-
-
-def struct_size(fmt: str) -> int:
-    return {"b": 1, "h": 2, "i": 4, "q": 8}[fmt.lower()]
 
 
 def valid_positions(arr: pa.Array) -> list[int] | None:
