@@ -256,6 +256,25 @@ def test_a_one_row_export_imports_nothing_it_does_not_use(pg, tmp_path):
         assert sorted(m for m in modules if m.split(".")[0] in STORE_HEAVY) == [], args
 
 
+def test_a_load_imports_no_numpy(pg, tmp_path):
+    """``adu load`` is Arrow from the Parquet reader to the COPY encoder: numpy (and the BLAS
+    threads it starts) would be CPU taken from the loading connections on a busy machine.
+    pyarrow.compute (the DuckDB sink's) imports numpy unless adu_core.late_numpy hides it."""
+    source = pg.create_database("startup_load_src")
+    source.execute(
+        "CREATE TABLE public.one (id bigint PRIMARY KEY, v numeric(12,2)); INSERT INTO public.one VALUES (1, 1.5)"
+    )
+    target = pg.create_database("startup_load_dst")
+    env = dict(os.environ, ADU_DATA_DIR=str(tmp_path / "data"))
+    out = tmp_path / "out"
+    _imported_modules("export", source.dsn, "--out", str(out), "--table", "public.one", env=env)
+    modules = _imported_modules("load", str(out), target.dsn, env=env)
+    assert "adu_postgres.loadrun" in modules or "adu_postgres.loader" in modules  # the probe saw the load
+    assert "pyarrow.compute" in modules  # the import that used to bring numpy
+    assert sorted(m for m in modules if m.split(".")[0] == "numpy") == []
+    assert target.execute("SELECT id, v::text FROM public.one") == [(1, "1.50")]
+
+
 def test_a_new_store_is_created_without_sqlalchemy(tmp_path):
     env = dict(os.environ, ADU_DATA_DIR=str(tmp_path / "data"))
     modules = _imported_modules("jobs", "list", env=env)

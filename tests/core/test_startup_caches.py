@@ -34,7 +34,9 @@ def test_pyarrow_runs_without_numpy_until_numpy_is_imported_then_with_it():
         assert late_numpy.install()
         import pyarrow as pa
         import pyarrow._parquet  # the writer's module
+        import pyarrow.compute as pc  # its extension imports numpy too
         r = {"numpy_after_pyarrow": "numpy" in sys.modules, "deferred": late_numpy.numpy_deferred()}
+        r["compute_alone"] = pc.sum(pa.array([1, 2, 3], pa.int64())).as_py()
         arr = pa.array([3, None, 5], pa.int64())
         r["arrow_alone"] = arr.to_pylist()
         try:
@@ -47,8 +49,8 @@ def test_pyarrow_runs_without_numpy_until_numpy_is_imported_then_with_it():
         r["to_numpy"] = pa.array([1.5, 2.5]).to_numpy().tolist()
         r["numpy_scalars"] = pa.array([np.int64(7), np.float64(1.5)]).to_pylist()
         r["masked"] = pa.array(np.array([1, 2, 3]), mask=np.array([False, True, False])).to_pylist()
-        import pyarrow.compute as pc
         r["compute"] = pc.sum(pa.array(np.arange(5))).as_py()
+        r["compute_takes_ndarray"] = pc.quantile(pa.array([1.0, 2.0, 3.0]), q=np.array([0.5])).to_pylist()
         import pandas as pd
         df = pa.table({"a": [1, 2], "s": ["x", None]}).to_pandas()
         r["pandas"] = df["a"].tolist()
@@ -59,6 +61,7 @@ def test_pyarrow_runs_without_numpy_until_numpy_is_imported_then_with_it():
     assert out == {
         "numpy_after_pyarrow": False,
         "deferred": True,
+        "compute_alone": 6,
         "arrow_alone": [3, None, 5],
         "to_numpy_before": True,
         "deferred_after": False,
@@ -67,6 +70,7 @@ def test_pyarrow_runs_without_numpy_until_numpy_is_imported_then_with_it():
         "numpy_scalars": [7.0, 1.5],
         "masked": [1, None, 3],
         "compute": 10,
+        "compute_takes_ndarray": [2.0],
         "pandas": [1, 2],
         "from_pandas": [1.0, None],
     }

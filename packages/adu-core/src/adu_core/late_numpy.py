@@ -127,11 +127,32 @@ def _pyarrow_without_numpy(spec: ModuleSpec) -> ModuleSpec:
         sys.modules["numpy"] = None  # type: ignore[assignment]  # "import numpy" raises ImportError
 
         def show(module: ModuleType) -> None:
-            if "numpy" in sys.modules and sys.modules["numpy"] is None:
-                del sys.modules["numpy"]
+            _unhide()
             sys.meta_path.insert(0, _FirstImport("numpy", _numpy_attaching))
+            sys.meta_path.insert(0, _FirstImport("pyarrow._compute", _compute_without_numpy))
 
         return show
+
+    spec.loader = _Loader(spec.loader, hide)  # type: ignore[assignment]  # a loader by protocol
+    return spec
+
+
+def _unhide() -> None:
+    if "numpy" in sys.modules and sys.modules["numpy"] is None:
+        del sys.modules["numpy"]
+
+
+def _compute_without_numpy(spec: ModuleSpec) -> ModuleSpec:
+    """``pyarrow.compute``'s extension imports numpy too (``import pyarrow.compute``, the
+    DuckDB sink's, imported numpy and started its BLAS threads in every ``adu load``):
+    hidden there as well while numpy is not attached; :func:`attach` completes it."""
+    if "numpy" in sys.modules:
+        return spec
+
+    def hide() -> Callable[[ModuleType], None]:
+        if "numpy" not in sys.modules:
+            sys.modules["numpy"] = None  # type: ignore[assignment]  # "import numpy" raises ImportError
+        return lambda module: _unhide()
 
     spec.loader = _Loader(spec.loader, hide)  # type: ignore[assignment]  # a loader by protocol
     return spec
@@ -153,6 +174,10 @@ def attach(numpy: ModuleType) -> None:
         module = sys.modules.get(name)
         if module is not None and getattr(module, "np", None) is None:
             module.np = numpy  # type: ignore[attr-defined]
+    compute = sys.modules.get("pyarrow._compute")
+    accepted = getattr(compute, "SUPPORTED_INPUT_ARR_TYPES", None)  # what pc.quantile(q=...) takes
+    if isinstance(accepted, tuple) and numpy.ndarray not in accepted:
+        compute.SUPPORTED_INPUT_ARR_TYPES = (*accepted, numpy.ndarray)  # type: ignore[union-attr]
     if _state["init"]() != 0:  # a Python error is set: ctypes.PyDLL raises it
         raise ImportError("pyarrow could not load numpy's C API")
     _state.pop("init")
