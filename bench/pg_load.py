@@ -32,6 +32,16 @@ empty table of a second database (dropped, then ``CHECKPOINT``, before every run
   place): before and after a change, in the same run.
 * ``floor``: PostgreSQL's own ``COPY t FROM '<file>' (FORMAT binary)``, server-side, one
   backend, from a binary COPY file of the same rows, into a table created beforehand. No key.
+* ``floor-text``: the floor with every ``jsonb`` column created as ``text`` (what DuckDB's
+  table holds instead): the share of the server's work that parsing jsonb is.
+* ``key``: the floor's load (not timed), then only ``ALTER TABLE ... ADD PRIMARY KEY``, built
+  by one backend (the least CPU; ADU's default lets the server's parallel workers help).
+* ``read``: the client's least work: reading the export's Parquet batches, nothing sent.
+
+With ``floor``, ``key`` and ``read`` in the run, the report adds the **bound**: their CPU
+summed (the work any lossless loader of the table must have done, server and client) over
+the machine's cores, the wall time no such loader can beat even with every core busy all
+along, next to DuckDB's.
 
 Wall time is measured around each subprocess (interpreter start-up included); the
 ``cpu/<peer>`` columns compare client + server CPU, which a busy machine disturbs less;
@@ -62,6 +72,8 @@ from benchlib import client_cpu, measure, server_cpu  # noqa: E402
 from pg_tables import MIXED_SQL, NET_SQL  # noqa: E402
 
 TARGET_DB = "loadtarget"
+#: where the ``read`` worker leaves the CPU seconds of its reading (next to the export)
+READ_CPU = "read-cpu.txt"
 #: ``--baseline``: the package source folders of another ADU tree, for ``*-baseline`` paths
 BASELINE: list[Path] = []
 
@@ -122,6 +134,21 @@ def worker_duckdb(url: str, export_dir: str, name: str) -> None:
     con.execute(f'CREATE TABLE pg.public."{name}" AS SELECT * FROM read_parquet([{listing}])')
 
 
+def worker_read(url: str, export_dir: str, name: str) -> None:
+    """The export's batches read as ADU's loader reads them, nothing sent; the CPU of the
+    reading alone (no interpreter start-up) is written to ``READ_CPU`` for the report."""
+    import pyarrow.parquet as pq
+    from adu_postgres.loadrun import DEFAULT_BATCH_ROWS, READ_BUFFER
+
+    t0 = os.times()
+    for f in sorted(Path(export_dir).rglob("*.parquet")):
+        pf = pq.ParquetFile(f, buffer_size=READ_BUFFER, pre_buffer=False)
+        for _ in pf.iter_batches(batch_size=DEFAULT_BATCH_ROWS, use_threads=False):
+            pass
+    t1 = os.times()
+    Path(export_dir).parent.joinpath(READ_CPU).write_text(str(t1.user + t1.system - t0.user - t0.system))
+
+
 def worker_adbc(url: str, export_dir: str, name: str) -> None:
     import adbc_driver_postgresql.dbapi as adbc
     import pyarrow.dataset as ds
@@ -174,15 +201,20 @@ def floor_file(pg, name: str) -> str:
     return path
 
 
-def reset_target(pg, url: str, name: str, source_name: str, floor: bool) -> None:
+def reset_target(pg, url: str, name: str, source_name: str, path: str) -> None:
     pg.execute(f'DROP TABLE IF EXISTS "{name}"', dbname=TARGET_DB)
-    if floor:
+    if path in ("floor", "floor-text", "key"):
+        jsonb = "'text'" if path == "floor-text" else "'jsonb'"
         cols = pg.execute(
-            "SELECT string_agg(quote_ident(attname) || ' ' || format_type(atttypid, atttypmod), ', ' ORDER BY attnum)"
+            "SELECT string_agg(quote_ident(attname) || ' ' || CASE WHEN atttypid = 'jsonb'::regtype THEN "
+            + jsonb
+            + " ELSE format_type(atttypid, atttypmod) END, ', ' ORDER BY attnum)"
             " FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
             (source_name,),
         )[0][0]
         pg.execute(f'CREATE TABLE "{name}" ({cols})', dbname=TARGET_DB)
+    if path == "key":  # the rows, not timed: the path times the key alone
+        pg.execute(f"COPY \"{name}\" FROM '{floor_file(pg, source_name)}' (FORMAT binary)", dbname=TARGET_DB)
     pg.execute("CHECKPOINT")
 
 
@@ -208,8 +240,11 @@ def run_path(path: str, pg, url: str, export_dir: Path, name: str, floor_path: s
         pg.execute("CHECKPOINT")
         alter = f'ALTER TABLE "{name}" ALTER COLUMN j TYPE jsonb USING j::text::jsonb'
         return measure([psql, url, "-qAt", "-c", alter])
-    if path in ("duckdb", "adbc"):
+    if path in ("duckdb", "adbc", "read"):
         return measure([*me, "--worker", path], env=env)
+    if path == "key":  # the rows are in (reset_target): the key alone
+        key = f'ALTER TABLE "{name}" ADD PRIMARY KEY (id)'
+        return measure([psql, url, "-qAt", "-c", "SET max_parallel_maintenance_workers = 0", "-c", key])
     return measure([psql, url, "-qAt", "-c", f"COPY \"{name}\" FROM '{floor_path}' (FORMAT binary)"])
 
 
@@ -243,6 +278,16 @@ def report(results: dict[str, list[tuple[float, int, int, float, float, float]]]
             base_cpu = (med(p, 3) or 0.0) + (med(p, 4) or 0.0)
             line += f" {cpu / base_cpu:9.2f}x" if p != "floor" and base_cpu else ""
         print(line, flush=True)
+    parts = [med(p, 3) is not None and (med(p, 3) or 0.0) + (med(p, 4) or 0.0) for p in ("floor", "key", "read")]
+    if all(parts):
+        cores = os.cpu_count() or 1
+        work = sum(float(x) for x in parts)
+        duck = f", DuckDB's wall {med('duckdb', 0):.2f} s" if med("duckdb", 0) else ""
+        print(
+            f"   bound: floor + key + read = {work:.2f} s of CPU over {cores} cores ="
+            f" {work / cores:.2f} s of wall at the least for a lossless load{duck}",
+            flush=True,
+        )
 
 
 def main() -> None:
@@ -274,7 +319,7 @@ def main() -> None:
     if a.worker == "adu":
         return worker_adu(a.url, a.out, a.parallel, a.text, a.key_workers)
     if a.worker:
-        return {"duckdb": worker_duckdb, "adbc": worker_adbc}[a.worker](a.url, a.out, a.name)
+        return {"duckdb": worker_duckdb, "adbc": worker_adbc, "read": worker_read}[a.worker](a.url, a.out, a.name)
 
     if a.baseline:
         base = Path(a.baseline)
@@ -296,20 +341,26 @@ def main() -> None:
             pg.execute(f"CREATE DATABASE {TARGET_DB}")
         url = pg.superuser_dsn.rsplit("/", 1)[0] + "/" + TARGET_DB
         paths = [p.strip() for p in a.paths.split(",") if p.strip()]
-        floor_path = floor_file(pg, source) if "floor" in paths else ""
+        floor_path = floor_file(pg, source) if {"floor", "floor-text", "key"} & set(paths) else ""
         print(f"\n== load {source}: {a.rounds} round(s), paths {', '.join(paths)}", flush=True)
         results: dict[str, list[tuple[float, int, int, float, float, float]]] = {p: [] for p in paths}
         for r in range(a.rounds):
             for path in paths:
-                reset_target(pg, url, source, source, floor=path == "floor")
+                reset_target(pg, url, source, source, path)
                 lsn0 = pg.execute("SELECT pg_current_wal_lsn()")[0][0]
                 cpu0, srv0 = client_cpu(), server_cpu(datadir)
                 wall, rss, pss, rc = run_path(path, pg, url, export_dir, source, floor_path)
                 time.sleep(0.3)  # let the backends exit so the postmaster accounts for them
                 ccpu, scpu = client_cpu() - cpu0, server_cpu(datadir) - srv0
+                if path == "read" and rc == 0:  # the reading alone, not the interpreter's start
+                    ccpu = float((export_dir.parent / READ_CPU).read_text())
                 wal = float(pg.execute("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), %s)", (lsn0,))[0][0])
-                rows = pg.execute(f'SELECT count(*) FROM "{source}"', dbname=TARGET_DB)[0][0] if rc == 0 else 0
-                if rc == 0 and rows == a.rows:
+                rows = (
+                    0
+                    if rc != 0 or path == "read"
+                    else pg.execute(f'SELECT count(*) FROM "{source}"', dbname=TARGET_DB)[0][0]
+                )
+                if rc == 0 and (rows == a.rows or path == "read"):
                     results[path].append((wall, rss, pss, ccpu, scpu, wal))
                 elif rc == 0:
                     print(f"   ! {path}: {rows} rows loaded, expected {a.rows}", flush=True)
