@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from adu_core.engine.errors import error_info
     from adu_core.engine.executors import choose_executor
+    from adu_core.engine.jobsource import OpenedSource, open_job_source
     from adu_core.engine.partition import (
         PartitionProgress,
         PartitionRuntime,
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
         run_partition,
     )
     from adu_core.engine.progress import Progress, ProgressCallback
-    from adu_core.engine.runner import OpenedSource, open_job_source, run_job, submit_and_run
+    from adu_core.engine.runner import run_job, submit_and_run
 
 #: name -> the submodule that defines it; imported on first use, so importing one
 #: submodule (the built-in executors' plugin, when plugins load) does not import the
@@ -45,8 +46,8 @@ _WHERE = {
     "ProgressCallback": "progress",
     "run_job": "runner",
     "submit_and_run": "runner",
-    "OpenedSource": "runner",
-    "open_job_source": "runner",
+    "OpenedSource": "jobsource",
+    "open_job_source": "jobsource",
 }
 
 

@@ -30,11 +30,12 @@ import attrs
 
 from adu_core import config as config_mod
 from adu_core import signals
-from adu_core.connections import resolve_sign_key, resolve_source
+from adu_core.connections import resolve_sign_key
 from adu_core.engine.completion import Earlier, earlier_tables
 from adu_core.engine.errors import error_info, quiet
 from adu_core.engine.executors import choose_executor
 from adu_core.engine.incremental import CursorPlan, plan_cursors, resolve_previous, with_cursors
+from adu_core.engine.jobsource import OpenedSource, open_job_source, opened_for, source_plan
 from adu_core.engine.lease import JobLease
 from adu_core.engine.outcome import Outcome, TableRun
 from adu_core.engine.partition import PartitionProgress, PartitionTask
@@ -51,7 +52,7 @@ from adu_core.models import (
     TableResult,
     TableStatus,
 )
-from adu_core.planning import job_reader_options, plan_tables
+from adu_core.planning import plan_tables
 from adu_core.plugin.components import Executor, ExecutorContext, Sink, Source, Validator
 from adu_core.plugin.manager import Plugins, get_plugins
 from adu_core.secrets import known_secrets, redact_url, secret_scope
@@ -138,64 +139,6 @@ def run_job(
             opened=opened,
         )
         return runner.run(password if password is not None else store.job_secret(job.id))
-
-
-@attrs.define
-class OpenedSource:
-    """A job's source, opened and warming up (:meth:`Source.warm_up`): its connections
-    open in the background meanwhile.
-
-    :param key: what the source was opened for (URL, reader options, executor, readers):
-        a job whose own key differs opens its own.
-    """
-
-    url: str
-    source: Source
-    read_options: dict[str, Any]
-    in_process: bool
-    key: tuple[Any, ...]
-
-
-def open_job_source(
-    spec: JobSpec, password: str | None, *, settings: config_mod.Settings, plugins: Plugins, executor: str
-) -> OpenedSource:
-    """The export ``spec``'s source URL and source, its connections opening in the
-    background (the coordinator's, the snapshot's, and the readers' when the partitions run
-    in this process: see :meth:`Source.warm_up`).
-
-    A job of one named table is often one partition, read on the coordinator's
-    connection: its spare readers wait for its plan (:meth:`JobRunner._run_partitions`);
-    several tables need them early.
-    """
-    url, read_options, source_class = _source_plan(spec, password, settings, plugins)
-    source = plugins.open_source(url, read_options)
-    in_process = executor == "thread" or (executor == "auto" and source.reads_release_gil)
-    key = _opened_for(spec, url, read_options, source_class, executor, in_process)
-    source.warm_up(readers=key[-1])
-    return OpenedSource(url=url, source=source, read_options=read_options, in_process=in_process, key=key)
-
-
-def _opened_for(
-    spec: JobSpec, url: str, read_options: dict[str, Any], source_class: type[Source], executor: str, in_process: bool
-) -> tuple[Any, ...]:
-    """What a source is opened for (:attr:`OpenedSource.key`), its last item the spare
-    readers it opens ahead: ``parallel`` - 1 when the partitions run in this process and the
-    job has several tables or is a delta, else none (one named table, exported whole, waits
-    for its plan: a small one is one partition, and a big one's reads last long enough to
-    open them then). A delta is short and its changed rows are split from 10,000 of them:
-    a spare reader opened after its plan was ~15 ms of TLS and authentication on the way of
-    its second partition (a tenth of a 1% delta of 3M rows)."""
-    ahead = not spec.selection.one_table or spec.after is not None
-    readers = max(0, spec.parallel - 1) if in_process and ahead else 0
-    return (url, repr(sorted(read_options.items())), source_class, executor, readers)
-
-
-def _source_plan(
-    spec: JobSpec, password: str | None, settings: config_mod.Settings, plugins: Plugins
-) -> tuple[str, dict[str, Any], type[Source]]:
-    url = resolve_source(spec.source, password=password, connections_file=settings.connections_file)
-    source_class = plugins.source_class(url)
-    return url, job_reader_options(spec, source_class), source_class
 
 
 class JobRunner:
@@ -377,8 +320,8 @@ class JobRunner:
         the job was recorded when it was opened for this job's source, options and executor."""
         opened, self.opened = self.opened, None
         if opened is not None:
-            url, read_options, source_class = _source_plan(spec, password, self.settings, self.plugins)
-            wanted = _opened_for(spec, url, read_options, source_class, self.executor_kind, opened.in_process)
+            url, read_options, source_class = source_plan(spec, password, self.settings, self.plugins)
+            wanted = opened_for(spec, url, read_options, source_class, self.executor_kind, opened.in_process)
             if opened.key != wanted:
                 quiet(opened.source.close)
                 opened = None
