@@ -28,8 +28,9 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from adu_core.manifest.fields import ManifestError
 from adu_core.manifest.io import read_manifest_bytes
-from adu_core.manifest.model import SIGNATURE_NAME, Manifest, ManifestError
+from adu_core.manifest.model import SIGNATURE_NAME, Manifest
 from adu_core.verify import VerifyReport, verify_export
 
 if TYPE_CHECKING:

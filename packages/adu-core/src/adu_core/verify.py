@@ -29,16 +29,9 @@ import attrs
 from adu_core.errors import UsageError
 from adu_core.lazy import lazy_module
 from adu_core.manifest.canonical import CHECKSUM_KEY, checksum
+from adu_core.manifest.fields import ManifestError
 from adu_core.manifest.io import parse_manifest, read_manifest_bytes
-from adu_core.manifest.model import (
-    FORMAT_VERSION,
-    MANIFEST_NAME,
-    SIGNATURE_NAME,
-    Manifest,
-    ManifestError,
-    ManifestFile,
-    ManifestTable,
-)
+from adu_core.manifest.model import FORMAT_VERSION, MANIFEST_NAME, SIGNATURE_NAME, Manifest, ManifestFile, ManifestTable
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey

@@ -32,7 +32,8 @@ damaged manifest even without a signature; ``manifest.sig`` (see
 :mod:`adu_core.signing`) proves who wrote it. How versions and optional sections evolve:
 :mod:`adu_core.manifest.model`.
 
-Modules: :mod:`~adu_core.manifest.model` (the attrs classes, field checks),
+Modules: :mod:`~adu_core.manifest.model` (the attrs classes),
+:mod:`~adu_core.manifest.fields` (typed reads of a JSON object's fields, ManifestError),
 :mod:`~adu_core.manifest.canonical` (canonical JSON, checksum),
 :mod:`~adu_core.manifest.build` (building and merging), :mod:`~adu_core.manifest.io`
 (load and write), :mod:`~adu_core.manifest.arrow` (types as recorded and compared).
@@ -52,6 +53,7 @@ from adu_core.manifest.canonical import (
     seal,
     sealed_json,
 )
+from adu_core.manifest.fields import ManifestError, safe_relpath
 from adu_core.manifest.io import load_manifest, parse_manifest, read_manifest_bytes, write_manifest
 from adu_core.manifest.model import (
     BASE_FORMAT_VERSION,
@@ -62,7 +64,6 @@ from adu_core.manifest.model import (
     Manifest,
     ManifestColumn,
     ManifestCursor,
-    ManifestError,
     ManifestFile,
     ManifestPrevious,
     ManifestRun,
@@ -70,7 +71,6 @@ from adu_core.manifest.model import (
     ManifestTable,
     ManifestTotals,
     ManifestWatermark,
-    safe_relpath,
 )
 
 if TYPE_CHECKING:

@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from adu_core.manifest.canonical import sealed_json
-from adu_core.manifest.model import MANIFEST_NAME, SIGNATURE_NAME, Manifest, ManifestError
+from adu_core.manifest.fields import ManifestError
+from adu_core.manifest.model import MANIFEST_NAME, SIGNATURE_NAME, Manifest
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey

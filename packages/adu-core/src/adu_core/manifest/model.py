@@ -16,13 +16,13 @@ checksum and the signature. A change an older reader must not ignore raises the 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from pathlib import PurePosixPath
+from collections.abc import Mapping
 from typing import Any
 
 import attrs
 
 from adu_core.errors import UsageError
+from adu_core.manifest.fields import Fields, ManifestError, merge_extra, safe_relpath, shown
 
 FORMAT = "adu-manifest"
 #: the newest format this ADU reads and writes. Version 2 is a *delta* (it has
@@ -35,118 +35,6 @@ BASE_FORMAT_VERSION = 1
 
 MANIFEST_NAME = "manifest.json"
 SIGNATURE_NAME = "manifest.sig"
-
-
-class ManifestError(UsageError):
-    """A manifest that cannot be used, in one line naming the file and the problem.
-
-    :param reason: ``missing`` (no manifest), ``json`` (not valid JSON), ``format`` (not
-        an ADU manifest), ``version`` (newer than this ADU reads) or ``field`` (a field
-        is missing or has the wrong type).
-    """
-
-    def __init__(self, message: str, *, reason: str) -> None:
-        super().__init__(message)
-        self.reason = reason
-
-    def located(self, where: str) -> ManifestError:
-        """The same error with ``where`` (a file name) in front of the message."""
-        return ManifestError(f"{where}: {self}", reason=self.reason)
-
-
-def safe_relpath(path: Any) -> str | None:
-    """``path`` when it is a plain relative POSIX path inside the export, else None."""
-    if not isinstance(path, str) or not path or "\\" in path or "\x00" in path:
-        return None
-    p = PurePosixPath(path)
-    if p.is_absolute() or any(part in ("..", ".", "") for part in path.split("/")):
-        return None
-    return p.as_posix()
-
-
-# ----------------------------------------------------------------------- field reading
-
-
-def _shown(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-class _Fields:
-    """Typed reads of one JSON object's fields; what was not read is ``extra``."""
-
-    def __init__(self, data: Any, where: str) -> None:
-        if not isinstance(data, Mapping):
-            raise ManifestError(f"{where or 'the manifest'}: expected an object, got {_shown(data)}", reason="field")
-        self.data = data
-        self.where = where
-        self.read: set[str] = set()
-
-    def _at(self, key: str) -> str:
-        return f"{self.where}.{key}" if self.where else key
-
-    def fail(self, key: str, problem: str) -> ManifestError:
-        return ManifestError(f"{self._at(key)}: {problem}", reason="field")
-
-    def raw(self, key: str, *, optional: bool = False) -> Any:
-        self.read.add(key)
-        if key not in self.data:
-            if optional:
-                return None
-            raise ManifestError(f"{self._at(key)}: missing", reason="field")
-        return self.data[key]
-
-    def text(self, key: str) -> str:
-        value = self.raw(key)
-        if not isinstance(value, str):
-            raise self.fail(key, f"expected a string, got {_shown(value)}")
-        return value
-
-    def opt_text(self, key: str, *, optional: bool = False) -> str | None:
-        value = self.raw(key, optional=optional)
-        if value is not None and not isinstance(value, str):
-            raise self.fail(key, f"expected a string or null, got {_shown(value)}")
-        return value
-
-    def integer(self, key: str) -> int:
-        value = self.raw(key)
-        if not isinstance(value, int) or isinstance(value, bool):
-            raise self.fail(key, f"expected an integer, got {_shown(value)}")
-        if value < 0:
-            raise self.fail(key, f"must not be negative, got {value}")
-        return value
-
-    def flag(self, key: str) -> bool:
-        value = self.raw(key)
-        if not isinstance(value, bool):
-            raise self.fail(key, f"expected true or false, got {_shown(value)}")
-        return value
-
-    def obj(self, key: str, *, optional: bool = False) -> dict[str, Any] | None:
-        value = self.raw(key, optional=optional)
-        if value is None and optional:
-            return None
-        if not isinstance(value, Mapping):
-            raise self.fail(key, f"expected an object, got {_shown(value)}")
-        return dict(value)
-
-    def array(self, key: str) -> list[Any]:
-        value = self.raw(key)
-        if not isinstance(value, list):
-            raise self.fail(key, f"expected a list, got {_shown(value)}")
-        return value
-
-    def items(self, key: str) -> Iterator[tuple[str, Any]]:
-        """``(where, item)`` of each element of the list field ``key``."""
-        for i, item in enumerate(self.array(key)):
-            yield f"{self._at(key)}[{i}]", item
-
-    def extra(self) -> dict[str, Any]:
-        return {k: v for k, v in self.data.items() if k not in self.read}
-
-
-def _merge(known: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
-    return {**extra, **known}
 
 
 # ------------------------------------------------------------------------------ parts
@@ -164,16 +52,18 @@ class ManifestFile:
 
     @classmethod
     def from_dict(cls, data: Any, where: str) -> ManifestFile:
-        f = _Fields(data, where)
+        f = Fields(data, where)
         path = f.raw("path")
         if safe_relpath(path) is None or path in (MANIFEST_NAME, SIGNATURE_NAME):
-            raise f.fail("path", f"unsafe or invalid file path in the manifest: {_shown(path)}")
+            raise f.fail("path", f"unsafe or invalid file path in the manifest: {shown(path)}")
         return cls(
             path=path, rows=f.integer("rows"), bytes=f.integer("bytes"), sha256=f.text("sha256"), extra=f.extra()
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return _merge({"path": self.path, "rows": self.rows, "bytes": self.bytes, "sha256": self.sha256}, self.extra)
+        return merge_extra(
+            {"path": self.path, "rows": self.rows, "bytes": self.bytes, "sha256": self.sha256}, self.extra
+        )
 
 
 @attrs.frozen
@@ -188,7 +78,7 @@ class ManifestColumn:
 
     @classmethod
     def from_dict(cls, data: Any, where: str) -> ManifestColumn:
-        f = _Fields(data, where)
+        f = Fields(data, where)
         return cls(
             name=f.text("name"),
             source_type=f.opt_text("source_type"),
@@ -199,7 +89,7 @@ class ManifestColumn:
 
     def to_dict(self) -> dict[str, Any]:
         known = {"name": self.name, "source_type": self.source_type, "arrow_type": self.arrow_type}
-        return _merge({**known, "nullable": self.nullable}, self.extra)
+        return merge_extra({**known, "nullable": self.nullable}, self.extra)
 
 
 @attrs.frozen
@@ -214,7 +104,7 @@ class ManifestSource:
 
     @classmethod
     def from_dict(cls, data: Any, where: str) -> ManifestSource:
-        f = _Fields(data, where)
+        f = Fields(data, where)
         return cls(
             url=f.text("url"),
             kind=f.text("kind"),
@@ -225,7 +115,7 @@ class ManifestSource:
 
     def to_dict(self) -> dict[str, Any]:
         known = {"url": self.url, "kind": self.kind, "server_version": self.server_version}
-        return _merge({**known, "consistency": dict(self.consistency)}, self.extra)
+        return merge_extra({**known, "consistency": dict(self.consistency)}, self.extra)
 
 
 @attrs.frozen
@@ -239,7 +129,7 @@ class ManifestRun:
 
     @classmethod
     def from_dict(cls, data: Any, where: str) -> ManifestRun:
-        f = _Fields(data, where)
+        f = Fields(data, where)
         return cls(
             job_id=f.text("job_id"),
             created_at=f.text("created_at"),
@@ -249,7 +139,7 @@ class ManifestRun:
 
     def to_dict(self) -> dict[str, Any]:
         known = {"job_id": self.job_id, "created_at": self.created_at, "consistency": dict(self.consistency)}
-        return _merge(known, self.extra)
+        return merge_extra(known, self.extra)
 
 
 @attrs.frozen
@@ -264,7 +154,7 @@ class ManifestTotals:
 
     @classmethod
     def from_dict(cls, data: Any, where: str) -> ManifestTotals:
-        f = _Fields(data, where)
+        f = Fields(data, where)
         return cls(
             tables=f.integer("tables"),
             rows=f.integer("rows"),
@@ -274,7 +164,9 @@ class ManifestTotals:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return _merge({"tables": self.tables, "rows": self.rows, "bytes": self.bytes, "files": self.files}, self.extra)
+        return merge_extra(
+            {"tables": self.tables, "rows": self.rows, "bytes": self.bytes, "files": self.files}, self.extra
+        )
 
 
 @attrs.frozen
@@ -299,7 +191,7 @@ class ManifestCursor:
 
     @classmethod
     def from_dict(cls, data: Any, where: str) -> ManifestCursor:
-        f = _Fields(data, where)
+        f = Fields(data, where)
         return cls(
             column=f.text("column"),
             source_type=f.opt_text("source_type"),
@@ -311,7 +203,7 @@ class ManifestCursor:
 
     def to_dict(self) -> dict[str, Any]:
         known = {"column": self.column, "source_type": self.source_type, "after": self.after}
-        return _merge({**known, "watermark": self.watermark, "null_rows": self.null_rows}, self.extra)
+        return merge_extra({**known, "watermark": self.watermark, "null_rows": self.null_rows}, self.extra)
 
 
 @attrs.frozen
@@ -324,15 +216,15 @@ class ManifestWatermark:
 
     @classmethod
     def from_dict(cls, data: Any, where: str) -> ManifestWatermark:
-        f = _Fields(data, where)
+        f = Fields(data, where)
         return cls(column=f.text("column"), value=f.opt_text("value"), extra=f.extra())
 
     def to_dict(self) -> dict[str, Any]:
-        return _merge({"column": self.column, "value": self.value}, self.extra)
+        return merge_extra({"column": self.column, "value": self.value}, self.extra)
 
 
 def _watermarks(data: Any, where: str) -> dict[str, ManifestWatermark]:
-    f = _Fields(data, where)
+    f = Fields(data, where)
     return {str(k): ManifestWatermark.from_dict(f.raw(k), f._at(k)) for k in list(f.data)}
 
 
@@ -352,10 +244,10 @@ class ManifestPrevious:
 
     @classmethod
     def from_dict(cls, data: Any, where: str) -> ManifestPrevious:
-        f = _Fields(data, where)
+        f = Fields(data, where)
         sha = f.text("manifest_sha256")
         if len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
-            raise f.fail("manifest_sha256", f"expected 64 lowercase hex digits, got {_shown(sha)}")
+            raise f.fail("manifest_sha256", f"expected 64 lowercase hex digits, got {shown(sha)}")
         return cls(
             manifest_sha256=sha,
             watermarks=_watermarks(f.raw("watermarks"), f"{where}.watermarks"),
@@ -370,7 +262,7 @@ class ManifestPrevious:
         }
         if self.job_id is not None:
             known["job_id"] = self.job_id
-        return _merge(known, self.extra)
+        return merge_extra(known, self.extra)
 
 
 @attrs.frozen
@@ -410,11 +302,11 @@ class ManifestTable:
 
     @classmethod
     def from_dict(cls, data: Any, where: str) -> ManifestTable:
-        f = _Fields(data, where)
+        f = Fields(data, where)
         validation = f.obj("validation", optional=True)
         quarantine: tuple[ManifestFile, ...] = ()
         if validation is not None and "quarantine_files" in validation:
-            v = _Fields(validation, f"{where}.validation")
+            v = Fields(validation, f"{where}.validation")
             quarantine = tuple(ManifestFile.from_dict(q, w) for w, q in v.items("quarantine_files"))
         pk = f.array("primary_key")
         if not all(isinstance(k, str) for k in pk):
@@ -459,7 +351,7 @@ class ManifestTable:
             known["error"] = self.error
         if self.cursor is not None:
             known["cursor"] = self.cursor.to_dict()
-        return _merge(known, self.extra)
+        return merge_extra(known, self.extra)
 
 
 # ----------------------------------------------------------------------------- manifest
@@ -512,11 +404,11 @@ class Manifest:
         """
         if not isinstance(data, Mapping) or data.get("format") != FORMAT:
             raise ManifestError("not an ADU export manifest", reason="format")
-        f = _Fields(data, "")
+        f = Fields(data, "")
         f.read.add("format")
         version = f.raw("format_version")
         if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-            raise f.fail("format_version", f"expected a positive integer, got {_shown(version)}")
+            raise f.fail("format_version", f"expected a positive integer, got {shown(version)}")
         if version > FORMAT_VERSION:
             raise ManifestError(
                 f"format version {version} is newer than this ADU reads (up to {FORMAT_VERSION}); upgrade ADU",
@@ -562,7 +454,7 @@ class Manifest:
             known["watermarks"] = {k: w.to_dict() for k, w in self.watermarks.items()}
         if self.previous is not None:
             known["previous"] = self.previous.to_dict()
-        return _merge(known, self.extra)
+        return merge_extra(known, self.extra)
 
     def is_sealed(self) -> bool:
         """True when :attr:`checksum` matches the content."""

@@ -26,8 +26,9 @@ import attrs
 from adu_core.chain import ChainReport
 from adu_core.chain import verify_chain as _verify_chain
 from adu_core.errors import AduError, UsageError
+from adu_core.manifest.fields import ManifestError
 from adu_core.manifest.io import load_manifest
-from adu_core.manifest.model import SIGNATURE_NAME, Manifest, ManifestError, ManifestTable
+from adu_core.manifest.model import SIGNATURE_NAME, Manifest, ManifestTable
 from adu_core.verify import TableReport, VerifyReport
 from adu_core.verify import verify_export as _verify
 
