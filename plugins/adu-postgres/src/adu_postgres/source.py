@@ -58,11 +58,8 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import contextlib
-import contextvars
 import itertools
-import os
 import re
-import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
@@ -86,6 +83,7 @@ from adu_postgres.connection import (
     source_error,
 )
 from adu_postgres.copystream import CopyCancelled, PgCopyError, libpq_functions, stream_copy
+from adu_postgres.lending import LENDERS, LENDERS_LOCK, Lender, future_conn, in_background
 from adu_postgres.types import DEFAULT_INFINITY, DEFAULT_PROFILE, DEFAULT_UUID, FALLBACK_MARK
 
 #: the source options (the module docstring says more)
@@ -136,68 +134,6 @@ PAGE = 8192
 #: rows (the planner's estimate) each partition of a small delta split in cursor ranges holds at least
 DELTA_SPLIT_ROWS = 10_000
 _COLUMN_RE = re.compile(r"^column (\d+): ")
-
-
-class _Lender:
-    """The connections a coordinator's source lends to the partitions its process reads
-    (:meth:`PostgresSource.lend`): its own autocommit connection and the spare readers
-    :meth:`PostgresSource.warm_up` opened (some maybe still connecting). A connection is
-    used by one reader at a time; what comes back after the lending ended is closed."""
-
-    def __init__(self, free: list[Any]) -> None:
-        self.pid = os.getpid()
-        self.lock = threading.Lock()
-        self.free = free  # connections, or futures of connections being opened
-        self.open = True
-
-    def borrow(self) -> Any:
-        """A free open connection, or None."""
-        while True:
-            with self.lock:
-                if not self.open or self.pid != os.getpid() or not self.free:
-                    return None
-                item = self.free.pop(0)
-            conn = _future_conn(item) if isinstance(item, cf.Future) else item
-            if conn is not None and not conn.closed:
-                return conn
-
-    def give_back(self, conn: Any, *, broken: bool) -> None:
-        """Return a connection; a broken one is closed, never lent again."""
-        with self.lock:
-            if self.open and not broken and not conn.closed:
-                self.free.append(conn)
-                return
-        close_quietly(conn)
-
-
-#: lenders by (URL, options, snapshot id): only the job's own readers find them
-_LENDERS: dict[tuple[str, str, str], _Lender] = {}
-_LENDERS_LOCK = threading.Lock()
-
-
-def _in_background(fn: Callable[[], Any]) -> cf.Future[Any]:
-    """``fn()`` run in a daemon thread (in the caller's context: its job's secret scope)."""
-    fut: cf.Future[Any] = cf.Future()
-    ctx = contextvars.copy_context()
-
-    def run() -> None:
-        try:
-            fut.set_result(ctx.run(fn))
-        except BaseException as exc:  # noqa: BLE001 - raised where the result is taken
-            fut.set_exception(exc)
-
-    threading.Thread(target=run, name="adu-pg-connect", daemon=True).start()
-    return fut
-
-
-def _future_conn(fut: cf.Future[Any] | None) -> Any:
-    """The connection a background connect made, or None (still failing quietly)."""
-    if fut is None:
-        return None
-    try:
-        return fut.result()
-    except Exception:  # noqa: BLE001 - closing: nothing to report
-        return None
 
 
 class PostgresSource(Source):
@@ -254,11 +190,11 @@ class PostgresSource(Source):
             return lambda: connect(self.url, self.options, application_name=name)
 
         if self._conn_future is None and (self._conn is None or self._conn.closed):
-            self._conn_future = _in_background(opener("adu"))
+            self._conn_future = in_background(opener("adu"))
         if self._snapshot_future is None and not self._snapshot_id:  # again inside snapshot(): spares only
-            self._snapshot_future = _in_background(opener("adu snapshot"))
+            self._snapshot_future = in_background(opener("adu snapshot"))
         while len(self._spares) < readers:
-            self._spares.append(_in_background(opener("adu reader")))
+            self._spares.append(in_background(opener("adu reader")))
 
     def _lend_key(self, snapshot_id: str) -> tuple[str, str, str]:
         return (self.url, repr(sorted(self.options.items())), snapshot_id)
@@ -279,16 +215,16 @@ class PostgresSource(Source):
                 self._keep_or_close(item)
             yield
             return
-        lender = _Lender(free)
+        lender = Lender(free)
         key = self._lend_key(self._snapshot_id)
-        with _LENDERS_LOCK:
-            _LENDERS[key] = lender
+        with LENDERS_LOCK:
+            LENDERS[key] = lender
         try:
             yield
         finally:
-            with _LENDERS_LOCK:
-                if _LENDERS.get(key) is lender:
-                    del _LENDERS[key]
+            with LENDERS_LOCK:
+                if LENDERS.get(key) is lender:
+                    del LENDERS[key]
             with lender.lock:
                 lender.open = False
                 left, lender.free = lender.free, []
@@ -297,17 +233,17 @@ class PostgresSource(Source):
 
     def _keep_or_close(self, item: Any) -> None:
         """A connection back from the readers: the coordinator's again if it has none."""
-        conn = _future_conn(item) if isinstance(item, cf.Future) else item
+        conn = future_conn(item) if isinstance(item, cf.Future) else item
         if conn is not None and self._conn is None and not conn.closed:
             self._conn = conn
         else:
             close_quietly(conn)
 
-    def _borrow(self, snapshot_id: str) -> tuple[_Lender, Any] | None:
+    def _borrow(self, snapshot_id: str) -> tuple[Lender, Any] | None:
         if not snapshot_id:
             return None
-        with _LENDERS_LOCK:
-            lender = _LENDERS.get(self._lend_key(snapshot_id))
+        with LENDERS_LOCK:
+            lender = LENDERS.get(self._lend_key(snapshot_id))
         conn = lender.borrow() if lender is not None else None
         return (lender, conn) if lender is not None and conn is not None else None
 
@@ -720,7 +656,7 @@ class PostgresSource(Source):
     def close(self) -> None:
         for fut in (self._conn_future, self._snapshot_future, *self._spares):
             if fut is not None:  # closed when it is made: never waited for (an unreachable host)
-                fut.add_done_callback(lambda f: close_quietly(_future_conn(f)))
+                fut.add_done_callback(lambda f: close_quietly(future_conn(f)))
         self._conn_future = self._snapshot_future = None
         self._spares = []
         close_quietly(self._conn)
