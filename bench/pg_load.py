@@ -348,7 +348,7 @@ def main() -> None:
             pg.execute(f"CREATE DATABASE {TARGET_DB}")
         url = pg.superuser_dsn.rsplit("/", 1)[0] + "/" + TARGET_DB
         paths = [p.strip() for p in a.paths.split(",") if p.strip()]
-        floor_path = floor_file(pg, source) if {"floor", "floor-text", "key"} & set(paths) else ""
+        floor_path = floor_file(pg, source) if {"floor", "floor-text", "floor-socket", "key"} & set(paths) else ""
         print(f"\n== load {source}: {a.rounds} round(s), paths {', '.join(paths)}", flush=True)
         results: dict[str, list[tuple[float, int, int, float, float, float]]] = {p: [] for p in paths}
         for r in range(a.rounds):
